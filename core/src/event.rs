@@ -1,0 +1,326 @@
+//! One normalized record on its way into a table, and the builder that turns many into a batch.
+//!
+//! Parsers fill an [`Event`] by column name; [`TableBuilder`] appends events to typed Arrow
+//! builders and hands out `RecordBatch`es that match [`Table::schema`] exactly.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use chrono::{DateTime, Utc};
+
+use crate::schema::{Kind, Table};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    Bool(bool),
+    /// Microseconds since the Unix epoch, UTC.
+    Time(i64),
+    TextList(Vec<Cow<'a, str>>),
+}
+
+/// A record for one table. Columns not set are null; setting a column twice keeps the first value.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub table: Table,
+    /// `@timestamp` in microseconds since the epoch; an event without one is rejected.
+    pub timestamp: Option<i64>,
+    values: Vec<(usize, Value<'a>)>,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(table: Table) -> Self {
+        Event { table, timestamp: None, values: Vec::with_capacity(24) }
+    }
+
+    pub fn at(mut self, timestamp: Option<DateTime<Utc>>) -> Self {
+        self.timestamp = timestamp.map(|t| t.timestamp_micros());
+        self
+    }
+
+    /// Sets a column. The name must be one of the table's columns and the value of its kind;
+    /// a mismatch is a bug in a parser, caught by its tests.
+    pub fn set(&mut self, column: &str, value: Value<'a>) -> &mut Self {
+        match self.table.column_index(column) {
+            Some(index) => {
+                debug_assert!(
+                    kind_matches(self.table.columns()[index].kind, &value),
+                    "{}.{column}: wrong kind {value:?}",
+                    self.table
+                );
+                if !self.values.iter().any(|(i, _)| *i == index) {
+                    self.values.push((index, value));
+                }
+            }
+            None => debug_assert!(false, "table {} has no column {column}", self.table),
+        }
+        self
+    }
+
+    /// Sets a text column unless the value is absent, empty or a placeholder (`-`).
+    pub fn text(&mut self, column: &str, value: Option<impl Into<Cow<'a, str>>>) -> &mut Self {
+        if let Some(v) = value {
+            let v = v.into();
+            if !is_placeholder(&v) {
+                self.set(column, Value::Text(v));
+            }
+        }
+        self
+    }
+
+    /// Sets a text column to the lowercased value (host names, DNS names, hashes, emails).
+    pub fn lower(&mut self, column: &str, value: Option<&str>) -> &mut Self {
+        self.text(column, value.map(|v| Cow::Owned(lowercase(v).into_owned())))
+    }
+
+    /// Sets an IP column to the address's canonical form; text that is no address is kept as is.
+    pub fn ip(&mut self, column: &str, value: Option<&str>) -> &mut Self {
+        self.text(column, value.map(|v| Cow::Owned(canonical_ip(v).into_owned())))
+    }
+
+    pub fn int(&mut self, column: &str, value: Option<i64>) -> &mut Self {
+        if let Some(v) = value {
+            self.set(column, Value::Int(v));
+        }
+        self
+    }
+
+    pub fn bool(&mut self, column: &str, value: Option<bool>) -> &mut Self {
+        if let Some(v) = value {
+            self.set(column, Value::Bool(v));
+        }
+        self
+    }
+
+    pub fn time(&mut self, column: &str, value: Option<DateTime<Utc>>) -> &mut Self {
+        if let Some(v) = value {
+            self.set(column, Value::Time(v.timestamp_micros()));
+        }
+        self
+    }
+
+    pub fn list(&mut self, column: &str, values: Vec<Cow<'a, str>>) -> &mut Self {
+        self.set(column, Value::TextList(values))
+    }
+
+    pub fn get(&self, column: &str) -> Option<&Value<'a>> {
+        let index = self.table.column_index(column)?;
+        self.values.iter().find(|(i, _)| *i == index).map(|(_, v)| v)
+    }
+
+    pub fn get_text(&self, column: &str) -> Option<&str> {
+        match self.get(column)? {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+fn kind_matches(kind: Kind, value: &Value) -> bool {
+    matches!(
+        (kind, value),
+        (Kind::Text, Value::Text(_))
+            | (Kind::Int, Value::Int(_))
+            | (Kind::Bool, Value::Bool(_))
+            | (Kind::Time, Value::Time(_))
+            | (Kind::TextList, Value::TextList(_))
+    )
+}
+
+fn is_placeholder(v: &str) -> bool {
+    v.is_empty() || v == "-"
+}
+
+fn lowercase(v: &str) -> Cow<'_, str> {
+    if v.bytes().any(|b| b.is_ascii_uppercase()) || !v.is_ascii() {
+        Cow::Owned(v.to_lowercase())
+    } else {
+        Cow::Borrowed(v)
+    }
+}
+
+pub fn canonical_ip(v: &str) -> Cow<'_, str> {
+    let trimmed = v.trim().trim_start_matches('[').trim_end_matches(']');
+    match trimmed.parse::<IpAddr>() {
+        Ok(ip) => {
+            let canonical = ip.to_string();
+            if canonical == v { Cow::Borrowed(v) } else { Cow::Owned(canonical) }
+        }
+        Err(_) => Cow::Borrowed(v),
+    }
+}
+
+/// Where a record was read: carried into the common columns of every row.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub format: &'a str,
+    pub path: &'a str,
+    pub line: u64,
+}
+
+enum ColumnBuilder {
+    Time(TimestampMicrosecondBuilder),
+    Text(StringBuilder),
+    Int(Int64Builder),
+    Bool(BooleanBuilder),
+    TextList(ListBuilder<StringBuilder>),
+}
+
+impl ColumnBuilder {
+    fn new(kind: Kind) -> Self {
+        match kind {
+            Kind::Time => ColumnBuilder::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+            Kind::Text => ColumnBuilder::Text(StringBuilder::new()),
+            Kind::Int => ColumnBuilder::Int(Int64Builder::new()),
+            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
+            Kind::TextList => ColumnBuilder::TextList(ListBuilder::new(StringBuilder::new())),
+        }
+    }
+
+    fn append(&mut self, value: Option<&Value>) {
+        match (self, value) {
+            (ColumnBuilder::Time(b), Some(Value::Time(v))) => b.append_value(*v),
+            (ColumnBuilder::Text(b), Some(Value::Text(v))) => b.append_value(v),
+            (ColumnBuilder::Int(b), Some(Value::Int(v))) => b.append_value(*v),
+            (ColumnBuilder::Bool(b), Some(Value::Bool(v))) => b.append_value(*v),
+            (ColumnBuilder::TextList(b), Some(Value::TextList(v))) => {
+                for item in v {
+                    b.values().append_value(item);
+                }
+                b.append(true);
+            }
+            (ColumnBuilder::Time(b), _) => b.append_null(),
+            (ColumnBuilder::Text(b), _) => b.append_null(),
+            (ColumnBuilder::Int(b), _) => b.append_null(),
+            (ColumnBuilder::Bool(b), _) => b.append_null(),
+            (ColumnBuilder::TextList(b), _) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Time(b) => Arc::new(b.finish()),
+            ColumnBuilder::Text(b) => Arc::new(b.finish()),
+            ColumnBuilder::Int(b) => Arc::new(b.finish()),
+            ColumnBuilder::Bool(b) => Arc::new(b.finish()),
+            ColumnBuilder::TextList(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Accumulates events of one table into Arrow arrays.
+pub struct TableBuilder {
+    table: Table,
+    columns: Vec<ColumnBuilder>,
+    /// Per row, which value (by position in the event) goes to each column; reused between rows.
+    slots: Vec<Option<usize>>,
+    rows: usize,
+    /// Rough size of the text appended so far, to cut batches by memory as well as by rows.
+    bytes: usize,
+    ingested: i64,
+}
+
+impl TableBuilder {
+    pub fn new(table: Table, ingested: DateTime<Utc>) -> Self {
+        let columns: Vec<_> = table.columns().iter().map(|c| ColumnBuilder::new(c.kind)).collect();
+        let slots = vec![None; columns.len()];
+        TableBuilder { table, columns, slots, rows: 0, bytes: 0, ingested: ingested.timestamp_micros() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    pub fn approx_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Appends an event whose timestamp is set; the common columns come from `origin`.
+    pub fn append(&mut self, event: &Event, timestamp: i64, origin: &Origin) {
+        debug_assert_eq!(event.table, self.table);
+        self.slots.iter_mut().for_each(|s| *s = None);
+        for (position, (index, value)) in event.values.iter().enumerate() {
+            self.slots[*index] = Some(position);
+            self.bytes += match value {
+                Value::Text(t) => t.len(),
+                Value::TextList(l) => l.iter().map(|t| t.len() + 4).sum(),
+                _ => 8,
+            };
+        }
+        let common = [
+            Value::Time(timestamp),
+            Value::Text(Cow::Borrowed(origin.format)),
+            Value::Text(Cow::Borrowed(origin.path)),
+            Value::Int(origin.line as i64),
+            Value::Time(self.ingested),
+        ];
+        for (index, (column, def)) in self.columns.iter_mut().zip(self.table.columns()).enumerate() {
+            let value = match def.name {
+                "@timestamp" => Some(&common[0]),
+                "spoor.format" => Some(&common[1]),
+                "log.file.path" => Some(&common[2]),
+                "log.file.line" => Some(&common[3]),
+                "event.ingested" => Some(&common[4]),
+                _ => self.slots[index].map(|p| &event.values[p].1),
+            };
+            column.append(value);
+        }
+        self.rows += 1;
+    }
+
+    /// Takes the rows appended so far as a batch and starts afresh.
+    pub fn finish(&mut self) -> RecordBatch {
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(|c| c.finish()).collect();
+        self.rows = 0;
+        self.bytes = 0;
+        RecordBatch::try_new(self.table.schema(), arrays)
+            .expect("TableBuilder appends exactly one value per column per row, matching the schema")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int64Type;
+
+    #[test]
+    fn builds_a_batch_with_nulls_for_unset_columns() {
+        let now = Utc::now();
+        let mut b = TableBuilder::new(Table::Dns, now);
+        let mut e = Event::new(Table::Dns);
+        e.lower("dns.question.name", Some("Sfrclak.COM"))
+            .ip("source.ip", Some("2001:DB8::1"))
+            .int("dns.id", Some(7))
+            .list("dns.answers", vec!["1.2.3.4".into()]);
+        e.text("host.name", Some("-"));
+        let origin = Origin { format: "zeek", path: "dns.log", line: 9 };
+        b.append(&e, 1_000_000, &origin);
+        let batch = b.finish();
+        assert_eq!(batch.num_rows(), 1);
+        let col = |n: &str| batch.column(Table::Dns.column_index(n).unwrap()).clone();
+        assert_eq!(col("dns.question.name").as_string::<i32>().value(0), "sfrclak.com");
+        assert_eq!(col("source.ip").as_string::<i32>().value(0), "2001:db8::1");
+        assert_eq!(col("log.file.line").as_primitive::<Int64Type>().value(0), 9);
+        assert!(col("host.name").is_null(0), "`-` is a placeholder, stored as null");
+        assert!(col("process.name").is_null(0));
+        assert_eq!(batch.schema(), Table::Dns.schema());
+    }
+
+    #[test]
+    fn first_value_wins() {
+        let mut e = Event::new(Table::Process);
+        e.text("process.name", Some("a")).text("process.name", Some("b"));
+        assert_eq!(e.get_text("process.name"), Some("a"));
+    }
+}

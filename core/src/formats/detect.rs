@@ -1,0 +1,74 @@
+//! Format detection from a file's first lines (after decompression), with the file name as a
+//! tie-breaker. Detection only looks; an explicit `--format` always wins.
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::util::field;
+use super::Format;
+
+/// Guesses the format of a file from its name and its first bytes; `None` if nothing fits.
+pub fn detect(path: &Path, head: &str) -> Option<Format> {
+    let first = head.lines().map(str::trim).find(|l| !l.is_empty())?;
+    if first.starts_with("#separator") {
+        return Some(Format::Zeek);
+    }
+    if first.starts_with('{') {
+        if let Ok(v) = serde_json::from_str::<Json>(first) {
+            return detect_json(&v);
+        }
+    }
+    if head.contains("<Provider Name=\"Linux-Sysmon\"") {
+        return Some(Format::SysmonLinux);
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ci_markers = ["##[group]", "npm http fetch", "npm warn", "npm error", "> ", "Progress: resolved", "yarn install v", "added "];
+    if head.lines().take(200).any(|l| {
+        let l = super::ci_log::strip_timestamp(l);
+        ci_markers.iter().any(|m| l.starts_with(m))
+    }) || name.ends_with(".log") && head.lines().next().is_some_and(|l| super::ci_log::strip_timestamp(l) != l)
+    {
+        return Some(Format::CiLog);
+    }
+    None
+}
+
+fn detect_json(v: &Json) -> Option<Format> {
+    let has = |p: &str| field(v, p).is_some();
+    if has("SyslogMessage") {
+        return Some(Format::SysmonLinux);
+    }
+    if has("winlog.event_data") {
+        return Some(Format::Winlogbeat);
+    }
+    if has("EventID") && (has("Channel") || has("SourceName") || has("Image")) {
+        return Some(Format::Sysmon);
+    }
+    if has("_path") || has("@stream") || has("id.orig_h") || has("id_orig_h") {
+        return Some(Format::ZeekJson);
+    }
+    let source = field(v, "_source").unwrap_or(v);
+    if field(source, "@timestamp").is_some() && (field(source, "event.category").is_some() || field(source, "ecs.version").is_some()) {
+        return Some(Format::Ecs);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_content() {
+        let p = Path::new("x");
+        assert_eq!(detect(p, "#separator \\x09\n"), Some(Format::Zeek));
+        assert_eq!(detect(p, r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"}"#), Some(Format::Sysmon));
+        assert_eq!(detect(p, r#"{"winlog":{"event_data":{}},"@timestamp":"x"}"#), Some(Format::Winlogbeat));
+        assert_eq!(detect(p, r#"{"@timestamp":"x","event":{"category":["process"]}}"#), Some(Format::Ecs));
+        assert_eq!(detect(p, r#"{"_path":"dns","ts":"x"}"#), Some(Format::ZeekJson));
+        assert_eq!(detect(p, "2026-03-31T00:25:01.1234567Z ##[group]Run npm ci\n"), Some(Format::CiLog));
+        assert_eq!(detect(p, "just some words\n"), None);
+        assert_eq!(detect(p, ""), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! Input formats: one module per family, each turning raw records into [`Event`]s.
+//!
+//! A format is either line-framed (one record per line: JSON lines, Zeek TSV, syslog, CI logs),
+//! read through a [`LineParser`], or a whole document (lockfiles, package metadata), read through
+//! a [`DocumentParser`] that reports one entry per package or version with the line it starts on.
+
+pub mod ci_log;
+pub mod detect;
+pub mod ecs;
+pub mod sysmon;
+pub mod util;
+pub mod zeek;
+
+use crate::event::Event;
+
+/// What became of a record that was not rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// One or more events were produced.
+    Stored,
+    /// A well-formed record that no table holds (a Sysmon image load, a Zeek header line).
+    Skipped(&'static str),
+}
+
+/// Parses one line into events; `Err` rejects the line with a reason.
+pub trait LineParser: Send {
+    fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String>;
+}
+
+/// One entry of a document: the line it starts on, and its event or why it was rejected.
+pub struct Entry<'r> {
+    pub line: u64,
+    pub event: Result<Event<'r>, String>,
+}
+
+/// Parses a whole document; `Err` rejects the whole document (it is not of its format at all).
+pub trait DocumentParser: Send {
+    fn parse<'r>(&mut self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Sysmon,
+    Winlogbeat,
+    SysmonLinux,
+    Ecs,
+    Zeek,
+    ZeekJson,
+    CiLog,
+}
+
+pub enum Parser {
+    Lines(Box<dyn LineParser>),
+    Document(Box<dyn DocumentParser>),
+}
+
+impl Format {
+    pub const ALL: &'static [Format] = &[
+        Format::Sysmon,
+        Format::Winlogbeat,
+        Format::SysmonLinux,
+        Format::Ecs,
+        Format::Zeek,
+        Format::ZeekJson,
+        Format::CiLog,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Sysmon => "sysmon",
+            Format::Winlogbeat => "winlogbeat",
+            Format::SysmonLinux => "sysmon-linux",
+            Format::Ecs => "ecs",
+            Format::Zeek => "zeek",
+            Format::ZeekJson => "zeek-json",
+            Format::CiLog => "ci-log",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Sysmon => "Sysmon and Windows Security events as flat JSON lines (NXLog, Logstash, Mordor)",
+            Format::Winlogbeat => "Sysmon events shipped by Winlogbeat or Elastic Agent (winlog.event_data)",
+            Format::SysmonLinux => "Sysmon for Linux XML events in syslog lines or Sentinel Syslog JSON rows",
+            Format::Ecs => "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns",
+            Format::Zeek => "Zeek TSV logs with #fields/#types headers (dns.log, conn.log)",
+            Format::ZeekJson => "Zeek JSON logs (dns, conn), with dotted or underscore field names",
+            Format::CiLog => "CI job logs (GitHub Actions, GitLab) and plain npm/yarn/pnpm output",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    pub fn parser(self, options: &ParserOptions) -> Parser {
+        match self {
+            Format::Sysmon => Parser::Lines(Box::new(sysmon::FlatJson)),
+            Format::Winlogbeat => Parser::Lines(Box::new(sysmon::Winlogbeat)),
+            Format::SysmonLinux => Parser::Lines(Box::new(sysmon::LinuxXml)),
+            Format::Ecs => Parser::Lines(Box::new(ecs::Ecs)),
+            Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),
+            Format::ZeekJson => Parser::Lines(Box::new(zeek::JsonLines)),
+            Format::CiLog => Parser::Lines(Box::new(ci_log::CiLog::new(options.ci_job.clone(), options.file_time))),
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Per-file settings a parser needs.
+#[derive(Debug, Clone, Default)]
+pub struct ParserOptions {
+    /// The CI job a log belongs to (defaults to the log file's name).
+    pub ci_job: Option<String>,
+    /// The input file's modification time: the time of records that carry none (lockfiles,
+    /// plain package-manager output).
+    pub file_time: Option<chrono::DateTime<chrono::Utc>>,
+}

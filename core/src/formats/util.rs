@@ -1,0 +1,229 @@
+//! Small helpers the parsers share: reading JSON fields, parsing timestamps, splitting paths.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde_json::Value as Json;
+
+/// A field of a JSON object by dotted path. Both nested objects (`{"process":{"name":..}}`) and
+/// flattened keys (`{"process.name":..}`), and any mix of the two, are found.
+pub fn field<'v>(value: &'v Json, path: &str) -> Option<&'v Json> {
+    let object = value.as_object()?;
+    if let Some(v) = object.get(path) {
+        return Some(v);
+    }
+    // Try every split point, longest first key first: `a.b.c` → `a` then `b.c`, `a.b` then `c`.
+    let mut rest = path;
+    let mut offset = 0;
+    while let Some(dot) = rest.find('.') {
+        let head = &path[..offset + dot];
+        if let Some(inner) = object.get(head) {
+            if let Some(found) = field(inner, &path[offset + dot + 1..]) {
+                return Some(found);
+            }
+        }
+        offset += dot + 1;
+        rest = &path[offset..];
+    }
+    None
+}
+
+/// A field as text: strings as they are, numbers and booleans printed; null, objects and
+/// arrays give `None`.
+pub fn text<'v>(value: &'v Json, path: &str) -> Option<Cow<'v, str>> {
+    match field(value, path)? {
+        Json::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Json::Number(n) => Some(Cow::Owned(n.to_string())),
+        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        _ => None,
+    }
+}
+
+/// The first of several paths that is present.
+pub fn text_any<'v>(value: &'v Json, paths: &[&str]) -> Option<Cow<'v, str>> {
+    paths.iter().find_map(|p| text(value, p))
+}
+
+/// A field as an integer: JSON numbers, decimal strings, and `0x` hex strings (Windows pids).
+pub fn int(value: &Json, path: &str) -> Option<i64> {
+    match field(value, path)? {
+        Json::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e18).map(|f| f as i64)),
+        Json::String(s) => parse_int(s),
+        _ => None,
+    }
+}
+
+pub fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => i64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+pub fn boolean(value: &Json, path: &str) -> Option<bool> {
+    match field(value, path)? {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) => parse_bool(s),
+        Json::Number(n) => n.as_i64().map(|i| i != 0),
+        _ => None,
+    }
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" | "yes" => Some(true),
+        "false" | "f" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// A list of strings from a JSON array (or a single string).
+pub fn strings<'v>(value: &'v Json, path: &str) -> Vec<Cow<'v, str>> {
+    match field(value, path) {
+        Some(Json::Array(items)) => items
+            .iter()
+            .filter_map(|i| match i {
+                Json::String(s) => Some(Cow::Borrowed(s.as_str())),
+                Json::Number(n) => Some(Cow::Owned(n.to_string())),
+                _ => None,
+            })
+            .collect(),
+        Some(Json::String(s)) => vec![Cow::Borrowed(s.as_str())],
+        _ => Vec::new(),
+    }
+}
+
+/// Earliest and latest instants spoor accepts: anything outside is a corrupt or hostile value.
+const MIN_MICROS: i64 = 0; // 1970-01-01
+const MAX_MICROS: i64 = 7_258_118_400_000_000; // 2200-01-01
+
+fn in_range(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let micros = t.timestamp_micros();
+    (MIN_MICROS..MAX_MICROS).contains(&micros).then_some(t)
+}
+
+/// Parses the timestamp shapes logs use: RFC 3339 (`2026-03-31T00:21:00.123Z`, with or without
+/// an offset, up to nanoseconds), `2026-03-31 00:21:00.123` (taken as UTC, as Sysmon's UtcTime),
+/// and Unix epoch seconds with a fraction (Zeek, osquery), or milliseconds (GitHub).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.as_bytes()[0].is_ascii_digit() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let seconds: f64 = s.parse().ok()?;
+        return epoch(seconds);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return in_range(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f UTC"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return in_range(Utc.from_utc_datetime(&t));
+        }
+    }
+    DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f %z").ok().and_then(|t| in_range(t.with_timezone(&Utc)))
+}
+
+/// An epoch value: seconds, or milliseconds when it is too large to be seconds.
+pub fn epoch(value: f64) -> Option<DateTime<Utc>> {
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    let seconds = if value > 1e11 { value / 1000.0 } else { value };
+    let micros = (seconds * 1e6).round();
+    if micros >= MAX_MICROS as f64 {
+        return None;
+    }
+    DateTime::<Utc>::from_timestamp_micros(micros as i64).and_then(in_range)
+}
+
+/// A JSON field as a timestamp: strings in any shape of [`parse_time`], or epoch numbers.
+pub fn time(value: &Json, path: &str) -> Option<DateTime<Utc>> {
+    match field(value, path)? {
+        Json::String(s) => parse_time(s),
+        Json::Number(n) => epoch(n.as_f64()?),
+        _ => None,
+    }
+}
+
+/// The last component of a Windows or Unix path.
+pub fn basename(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+/// Splits `DOMAIN\user` into its parts.
+pub fn split_user(user: &str) -> (Option<&str>, &str) {
+    match user.split_once('\\') {
+        Some((domain, name)) => (Some(domain), name),
+        None => (None, user),
+    }
+}
+
+/// Reads `SHA1=...,MD5=...,SHA256=...` (Sysmon's Hashes field) for one algorithm, lowercased.
+pub fn hash_from_list(list: &str, algorithm: &str) -> Option<String> {
+    list.split([',', ';']).find_map(|part| {
+        let (name, value) = part.split_once('=')?;
+        name.trim().eq_ignore_ascii_case(algorithm).then(|| value.trim().to_ascii_lowercase())
+    })
+}
+
+/// Cuts raw input for a reject record at a character boundary.
+pub fn truncate(raw: &str, max: usize) -> &str {
+    if raw.len() <= max {
+        return raw;
+    }
+    let mut end = max;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    &raw[..end]
+}
+
+/// The message serde_json gives for a line that is not JSON, made to read well in a reject.
+pub fn json_error(e: &serde_json::Error) -> String {
+    format!("not valid JSON: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_nested_flat_and_mixed_fields() {
+        let v = json!({"process": {"name": "a", "parent.name": "b"}, "host.name": "h", "dns": {"question": {"name": "x"}}});
+        assert_eq!(text(&v, "process.name").as_deref(), Some("a"));
+        assert_eq!(text(&v, "process.parent.name").as_deref(), Some("b"));
+        assert_eq!(text(&v, "host.name").as_deref(), Some("h"));
+        assert_eq!(text(&v, "dns.question.name").as_deref(), Some("x"));
+        assert_eq!(text(&v, "dns.question.type"), None);
+    }
+
+    #[test]
+    fn parses_the_timestamp_shapes_of_real_logs() {
+        let expect = |s: &str, want: &str| {
+            assert_eq!(parse_time(s).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)).as_deref(), Some(want), "{s}")
+        };
+        expect("2020-10-23T02:36:43.547Z", "2020-10-23T02:36:43.547000Z");
+        expect("2020-10-23 06:36:43.542", "2020-10-23T06:36:43.542000Z");
+        expect("2022-05-11T18:10:20.399931000Z", "2022-05-11T18:10:20.399931Z");
+        expect("1521911720.865716", "2018-03-24T17:15:20.865716Z");
+        expect("1711846860123", "2024-03-31T01:01:00.123000Z");
+        expect("2026-03-31T02:21:00+02:00", "2026-03-31T00:21:00.000000Z");
+        assert_eq!(parse_time("99999999999999999999"), None);
+        assert_eq!(parse_time("1600-01-01T00:00:00Z"), None);
+        assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn reads_hex_pids_and_hash_lists() {
+        assert_eq!(parse_int("0x242c"), Some(9260));
+        assert_eq!(hash_from_list("SHA1=AB,MD5=CD,SHA256=EF", "sha256").as_deref(), Some("ef"));
+        assert_eq!(basename("C:\\Windows\\cmd.exe"), "cmd.exe");
+        assert_eq!(basename("/usr/bin/curl"), "curl");
+        assert_eq!(split_user("WORKSTATION5\\wardog"), (Some("WORKSTATION5"), "wardog"));
+        assert_eq!(truncate("héllo", 2), "h");
+    }
+}

@@ -1,0 +1,372 @@
+//! The ingest flow: files → format detection → parser → table builders → Parquet store.
+//!
+//! Every record read ends in exactly one of three counts, per file: stored (it became one or more
+//! rows), skipped (well formed, but no table holds it: a Zeek header, a Sysmon image load), or
+//! rejected (malformed; the reason and the raw text go to the `_rejects` table). A file that cannot
+//! be read at all is reported with the reason and ingest goes on with the next one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{Error, Result};
+use crate::event::{Event, Origin, TableBuilder};
+use crate::formats::{self, Format, Parser, ParserOptions, Verdict};
+use crate::input::{self, Line, Lines};
+use crate::schema::Table;
+use crate::store::{Store, StoreWriter, partition_date};
+
+/// How much of a rejected record is kept.
+const REJECT_RAW_BYTES: usize = 4096;
+/// Batches are cut at this many rows or this much text, whichever comes first.
+const BATCH_ROWS: usize = 32 * 1024;
+const BATCH_BYTES: usize = 32 * 1024 * 1024;
+/// Distinct reasons kept per file in the summary; the rest are counted under one line.
+const MAX_REASONS: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Skip detection and read every file as this format.
+    pub format: Option<Format>,
+    /// The CI job id for CI logs (default: the log file's name).
+    pub ci_job: Option<String>,
+    /// Longer lines are rejected without being held in memory.
+    pub max_line_bytes: usize,
+    /// Whole-document formats (lockfiles) larger than this are rejected.
+    pub max_document_bytes: usize,
+    /// A compressed file that inflates past this is cut off there, with an error.
+    pub max_decompressed_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: None,
+            ci_job: None,
+            max_line_bytes: 16 * 1024 * 1024,
+            max_document_bytes: 256 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, Default)]
+pub struct FileSummary {
+    pub path: PathBuf,
+    pub format: Option<Format>,
+    /// Bytes read from disk (compressed size for compressed files).
+    pub bytes: u64,
+    pub read: u64,
+    pub stored: u64,
+    pub skipped: u64,
+    pub rejected: u64,
+    /// Rows written per table (a record can become several rows).
+    pub rows: BTreeMap<Table, u64>,
+    pub reject_reasons: BTreeMap<String, u64>,
+    pub skip_reasons: BTreeMap<String, u64>,
+    /// Why the file could not be read, or stopped being readable part way.
+    pub error: Option<String>,
+}
+
+impl FileSummary {
+    fn count_reason(map: &mut BTreeMap<String, u64>, reason: &str) {
+        if map.len() < MAX_REASONS || map.contains_key(reason) {
+            *map.entry(reason.to_string()).or_default() += 1;
+        } else {
+            *map.entry("(other reasons)".to_string()).or_default() += 1;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestSummary {
+    pub files: Vec<FileSummary>,
+    pub elapsed: Duration,
+    /// The Parquet files this ingest added to the store.
+    pub written: Vec<PathBuf>,
+}
+
+impl IngestSummary {
+    pub fn rows(&self) -> BTreeMap<Table, u64> {
+        let mut out = BTreeMap::new();
+        for f in &self.files {
+            for (t, n) in &f.rows {
+                *out.entry(*t).or_default() += n;
+            }
+        }
+        out
+    }
+
+    pub fn total(&self, count: impl Fn(&FileSummary) -> u64) -> u64 {
+        self.files.iter().map(count).sum()
+    }
+}
+
+/// Told of progress, for a progress bar. Both methods may be called often.
+pub trait Progress {
+    fn start_file(&self, _path: &Path, _bytes: u64) {}
+    fn bytes_read(&self, _total_for_file: u64) {}
+}
+
+/// No progress reporting.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Ingests files and directories (recursively, hidden files skipped) into the store.
+pub fn ingest(store: &Store, inputs: &[PathBuf], options: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
+    let started = Instant::now();
+    let files = expand(inputs)?;
+    let mut sink = Sink::new(store.writer()?);
+    let mut summary = IngestSummary::default();
+    for path in files {
+        let file_summary = ingest_file(&path, options, &mut sink, progress)?;
+        summary.files.push(file_summary);
+    }
+    summary.written = sink.commit()?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// The files named, with directories walked in name order.
+fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(input)
+                .map_err(|e| Error::io(input, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+                .collect();
+            entries.sort();
+            out.extend(expand(&entries)?);
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: &dyn Progress) -> Result<FileSummary> {
+    let mut summary = FileSummary { path: path.to_path_buf(), ..Default::default() };
+    let display = path.display().to_string();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    progress.start_file(path, size);
+    let file_time = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
+
+    let format = match options.format {
+        Some(f) => f,
+        None => match sniff(path, options) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                summary.error = Some(format!(
+                    "{display}: format not recognised from its content; name it with --format (see `spoor formats`)"
+                ));
+                return Ok(summary);
+            }
+            Err(e) => {
+                summary.error = Some(format!("{display}: {e}"));
+                return Ok(summary);
+            }
+        },
+    };
+    summary.format = Some(format);
+    let (_, reader, counter) = match input::open(path, options.max_decompressed_bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            summary.error = Some(format!("{display}: cannot open: {e}"));
+            return Ok(summary);
+        }
+    };
+    let parser_options = ParserOptions { ci_job: options.ci_job.clone().or_else(|| file_stem(path)), file_time };
+    let context = FileContext { format: format.name(), path: &display };
+    match format.parser(&parser_options) {
+        Parser::Lines(mut parser) => {
+            let mut lines = Lines::new(reader, options.max_line_bytes);
+            loop {
+                let (number, line) = match lines.next_line() {
+                    None => break,
+                    Some(Ok(item)) => item,
+                    Some(Err(e)) => {
+                        let after = lines.line_number();
+                        let reason = format!("input stopped after line {after}: {e}");
+                        summary.error = Some(format!("{display}: {reason}"));
+                        summary.read += 1;
+                        sink.reject(&mut summary, &context.origin(after + 1), &reason, "")?;
+                        break;
+                    }
+                };
+                if number % 1024 == 0 {
+                    progress.bytes_read(counter.load(Ordering::Relaxed));
+                }
+                let origin = context.origin(number);
+                let text = match line {
+                    Line::Text(t) if t.trim().is_empty() => continue,
+                    Line::Text(t) => t,
+                    Line::TooLong { len, head } => {
+                        summary.read += 1;
+                        let reason = format!("line is {len} bytes, longer than the limit of {} (--max-line-bytes)", options.max_line_bytes);
+                        sink.reject(&mut summary, &origin, &reason, &String::from_utf8_lossy(head))?;
+                        continue;
+                    }
+                    Line::NotUtf8 { valid_up_to, raw } => {
+                        summary.read += 1;
+                        let reason = format!("invalid UTF-8 at byte {} of the line", valid_up_to + 1);
+                        sink.reject(&mut summary, &origin, &reason, &String::from_utf8_lossy(raw))?;
+                        continue;
+                    }
+                };
+                summary.read += 1;
+                let mut events = Vec::new();
+                match parser.parse(text, &mut events) {
+                    Ok(Verdict::Stored) => sink.store(&mut summary, &events, &origin, text)?,
+                    Ok(Verdict::Skipped(reason)) => {
+                        summary.skipped += 1;
+                        FileSummary::count_reason(&mut summary.skip_reasons, reason);
+                    }
+                    Err(reason) => sink.reject(&mut summary, &origin, &reason, text)?,
+                }
+            }
+        }
+        Parser::Document(mut parser) => {
+            let text = match input::read_document(reader, options.max_document_bytes) {
+                Ok(Ok(text)) => text,
+                Ok(Err(reason)) => {
+                    summary.read += 1;
+                    sink.reject(&mut summary, &context.origin(1), &reason, "")?;
+                    summary.bytes = counter.load(Ordering::Relaxed);
+                    return Ok(summary);
+                }
+                Err(e) => {
+                    summary.error = Some(format!("{display}: {e}"));
+                    return Ok(summary);
+                }
+            };
+            let mut entries = Vec::new();
+            match parser.parse(&text, &mut entries) {
+                Ok(()) => {
+                    for entry in entries {
+                        summary.read += 1;
+                        let origin = context.origin(entry.line);
+                        match entry.event {
+                            Ok(event) => sink.store(&mut summary, std::slice::from_ref(&event), &origin, "")?,
+                            Err(reason) => sink.reject(&mut summary, &origin, &reason, "")?,
+                        }
+                    }
+                }
+                Err(reason) => {
+                    summary.read += 1;
+                    sink.reject(&mut summary, &context.origin(1), &reason, &text)?;
+                }
+            }
+        }
+    }
+    summary.bytes = counter.load(Ordering::Relaxed);
+    progress.bytes_read(summary.bytes);
+    Ok(summary)
+}
+
+fn file_stem(path: &Path) -> Option<String> {
+    path.file_stem().and_then(|s| s.to_str()).map(|s| s.trim_end_matches(".log").to_string())
+}
+
+/// Reads the first 64 KiB (decompressed) and asks the detector.
+fn sniff(path: &Path, options: &IngestOptions) -> std::io::Result<Option<Format>> {
+    let (_, reader, _) = input::open(path, options.max_decompressed_bytes)?;
+    let mut head = Vec::with_capacity(64 * 1024);
+    // A read error after some bytes (a truncated stream) is reported when the file is parsed;
+    // detection goes by what could be read.
+    if let Err(e) = reader.take(64 * 1024).read_to_end(&mut head) {
+        if head.is_empty() {
+            return Err(e);
+        }
+    }
+    let text = match std::str::from_utf8(&head) {
+        Ok(t) => t,
+        // The cut may fall inside a character; a real encoding error shows up when parsing.
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+    };
+    Ok(formats::detect::detect(path, text))
+}
+
+struct FileContext<'a> {
+    format: &'a str,
+    path: &'a str,
+}
+
+impl<'a> FileContext<'a> {
+    fn origin(&self, line: u64) -> Origin<'a> {
+        Origin { format: self.format, path: self.path, line }
+    }
+}
+
+/// Routes rows to per-(table, day) builders and full batches to the store.
+struct Sink {
+    writer: StoreWriter,
+    builders: HashMap<(Table, NaiveDate), TableBuilder>,
+    ingested: DateTime<Utc>,
+}
+
+impl Sink {
+    fn new(writer: StoreWriter) -> Self {
+        Sink { writer, builders: HashMap::new(), ingested: Utc::now() }
+    }
+
+    /// Stores the events of one record, or rejects the record if any of them has no timestamp.
+    fn store(&mut self, summary: &mut FileSummary, events: &[Event], origin: &Origin, raw: &str) -> Result<()> {
+        if events.is_empty() {
+            return Err(Error::Internal(format!("{}: a parser said it stored a record but produced no rows", origin.format)));
+        }
+        if events.iter().any(|e| e.timestamp.is_none()) {
+            return self.reject(summary, origin, "no valid timestamp", raw);
+        }
+        for event in events {
+            let timestamp = event.timestamp.expect("checked above");
+            self.append(event, timestamp, origin)?;
+            *summary.rows.entry(event.table).or_default() += 1;
+        }
+        summary.stored += 1;
+        Ok(())
+    }
+
+    fn reject(&mut self, summary: &mut FileSummary, origin: &Origin, reason: &str, raw: &str) -> Result<()> {
+        summary.rejected += 1;
+        FileSummary::count_reason(&mut summary.reject_reasons, reason);
+        let mut event = Event::new(Table::Rejects);
+        event
+            .text("error.message", Some(reason))
+            .text("event.original", Some(formats::util::truncate(raw, REJECT_RAW_BYTES)));
+        let now = self.ingested.timestamp_micros();
+        self.append(&event, now, origin)
+    }
+
+    fn append(&mut self, event: &Event, timestamp: i64, origin: &Origin) -> Result<()> {
+        let date = partition_date(timestamp);
+        let key = (event.table, date);
+        let builder = self.builders.entry(key).or_insert_with(|| TableBuilder::new(event.table, self.ingested));
+        builder.append(event, timestamp, origin);
+        if builder.len() >= BATCH_ROWS || builder.approx_bytes() >= BATCH_BYTES {
+            let batch = builder.finish();
+            self.writer.write(key.0, key.1, &batch)?;
+        }
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let mut keys: Vec<_> = self.builders.keys().copied().collect();
+        keys.sort();
+        for key in keys {
+            let builder = self.builders.get_mut(&key).expect("key taken from the map");
+            if !builder.is_empty() {
+                let batch = builder.finish();
+                self.writer.write(key.0, key.1, &batch)?;
+            }
+        }
+        self.writer.commit()
+    }
+}

@@ -1,0 +1,217 @@
+//! Reading input files: transparent gzip/zstd decompression and bounded line splitting.
+//!
+//! Lines longer than the limit, and lines that are not UTF-8, are reported rather than read, so one
+//! hostile record costs a bounded amount of memory and never hides the records after it.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn sniff(head: &[u8]) -> Compression {
+        match head {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+}
+
+/// Counts the compressed bytes consumed, for progress and throughput.
+pub struct Counted<R> {
+    inner: R,
+    pub bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Stops a decompressor that produces more than `limit` bytes: a small file that inflates to
+/// terabytes must not keep ingest busy forever.
+struct Bounded<R> {
+    inner: R,
+    remaining: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 {
+            return Err(io::Error::other(format!(
+                "decompressed size exceeds the limit of {} bytes (raise it with --max-decompressed)",
+                self.limit
+            )));
+        }
+        let want = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Opens a file, decompressing gzip and zstd by their magic bytes.
+pub fn open(
+    path: &Path,
+    max_decompressed: u64,
+) -> io::Result<(Compression, Box<dyn BufRead + Send>, std::sync::Arc<std::sync::atomic::AtomicU64>)> {
+    let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let file = Counted { inner: File::open(path)?, bytes: bytes.clone() };
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let compression = Compression::sniff(reader.fill_buf()?);
+    let limit = max_decompressed;
+    let boxed: Box<dyn BufRead + Send> = match compression {
+        Compression::None => Box::new(reader),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            256 * 1024,
+            Bounded { inner: flate2::bufread::MultiGzDecoder::new(reader), remaining: limit, limit },
+        )),
+        Compression::Zstd => Box::new(BufReader::with_capacity(
+            256 * 1024,
+            Bounded { inner: zstd::stream::read::Decoder::with_buffer(reader)?, remaining: limit, limit },
+        )),
+    };
+    Ok((compression, boxed, bytes))
+}
+
+/// One line, or why it could not be read as one.
+#[derive(Debug)]
+pub enum Line<'a> {
+    Text(&'a str),
+    TooLong { len: usize, head: &'a [u8] },
+    NotUtf8 { valid_up_to: usize, raw: &'a [u8] },
+}
+
+/// Splits a reader into lines of at most `max_len` bytes, numbering them from 1.
+pub struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line: u64,
+    max_len: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(reader: R, max_len: usize) -> Self {
+        Lines { reader, buf: Vec::with_capacity(4096), line: 0, max_len }
+    }
+
+    /// The next line and its number, `None` at the end of input.
+    pub fn next_line(&mut self) -> Option<io::Result<(u64, Line<'_>)>> {
+        self.buf.clear();
+        let mut total = 0usize;
+        let mut saw_any = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Err(e)),
+            };
+            if available.is_empty() {
+                break;
+            }
+            saw_any = true;
+            let (chunk, done) = match memchr_newline(available) {
+                Some(i) => (&available[..i], Some(i + 1)),
+                None => (available, None),
+            };
+            let room = self.max_len.saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            total += chunk.len();
+            let consumed = done.unwrap_or(available.len());
+            self.reader.consume(consumed);
+            if done.is_some() {
+                break;
+            }
+        }
+        if !saw_any {
+            return None;
+        }
+        self.line += 1;
+        if self.buf.last() == Some(&b'\r') && total <= self.max_len {
+            self.buf.pop();
+            total -= 1;
+        }
+        if total > self.max_len {
+            return Some(Ok((self.line, Line::TooLong { len: total, head: &self.buf })));
+        }
+        Some(Ok((
+            self.line,
+            match std::str::from_utf8(&self.buf) {
+                Ok(text) => Line::Text(text),
+                Err(e) => Line::NotUtf8 { valid_up_to: e.valid_up_to(), raw: &self.buf },
+            },
+        )))
+    }
+
+    pub fn line_number(&self) -> u64 {
+        self.line
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+/// Reads a whole document (lockfile, package metadata) of at most `max_len` bytes.
+pub fn read_document(mut reader: impl Read, max_len: usize) -> io::Result<Result<String, String>> {
+    let mut buf = Vec::new();
+    reader.by_ref().take(max_len as u64 + 1).read_to_end(&mut buf)?;
+    if buf.len() > max_len {
+        return Ok(Err(format!("document larger than {max_len} bytes")));
+    }
+    Ok(String::from_utf8(buf).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("invalid UTF-8 on line {line}")
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], max: usize) -> Vec<String> {
+        let mut lines = Lines::new(input, max);
+        let mut out = Vec::new();
+        while let Some(item) = lines.next_line() {
+            let (n, line) = item.unwrap();
+            out.push(match line {
+                Line::Text(t) => format!("{n}:{t}"),
+                Line::TooLong { len, .. } => format!("{n}:too long {len}"),
+                Line::NotUtf8 { valid_up_to, .. } => format!("{n}:not utf8 at {valid_up_to}"),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_and_strips_crlf() {
+        assert_eq!(collect(b"a\r\nb\n\nc", 10), ["1:a", "2:b", "3:", "4:c"]);
+    }
+
+    #[test]
+    fn long_lines_and_bad_utf8_do_not_hide_the_next_line() {
+        assert_eq!(
+            collect(b"0123456789abc\nok\n\xff\xfe\nend\n", 10),
+            ["1:too long 13", "2:ok", "3:not utf8 at 0", "4:end"]
+        );
+    }
+
+    #[test]
+    fn sniffs_compression() {
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+        assert_eq!(Compression::sniff(b"{}"), Compression::None);
+    }
+}

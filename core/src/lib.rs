@@ -1,0 +1,28 @@
+//! spoor's core: the normalized tables, the parsers that fill them, the Parquet store that keeps
+//! them, and the DataFusion session that queries them.
+//!
+//! Data flows one way:
+//! ```text
+//! files ─► input (decompress, split lines) ─► formats::detect ─► formats::<parser> ─► Event
+//!       ─► event::TableBuilder (Arrow) ─► store::StoreWriter (Parquet, write then rename)
+//! store ─► session::context (listing tables, date pruning) ─► DataFusion
+//! ```
+//! - [`schema`]: every table and column, defined once; `docs/schema.md` is generated from it.
+//! - [`formats`]: one module per input format family, and format detection.
+//! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
+//! - [`store`]: the on-disk layout; [`session`]: the query side.
+
+pub mod error;
+pub mod event;
+pub mod formats;
+pub mod ingest;
+pub mod input;
+pub mod schema;
+pub mod session;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use formats::Format;
+pub use ingest::{IngestOptions, IngestSummary, ingest};
+pub use schema::Table;
+pub use store::Store;

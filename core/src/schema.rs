@@ -1,0 +1,444 @@
+//! The normalized tables: the one definition of every column spoor stores.
+//!
+//! Column names follow the Elastic Common Schema (ECS) where ECS has a name; the few spoor adds
+//! (`spoor.format`, `log.file.line`, `ci.*`, `audit.*`, some `package.*`) are documented below and
+//! in `docs/schema.md`, which [`markdown`] generates and a test keeps in step with this file.
+//!
+//! Columns are flat, with dotted names (`process.parent.name`), so every hunt addresses a field
+//! by the name a hunter already knows from ECS, Elastic and Splunk CIM.
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// The storage type of a column. Deliberately few: every value a hunt compares has one obvious type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// UTC instant, microsecond precision.
+    Time,
+    Text,
+    Int,
+    Bool,
+    /// A list of strings (DNS answers, package dependencies).
+    TextList,
+}
+
+impl Kind {
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Time => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            Kind::Text => DataType::Utf8,
+            Kind::Int => DataType::Int64,
+            Kind::Bool => DataType::Boolean,
+            Kind::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        }
+    }
+
+    fn doc_name(self) -> &'static str {
+        match self {
+            Kind::Time => "timestamp (µs, UTC)",
+            Kind::Text => "string",
+            Kind::Int => "int64",
+            Kind::Bool => "bool",
+            Kind::TextList => "list<string>",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub doc: &'static str,
+}
+
+const fn c(name: &'static str, kind: Kind, doc: &'static str) -> Column {
+    Column { name, kind, doc }
+}
+
+use Kind::{Bool, Int, Text, TextList, Time};
+
+/// Columns every table starts with: when it happened, where it was seen, and where it was read.
+const COMMON: &[Column] = &[
+    c("@timestamp", Time, "When the event happened, in UTC. Never null."),
+    c("event.action", Text, "What happened, normalized per table (see the table's list)."),
+    c("event.code", Text, "The source's own event code (Sysmon EventID, osquery table, Zeek log path, GitHub action)."),
+    c("event.ingested", Time, "When spoor stored the row."),
+    c("host.name", Text, "The host the event was seen on, lowercased."),
+    c("spoor.format", Text, "The input format the row was parsed from (see `spoor ingest --help`)."),
+    c("log.file.path", Text, "The file the row was read from, as given to `spoor ingest`."),
+    c("log.file.line", Int, "The 1-based line of that file where the record starts (for whole-document formats, the line of the entry)."),
+];
+
+const PROCESS_FIELDS: &[Column] = &[
+    c("user.name", Text, "The account the process runs as."),
+    c("user.domain", Text, "The account's domain, where the source has one."),
+    c("process.entity_id", Text, "A unique id of the process across hosts and time (Sysmon ProcessGuid, ECS entity_id)."),
+    c("process.pid", Int, "Process id."),
+    c("process.name", Text, "Executable file name without its directory (`curl`, `powershell.exe`), lowercased on Windows."),
+    c("process.executable", Text, "Full path of the executable."),
+    c("process.command_line", Text, "Full command line."),
+    c("process.working_directory", Text, "Working directory."),
+    c("process.hash.sha256", Text, "SHA-256 of the executable, lowercase hex."),
+    c("process.hash.md5", Text, "MD5 of the executable, lowercase hex."),
+    c("process.parent.entity_id", Text, "The parent's entity id."),
+    c("process.parent.pid", Int, "The parent's process id."),
+    c("process.parent.name", Text, "The parent's executable file name."),
+    c("process.parent.executable", Text, "The parent's executable path."),
+    c("process.parent.command_line", Text, "The parent's command line."),
+];
+
+/// The acting process, for tables whose events are done by a process (network, file, registry, dns).
+const ACTOR_PROCESS: &[Column] = &[
+    c("user.name", Text, "The account the acting process runs as."),
+    c("process.entity_id", Text, "Entity id of the acting process."),
+    c("process.pid", Int, "Process id of the acting process."),
+    c("process.name", Text, "Executable file name of the acting process."),
+    c("process.executable", Text, "Executable path of the acting process."),
+];
+
+const NETWORK_FIELDS: &[Column] = &[
+    c("network.transport", Text, "`tcp`, `udp`, `icmp`, lowercased."),
+    c("network.protocol", Text, "Application protocol where known (`dns`, `http`, `ssl`)."),
+    c("network.direction", Text, "`outbound` when the host initiated, `inbound` otherwise, where known."),
+    c("source.ip", Text, "Initiator IP address, in canonical text form."),
+    c("source.port", Int, "Initiator port."),
+    c("destination.ip", Text, "Responder IP address, in canonical text form."),
+    c("destination.port", Int, "Responder port."),
+    c("destination.domain", Text, "Responder host name, where the source gives one."),
+    c("source.bytes", Int, "Bytes sent by the initiator."),
+    c("destination.bytes", Int, "Bytes sent by the responder."),
+    c("event.duration", Int, "Connection duration in nanoseconds."),
+    c("event.id", Text, "The source's id of the record (Zeek uid)."),
+];
+
+const FILE_FIELDS: &[Column] = &[
+    c("file.path", Text, "Full path of the file."),
+    c("file.name", Text, "File name without its directory."),
+    c("file.extension", Text, "Extension without the dot, lowercased."),
+    c("file.hash.sha256", Text, "SHA-256 of the file, lowercase hex, where the source hashed it."),
+    c("file.hash.md5", Text, "MD5 of the file, lowercase hex."),
+    c("file.size", Int, "Size in bytes."),
+];
+
+const REGISTRY_FIELDS: &[Column] = &[
+    c("registry.path", Text, "Full path of the key or value (`HKLM\\Software\\...\\Run\\x`)."),
+    c("registry.hive", Text, "Hive abbreviation (`HKLM`, `HKU`, `HKCR`)."),
+    c("registry.key", Text, "Key path without the hive and the value name."),
+    c("registry.value", Text, "Value name."),
+    c("registry.data.strings", Text, "Data written, as text."),
+    c("registry.data.type", Text, "Data type (`REG_SZ`, `REG_DWORD`, ...) where given."),
+];
+
+const DNS_FIELDS: &[Column] = &[
+    c("dns.question.name", Text, "The name queried, lowercased, without a trailing dot."),
+    c("dns.question.type", Text, "Query type (`A`, `AAAA`, `TXT`, ...)."),
+    c("dns.response_code", Text, "Response code (`NOERROR`, `NXDOMAIN`, ...)."),
+    c("dns.answers", TextList, "Answer data, in order (addresses and names)."),
+    c("dns.resolved_ip", TextList, "The IP addresses among the answers."),
+    c("dns.id", Int, "DNS transaction id."),
+    c("source.ip", Text, "The client that asked."),
+    c("source.port", Int, "The client's port."),
+    c("destination.ip", Text, "The server that was asked."),
+    c("destination.port", Int, "The server's port."),
+    c("network.transport", Text, "`udp` or `tcp`."),
+    c("event.id", Text, "The source's id of the record (Zeek uid)."),
+];
+
+const CI_FIELDS: &[Column] = &[
+    c("ci.provider", Text, "`github`, `gitlab`, or `shell` for plain package-manager output."),
+    c("ci.job.id", Text, "The job the log belongs to (given at ingest, else the log file's name)."),
+    c("ci.step.name", Text, "The step (`##[group]Run npm ci`) the line belongs to."),
+    c("package.manager", Text, "`npm`, `yarn`, `pnpm` or `bun`."),
+    c("package.name", Text, "Package fetched, installed or running a script."),
+    c("package.version", Text, "Its version."),
+    c("url.original", Text, "Tarball URL, where the log shows it."),
+    c("ci.script.stage", Text, "Lifecycle stage of a script that ran (`preinstall`, `install`, `postinstall`, ...)."),
+    c("process.command_line", Text, "The step's command, or the lifecycle script's command."),
+    c("log.level", Text, "`error`, `warning`, `info`."),
+    c("message", Text, "The log line, without its timestamp prefix."),
+];
+
+const PACKAGE_FIELDS: &[Column] = &[
+    c("package.manager", Text, "`npm`, `yarn` or `pnpm`, by the lockfile's kind."),
+    c("package.lockfile_version", Text, "The lockfile's format version (`3`, `berry-4`, `9.0`, ...)."),
+    c("package.project", Text, "The project the lockfile belongs to (root package name, else its directory)."),
+    c("package.name", Text, "Installed package name (the real name, not an alias)."),
+    c("package.version", Text, "Installed version."),
+    c("package.alias", Text, "The name it is installed under when that differs (npm aliases)."),
+    c("package.resolved", Text, "Where it was fetched from."),
+    c("package.integrity", Text, "Integrity hash (`sha512-...`) or checksum."),
+    c("package.install_script", Bool, "Whether the package has an install script (npm `hasInstallScript`, pnpm `requiresBuild`)."),
+    c("package.dev", Bool, "Only a development dependency."),
+    c("package.optional", Bool, "Only an optional dependency."),
+    c("package.bundled", Bool, "Bundled inside another package."),
+    c("package.path", Text, "Where it sits in the tree (`node_modules/a/node_modules/b`), or how it was reached."),
+];
+
+const AUDIT_FIELDS: &[Column] = &[
+    c("event.provider", Text, "`github` or `npm`."),
+    c("event.outcome", Text, "`success` or `failure`, where given."),
+    c("audit.original_action", Text, "The action as the source names it (`org.update_member`, `billing.change_email`)."),
+    c("user.name", Text, "The acting account."),
+    c("user.email", Text, "The acting account's email, lowercased, where given (npm publisher email)."),
+    c("user.target.name", Text, "The account acted upon."),
+    c("audit.old_value", Text, "Value before the change (old email, ...)."),
+    c("audit.new_value", Text, "Value after the change (new email, ...)."),
+    c("source.ip", Text, "Where the actor came from."),
+    c("source.geo.country_iso_code", Text, "Country of the actor's address, where given."),
+    c("user_agent.original", Text, "The actor's user agent."),
+    c("organization.name", Text, "Organisation or enterprise."),
+    c("package.name", Text, "Package acted upon, where any."),
+    c("package.version", Text, "Version acted upon (published, deprecated, ...)."),
+    c("package.scripts", TextList, "Install-time lifecycle scripts of a published version, as `stage: command`."),
+    c("package.dependencies", TextList, "Dependencies of a published version, as `name@range`."),
+];
+
+const REJECT_FIELDS: &[Column] = &[
+    c("error.message", Text, "Why the record was rejected."),
+    c("event.original", Text, "The raw record, truncated to 4 KiB."),
+];
+
+/// A normalized table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Process,
+    Network,
+    File,
+    Registry,
+    Dns,
+    Ci,
+    Package,
+    Audit,
+    /// Records that could not be stored, with the reason: kept in the store so nothing read is lost.
+    Rejects,
+}
+
+/// One table's definition.
+pub struct TableDef {
+    pub table: Table,
+    pub name: &'static str,
+    pub doc: &'static str,
+    /// Values `event.action` takes in this table.
+    pub actions: &'static [&'static str],
+    specific: &'static [Column],
+}
+
+const DEFS: &[TableDef] = &[
+    TableDef {
+        table: Table::Process,
+        name: "process",
+        doc: "Process starts, with the parent's fields and command lines (Sysmon 1, Security 4688, ECS/Auditbeat process, osquery process_events, Linux Sysmon 1).",
+        actions: &["start"],
+        specific: PROCESS_FIELDS,
+    },
+    TableDef {
+        table: Table::Network,
+        name: "network",
+        doc: "Network connections (Sysmon 3, ECS network, osquery socket_events, Zeek conn.log).",
+        actions: &["connection"],
+        specific: NETWORK_FIELDS,
+    },
+    TableDef {
+        table: Table::File,
+        name: "file",
+        doc: "File creation, change and deletion, with hashes where the source has them (Sysmon 11/23/26, ECS file).",
+        actions: &["creation", "deletion", "modification", "rename"],
+        specific: FILE_FIELDS,
+    },
+    TableDef {
+        table: Table::Registry,
+        name: "registry",
+        doc: "Windows registry changes (Sysmon 12/13/14, ECS registry).",
+        actions: &["key_create", "key_delete", "value_set", "rename"],
+        specific: REGISTRY_FIELDS,
+    },
+    TableDef {
+        table: Table::Dns,
+        name: "dns",
+        doc: "DNS queries and their answers (Sysmon 22, ECS dns, Zeek dns.log, BIND query log).",
+        actions: &["query"],
+        specific: DNS_FIELDS,
+    },
+    TableDef {
+        table: Table::Ci,
+        name: "ci",
+        doc: "What CI jobs and package managers did, line by line: steps, commands, package fetches and installs, lifecycle scripts, warnings.",
+        actions: &[
+            "step_start",
+            "package_fetch",
+            "package_install",
+            "lifecycle_script",
+            "install_script_warning",
+            "error",
+            "warning",
+        ],
+        specific: CI_FIELDS,
+    },
+    TableDef {
+        table: Table::Package,
+        name: "package",
+        doc: "Package inventory from lockfiles: one row per installed package entry. `@timestamp` is the lockfile's modification time.",
+        actions: &["inventory"],
+        specific: PACKAGE_FIELDS,
+    },
+    TableDef {
+        table: Table::Audit,
+        name: "audit",
+        doc: "Account and registry events: GitHub audit log entries and npm publishes (from registry package metadata).",
+        actions: &[
+            "email_change",
+            "mfa_disable",
+            "mfa_enable",
+            "token_create",
+            "token_delete",
+            "package_publish",
+            "package_unpublish",
+            "member_add",
+            "member_remove",
+            "login",
+            "other",
+        ],
+        specific: AUDIT_FIELDS,
+    },
+    TableDef {
+        table: Table::Rejects,
+        name: "_rejects",
+        doc: "Records that could not be stored, with the reason and the raw text. `@timestamp` is the ingest time.",
+        actions: &["reject"],
+        specific: REJECT_FIELDS,
+    },
+];
+
+impl Table {
+    pub const ALL: [Table; 9] = [
+        Table::Process,
+        Table::Network,
+        Table::File,
+        Table::Registry,
+        Table::Dns,
+        Table::Ci,
+        Table::Package,
+        Table::Audit,
+        Table::Rejects,
+    ];
+
+    pub fn def(self) -> &'static TableDef {
+        &DEFS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The table's columns, common ones first.
+    pub fn columns(self) -> &'static [Column] {
+        static COLUMNS: OnceLock<Vec<Vec<Column>>> = OnceLock::new();
+        &COLUMNS.get_or_init(|| Table::ALL.iter().map(|t| t.build_columns()).collect())[self as usize]
+    }
+
+    fn build_columns(self) -> Vec<Column> {
+        let actor: &[Column] = match self {
+            Table::Network | Table::File | Table::Registry | Table::Dns => ACTOR_PROCESS,
+            _ => &[],
+        };
+        let mut out: Vec<Column> = Vec::new();
+        for col in COMMON.iter().chain(actor).chain(self.def().specific) {
+            // A table may take a column from two groups (dns: `source.ip` is both actor and
+            // network context); the first definition wins.
+            if !out.iter().any(|c| c.name == col.name) {
+                out.push(*col);
+            }
+        }
+        out
+    }
+
+    pub fn column_index(self, name: &str) -> Option<usize> {
+        self.columns().iter().position(|c| c.name == name)
+    }
+
+    pub fn schema(self) -> SchemaRef {
+        static SCHEMAS: OnceLock<Vec<SchemaRef>> = OnceLock::new();
+        SCHEMAS
+            .get_or_init(|| {
+                Table::ALL
+                    .iter()
+                    .map(|t| {
+                        let fields: Vec<Field> = t
+                            .columns()
+                            .iter()
+                            .map(|c| Field::new(c.name, c.kind.data_type(), c.name != "@timestamp"))
+                            .collect();
+                        Arc::new(Schema::new(fields))
+                    })
+                    .collect()
+            })[self as usize]
+            .clone()
+    }
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `docs/schema.md`, generated from the definitions above.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Tables\n\n\
+         <!-- Generated from core/src/schema.rs by `spoor schema --markdown`; a test fails when they differ. -->\n\n\
+         Every table starts with the same columns, so any finding leads back to the raw log line:\n\
+         `@timestamp` (UTC, µs), `event.action`, `event.code`, `event.ingested`, `host.name`,\n\
+         `spoor.format`, `log.file.path` and `log.file.line`.\n\
+         Names follow the Elastic Common Schema where it has one. Host names are lowercased; IP\n\
+         addresses are stored as text in canonical form (`2001:DB8::1` becomes `2001:db8::1`); a value that is\n\
+         not an address is kept as written.\n\n\
+         Parquet layout: `<store>/<table>/date=YYYY-MM-DD/part-<id>.parquet` (zstd), partitioned by the\n\
+         UTC date of `@timestamp`.\n",
+    );
+    for table in Table::ALL {
+        let def = table.def();
+        out.push_str(&format!("\n## `{}`\n\n{}\n\n", def.name, def.doc));
+        out.push_str(&format!(
+            "`event.action`: {}\n\n| column | type | description |\n|---|---|---|\n",
+            def.actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+        ));
+        for col in table.columns() {
+            out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind.doc_name(), col.doc));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_in_def_order() {
+        for t in Table::ALL {
+            assert_eq!(t.def().table, t);
+            assert_eq!(Table::from_name(t.name()), Some(t));
+        }
+    }
+
+    #[test]
+    fn every_table_starts_with_the_common_columns() {
+        for t in Table::ALL {
+            let names: Vec<_> = t.columns().iter().map(|c| c.name).collect();
+            assert_eq!(&names[..COMMON.len()], COMMON.iter().map(|c| c.name).collect::<Vec<_>>());
+            assert!(!t.schema().field(0).is_nullable());
+        }
+    }
+
+    #[test]
+    fn dns_has_one_source_ip_column() {
+        let count = Table::Dns.columns().iter().filter(|c| c.name == "source.ip").count();
+        assert_eq!(count, 1);
+    }
+}

@@ -1,0 +1,86 @@
+//! The query side: a DataFusion `SessionContext` with every table of a store registered.
+//!
+//! Each table is a listing table over `<store>/<table>/date=*/part-*.parquet` with `date` as a
+//! partition column, so a filter on `date` skips whole directories and a filter on `@timestamp`
+//! is pruned with the Parquet row-group statistics.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Int64Type, TimestampMicrosecondType};
+use chrono::{DateTime, Utc};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::context::SessionContext;
+use datafusion::prelude::{JsonReadOptions, SessionConfig};
+
+use crate::error::{Error, Result};
+use crate::schema::Table;
+use crate::store::Store;
+
+/// The partition column added to every table by the directory layout.
+pub const DATE_PARTITION: &str = "date";
+
+pub fn config() -> SessionConfig {
+    SessionConfig::new()
+        .with_information_schema(true)
+        // Column names are ECS names like `process.name`: keep them as they are.
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+}
+
+/// A session over every table that has data in the store.
+pub async fn context(store: &Store) -> Result<SessionContext> {
+    let ctx = SessionContext::new_with_config(config());
+    for table in store.tables()? {
+        register_table(&ctx, store, table).await?;
+    }
+    Ok(ctx)
+}
+
+async fn register_table(ctx: &SessionContext, store: &Store, table: Table) -> Result<()> {
+    let dir = store.table_dir(table);
+    let url = ListingTableUrl::parse(format!("{}/", dir.canonicalize().map_err(|e| Error::io(&dir, e))?.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![(DATE_PARTITION.to_string(), DataType::Date32)]);
+    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(table.schema());
+    let provider = ListingTable::try_new(config)?;
+    ctx.register_table(table.name(), Arc::new(provider))?;
+    Ok(())
+}
+
+/// Registers newline-delimited JSON files in place as a table (schema inferred).
+pub async fn register_ndjson(ctx: &SessionContext, name: &str, path: &str) -> Result<()> {
+    let extension = std::path::Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or("json");
+    let options = JsonReadOptions::default().file_extension(extension);
+    ctx.register_json(name, path, options).await?;
+    Ok(())
+}
+
+/// Rows and time range of one table.
+#[derive(Debug, Clone)]
+pub struct TableStats {
+    pub table: Table,
+    pub rows: i64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    pub files: usize,
+}
+
+pub async fn table_stats(ctx: &SessionContext, store: &Store, table: Table) -> Result<TableStats> {
+    let sql = format!(r#"SELECT count(*), min("@timestamp"), max("@timestamp") FROM "{}""#, table.name());
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let batch = batches.first().ok_or_else(|| Error::Internal("aggregate query returned no batch".into()))?;
+    let micros = |i: usize| {
+        let column = batch.column(i).as_primitive::<TimestampMicrosecondType>();
+        (!column.is_null(0)).then(|| DateTime::<Utc>::from_timestamp_micros(column.value(0))).flatten()
+    };
+    Ok(TableStats {
+        table,
+        rows: batch.column(0).as_primitive::<Int64Type>().value(0),
+        first: micros(1),
+        last: micros(2),
+        files: store.files(table)?.len(),
+    })
+}

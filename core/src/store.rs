@@ -1,0 +1,217 @@
+//! The Parquet store: `<store>/<table>/date=YYYY-MM-DD/part-<id>.parquet`.
+//!
+//! Appends only ever add files. A file is written under a hidden temporary name and renamed into
+//! place when the whole ingest commits, so readers never see a partial file and a crashed ingest
+//! leaves nothing but temporary files, which the next writer removes.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use chrono::{DateTime, NaiveDate, Utc};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{Error, Result};
+use crate::schema::Table;
+
+const TEMP_PREFIX: &str = ".tmp-";
+/// Open Parquet writers hold a row group in memory each; past this many, the oldest is finished.
+const MAX_OPEN_FILES: usize = 16;
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens the store at `root`, creating the directory if needed.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
+        let root = root.into();
+        fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        Ok(Store { root })
+    }
+
+    /// Opens an existing store; a missing directory is an error (for read-only commands).
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Store> {
+        let root = root.into();
+        if !root.is_dir() {
+            return Err(Error::User(format!(
+                "no store at {}: create one with `spoor ingest <logs> --store {}`",
+                root.display(),
+                root.display()
+            )));
+        }
+        Ok(Store { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn table_dir(&self, table: Table) -> PathBuf {
+        self.root.join(table.name())
+    }
+
+    /// The committed Parquet files of a table.
+    pub fn files(&self, table: Table) -> Result<Vec<PathBuf>> {
+        let dir = self.table_dir(table);
+        let mut out = Vec::new();
+        if !dir.is_dir() {
+            return Ok(out);
+        }
+        for partition in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let partition = partition.map_err(|e| Error::io(&dir, e))?.path();
+            if !partition.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&partition).map_err(|e| Error::io(&partition, e))? {
+                let file = file.map_err(|e| Error::io(&partition, e))?.path();
+                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.ends_with(".parquet") && !name.starts_with('.') {
+                    out.push(file);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Tables that have at least one committed file.
+    pub fn tables(&self) -> Result<Vec<Table>> {
+        let mut out = Vec::new();
+        for table in Table::ALL {
+            if !self.files(table)?.is_empty() {
+                out.push(table);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn writer(&self) -> Result<StoreWriter> {
+        self.remove_stale_temporaries()?;
+        let now = Utc::now();
+        let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());
+        Ok(StoreWriter {
+            store: self.clone(),
+            id,
+            sequence: 0,
+            open: HashMap::new(),
+            finished: Vec::new(),
+        })
+    }
+
+    /// Temporary files left by a crashed writer. Only those older than an hour are removed, so a
+    /// concurrent ingest's files in progress are left alone.
+    fn remove_stale_temporaries(&self) -> Result<()> {
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for table in Table::ALL {
+            let dir = self.table_dir(table);
+            let Ok(partitions) = fs::read_dir(&dir) else { continue };
+            for partition in partitions.flatten() {
+                let Ok(files) = fs::read_dir(partition.path()) else { continue };
+                for file in files.flatten() {
+                    let stale = file.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+                    if file.file_name().to_string_lossy().starts_with(TEMP_PREFIX) && stale {
+                        let _ = fs::remove_file(file.path());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct OpenFile {
+    writer: ArrowWriter<File>,
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+/// Writes batches into new Parquet files, made visible together by [`StoreWriter::commit`].
+pub struct StoreWriter {
+    store: Store,
+    id: String,
+    sequence: u32,
+    open: HashMap<(Table, NaiveDate), OpenFile>,
+    finished: Vec<(PathBuf, PathBuf)>,
+}
+
+impl StoreWriter {
+    /// Appends a batch whose rows all fall on `date` (UTC).
+    pub fn write(&mut self, table: Table, date: NaiveDate, batch: &RecordBatch) -> Result<()> {
+        if !self.open.contains_key(&(table, date)) {
+            if self.open.len() >= MAX_OPEN_FILES {
+                self.finish_all()?;
+            }
+            let file = self.create(table, date)?;
+            self.open.insert((table, date), file);
+        }
+        let file = self.open.get_mut(&(table, date)).expect("inserted above");
+        file.writer.write(batch).map_err(|e| Error::parquet(&file.temp, e))
+    }
+
+    fn create(&mut self, table: Table, date: NaiveDate) -> Result<OpenFile> {
+        let dir = self.store.table_dir(table).join(format!("date={date}"));
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        self.sequence += 1;
+        let name = format!("part-{}-{:04}.parquet", self.id, self.sequence);
+        let target = dir.join(&name);
+        let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
+        let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("3 is a valid zstd level")))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let writer = ArrowWriter::try_new(file, table.schema(), Some(props))
+            .map_err(|e| Error::parquet(&temp, e))?;
+        Ok(OpenFile { writer, temp, target })
+    }
+
+    fn finish_all(&mut self) -> Result<()> {
+        for (_, file) in self.open.drain() {
+            let handle = file.writer.into_inner().map_err(|e| Error::parquet(&file.temp, e))?;
+            handle.sync_all().map_err(|e| Error::io(&file.temp, e))?;
+            self.finished.push((file.temp, file.target));
+        }
+        Ok(())
+    }
+
+    /// Makes every file written so far visible. Returns their paths.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        self.finish_all()?;
+        let mut out = Vec::with_capacity(self.finished.len());
+        for (temp, target) in std::mem::take(&mut self.finished) {
+            fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
+            if let Some(dir) = target.parent() {
+                // Persist the rename itself, not only the file's bytes.
+                let _ = File::open(dir).and_then(|d| d.sync_all());
+            }
+            out.push(target);
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for StoreWriter {
+    /// A writer dropped without commit (an error, a panic elsewhere) removes its temporary files.
+    fn drop(&mut self) {
+        for (_, file) in self.open.drain() {
+            drop(file.writer);
+            let _ = fs::remove_file(&file.temp);
+        }
+        for (temp, _) in self.finished.drain(..) {
+            let _ = fs::remove_file(&temp);
+        }
+    }
+}
+
+/// The UTC date of a microsecond timestamp, for partitioning.
+pub fn partition_date(micros: i64) -> NaiveDate {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .map(|t| t.date_naive())
+        .unwrap_or(NaiveDate::MIN)
+}

