@@ -183,7 +183,11 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
             return Ok(summary);
         }
     };
-    let parser_options = ParserOptions { ci_job: options.ci_job.clone().or_else(|| file_stem(path)), file_time };
+    let directory = path
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned()));
+    let parser_options = ParserOptions { ci_job: options.ci_job.clone().or_else(|| file_stem(path)), file_time, directory };
     let context = FileContext { format: format.name(), path: &display };
     match format.parser(&parser_options) {
         Parser::Lines(mut parser) => {

@@ -7,6 +7,7 @@
 pub mod ci_log;
 pub mod detect;
 pub mod ecs;
+pub mod lockfile;
 pub mod sysmon;
 pub mod util;
 pub mod zeek;
@@ -47,6 +48,9 @@ pub enum Format {
     Zeek,
     ZeekJson,
     CiLog,
+    NpmLock,
+    YarnLock,
+    PnpmLock,
 }
 
 pub enum Parser {
@@ -63,6 +67,9 @@ impl Format {
         Format::Zeek,
         Format::ZeekJson,
         Format::CiLog,
+        Format::NpmLock,
+        Format::YarnLock,
+        Format::PnpmLock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +81,9 @@ impl Format {
             Format::Zeek => "zeek",
             Format::ZeekJson => "zeek-json",
             Format::CiLog => "ci-log",
+            Format::NpmLock => "npm-lock",
+            Format::YarnLock => "yarn-lock",
+            Format::PnpmLock => "pnpm-lock",
         }
     }
 
@@ -86,6 +96,9 @@ impl Format {
             Format::Zeek => "Zeek TSV logs with #fields/#types headers (dns.log, conn.log)",
             Format::ZeekJson => "Zeek JSON logs (dns, conn), with dotted or underscore field names",
             Format::CiLog => "CI job logs (GitHub Actions, GitLab) and plain npm/yarn/pnpm output",
+            Format::NpmLock => "package-lock.json / npm-shrinkwrap.json, lockfileVersion 1, 2 and 3",
+            Format::YarnLock => "yarn.lock of yarn 1 and of yarn 2+ (berry)",
+            Format::PnpmLock => "pnpm-lock.yaml, lockfileVersion 5.x, 6.0 and 9.0",
         }
     }
 
@@ -102,6 +115,9 @@ impl Format {
             Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),
             Format::ZeekJson => Parser::Lines(Box::new(zeek::JsonLines)),
             Format::CiLog => Parser::Lines(Box::new(ci_log::CiLog::new(options.ci_job.clone(), options.file_time))),
+            Format::NpmLock => Parser::Document(Box::new(lockfile::npm::PackageLock { context: options.lock_context() })),
+            Format::YarnLock => Parser::Document(Box::new(lockfile::yarn::YarnLock { context: options.lock_context() })),
+            Format::PnpmLock => Parser::Document(Box::new(lockfile::pnpm::PnpmLock { context: options.lock_context() })),
         }
     }
 }
@@ -120,4 +136,12 @@ pub struct ParserOptions {
     /// The input file's modification time: the time of records that carry none (lockfiles,
     /// plain package-manager output).
     pub file_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// The name of the directory the file is in.
+    pub directory: Option<String>,
+}
+
+impl ParserOptions {
+    fn lock_context(&self) -> lockfile::LockContext {
+        lockfile::LockContext { file_time: self.file_time, directory: self.directory.clone() }
+    }
 }

@@ -1,0 +1,120 @@
+//! Lockfiles: package inventory for the `package` table, one row per installed package entry.
+//! A lockfile has no event time: rows take the file's modification time.
+
+pub mod npm;
+pub mod pnpm;
+pub mod yarn;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::Event;
+use crate::schema::Table;
+
+/// What every lockfile parser needs besides the text.
+#[derive(Debug, Clone)]
+pub struct LockContext {
+    pub file_time: Option<DateTime<Utc>>,
+    /// The lockfile's directory name: the project's name when the lockfile does not give one.
+    pub directory: Option<String>,
+}
+
+/// One package entry, as every lockfile kind describes it.
+#[derive(Debug, Default)]
+pub(crate) struct Package {
+    pub name: String,
+    pub version: String,
+    pub alias: Option<String>,
+    pub resolved: Option<String>,
+    pub integrity: Option<String>,
+    pub install_script: Option<bool>,
+    pub dev: Option<bool>,
+    pub optional: Option<bool>,
+    pub bundled: Option<bool>,
+    pub path: Option<String>,
+}
+
+impl Package {
+    pub fn into_event<'r>(self, ctx: &LockContext, manager: &str, lockfile_version: &str, project: Option<&str>) -> Result<Event<'r>, String> {
+        if self.name.is_empty() || self.version.is_empty() {
+            return Err(format!("package entry without a name or version (name `{}`)", self.name));
+        }
+        let mut e = Event::new(Table::Package).at(ctx.file_time);
+        e.text("event.action", Some("inventory"))
+            .text("package.manager", Some(manager.to_owned()))
+            .text("package.lockfile_version", Some(lockfile_version.to_owned()))
+            .text("package.project", project.map(str::to_owned).or_else(|| ctx.directory.clone()))
+            .text("package.name", Some(self.name))
+            .text("package.version", Some(self.version))
+            .text("package.alias", self.alias)
+            .text("package.resolved", self.resolved)
+            .text("package.integrity", self.integrity)
+            .bool("package.install_script", self.install_script)
+            .bool("package.dev", self.dev)
+            .bool("package.optional", self.optional)
+            .bool("package.bundled", self.bundled)
+            .text("package.path", self.path);
+        Ok(e)
+    }
+}
+
+/// Finds where entries start in a lockfile's text, as 1-based lines.
+pub(crate) struct Lines<'t> {
+    text: &'t str,
+    /// Byte offset of every line start.
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts }
+    }
+
+    /// The line of the first `needle` at or after byte `from` (else anywhere), and its offset.
+    pub fn find(&self, needle: &str, from: usize) -> (u64, usize) {
+        let start = from.min(self.text.len());
+        let at = self.text[start..].find(needle).map(|i| i + start).or_else(|| self.text.find(needle));
+        match at {
+            Some(at) => (self.starts.partition_point(|&s| s <= at) as u64, at),
+            None => (1, from),
+        }
+    }
+
+    /// The line of a YAML mapping key, quoted or not.
+    pub fn find_key(&self, key: &str) -> u64 {
+        for needle in [format!("\"{key}\":"), format!("'{key}':"), format!("\n  {key}:"), format!("\n{key}:")] {
+            if let Some(at) = self.text.find(&needle) {
+                let at = if needle.starts_with('\n') { at + 1 } else { at };
+                return self.starts.partition_point(|&s| s <= at) as u64;
+            }
+        }
+        1
+    }
+}
+
+/// `name@range`, `@scope/name@range`, `alias@npm:real@range` → the name the spec installs.
+pub(crate) fn name_of_spec(spec: &str) -> &str {
+    let spec = spec.trim().trim_matches('"');
+    let cut = spec[1..].find('@').map(|i| i + 1).unwrap_or(spec.len());
+    &spec[..cut]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_names() {
+        assert_eq!(name_of_spec("lodash@^4.17.0"), "lodash");
+        assert_eq!(name_of_spec("\"@babel/core@^7.0.0\""), "@babel/core");
+        assert_eq!(name_of_spec("pkg@npm:@yao-pkg/pkg@^6"), "pkg");
+    }
+
+    #[test]
+    fn lines_are_found_after_a_position() {
+        let lines = Lines::new("a\nb: {\nc\nb: {\n");
+        assert_eq!(lines.find("b: {", 0).0, 2);
+        assert_eq!(lines.find("b: {", 5).0, 4);
+        assert_eq!(lines.find("a", 0).0, 1);
+    }
+}

@@ -1,0 +1,59 @@
+//! Helpers shared by the end-to-end tests: ingest into a fresh store, query it as text.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use spoor::core::ingest::{IngestOptions, IngestSummary, Quiet};
+use spoor::core::{Store, ingest, session};
+
+pub fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus").join(rel)
+}
+
+pub struct Ingested {
+    _dir: tempfile::TempDir,
+    pub store: Store,
+    pub summary: IngestSummary,
+}
+
+pub fn ingest_with(paths: &[PathBuf], options: IngestOptions) -> Ingested {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store")).unwrap();
+    let summary = ingest(&store, paths, &options, &Quiet).unwrap();
+    for f in &summary.files {
+        assert_eq!(f.read, f.stored + f.skipped + f.rejected, "every record is accounted for in {}", f.path.display());
+    }
+    Ingested { _dir: dir, store, summary }
+}
+
+pub fn ingest_files(paths: &[PathBuf]) -> Ingested {
+    ingest_with(paths, IngestOptions::default())
+}
+
+/// Runs SQL over the store and renders every cell as text (nulls as `NULL`), row by row.
+pub fn query(store: &Store, sql: &str) -> Vec<Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let ctx = session::context(store).await.unwrap();
+        let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let options = FormatOptions::default().with_null("NULL");
+        let mut rows = Vec::new();
+        for batch in batches {
+            let formatters: Vec<_> =
+                batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
+            for row in 0..batch.num_rows() {
+                rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
+            }
+        }
+        rows
+    })
+}
+
+pub fn one_row(store: &Store, sql: &str) -> Vec<String> {
+    let rows = query(store, sql);
+    assert_eq!(rows.len(), 1, "expected one row from {sql}, got {rows:?}");
+    rows.into_iter().next().unwrap()
+}
+
