@@ -8,6 +8,10 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use spoor::core::ingest::{IngestOptions, IngestSummary, Quiet};
 use spoor::core::{Store, ingest, session};
 
+pub fn documented(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/documented").join(rel)
+}
+
 pub fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus").join(rel)
 }

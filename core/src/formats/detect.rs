@@ -23,6 +23,9 @@ pub fn detect(path: &Path, head: &str) -> Option<Format> {
             return detect_json(&v);
         }
     }
+    if let Some(format) = detect_json_document(first, head) {
+        return Some(format);
+    }
     if head.contains("<Provider Name=\"Linux-Sysmon\"") {
         return Some(Format::SysmonLinux);
     }
@@ -51,6 +54,18 @@ fn detect_lockfile(name: &str, first: &str, head: &str) -> Option<Format> {
     None
 }
 
+/// Pretty-printed JSON documents, recognised by their keys in the first 64 KiB.
+fn detect_json_document(first: &str, head: &str) -> Option<Format> {
+    let key = |k: &str| head.contains(&format!("\"{k}\":")) || head.contains(&format!("\"{k}\" :"));
+    if first.starts_with('{') && key("versions") && (key("dist-tags") || key("_npmUser")) {
+        return Some(Format::NpmMetadata);
+    }
+    if (first.starts_with('[') || first.starts_with('{')) && key("action") && key("actor") {
+        return Some(Format::GithubAudit);
+    }
+    None
+}
+
 fn detect_json(v: &Json) -> Option<Format> {
     let has = |p: &str| field(v, p).is_some();
     if has("SyslogMessage") {
@@ -61,6 +76,12 @@ fn detect_json(v: &Json) -> Option<Format> {
     }
     if has("EventID") && (has("Channel") || has("SourceName") || has("Image")) {
         return Some(Format::Sysmon);
+    }
+    if has("action") && has("actor") && (has("@timestamp") || has("created_at")) && !has("event.category") {
+        return Some(Format::GithubAudit);
+    }
+    if has("versions") && has("name") && (has("dist-tags") || has("time")) {
+        return Some(Format::NpmMetadata);
     }
     if has("_path") || has("@stream") || has("id.orig_h") || has("id_orig_h") {
         return Some(Format::ZeekJson);

@@ -4,6 +4,7 @@
 //! read through a [`LineParser`], or a whole document (lockfiles, package metadata), read through
 //! a [`DocumentParser`] that reports one entry per package or version with the line it starts on.
 
+pub mod audit;
 pub mod ci_log;
 pub mod detect;
 pub mod ecs;
@@ -51,6 +52,8 @@ pub enum Format {
     NpmLock,
     YarnLock,
     PnpmLock,
+    GithubAudit,
+    NpmMetadata,
 }
 
 pub enum Parser {
@@ -70,6 +73,8 @@ impl Format {
         Format::NpmLock,
         Format::YarnLock,
         Format::PnpmLock,
+        Format::GithubAudit,
+        Format::NpmMetadata,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,6 +89,8 @@ impl Format {
             Format::NpmLock => "npm-lock",
             Format::YarnLock => "yarn-lock",
             Format::PnpmLock => "pnpm-lock",
+            Format::GithubAudit => "github-audit",
+            Format::NpmMetadata => "npm-metadata",
         }
     }
 
@@ -99,6 +106,8 @@ impl Format {
             Format::NpmLock => "package-lock.json / npm-shrinkwrap.json, lockfileVersion 1, 2 and 3",
             Format::YarnLock => "yarn.lock of yarn 1 and of yarn 2+ (berry)",
             Format::PnpmLock => "pnpm-lock.yaml, lockfileVersion 5.x, 6.0 and 9.0",
+            Format::GithubAudit => "GitHub organisation/enterprise audit log: a JSON array (REST API) or JSON lines (streaming)",
+            Format::NpmMetadata => "npm registry package metadata (GET /<package>): one publish per version, with publisher email",
         }
     }
 
@@ -118,6 +127,8 @@ impl Format {
             Format::NpmLock => Parser::Document(Box::new(lockfile::npm::PackageLock { context: options.lock_context() })),
             Format::YarnLock => Parser::Document(Box::new(lockfile::yarn::YarnLock { context: options.lock_context() })),
             Format::PnpmLock => Parser::Document(Box::new(lockfile::pnpm::PnpmLock { context: options.lock_context() })),
+            Format::GithubAudit => Parser::Document(Box::new(audit::GithubAudit)),
+            Format::NpmMetadata => Parser::Document(Box::new(audit::NpmMetadata)),
         }
     }
 }

@@ -58,7 +58,7 @@ impl Package {
 }
 
 /// Finds where entries start in a lockfile's text, as 1-based lines.
-pub(crate) struct Lines<'t> {
+pub struct Lines<'t> {
     text: &'t str,
     /// Byte offset of every line start.
     starts: Vec<usize>,

