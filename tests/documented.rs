@@ -40,11 +40,20 @@ fn ecs_events_are_routed_by_category() {
         r#"SELECT "destination.ip", "destination.port", "destination.domain", "network.transport", "network.direction", "log.file.line" FROM network"#,
     );
     assert_eq!(row, ["198.51.100.73", "8000", "sfrclak.com", "tcp", "egress", "4"]);
-    let row = one_row(&t.store, r#"SELECT "dns.question.name", "dns.question.type", "dns.answers", "dns.resolved_ip" FROM dns"#);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "dns.question.name", "dns.question.type", "dns.answers", "dns.resolved_ip" FROM dns"#,
+    );
     assert_eq!(row, ["sfrclak.com", "A", "[198.51.100.73]", "[198.51.100.73]"]);
-    let rows = query(&t.store, r#"SELECT "event.action", "file.name", "file.extension", "file.hash.sha256" FROM file ORDER BY "@timestamp""#);
+    let rows = query(
+        &t.store,
+        r#"SELECT "event.action", "file.name", "file.extension", "file.hash.sha256" FROM file ORDER BY "@timestamp""#,
+    );
     assert_eq!(rows, [["creation", "ld.py", "py", "feedbeef"], ["deletion", "setup.js", "js", "NULL"]]);
-    let row = one_row(&t.store, r#"SELECT "registry.value", "registry.data.strings", "registry.data.type", "event.action" FROM registry"#);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "registry.value", "registry.data.strings", "registry.data.type", "event.action" FROM registry"#,
+    );
     assert_eq!(row, ["wt", r"C:\ProgramData\wt.exe", "REG_SZ", "value_set"]);
 }
 
@@ -59,11 +68,81 @@ fn github_audit_log_array_and_stream() {
            FROM audit ORDER BY "@timestamp""#,
     );
     let expected = [
-        ["2026-03-30T19:15:00Z", "email_change", "billing.change_email", "lead-maintainer", "NULL", "lead@example.com", "ifstap@proton.me", "2001:db8::7", "DE", "NULL", "NULL", "NULL", "1"],
-        ["2026-03-30T19:20:00Z", "token_create", "personal_access_token.create", "lead-maintainer", "NULL", "NULL", "NULL", "NULL", "DE", "NULL", "NULL", "NULL", "2"],
-        ["2026-03-30T20:00:00Z", "member_add", "org.add_member", "octo-admin", "new-dev", "NULL", "NULL", "NULL", "US", "example-org", "NULL", "NULL", "4"],
-        ["2026-03-30T23:30:00.123Z", "mfa_disable", "org.disable_two_factor_requirement", "octo-admin", "NULL", "NULL", "NULL", "203.0.113.7", "NL", "example-org", "NULL", "NULL", "16"],
-        ["2026-03-30T23:40:00Z", "package_publish", "packages.package_version_published", "octo-admin", "NULL", "NULL", "NULL", "NULL", "NULL", "example-org", "example-lib", "2.0.1", "27"],
+        [
+            "2026-03-30T19:15:00Z",
+            "email_change",
+            "billing.change_email",
+            "lead-maintainer",
+            "NULL",
+            "lead@example.com",
+            "ifstap@proton.me",
+            "2001:db8::7",
+            "DE",
+            "NULL",
+            "NULL",
+            "NULL",
+            "1",
+        ],
+        [
+            "2026-03-30T19:20:00Z",
+            "token_create",
+            "personal_access_token.create",
+            "lead-maintainer",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+            "DE",
+            "NULL",
+            "NULL",
+            "NULL",
+            "2",
+        ],
+        [
+            "2026-03-30T20:00:00Z",
+            "member_add",
+            "org.add_member",
+            "octo-admin",
+            "new-dev",
+            "NULL",
+            "NULL",
+            "NULL",
+            "US",
+            "example-org",
+            "NULL",
+            "NULL",
+            "4",
+        ],
+        [
+            "2026-03-30T23:30:00.123Z",
+            "mfa_disable",
+            "org.disable_two_factor_requirement",
+            "octo-admin",
+            "NULL",
+            "NULL",
+            "NULL",
+            "203.0.113.7",
+            "NL",
+            "example-org",
+            "NULL",
+            "NULL",
+            "16",
+        ],
+        [
+            "2026-03-30T23:40:00Z",
+            "package_publish",
+            "packages.package_version_published",
+            "octo-admin",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+            "NULL",
+            "example-org",
+            "example-lib",
+            "2.0.1",
+            "27",
+        ],
     ];
     assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
     let stream = &t.summary.files[1];
@@ -83,7 +162,15 @@ fn npm_metadata_gives_one_publish_per_version() {
     let expected = [
         ["2026-03-27T19:01:40Z", "axios", "1.14.0", "lead-maintainer", "lead@example.com", "[]", "1"],
         ["2026-03-30T05:57:00Z", "plain-crypto-js", "4.2.0", "nrwise", "nrwise@proton.me", "[]", "6"],
-        ["2026-03-30T23:59:12Z", "plain-crypto-js", "4.2.1", "nrwise", "nrwise@proton.me", "[postinstall: node setup.js]", "15"],
+        [
+            "2026-03-30T23:59:12Z",
+            "plain-crypto-js",
+            "4.2.1",
+            "nrwise",
+            "nrwise@proton.me",
+            "[postinstall: node setup.js]",
+            "15",
+        ],
         ["2026-03-31T00:21:58Z", "axios", "1.14.1", "lead-maintainer", "ifstap@proton.me", "[]", "1"],
     ];
     assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());

@@ -58,7 +58,17 @@ fn sysmon_flat_json_from_mordor() {
         r#"SELECT "dns.question.name", "dns.answers", "dns.resolved_ip", "dns.response_code", "process.name", "log.file.line"
            FROM dns WHERE "dns.question.name" = 'raw.githubusercontent.com'"#,
     );
-    assert_eq!(row, ["raw.githubusercontent.com", "[github.map.fastly.net, 151.101.208.133]", "[151.101.208.133]", "NOERROR", "svchost.exe", "388"]);
+    assert_eq!(
+        row,
+        [
+            "raw.githubusercontent.com",
+            "[github.map.fastly.net, 151.101.208.133]",
+            "[151.101.208.133]",
+            "NOERROR",
+            "svchost.exe",
+            "388"
+        ]
+    );
 
     let row = one_row(
         &t.store,
@@ -98,7 +108,10 @@ fn sysmon_for_linux_in_sentinel_syslog_rows() {
         ]
     );
     // The reverse shell's connection (EID 3) and its `0>&1` in XML with a bare ampersand.
-    let rows = query(&t.store, r#"SELECT "destination.port" FROM network WHERE "process.name" = 'bash' AND "destination.ip" = '192.168.2.6'"#);
+    let rows = query(
+        &t.store,
+        r#"SELECT "destination.port" FROM network WHERE "process.name" = 'bash' AND "destination.ip" = '192.168.2.6'"#,
+    );
     assert!(rows.contains(&vec!["443".to_string()]), "{rows:?}");
 }
 
@@ -152,7 +165,10 @@ fn zeek_json_with_underscore_names_and_tsv_conn() {
     );
     assert_eq!(row, ["krb,smb,gssapi", "445", "4060", "1681", "10706616878"]);
     // The Meterpreter handler in the LSASS campaign.
-    let rows = query(&t.store, r#"SELECT count(*) FROM network WHERE "destination.ip" = '10.0.5.13' AND "destination.port" = 8080"#);
+    let rows = query(
+        &t.store,
+        r#"SELECT count(*) FROM network WHERE "destination.ip" = '10.0.5.13' AND "destination.port" = 8080"#,
+    );
     assert_ne!(rows[0][0], "0");
     // Unset query (`-`) is stored as null, not as the text "-".
     let rows = query(&t.store, r#"SELECT count(*) FROM dns WHERE "dns.question.name" = '-'"#);
@@ -224,7 +240,15 @@ fn github_actions_steps_and_timestamps() {
     let expected = [
         ["2026-03-31T00:40:01.123456Z", "step_start", "github", "build#3", "Run npm ci", "NULL", "npm ci"],
         ["2026-03-31T00:40:09Z", "package_fetch", "github", "build#3", "Run npm ci", "plain-crypto-js", "NULL"],
-        ["2026-03-31T00:40:10Z", "lifecycle_script", "github", "build#3", "Run npm ci", "plain-crypto-js", "node setup.js"],
+        [
+            "2026-03-31T00:40:10Z",
+            "lifecycle_script",
+            "github",
+            "build#3",
+            "Run npm ci",
+            "plain-crypto-js",
+            "node setup.js",
+        ],
         ["2026-03-31T00:40:12Z", "error", "github", "build#3", "Run npm ci", "NULL", "NULL"],
     ];
     assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
@@ -246,7 +270,10 @@ fn bad_records_are_rejected_with_file_line_and_reason() {
     writeln!(file, "{good}").unwrap(); // 8: stored
     drop(file);
 
-    let t = ingest_with(&[path], IngestOptions { format: Some(Format::Sysmon), max_line_bytes: 1000, ..Default::default() });
+    let t = ingest_with(
+        &[path],
+        IngestOptions { format: Some(Format::Sysmon), max_line_bytes: 1000, ..Default::default() },
+    );
     let f = &t.summary.files[0];
     assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 2, 1, 5));
     let rejects = query(&t.store, r#"SELECT "log.file.line", "error.message" FROM _rejects ORDER BY "log.file.line""#);

@@ -118,7 +118,12 @@ pub struct Quiet;
 impl Progress for Quiet {}
 
 /// Ingests files and directories (recursively, hidden files skipped) into the store.
-pub fn ingest(store: &Store, inputs: &[PathBuf], options: &IngestOptions, progress: &dyn Progress) -> Result<IngestSummary> {
+pub fn ingest(
+    store: &Store,
+    inputs: &[PathBuf],
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<IngestSummary> {
     let started = Instant::now();
     let files = expand(inputs)?;
     let mut sink = Sink::new(store.writer()?);
@@ -187,7 +192,8 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
         .canonicalize()
         .ok()
         .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned()));
-    let parser_options = ParserOptions { ci_job: options.ci_job.clone().or_else(|| file_stem(path)), file_time, directory };
+    let parser_options =
+        ParserOptions { ci_job: options.ci_job.clone().or_else(|| file_stem(path)), file_time, directory };
     let context = FileContext { format: format.name(), path: &display };
     match format.parser(&parser_options) {
         Parser::Lines(mut parser) => {
@@ -214,7 +220,10 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
                     Line::Text(t) => t,
                     Line::TooLong { len, head } => {
                         summary.read += 1;
-                        let reason = format!("line is {len} bytes, longer than the limit of {} (--max-line-bytes)", options.max_line_bytes);
+                        let reason = format!(
+                            "line is {len} bytes, longer than the limit of {} (--max-line-bytes)",
+                            options.max_line_bytes
+                        );
                         sink.reject(&mut summary, &origin, &reason, &String::from_utf8_lossy(head))?;
                         continue;
                     }
@@ -324,7 +333,10 @@ impl Sink {
     /// Stores the events of one record, or rejects the record if any of them has no timestamp.
     fn store(&mut self, summary: &mut FileSummary, events: &[Event], origin: &Origin, raw: &str) -> Result<()> {
         if events.is_empty() {
-            return Err(Error::Internal(format!("{}: a parser said it stored a record but produced no rows", origin.format)));
+            return Err(Error::Internal(format!(
+                "{}: a parser said it stored a record but produced no rows",
+                origin.format
+            )));
         }
         if events.iter().any(|e| e.timestamp.is_none()) {
             return self.reject(summary, origin, "no valid timestamp", raw);

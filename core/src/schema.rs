@@ -67,15 +67,27 @@ const COMMON: &[Column] = &[
     c("host.name", Text, "The host the event was seen on, lowercased."),
     c("spoor.format", Text, "The input format the row was parsed from (see `spoor ingest --help`)."),
     c("log.file.path", Text, "The file the row was read from, as given to `spoor ingest`."),
-    c("log.file.line", Int, "The 1-based line of that file where the record starts (for whole-document formats, the line of the entry)."),
+    c(
+        "log.file.line",
+        Int,
+        "The 1-based line of that file where the record starts (for whole-document formats, the line of the entry).",
+    ),
 ];
 
 const PROCESS_FIELDS: &[Column] = &[
     c("user.name", Text, "The account the process runs as."),
     c("user.domain", Text, "The account's domain, where the source has one."),
-    c("process.entity_id", Text, "A unique id of the process across hosts and time (Sysmon ProcessGuid, ECS entity_id)."),
+    c(
+        "process.entity_id",
+        Text,
+        "A unique id of the process across hosts and time (Sysmon ProcessGuid, ECS entity_id).",
+    ),
     c("process.pid", Int, "Process id."),
-    c("process.name", Text, "Executable file name without its directory (`curl`, `powershell.exe`), lowercased on Windows."),
+    c(
+        "process.name",
+        Text,
+        "Executable file name without its directory (`curl`, `powershell.exe`), lowercased on Windows.",
+    ),
     c("process.executable", Text, "Full path of the executable."),
     c("process.command_line", Text, "Full command line."),
     c("process.working_directory", Text, "Working directory."),
@@ -168,7 +180,11 @@ const PACKAGE_FIELDS: &[Column] = &[
     c("package.alias", Text, "The name it is installed under when that differs (npm aliases)."),
     c("package.resolved", Text, "Where it was fetched from."),
     c("package.integrity", Text, "Integrity hash (`sha512-...`) or checksum."),
-    c("package.install_script", Bool, "Whether the package has an install script (npm `hasInstallScript`, pnpm `requiresBuild`)."),
+    c(
+        "package.install_script",
+        Bool,
+        "Whether the package has an install script (npm `hasInstallScript`, pnpm `requiresBuild`).",
+    ),
     c("package.dev", Bool, "Only a development dependency."),
     c("package.optional", Bool, "Only an optional dependency."),
     c("package.bundled", Bool, "Bundled inside another package."),
@@ -178,7 +194,11 @@ const PACKAGE_FIELDS: &[Column] = &[
 const AUDIT_FIELDS: &[Column] = &[
     c("event.provider", Text, "`github` or `npm`."),
     c("event.outcome", Text, "`success` or `failure`, where given."),
-    c("audit.original_action", Text, "The action as the source names it (`org.update_member`, `billing.change_email`)."),
+    c(
+        "audit.original_action",
+        Text,
+        "The action as the source names it (`org.update_member`, `billing.change_email`).",
+    ),
     c("user.name", Text, "The acting account."),
     c("user.email", Text, "The acting account's email, lowercased, where given (npm publisher email)."),
     c("user.target.name", Text, "The account acted upon."),
@@ -363,20 +383,19 @@ impl Table {
 
     pub fn schema(self) -> SchemaRef {
         static SCHEMAS: OnceLock<Vec<SchemaRef>> = OnceLock::new();
-        SCHEMAS
-            .get_or_init(|| {
-                Table::ALL
-                    .iter()
-                    .map(|t| {
-                        let fields: Vec<Field> = t
-                            .columns()
-                            .iter()
-                            .map(|c| Field::new(c.name, c.kind.data_type(), c.name != "@timestamp"))
-                            .collect();
-                        Arc::new(Schema::new(fields))
-                    })
-                    .collect()
-            })[self as usize]
+        SCHEMAS.get_or_init(|| {
+            Table::ALL
+                .iter()
+                .map(|t| {
+                    let fields: Vec<Field> = t
+                        .columns()
+                        .iter()
+                        .map(|c| Field::new(c.name, c.kind.data_type(), c.name != "@timestamp"))
+                        .collect();
+                    Arc::new(Schema::new(fields))
+                })
+                .collect()
+        })[self as usize]
             .clone()
     }
 }

@@ -95,13 +95,7 @@ impl Store {
         self.remove_stale_temporaries()?;
         let now = Utc::now();
         let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());
-        Ok(StoreWriter {
-            store: self.clone(),
-            id,
-            sequence: 0,
-            open: HashMap::new(),
-            finished: Vec::new(),
-        })
+        Ok(StoreWriter { store: self.clone(), id, sequence: 0, open: HashMap::new(), finished: Vec::new() })
     }
 
     /// Temporary files left by a crashed writer. Only those older than an hour are removed, so a
@@ -166,8 +160,7 @@ impl StoreWriter {
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("3 is a valid zstd level")))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
-        let writer = ArrowWriter::try_new(file, table.schema(), Some(props))
-            .map_err(|e| Error::parquet(&temp, e))?;
+        let writer = ArrowWriter::try_new(file, table.schema(), Some(props)).map_err(|e| Error::parquet(&temp, e))?;
         Ok(OpenFile { writer, temp, target })
     }
 
@@ -211,7 +204,5 @@ impl Drop for StoreWriter {
 
 /// The UTC date of a microsecond timestamp, for partitioning.
 pub fn partition_date(micros: i64) -> NaiveDate {
-    DateTime::<Utc>::from_timestamp_micros(micros)
-        .map(|t| t.date_naive())
-        .unwrap_or(NaiveDate::MIN)
+    DateTime::<Utc>::from_timestamp_micros(micros).map(|t| t.date_naive()).unwrap_or(NaiveDate::MIN)
 }

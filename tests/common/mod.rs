@@ -60,4 +60,3 @@ pub fn one_row(store: &Store, sql: &str) -> Vec<String> {
     assert_eq!(rows.len(), 1, "expected one row from {sql}, got {rows:?}");
     rows.into_iter().next().unwrap()
 }
-

@@ -52,7 +52,9 @@ fn owned<'r>(v: Option<Cow<'_, str>>) -> Option<Cow<'r, str>> {
 
 fn github_event<'r>(v: &Json) -> Result<Event<'r>, String> {
     let action = text(v, "action").ok_or("no `action`: not a GitHub audit-log entry")?;
-    let time = util::time(v, "@timestamp").or_else(|| util::time(v, "created_at")).ok_or("no valid @timestamp or created_at")?;
+    let time = util::time(v, "@timestamp")
+        .or_else(|| util::time(v, "created_at"))
+        .ok_or("no valid @timestamp or created_at")?;
     let mut e = Event::new(Table::Audit).at(Some(time));
     e.text("event.action", Some(normalize_github_action(&action)))
         .text("event.provider", Some("github"))
@@ -64,7 +66,10 @@ fn github_event<'r>(v: &Json) -> Result<Event<'r>, String> {
         .lower("audit.old_value", util::text_any(v, &["old_email", "old_value"]).as_deref())
         .lower("audit.new_value", util::text_any(v, &["new_email", "new_value", "email"]).as_deref())
         .ip("source.ip", util::text_any(v, &["actor_ip", "ip"]).as_deref())
-        .text("source.geo.country_iso_code", owned(util::text_any(v, &["actor_location.country_code", "actor_location.country"])))
+        .text(
+            "source.geo.country_iso_code",
+            owned(util::text_any(v, &["actor_location.country_code", "actor_location.country"])),
+        )
         .text("user_agent.original", owned(text(v, "user_agent")))
         .text("organization.name", owned(util::text_any(v, &["org", "business", "enterprise"])))
         .text("package.name", owned(util::text_any(v, &["package", "package_name"])))
@@ -95,7 +100,8 @@ impl DocumentParser for GithubAudit {
             if line.trim().is_empty() {
                 continue;
             }
-            let event = serde_json::from_str::<Json>(line).map_err(|e| util::json_error(&e)).and_then(|v| github_event(&v));
+            let event =
+                serde_json::from_str::<Json>(line).map_err(|e| util::json_error(&e)).and_then(|v| github_event(&v));
             out.push(Entry { line: index as u64 + 1, event });
         }
         Ok(())
@@ -111,7 +117,8 @@ impl DocumentParser for NpmMetadata {
     fn parse<'r>(&mut self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String> {
         let doc: Json = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
         let package = doc.get("name").and_then(Json::as_str).ok_or("no `name`: not npm package metadata")?;
-        let versions = doc.get("versions").and_then(Json::as_object).ok_or("no `versions`: not npm package metadata")?;
+        let versions =
+            doc.get("versions").and_then(Json::as_object).ok_or("no `versions`: not npm package metadata")?;
         let times = doc.get("time").and_then(Json::as_object);
         let lines = Lines::new(text);
         let versions_at = text.find("\"versions\"").unwrap_or(0);
@@ -135,7 +142,11 @@ impl DocumentParser for NpmMetadata {
             let dependencies: Vec<Cow<'r, str>> = meta
                 .get("dependencies")
                 .and_then(Json::as_object)
-                .map(|d| d.iter().map(|(name, range)| Cow::Owned(format!("{name}@{}", range.as_str().unwrap_or("")))).collect())
+                .map(|d| {
+                    d.iter()
+                        .map(|(name, range)| Cow::Owned(format!("{name}@{}", range.as_str().unwrap_or(""))))
+                        .collect()
+                })
                 .unwrap_or_default();
             let mut e = Event::new(Table::Audit).at(Some(time));
             e.text("event.action", Some("package_publish"))

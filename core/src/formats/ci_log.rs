@@ -43,7 +43,8 @@ static YARN_BERRY_BUILD: LazyLock<Regex> =
 static TARBALL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"/((?:@[^/]+(?:/|%2[fF]))?[^/]+)/-/[^/]+-(\d+\.\d+\.\d+[^/]*?)\.tgz$").unwrap());
 
-const LIFECYCLE_STAGES: &[&str] = &["preinstall", "install", "postinstall", "prepare", "prepublish", "preprepare", "postprepare"];
+const LIFECYCLE_STAGES: &[&str] =
+    &["preinstall", "install", "postinstall", "prepare", "prepublish", "preprepare", "postprepare"];
 
 pub struct CiLog {
     job: Option<String>,
@@ -73,7 +74,13 @@ impl CiLog {
         self.event_at_level(action, manager, "info", message)
     }
 
-    fn event_at_level<'r>(&self, action: &str, manager: Option<&str>, level: &'static str, message: &'r str) -> Event<'r> {
+    fn event_at_level<'r>(
+        &self,
+        action: &str,
+        manager: Option<&str>,
+        level: &'static str,
+        message: &'r str,
+    ) -> Event<'r> {
         let mut e = Event::new(Table::Ci).at(self.last_time.or(self.fallback_time));
         e.text("event.action", Some(action.to_owned()))
             .text("ci.provider", Some(self.provider))
@@ -230,7 +237,13 @@ mod tests {
     fn tarball_urls_name_their_package() {
         let p = |u: &str| package_from_tarball(u).unwrap();
         assert_eq!(p("https://r.invalid/axios/-/axios-1.14.1.tgz"), ("axios".into(), "1.14.1".into()));
-        assert_eq!(p("https://r.invalid/@esbuild/linux-x64/-/linux-x64-0.25.0.tgz"), ("@esbuild/linux-x64".into(), "0.25.0".into()));
-        assert_eq!(p("https://r.invalid/plain-crypto-js/-/plain-crypto-js-4.2.1-beta.1.tgz"), ("plain-crypto-js".into(), "4.2.1-beta.1".into()));
+        assert_eq!(
+            p("https://r.invalid/@esbuild/linux-x64/-/linux-x64-0.25.0.tgz"),
+            ("@esbuild/linux-x64".into(), "0.25.0".into())
+        );
+        assert_eq!(
+            p("https://r.invalid/plain-crypto-js/-/plain-crypto-js-4.2.1-beta.1.tgz"),
+            ("plain-crypto-js".into(), "4.2.1-beta.1".into())
+        );
     }
 }

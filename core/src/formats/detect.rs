@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::util::field;
 use super::Format;
+use super::util::field;
 
 /// Guesses the format of a file from its name and its first bytes; `None` if nothing fits.
 pub fn detect(path: &Path, head: &str) -> Option<Format> {
@@ -29,7 +29,16 @@ pub fn detect(path: &Path, head: &str) -> Option<Format> {
     if head.contains("<Provider Name=\"Linux-Sysmon\"") {
         return Some(Format::SysmonLinux);
     }
-    let ci_markers = ["##[group]", "npm http fetch", "npm warn", "npm error", "> ", "Progress: resolved", "yarn install v", "added "];
+    let ci_markers = [
+        "##[group]",
+        "npm http fetch",
+        "npm warn",
+        "npm error",
+        "> ",
+        "Progress: resolved",
+        "yarn install v",
+        "added ",
+    ];
     if head.lines().take(200).any(|l| {
         let l = super::ci_log::strip_timestamp(l);
         ci_markers.iter().any(|m| l.starts_with(m))
@@ -44,7 +53,8 @@ fn detect_lockfile(name: &str, first: &str, head: &str) -> Option<Format> {
     if first.starts_with("lockfileVersion:") {
         return Some(Format::PnpmLock);
     }
-    if head.contains("# yarn lockfile v1") || head.lines().any(|l| l.starts_with("__metadata:")) || name == "yarn.lock" {
+    if head.contains("# yarn lockfile v1") || head.lines().any(|l| l.starts_with("__metadata:")) || name == "yarn.lock"
+    {
         return Some(Format::YarnLock);
     }
     let json_lockfile = first == "{" && head.contains("\"lockfileVersion\"");
@@ -87,7 +97,9 @@ fn detect_json(v: &Json) -> Option<Format> {
         return Some(Format::ZeekJson);
     }
     let source = field(v, "_source").unwrap_or(v);
-    if field(source, "@timestamp").is_some() && (field(source, "event.category").is_some() || field(source, "ecs.version").is_some()) {
+    if field(source, "@timestamp").is_some()
+        && (field(source, "event.category").is_some() || field(source, "ecs.version").is_some())
+    {
         return Some(Format::Ecs);
     }
     None
@@ -101,7 +113,10 @@ mod tests {
     fn detects_by_content() {
         let p = Path::new("x");
         assert_eq!(detect(p, "#separator \\x09\n"), Some(Format::Zeek));
-        assert_eq!(detect(p, r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"}"#), Some(Format::Sysmon));
+        assert_eq!(
+            detect(p, r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"}"#),
+            Some(Format::Sysmon)
+        );
         assert_eq!(detect(p, r#"{"winlog":{"event_data":{}},"@timestamp":"x"}"#), Some(Format::Winlogbeat));
         assert_eq!(detect(p, r#"{"@timestamp":"x","event":{"category":["process"]}}"#), Some(Format::Ecs));
         assert_eq!(detect(p, r#"{"_path":"dns","ts":"x"}"#), Some(Format::ZeekJson));

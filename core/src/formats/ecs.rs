@@ -65,7 +65,8 @@ impl LineParser for Ecs {
         copy_text(&mut e, v, &["event.code", "user.name", "process.entity_id", "process.executable"]);
         copy_int(&mut e, v, &["process.pid"]);
         let executable = text(v, "process.executable");
-        let name = text(v, "process.name").or_else(|| executable.as_deref().map(|x| Cow::Owned(util::basename(x).to_owned())));
+        let name =
+            text(v, "process.name").or_else(|| executable.as_deref().map(|x| Cow::Owned(util::basename(x).to_owned())));
         e.text("process.name", name.map(|n| Cow::Owned(n.into_owned())));
 
         match table {
@@ -90,7 +91,8 @@ impl LineParser for Ecs {
                     .lower("process.hash.md5", text(v, "process.hash.md5").as_deref());
                 copy_int(&mut e, v, &["process.parent.pid"]);
                 let parent_exe = text(v, "process.parent.executable");
-                let parent_name = text(v, "process.parent.name").or_else(|| parent_exe.as_deref().map(|x| Cow::Owned(util::basename(x).to_owned())));
+                let parent_name = text(v, "process.parent.name")
+                    .or_else(|| parent_exe.as_deref().map(|x| Cow::Owned(util::basename(x).to_owned())));
                 e.text("process.parent.name", parent_name.map(|n| Cow::Owned(n.into_owned())));
             }
             Table::Network => {
@@ -101,7 +103,11 @@ impl LineParser for Ecs {
                     .ip("source.ip", text(v, "source.ip").as_deref())
                     .ip("destination.ip", text(v, "destination.ip").as_deref())
                     .lower("destination.domain", text(v, "destination.domain").as_deref());
-                copy_int(&mut e, v, &["source.port", "destination.port", "source.bytes", "destination.bytes", "event.duration"]);
+                copy_int(
+                    &mut e,
+                    v,
+                    &["source.port", "destination.port", "source.bytes", "destination.bytes", "event.duration"],
+                );
                 copy_text(&mut e, v, &["event.id"]);
             }
             Table::File => {
@@ -115,10 +121,11 @@ impl LineParser for Ecs {
                     "modification"
                 };
                 let path = text(v, "file.path");
-                let file_name = text(v, "file.name").or_else(|| path.as_deref().map(|p| Cow::Owned(util::basename(p).to_owned())));
-                let extension = text(v, "file.extension")
-                    .map(|x| x.to_ascii_lowercase())
-                    .or_else(|| file_name.as_deref().and_then(|n| n.rsplit_once('.')).map(|(_, x)| x.to_ascii_lowercase()));
+                let file_name =
+                    text(v, "file.name").or_else(|| path.as_deref().map(|p| Cow::Owned(util::basename(p).to_owned())));
+                let extension = text(v, "file.extension").map(|x| x.to_ascii_lowercase()).or_else(|| {
+                    file_name.as_deref().and_then(|n| n.rsplit_once('.')).map(|(_, x)| x.to_ascii_lowercase())
+                });
                 e.text("event.action", Some(action))
                     .text("file.path", path.map(|p| Cow::Owned(p.into_owned())))
                     .text("file.name", file_name.map(|n| Cow::Owned(n.into_owned())))
@@ -136,7 +143,11 @@ impl LineParser for Ecs {
                 let strings = util::strings(v, "registry.data.strings");
                 e.text("event.action", Some(action))
                     .text("registry.data.strings", (!strings.is_empty()).then(|| strings.join("\n")));
-                copy_text(&mut e, v, &["registry.path", "registry.hive", "registry.key", "registry.value", "registry.data.type"]);
+                copy_text(
+                    &mut e,
+                    v,
+                    &["registry.path", "registry.hive", "registry.key", "registry.value", "registry.data.type"],
+                );
             }
             Table::Dns => {
                 let mut answers: Vec<Cow<'r, str>> = Vec::new();
@@ -147,10 +158,15 @@ impl LineParser for Ecs {
                         }
                     }
                 }
-                let resolved: Vec<Cow<'r, str>> =
-                    util::strings(v, "dns.resolved_ip").iter().map(|ip| Cow::Owned(crate::event::canonical_ip(ip).into_owned())).collect();
+                let resolved: Vec<Cow<'r, str>> = util::strings(v, "dns.resolved_ip")
+                    .iter()
+                    .map(|ip| Cow::Owned(crate::event::canonical_ip(ip).into_owned()))
+                    .collect();
                 e.text("event.action", Some("query"))
-                    .lower("dns.question.name", text(v, "dns.question.name").as_deref().map(|q| q.trim_end_matches('.')))
+                    .lower(
+                        "dns.question.name",
+                        text(v, "dns.question.name").as_deref().map(|q| q.trim_end_matches('.')),
+                    )
                     .text("dns.question.type", text(v, "dns.question.type").map(|t| Cow::Owned(t.to_ascii_uppercase())))
                     .text("dns.response_code", text(v, "dns.response_code").map(|t| Cow::Owned(t.to_ascii_uppercase())))
                     .list("dns.answers", answers)

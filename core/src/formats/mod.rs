@@ -99,15 +99,21 @@ impl Format {
             Format::Sysmon => "Sysmon and Windows Security events as flat JSON lines (NXLog, Logstash, Mordor)",
             Format::Winlogbeat => "Sysmon events shipped by Winlogbeat or Elastic Agent (winlog.event_data)",
             Format::SysmonLinux => "Sysmon for Linux XML events in syslog lines or Sentinel Syslog JSON rows",
-            Format::Ecs => "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns",
+            Format::Ecs => {
+                "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns"
+            }
             Format::Zeek => "Zeek TSV logs with #fields/#types headers (dns.log, conn.log)",
             Format::ZeekJson => "Zeek JSON logs (dns, conn), with dotted or underscore field names",
             Format::CiLog => "CI job logs (GitHub Actions, GitLab) and plain npm/yarn/pnpm output",
             Format::NpmLock => "package-lock.json / npm-shrinkwrap.json, lockfileVersion 1, 2 and 3",
             Format::YarnLock => "yarn.lock of yarn 1 and of yarn 2+ (berry)",
             Format::PnpmLock => "pnpm-lock.yaml, lockfileVersion 5.x, 6.0 and 9.0",
-            Format::GithubAudit => "GitHub organisation/enterprise audit log: a JSON array (REST API) or JSON lines (streaming)",
-            Format::NpmMetadata => "npm registry package metadata (GET /<package>): one publish per version, with publisher email",
+            Format::GithubAudit => {
+                "GitHub organisation/enterprise audit log: a JSON array (REST API) or JSON lines (streaming)"
+            }
+            Format::NpmMetadata => {
+                "npm registry package metadata (GET /<package>): one publish per version, with publisher email"
+            }
         }
     }
 
@@ -124,9 +130,15 @@ impl Format {
             Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),
             Format::ZeekJson => Parser::Lines(Box::new(zeek::JsonLines)),
             Format::CiLog => Parser::Lines(Box::new(ci_log::CiLog::new(options.ci_job.clone(), options.file_time))),
-            Format::NpmLock => Parser::Document(Box::new(lockfile::npm::PackageLock { context: options.lock_context() })),
-            Format::YarnLock => Parser::Document(Box::new(lockfile::yarn::YarnLock { context: options.lock_context() })),
-            Format::PnpmLock => Parser::Document(Box::new(lockfile::pnpm::PnpmLock { context: options.lock_context() })),
+            Format::NpmLock => {
+                Parser::Document(Box::new(lockfile::npm::PackageLock { context: options.lock_context() }))
+            }
+            Format::YarnLock => {
+                Parser::Document(Box::new(lockfile::yarn::YarnLock { context: options.lock_context() }))
+            }
+            Format::PnpmLock => {
+                Parser::Document(Box::new(lockfile::pnpm::PnpmLock { context: options.lock_context() }))
+            }
             Format::GithubAudit => Parser::Document(Box::new(audit::GithubAudit)),
             Format::NpmMetadata => Parser::Document(Box::new(audit::NpmMetadata)),
         }

@@ -295,7 +295,8 @@ pub struct Winlogbeat;
 impl LineParser for Winlogbeat {
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
-        let event_id = util::int(&v, "winlog.event_id").or_else(|| util::int(&v, "event.code")).ok_or("no winlog.event_id")?;
+        let event_id =
+            util::int(&v, "winlog.event_id").or_else(|| util::int(&v, "event.code")).ok_or("no winlog.event_id")?;
         let data = util::field(&v, "winlog.event_data").ok_or("no winlog.event_data")?;
         let envelope = Envelope {
             event_id,
@@ -359,11 +360,17 @@ fn parse_event_xml(xml: &str) -> Result<XmlEvent, String> {
     let mut out = XmlEvent { event_id: None, computer: None, system_time: None, data: PairData(Vec::new()) };
     let mut current: Option<String> = None; // element name, or `Data:<Name>`
     loop {
-        match reader.read_event().map_err(|e| format!("malformed Sysmon XML at byte {}: {e}", reader.error_position()))? {
+        match reader
+            .read_event()
+            .map_err(|e| format!("malformed Sysmon XML at byte {}: {e}", reader.error_position()))?
+        {
             Xml::Start(tag) | Xml::Empty(tag) => {
                 let name = String::from_utf8_lossy(tag.name().as_ref()).into_owned();
                 let attr = |key: &[u8]| {
-                    tag.attributes().flatten().find(|a| a.key.as_ref() == key).and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+                    tag.attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == key)
+                        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
                 };
                 match name.as_str() {
                     "TimeCreated" => out.system_time = attr(b"SystemTime"),

@@ -47,7 +47,9 @@ pub fn text_any<'v>(value: &'v Json, paths: &[&str]) -> Option<Cow<'v, str>> {
 /// A field as an integer: JSON numbers, decimal strings, and `0x` hex strings (Windows pids).
 pub fn int(value: &Json, path: &str) -> Option<i64> {
     match field(value, path)? {
-        Json::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e18).map(|f| f as i64)),
+        Json::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e18).map(|f| f as i64))
+        }
         Json::String(s) => parse_int(s),
         _ => None,
     }
@@ -193,7 +195,8 @@ mod tests {
 
     #[test]
     fn finds_nested_flat_and_mixed_fields() {
-        let v = json!({"process": {"name": "a", "parent.name": "b"}, "host.name": "h", "dns": {"question": {"name": "x"}}});
+        let v =
+            json!({"process": {"name": "a", "parent.name": "b"}, "host.name": "h", "dns": {"question": {"name": "x"}}});
         assert_eq!(text(&v, "process.name").as_deref(), Some("a"));
         assert_eq!(text(&v, "process.parent.name").as_deref(), Some("b"));
         assert_eq!(text(&v, "host.name").as_deref(), Some("h"));
@@ -204,7 +207,11 @@ mod tests {
     #[test]
     fn parses_the_timestamp_shapes_of_real_logs() {
         let expect = |s: &str, want: &str| {
-            assert_eq!(parse_time(s).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)).as_deref(), Some(want), "{s}")
+            assert_eq!(
+                parse_time(s).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)).as_deref(),
+                Some(want),
+                "{s}"
+            )
         };
         expect("2020-10-23T02:36:43.547Z", "2020-10-23T02:36:43.547000Z");
         expect("2020-10-23 06:36:43.542", "2020-10-23T06:36:43.542000Z");

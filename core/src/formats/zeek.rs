@@ -36,7 +36,8 @@ fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String
         .int("destination.port", int("id.resp_p"))
         .lower("network.transport", get("proto").as_deref());
     if table == Table::Dns {
-        let answers: Vec<String> = r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
+        let answers: Vec<String> =
+            r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
         let resolved: Vec<Cow<'r, str>> = answers
             .iter()
             .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
@@ -50,7 +51,8 @@ fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String
             .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
             .list("dns.resolved_ip", resolved);
     } else {
-        let duration = r.get("duration").and_then(|d| d.parse::<f64>().ok()).filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9);
+        let duration =
+            r.get("duration").and_then(|d| d.parse::<f64>().ok()).filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9);
         e.text("event.action", Some("connection"))
             .lower("network.protocol", get("service").as_deref())
             .int("source.bytes", int("orig_bytes"))

@@ -34,7 +34,13 @@ pub(crate) struct Package {
 }
 
 impl Package {
-    pub fn into_event<'r>(self, ctx: &LockContext, manager: &str, lockfile_version: &str, project: Option<&str>) -> Result<Event<'r>, String> {
+    pub fn into_event<'r>(
+        self,
+        ctx: &LockContext,
+        manager: &str,
+        lockfile_version: &str,
+        project: Option<&str>,
+    ) -> Result<Event<'r>, String> {
         if self.name.is_empty() || self.version.is_empty() {
             return Err(format!("package entry without a name or version (name `{}`)", self.name));
         }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{LockContext, Package, Lines};
+use super::{Lines, LockContext, Package};
 use crate::formats::{DocumentParser, Entry};
 
 pub struct PackageLock {
@@ -26,7 +26,8 @@ fn installed_name(path: &str) -> &str {
 impl DocumentParser for PackageLock {
     fn parse<'r>(&mut self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String> {
         let doc: Json = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-        let version = doc.get("lockfileVersion").and_then(Json::as_i64).ok_or("no lockfileVersion: not a package-lock.json")?;
+        let version =
+            doc.get("lockfileVersion").and_then(Json::as_i64).ok_or("no lockfileVersion: not a package-lock.json")?;
         let lockfile_version = version.to_string();
         let project = string(&doc, "name");
         let lines = Lines::new(text);
@@ -50,12 +51,21 @@ impl DocumentParser for PackageLock {
                     bundled: Some(flag(entry, "inBundle").unwrap_or(false)),
                     path: Some(key.clone()),
                 };
-                out.push(Entry { line, event: package.into_event(&self.context, "npm", &lockfile_version, project.as_deref()) });
+                out.push(Entry {
+                    line,
+                    event: package.into_event(&self.context, "npm", &lockfile_version, project.as_deref()),
+                });
             }
             return Ok(());
         }
         if let Some(deps) = doc.get("dependencies").and_then(Json::as_object) {
-            let mut walker = V1 { lines: &lines, context: &self.context, project: project.as_deref(), lockfile_version: &lockfile_version, depth: 0 };
+            let mut walker = V1 {
+                lines: &lines,
+                context: &self.context,
+                project: project.as_deref(),
+                lockfile_version: &lockfile_version,
+                depth: 0,
+            };
             walker.walk(deps, "", 0, out);
             return Ok(());
         }
@@ -104,7 +114,10 @@ impl V1<'_> {
                 bundled: Some(flag(entry, "bundled").unwrap_or(false)),
                 path: Some(path.clone()),
             };
-            out.push(Entry { line, event: package.into_event(self.context, "npm", self.lockfile_version, self.project) });
+            out.push(Entry {
+                line,
+                event: package.into_event(self.context, "npm", self.lockfile_version, self.project),
+            });
             if let Some(nested) = entry.get("dependencies").and_then(Json::as_object) {
                 self.walk(nested, &format!("{path}/"), at, out);
             }

@@ -4,7 +4,7 @@
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::yarn::yaml_text;
-use super::{LockContext, Package, Lines};
+use super::{Lines, LockContext, Package};
 use crate::formats::{DocumentParser, Entry};
 
 pub struct PnpmLock {
@@ -50,7 +50,11 @@ impl DocumentParser for PnpmLock {
                 resolved: yaml_text(&entry["resolution"]["tarball"]),
                 integrity: yaml_text(&entry["resolution"]["integrity"]),
                 // pnpm 9 dropped `requiresBuild` from the lockfile: unknown, not false.
-                install_script: flag("requiresBuild").or(if v5 || version.starts_with('6') { Some(false) } else { None }),
+                install_script: flag("requiresBuild").or(if v5 || version.starts_with('6') {
+                    Some(false)
+                } else {
+                    None
+                }),
                 dev: flag("dev"),
                 optional: flag("optional"),
                 bundled: None,

@@ -2,7 +2,7 @@
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::{LockContext, Package, Lines, name_of_spec};
+use super::{Lines, LockContext, Package, name_of_spec};
 use crate::formats::{DocumentParser, Entry};
 
 pub struct YarnLock {
@@ -83,7 +83,8 @@ impl YarnLock {
         let doc = docs.first().ok_or("empty YAML document")?;
         let Yaml::Hash(entries) = doc else { return Err("yarn.lock is not a YAML mapping".into()) };
         let lines = Lines::new(text);
-        let version = doc["__metadata"]["version"].as_i64().map(|v| format!("berry-{v}")).unwrap_or_else(|| "berry".into());
+        let version =
+            doc["__metadata"]["version"].as_i64().map(|v| format!("berry-{v}")).unwrap_or_else(|| "berry".into());
         for (key, entry) in entries {
             let Some(key) = key.as_str() else { continue };
             if key == "__metadata" {
