@@ -144,7 +144,7 @@ fn github_audit_log_array_and_stream() {
             "27",
         ],
     ];
-    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    assert_eq!(rows, common::rows(&expected));
     let stream = &t.summary.files[1];
     assert_eq!((stream.read, stream.rejected), (3, 1));
     assert_eq!(stream.reject_reasons.keys().collect::<Vec<_>>(), ["no valid @timestamp or created_at"]);
@@ -173,7 +173,7 @@ fn npm_metadata_gives_one_publish_per_version() {
         ],
         ["2026-03-31T00:21:58Z", "axios", "1.14.1", "lead-maintainer", "ifstap@proton.me", "[]", "1"],
     ];
-    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    assert_eq!(rows, common::rows(&expected));
     let deps = one_row(&t.store, r#"SELECT "package.dependencies" FROM audit WHERE "package.version" = '1.14.1'"#);
     assert_eq!(deps[0], "[follow-redirects@^1.15.6, form-data@^4.0.4, plain-crypto-js@^4.2.1, proxy-from-env@^1.1.0]");
     // A version with no publish time is rejected with the reason, not dropped.

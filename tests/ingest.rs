@@ -196,7 +196,7 @@ fn npm_pnpm_and_yarn_output() {
         ["npm11_install_foreground_scripts", "npm", "esbuild", "0.25.0", "postinstall", "node install.js"],
         ["pnpm9_install_append_only", "pnpm", "esbuild", "0.25.0", "postinstall", "node install.js"],
     ];
-    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    assert_eq!(rows, common::rows(&expected));
     let row = one_row(
         &t.store,
         r#"SELECT "url.original", "log.file.line" FROM ci WHERE "event.action" = 'package_fetch' AND "package.name" = 'axios'"#,
@@ -251,7 +251,7 @@ fn github_actions_steps_and_timestamps() {
         ],
         ["2026-03-31T00:40:12Z", "error", "github", "build#3", "Run npm ci", "NULL", "NULL"],
     ];
-    assert_eq!(rows, expected.map(|r| r.map(String::from).to_vec()).to_vec());
+    assert_eq!(rows, common::rows(&expected));
 }
 
 #[test]

@@ -60,3 +60,8 @@ pub fn one_row(store: &Store, sql: &str) -> Vec<String> {
     assert_eq!(rows.len(), 1, "expected one row from {sql}, got {rows:?}");
     rows.into_iter().next().unwrap()
 }
+
+/// Expected rows written as string arrays, in the shape `query` returns.
+pub fn rows<const N: usize>(expected: &[[&str; N]]) -> Vec<Vec<String>> {
+    expected.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}

@@ -248,7 +248,7 @@ fn dns_results(results: &str) -> (Vec<String>, Vec<String>) {
     (answers, ips)
 }
 
-fn verdict(mapped: Option<Event<'static>>, out: &mut Vec<Event<'static>>, event_id: i64) -> Verdict {
+fn verdict<'r>(mapped: Option<Event<'r>>, out: &mut Vec<Event<'r>>, event_id: i64) -> Verdict {
     match mapped {
         Some(e) => {
             out.push(e);
@@ -281,10 +281,7 @@ impl LineParser for FlatJson {
             time: util::time(&v, "@timestamp").or_else(|| util::time(&v, "TimeCreated")),
         };
         let mapped = map_event(envelope, &JsonData(&v))?;
-        let mut owned = Vec::new();
-        let verdict = verdict(mapped, &mut owned, event_id);
-        out.extend(owned);
-        Ok(verdict)
+        Ok(verdict(mapped, out, event_id))
     }
 }
 
@@ -304,10 +301,7 @@ impl LineParser for Winlogbeat {
             time: util::time(&v, "@timestamp"),
         };
         let mapped = map_event(envelope, &JsonData(data))?;
-        let mut owned = Vec::new();
-        let verdict = verdict(mapped, &mut owned, event_id);
-        out.extend(owned);
-        Ok(verdict)
+        Ok(verdict(mapped, out, event_id))
     }
 }
 
@@ -339,10 +333,7 @@ impl LineParser for LinuxXml {
         };
         let event_id = envelope.event_id;
         let mapped = map_event(envelope, &parsed.data)?;
-        let mut owned = Vec::new();
-        let verdict = verdict(mapped, &mut owned, event_id);
-        out.extend(owned);
-        Ok(verdict)
+        Ok(verdict(mapped, out, event_id))
     }
 }
 
