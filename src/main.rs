@@ -31,6 +31,9 @@ enum Command {
         /// Read every file as this format instead of detecting it (see `spoor formats`).
         #[arg(long, default_value = "auto")]
         format: String,
+        /// Read the files as NDJSON through this TOML mapping (table, timestamp, field → column).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// The CI job id to give CI log lines (default: the log file's name).
         #[arg(long)]
         ci_job: Option<String>,
@@ -61,8 +64,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest { paths, store, format, ci_job, max_line_bytes, max_decompressed } => {
-            run_ingest(paths, &store, &format, ci_job, max_line_bytes, max_decompressed)
+        Command::Ingest { paths, store, format, mapping, ci_job, max_line_bytes, max_decompressed } => {
+            run_ingest(paths, &store, &format, mapping.as_deref(), ci_job, max_line_bytes, max_decompressed)
         }
         Command::Tables { store, schema } => run_tables(&store, schema),
         Command::Formats => {
@@ -112,6 +115,7 @@ fn run_ingest(
     paths: Vec<PathBuf>,
     store: &Path,
     format: &str,
+    mapping: Option<&Path>,
     ci_job: Option<String>,
     max_line_bytes: usize,
     max_decompressed_bytes: u64,
@@ -123,7 +127,9 @@ fn run_ingest(
             spoor::core::Error::User(format!("unknown format `{name}`; one of: auto, {}", names.join(", ")))
         })?),
     };
-    let options = IngestOptions { format, ci_job, max_line_bytes, max_decompressed_bytes, ..Default::default() };
+    let mapping = mapping.map(spoor::core::formats::mapping::Mapping::load).transpose()?;
+    let options =
+        IngestOptions { format, mapping, ci_job, max_line_bytes, max_decompressed_bytes, ..Default::default() };
     let store = Store::open(store)?;
     let summary = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0).with_style(

@@ -181,3 +181,22 @@ fn npm_metadata_gives_one_publish_per_version() {
     assert_eq!((f.read, f.stored, f.rejected), (3, 2, 1));
     assert_eq!(f.reject_reasons.keys().collect::<Vec<_>>(), ["plain-crypto-js@4.2.2: no publish time in `time`"]);
 }
+
+#[test]
+fn any_ndjson_through_a_mapping_file() {
+    let mapping = spoor::core::formats::mapping::Mapping::load(&documented("acme_edr.toml")).unwrap();
+    let t = common::ingest_with(
+        &[documented("acme_edr.ndjson")],
+        spoor::core::ingest::IngestOptions { mapping: Some(mapping), ..Default::default() },
+    );
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Mapped));
+    assert_eq!((f.read, f.stored, f.rejected), (3, 1, 2));
+    let reasons: Vec<_> = f.reject_reasons.keys().map(String::as_str).collect();
+    assert_eq!(reasons, ["`process.pid`: `lots` is not an integer", "no valid timestamp in `ts`"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "@timestamp", "event.action", "host.name", "process.pid", "process.name", "process.parent.name", "spoor.format" FROM process"#,
+    );
+    assert_eq!(row, ["2026-03-31T00:41:02.120Z", "start", "ci-runner-3", "5120", "node", "npm", "mapped"]);
+}

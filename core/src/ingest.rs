@@ -32,6 +32,8 @@ const MAX_REASONS: usize = 20;
 pub struct IngestOptions {
     /// Skip detection and read every file as this format.
     pub format: Option<Format>,
+    /// Read every file as NDJSON through this mapping (sets the format to `mapped`).
+    pub mapping: Option<crate::formats::mapping::Mapping>,
     /// The CI job id for CI logs (default: the log file's name).
     pub ci_job: Option<String>,
     /// Longer lines are rejected without being held in memory.
@@ -46,6 +48,7 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             format: None,
+            mapping: None,
             ci_job: None,
             max_line_bytes: 16 * 1024 * 1024,
             max_document_bytes: 256 * 1024 * 1024,
@@ -125,6 +128,9 @@ pub fn ingest(
     progress: &dyn Progress,
 ) -> Result<IngestSummary> {
     let started = Instant::now();
+    if options.format == Some(Format::Mapped) && options.mapping.is_none() {
+        return Err(Error::User("--format mapped needs a mapping: give one with --mapping <file.toml>".into()));
+    }
     let files = expand(inputs)?;
     let mut sink = Sink::new(store.writer()?);
     let mut summary = IngestSummary::default();
@@ -165,6 +171,7 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
     let file_time = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
 
     let format = match options.format {
+        _ if options.mapping.is_some() => Format::Mapped,
         Some(f) => f,
         None => match sniff(path, options) {
             Ok(Some(f)) => f,
@@ -192,10 +199,15 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
         .canonicalize()
         .ok()
         .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned()));
-    let parser_options =
-        ParserOptions { ci_job: options.ci_job.clone().or_else(|| file_stem(path)), file_time, directory };
+    let parser_options = ParserOptions {
+        ci_job: options.ci_job.clone().or_else(|| file_stem(path)),
+        file_time,
+        directory,
+        mapping: options.mapping.clone(),
+    };
     let context = FileContext { format: format.name(), path: &display };
-    match format.parser(&parser_options) {
+    let parser = format.parser(&parser_options).map_err(Error::User)?;
+    match parser {
         Parser::Lines(mut parser) => {
             let mut lines = Lines::new(reader, options.max_line_bytes);
             loop {

@@ -9,6 +9,7 @@ pub mod ci_log;
 pub mod detect;
 pub mod ecs;
 pub mod lockfile;
+pub mod mapping;
 pub mod sysmon;
 pub mod util;
 pub mod zeek;
@@ -54,6 +55,8 @@ pub enum Format {
     PnpmLock,
     GithubAudit,
     NpmMetadata,
+    /// Any NDJSON, read through a user's mapping file (`--mapping`).
+    Mapped,
 }
 
 pub enum Parser {
@@ -75,6 +78,7 @@ impl Format {
         Format::PnpmLock,
         Format::GithubAudit,
         Format::NpmMetadata,
+        Format::Mapped,
     ];
 
     pub fn name(self) -> &'static str {
@@ -91,6 +95,7 @@ impl Format {
             Format::PnpmLock => "pnpm-lock",
             Format::GithubAudit => "github-audit",
             Format::NpmMetadata => "npm-metadata",
+            Format::Mapped => "mapped",
         }
     }
 
@@ -114,6 +119,7 @@ impl Format {
             Format::NpmMetadata => {
                 "npm registry package metadata (GET /<package>): one publish per version, with publisher email"
             }
+            Format::Mapped => "any NDJSON, through a TOML mapping file given with --mapping",
         }
     }
 
@@ -121,8 +127,9 @@ impl Format {
         Format::ALL.iter().copied().find(|f| f.name() == name)
     }
 
-    pub fn parser(self, options: &ParserOptions) -> Parser {
-        match self {
+    /// The parser for this format; `Err` when the format needs an option that is missing.
+    pub fn parser(self, options: &ParserOptions) -> Result<Parser, String> {
+        Ok(match self {
             Format::Sysmon => Parser::Lines(Box::new(sysmon::FlatJson)),
             Format::Winlogbeat => Parser::Lines(Box::new(sysmon::Winlogbeat)),
             Format::SysmonLinux => Parser::Lines(Box::new(sysmon::LinuxXml)),
@@ -141,7 +148,15 @@ impl Format {
             }
             Format::GithubAudit => Parser::Document(Box::new(audit::GithubAudit)),
             Format::NpmMetadata => Parser::Document(Box::new(audit::NpmMetadata)),
-        }
+            Format::Mapped => match &options.mapping {
+                Some(mapping) => Parser::Lines(Box::new(mapping.clone())),
+                None => {
+                    return Err(
+                        "the `mapped` format reads files through a mapping: give one with --mapping <file.toml>".into(),
+                    );
+                }
+            },
+        })
     }
 }
 
@@ -161,6 +176,8 @@ pub struct ParserOptions {
     pub file_time: Option<chrono::DateTime<chrono::Utc>>,
     /// The name of the directory the file is in.
     pub directory: Option<String>,
+    /// The user's mapping, for the `mapped` format.
+    pub mapping: Option<mapping::Mapping>,
 }
 
 impl ParserOptions {
