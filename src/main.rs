@@ -153,8 +153,8 @@ fn print_ingest_summary(summary: &IngestSummary) {
         let name = shorten(&f.path.display().to_string(), 60);
         let format = f.format.map(|x| x.name()).unwrap_or("?");
         println!("{name:<60} {format:<13} {:>9} {:>9} {:>8} {:>9}", f.read, f.stored, f.skipped, f.rejected);
-        for (reason, n) in &f.reject_reasons {
-            println!("    rejected {n:>6} × {reason}");
+        for (reason, tally) in &f.reject_reasons {
+            println!("    rejected {:>6} × {reason} (first at line {})", tally.count, tally.first_line);
         }
         if let Some(e) = &f.error {
             println!("    error: {e}");

@@ -13,7 +13,7 @@ fn ecs_events_are_routed_by_category() {
     assert_eq!(f.format, Some(Format::Ecs));
     assert_eq!((f.read, f.stored, f.skipped, f.rejected), (10, 7, 2, 1));
     assert_eq!(f.reject_reasons.keys().collect::<Vec<_>>(), ["no valid @timestamp"]);
-    assert_eq!(f.skip_reasons.get("ECS process event that is not a start"), Some(&1));
+    assert_eq!(f.skip_reasons["ECS process event that is not a start"].count, 1);
 
     let rows = query(
         &t.store,

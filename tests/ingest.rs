@@ -17,7 +17,7 @@ fn sysmon_flat_json_from_mordor() {
     assert_eq!(f.format, Some(Format::Sysmon));
     assert_eq!(f.read, 424);
     assert_eq!(f.rejected, 0);
-    assert_eq!(f.skip_reasons.get("sysmon 7 (image loaded): no table"), Some(&141));
+    assert_eq!(f.skip_reasons["sysmon 7 (image loaded): no table"].count, 141);
 
     let row = one_row(
         &t.store,
@@ -332,4 +332,83 @@ fn zstd_input_is_read() {
     std::fs::write(&path, zstd::encode_all(&source[..], 3).unwrap()).unwrap();
     let t = ingest_files(&[path]);
     assert_eq!((t.summary.files[0].format, t.summary.files[0].stored), (Some(Format::ZeekJson), 32));
+}
+
+#[test]
+fn a_50_mb_line_is_rejected_without_being_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json");
+    let good = r#"{"EventID":22,"Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2026-03-31 00:41:02.950","QueryName":"sfrclak.com"}"#;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(file, "{good}").unwrap();
+    let chunk = "A".repeat(1 << 20);
+    file.write_all(b"{\"EventID\":1,\"CommandLine\":\"").unwrap();
+    for _ in 0..50 {
+        file.write_all(chunk.as_bytes()).unwrap();
+    }
+    file.write_all(b"\"}\n").unwrap();
+    writeln!(file, "{good}").unwrap();
+    drop(file);
+    let t = ingest_files(&[path]);
+    let f = &t.summary.files[0];
+    assert_eq!((f.read, f.stored, f.rejected), (3, 2, 1));
+    let (reason, tally) = f.reject_reasons.iter().next().unwrap();
+    assert_eq!(reason, "line is 52428833 bytes, longer than the limit of 16777216 (--max-line-bytes)");
+    assert_eq!(tally.first_line, 2);
+    let raw = one_row(&t.store, r#"SELECT length("event.original") FROM _rejects"#);
+    assert_eq!(raw[0], "4096", "only the head of the line is kept");
+}
+
+#[test]
+fn a_file_of_the_wrong_format_is_rejected_line_by_line() {
+    let t = ingest_with(
+        &[corpus("dns/zeek/lsass_campaign01_metasploit_dns.log")],
+        IngestOptions { format: Some(Format::Sysmon), ..Default::default() },
+    );
+    let f = &t.summary.files[0];
+    assert_eq!((f.read, f.stored, f.rejected), (105, 0, 105));
+    let (reason, tally) = f.reject_reasons.iter().next().unwrap();
+    assert!(reason.starts_with("not valid JSON: expected value at line 1 column 1"), "{reason}");
+    assert_eq!((tally.count, tally.first_line), (105, 1));
+}
+
+#[test]
+fn a_record_missing_its_key_field_is_rejected_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-id.json");
+    std::fs::write(&path, "{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Image\":\"x\"}\n").unwrap();
+    let t = ingest_with(&[path], IngestOptions { format: Some(Format::Sysmon), ..Default::default() });
+    assert_eq!(t.summary.files[0].reject_reasons.keys().collect::<Vec<_>>(), ["no EventID"]);
+}
+
+#[test]
+fn appends_add_files_and_never_rewrite_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = spoor::core::Store::open(dir.path().join("store")).unwrap();
+    let input = [corpus("dns/zeek/apt29_day1_SCRANTON_dns.json")];
+    let quiet = spoor::core::ingest::Quiet;
+    let first = spoor::core::ingest(&store, &input, &IngestOptions::default(), &quiet).unwrap();
+    let before: Vec<_> = first.written.iter().map(|p| (p.clone(), std::fs::read(p).unwrap())).collect();
+    let second = spoor::core::ingest(&store, &input, &IngestOptions::default(), &quiet).unwrap();
+    assert!(second.written.iter().all(|p| !first.written.contains(p)), "new files only");
+    for (path, bytes) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{} unchanged", path.display());
+    }
+    let count = one_row(&store, "SELECT count(*) FROM dns");
+    assert_eq!(count, ["64"]);
+    let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(".tmp-")).collect();
+    assert!(leftovers.is_empty(), "no temporary files after commit: {leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

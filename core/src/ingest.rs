@@ -70,19 +70,25 @@ pub struct FileSummary {
     pub rejected: u64,
     /// Rows written per table (a record can become several rows).
     pub rows: BTreeMap<Table, u64>,
-    pub reject_reasons: BTreeMap<String, u64>,
-    pub skip_reasons: BTreeMap<String, u64>,
+    /// Why records were rejected: how often, and the first line each reason was met on.
+    pub reject_reasons: BTreeMap<String, Tally>,
+    pub skip_reasons: BTreeMap<String, Tally>,
     /// Why the file could not be read, or stopped being readable part way.
     pub error: Option<String>,
 }
 
+/// How many records met one reason, and the line of the first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u64,
+    pub first_line: u64,
+}
+
 impl FileSummary {
-    fn count_reason(map: &mut BTreeMap<String, u64>, reason: &str) {
-        if map.len() < MAX_REASONS || map.contains_key(reason) {
-            *map.entry(reason.to_string()).or_default() += 1;
-        } else {
-            *map.entry("(other reasons)".to_string()).or_default() += 1;
-        }
+    fn count_reason(map: &mut BTreeMap<String, Tally>, reason: &str, line: u64) {
+        let key = if map.len() < MAX_REASONS || map.contains_key(reason) { reason } else { "(other reasons)" };
+        let tally = map.entry(key.to_string()).or_insert(Tally { count: 0, first_line: line });
+        tally.count += 1;
     }
 }
 
@@ -252,7 +258,7 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
                     Ok(Verdict::Stored) => sink.store(&mut summary, &events, &origin, text)?,
                     Ok(Verdict::Skipped(reason)) => {
                         summary.skipped += 1;
-                        FileSummary::count_reason(&mut summary.skip_reasons, reason);
+                        FileSummary::count_reason(&mut summary.skip_reasons, reason, number);
                     }
                     Err(reason) => sink.reject(&mut summary, &origin, &reason, text)?,
                 }
@@ -364,7 +370,7 @@ impl Sink {
 
     fn reject(&mut self, summary: &mut FileSummary, origin: &Origin, reason: &str, raw: &str) -> Result<()> {
         summary.rejected += 1;
-        FileSummary::count_reason(&mut summary.reject_reasons, reason);
+        FileSummary::count_reason(&mut summary.reject_reasons, reason, origin.line);
         let mut event = Event::new(Table::Rejects);
         event
             .text("error.message", Some(reason))

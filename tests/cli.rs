@@ -1,0 +1,67 @@
+//! The `spoor` command as a user runs it: exit codes, the ingest summary, the tables listing.
+
+use std::process::Command;
+
+fn spoor(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn data(rel: &str) -> String {
+    format!("{}/tests/data/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn ingest_then_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let store = store.to_str().unwrap();
+    let (code, out, err) =
+        spoor(&["ingest", &data("corpus/dns/zeek"), &data("documented/ecs_endpoint.ndjson"), "--store", store]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("rejected      1 × no valid @timestamp (first at line 9)"), "{out}");
+    assert!(out.contains("records read"), "{out}");
+    assert!(out.contains("Rejected records are kept with their reasons in the `_rejects` table."), "{out}");
+
+    let (code, out, _) = spoor(&["tables", "--store", store]);
+    assert_eq!(code, 0);
+    let dns = out.lines().find(|l| l.starts_with("dns ")).unwrap();
+    assert!(dns.contains(" 529 "), "{dns}");
+    assert!(out.lines().any(|l| l.starts_with("_rejects ")), "{out}");
+}
+
+#[test]
+fn errors_name_the_problem_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let store = store.to_str().unwrap();
+    let (code, _, err) =
+        spoor(&["ingest", &data("documented/ecs_endpoint.ndjson"), "--store", store, "--format", "evtx"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown format `evtx`; one of: auto, sysmon,"), "{err}");
+
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "dear diary\n").unwrap();
+    let (code, out, _) = spoor(&["ingest", notes.to_str().unwrap(), "--store", store]);
+    assert_eq!(code, 1, "a file that could not be read makes the run fail");
+    assert!(out.contains("notes.txt: format not recognised from its content"), "{out}");
+
+    let (code, _, err) = spoor(&["tables", "--store", dir.path().join("nowhere").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no store at"), "{err}");
+
+    let (code, _, err) = spoor(&[
+        "ingest",
+        &data("documented/acme_edr.ndjson"),
+        "--store",
+        store,
+        "--mapping",
+        &data("documented/missing.toml"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.toml"), "{err}");
+}
