@@ -353,7 +353,7 @@ fn a_50_mb_line_is_rejected_without_being_held() {
     let f = &t.summary.files[0];
     assert_eq!((f.read, f.stored, f.rejected), (3, 2, 1));
     let (reason, tally) = f.reject_reasons.iter().next().unwrap();
-    assert_eq!(reason, "line is 52428833 bytes, longer than the limit of 16777216 (--max-line-bytes)");
+    assert_eq!(reason, "line is 52428830 bytes, longer than the limit of 16777216 (--max-line-bytes)");
     assert_eq!(tally.first_line, 2);
     let raw = one_row(&t.store, r#"SELECT length("event.original") FROM _rejects"#);
     assert_eq!(raw[0], "4096", "only the head of the line is kept");
@@ -367,9 +367,9 @@ fn a_file_of_the_wrong_format_is_rejected_line_by_line() {
     );
     let f = &t.summary.files[0];
     assert_eq!((f.read, f.stored, f.rejected), (105, 0, 105));
-    let (reason, tally) = f.reject_reasons.iter().next().unwrap();
-    assert!(reason.starts_with("not valid JSON: expected value at line 1 column 1"), "{reason}");
-    assert_eq!((tally.count, tally.first_line), (105, 1));
+    assert!(f.reject_reasons.keys().all(|r| r.starts_with("not valid JSON: ")), "{:?}", f.reject_reasons);
+    let header = &f.reject_reasons["not valid JSON: expected value at line 1 column 1"];
+    assert_eq!((header.count, header.first_line), (9, 1), "the nine # header lines");
 }
 
 #[test]
