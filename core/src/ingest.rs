@@ -25,6 +25,9 @@ const REJECT_RAW_BYTES: usize = 4096;
 /// Batches are cut at this many rows or this much text, whichever comes first.
 const BATCH_ROWS: usize = 32 * 1024;
 const BATCH_BYTES: usize = 32 * 1024 * 1024;
+/// All builders together hold at most this much before every one is flushed: data spread over
+/// many days must not grow memory with the number of days.
+const BUFFERED_BYTES: usize = 96 * 1024 * 1024;
 /// Distinct reasons kept per file in the summary; the rest are counted under one line.
 const MAX_REASONS: usize = 20;
 
@@ -340,12 +343,14 @@ impl<'a> FileContext<'a> {
 struct Sink {
     writer: StoreWriter,
     builders: HashMap<(Table, NaiveDate), TableBuilder>,
+    /// Text held in all builders, by their own estimate.
+    buffered: usize,
     ingested: DateTime<Utc>,
 }
 
 impl Sink {
     fn new(writer: StoreWriter) -> Self {
-        Sink { writer, builders: HashMap::new(), ingested: Utc::now() }
+        Sink { writer, builders: HashMap::new(), buffered: 0, ingested: Utc::now() }
     }
 
     /// Stores the events of one record, or rejects the record if any of them has no timestamp.
@@ -383,15 +388,21 @@ impl Sink {
         let date = partition_date(timestamp);
         let key = (event.table, date);
         let builder = self.builders.entry(key).or_insert_with(|| TableBuilder::new(event.table, self.ingested));
+        let before = builder.approx_bytes();
         builder.append(event, timestamp, origin);
+        self.buffered += builder.approx_bytes() - before;
         if builder.len() >= BATCH_ROWS || builder.approx_bytes() >= BATCH_BYTES {
+            self.buffered -= builder.approx_bytes();
             let batch = builder.finish();
             self.writer.write(key.0, key.1, &batch)?;
+        }
+        if self.buffered >= BUFFERED_BYTES {
+            self.flush_all()?;
         }
         Ok(())
     }
 
-    fn commit(mut self) -> Result<Vec<PathBuf>> {
+    fn flush_all(&mut self) -> Result<()> {
         let mut keys: Vec<_> = self.builders.keys().copied().collect();
         keys.sort();
         for key in keys {
@@ -401,6 +412,14 @@ impl Sink {
                 self.writer.write(key.0, key.1, &batch)?;
             }
         }
+        // Days not seen for a while would otherwise keep their (empty) builders forever.
+        self.builders.clear();
+        self.buffered = 0;
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<Vec<PathBuf>> {
+        self.flush_all()?;
         self.writer.commit()
     }
 }

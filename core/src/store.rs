@@ -19,7 +19,7 @@ use crate::schema::Table;
 
 const TEMP_PREFIX: &str = ".tmp-";
 /// Open Parquet writers hold a row group in memory each; past this many, the oldest is finished.
-const MAX_OPEN_FILES: usize = 16;
+const MAX_OPEN_FILES: usize = 8;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
