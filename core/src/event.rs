@@ -12,7 +12,7 @@ use arrow::array::{
 };
 use chrono::{DateTime, Utc};
 
-use crate::schema::{Kind, Table};
+use crate::schema::{Kind, Table, common};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
@@ -256,20 +256,20 @@ impl TableBuilder {
                 _ => 8,
             };
         }
-        let common = [
+        let common_values = [
             Value::Time(timestamp),
             Value::Text(Cow::Borrowed(origin.format)),
             Value::Text(Cow::Borrowed(origin.path)),
             Value::Int(origin.line as i64),
             Value::Time(self.ingested),
         ];
-        for (index, (column, def)) in self.columns.iter_mut().zip(self.table.columns()).enumerate() {
-            let value = match def.name {
-                "@timestamp" => Some(&common[0]),
-                "spoor.format" => Some(&common[1]),
-                "log.file.path" => Some(&common[2]),
-                "log.file.line" => Some(&common[3]),
-                "event.ingested" => Some(&common[4]),
+        for (index, column) in self.columns.iter_mut().enumerate() {
+            let value = match index {
+                common::TIMESTAMP => Some(&common_values[0]),
+                common::FORMAT => Some(&common_values[1]),
+                common::PATH => Some(&common_values[2]),
+                common::LINE => Some(&common_values[3]),
+                common::INGESTED => Some(&common_values[4]),
                 _ => self.slots[index].map(|p| &event.values[p].1),
             };
             column.append(value);

@@ -7,6 +7,7 @@
 //! Columns are flat, with dotted names (`process.parent.name`), so every hunt addresses a field
 //! by the name a hunter already knows from ECS, Elastic and Splunk CIM.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -57,6 +58,15 @@ const fn c(name: &'static str, kind: Kind, doc: &'static str) -> Column {
 }
 
 use Kind::{Bool, Int, Text, TextList, Time};
+
+/// Positions of the columns spoor fills itself, the same in every table (see [`COMMON`]).
+pub mod common {
+    pub const TIMESTAMP: usize = 0;
+    pub const INGESTED: usize = 3;
+    pub const FORMAT: usize = 5;
+    pub const PATH: usize = 6;
+    pub const LINE: usize = 7;
+}
 
 /// Columns every table starts with: when it happened, where it was seen, and where it was read.
 const COMMON: &[Column] = &[
@@ -378,7 +388,12 @@ impl Table {
     }
 
     pub fn column_index(self, name: &str) -> Option<usize> {
-        self.columns().iter().position(|c| c.name == name)
+        // Parsers look columns up by name for every value they set: keep it one hash lookup.
+        static INDEXES: OnceLock<Vec<HashMap<&'static str, usize>>> = OnceLock::new();
+        let indexes = INDEXES.get_or_init(|| {
+            Table::ALL.iter().map(|t| t.columns().iter().enumerate().map(|(i, c)| (c.name, i)).collect()).collect()
+        });
+        indexes[self as usize].get(name).copied()
     }
 
     pub fn schema(self) -> SchemaRef {
@@ -452,6 +467,17 @@ mod tests {
             let names: Vec<_> = t.columns().iter().map(|c| c.name).collect();
             assert_eq!(&names[..COMMON.len()], COMMON.iter().map(|c| c.name).collect::<Vec<_>>());
             assert!(!t.schema().field(0).is_nullable());
+        }
+    }
+
+    #[test]
+    fn common_positions_match_the_names() {
+        for t in Table::ALL {
+            assert_eq!(t.column_index("@timestamp"), Some(common::TIMESTAMP));
+            assert_eq!(t.column_index("event.ingested"), Some(common::INGESTED));
+            assert_eq!(t.column_index("spoor.format"), Some(common::FORMAT));
+            assert_eq!(t.column_index("log.file.path"), Some(common::PATH));
+            assert_eq!(t.column_index("log.file.line"), Some(common::LINE));
         }
     }
 
