@@ -108,6 +108,25 @@ impl<'a> Event<'a> {
         self.set(column, Value::TextList(values))
     }
 
+    /// The same event, owning all its text (to outlive the input it was read from).
+    pub fn into_owned(self) -> Event<'static> {
+        let values = self
+            .values
+            .into_iter()
+            .map(|(i, v)| {
+                let v = match v {
+                    Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
+                    Value::TextList(l) => Value::TextList(l.into_iter().map(|t| Cow::Owned(t.into_owned())).collect()),
+                    Value::Int(i) => Value::Int(i),
+                    Value::Bool(b) => Value::Bool(b),
+                    Value::Time(t) => Value::Time(t),
+                };
+                (i, v)
+            })
+            .collect();
+        Event { table: self.table, timestamp: self.timestamp, values }
+    }
+
     pub fn get(&self, column: &str) -> Option<&Value<'a>> {
         let index = self.table.column_index(column)?;
         self.values.iter().find(|(i, _)| *i == index).map(|(_, v)| v)
