@@ -119,6 +119,17 @@ fn generate_zeek(path: &Path, bytes: u64) -> std::io::Result<u64> {
     Ok(events)
 }
 
+/// CPU seconds (user + system) the process has used so far (Linux; clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// The process's peak resident set size, in MiB (Linux).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -135,17 +146,23 @@ fn run(name: &str, format: Format, generate: fn(&Path, u64) -> std::io::Result<u
     let store = Store::open(dir.path().join("store")).expect("store");
     let options = IngestOptions { format: Some(format), ..Default::default() };
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let summary = ingest(&store, &[input], &options, &Quiet).expect("ingest");
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     let stored = summary.total(|f| f.stored);
     assert_eq!(stored, events, "every generated event is stored");
+    // Ingest runs on one thread: MB per CPU-second is the per-core rate, and steadier than the
+    // wall-clock rate on a shared machine.
     println!(
-        "{name:<14} {:>8.1} MB {:>11} events {:>7.2} s {:>8.1} MB/s {:>10.0} events/s  peak RSS {:>6.0} MiB",
+        "{name:<14} {:>8.1} MB {:>10} events {:>6.2} s wall {:>6.2} s cpu {:>7.1} MB/s {:>7.1} MB/cpu-s {:>9.0} events/cpu-s  peak RSS {:>4.0} MiB",
         bytes as f64 / 1e6,
         events,
         seconds,
+        cpu,
         bytes as f64 / 1e6 / seconds,
-        events as f64 / seconds,
+        bytes as f64 / 1e6 / cpu,
+        events as f64 / cpu,
         peak_rss_mib().unwrap_or(f64::NAN),
     );
 }

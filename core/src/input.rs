@@ -99,15 +99,44 @@ pub struct Lines<R> {
     buf: Vec<u8>,
     line: u64,
     max_len: usize,
+    /// Bytes of the line lent out last time, consumed on the next call.
+    pending: usize,
 }
 
 impl<R: BufRead> Lines<R> {
     pub fn new(reader: R, max_len: usize) -> Self {
-        Lines { reader, buf: Vec::with_capacity(4096), line: 0, max_len }
+        Lines { reader, buf: Vec::with_capacity(4096), line: 0, max_len, pending: 0 }
     }
 
     /// The next line and its number, `None` at the end of input.
     pub fn next_line(&mut self) -> Option<io::Result<(u64, Line<'_>)>> {
+        if self.pending > 0 {
+            self.reader.consume(self.pending);
+            self.pending = 0;
+        }
+        // Fast path: the whole line is already in the reader's buffer; lend it without a copy.
+        let found = match self.reader.fill_buf() {
+            Ok([]) => return None,
+            Ok(available) => memchr::memchr(b'\n', available),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(end) = found.filter(|&end| end <= self.max_len + 1) {
+            self.pending = end + 1;
+            self.line += 1;
+            let available = match self.reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) => return Some(Err(e)),
+            };
+            let mut line = &available[..end];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            if line.len() > self.max_len {
+                return Some(Ok((self.line, Line::TooLong { len: line.len(), head: &line[..self.max_len] })));
+            }
+            return Some(Ok((self.line, classify(line))));
+        }
         self.buf.clear();
         let mut total = 0usize;
         let mut saw_any = false;
@@ -145,13 +174,7 @@ impl<R: BufRead> Lines<R> {
         if total > self.max_len {
             return Some(Ok((self.line, Line::TooLong { len: total, head: &self.buf })));
         }
-        Some(Ok((
-            self.line,
-            match std::str::from_utf8(&self.buf) {
-                Ok(text) => Line::Text(text),
-                Err(e) => Line::NotUtf8 { valid_up_to: e.valid_up_to(), raw: &self.buf },
-            },
-        )))
+        Some(Ok((self.line, classify(&self.buf))))
     }
 
     pub fn line_number(&self) -> u64 {
@@ -160,7 +183,14 @@ impl<R: BufRead> Lines<R> {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
+}
+
+fn classify(bytes: &[u8]) -> Line<'_> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Line::Text(text),
+        Err(e) => Line::NotUtf8 { valid_up_to: e.valid_up_to(), raw: bytes },
+    }
 }
 
 /// Reads a whole document (lockfile, package metadata) of at most `max_len` bytes.

@@ -12,6 +12,31 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
+/// FNV-1a: column names are short, trusted strings, so a fast hash with no DoS resistance fits.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0)
+    }
+}
+
 /// The storage type of a column. Deliberately few: every value a hunt compares has one obvious type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -389,7 +414,7 @@ impl Table {
 
     pub fn column_index(self, name: &str) -> Option<usize> {
         // Parsers look columns up by name for every value they set: keep it one hash lookup.
-        static INDEXES: OnceLock<Vec<HashMap<&'static str, usize>>> = OnceLock::new();
+        static INDEXES: OnceLock<Vec<HashMap<&'static str, usize, Fnv>>> = OnceLock::new();
         let indexes = INDEXES.get_or_init(|| {
             Table::ALL.iter().map(|t| t.columns().iter().enumerate().map(|(i, c)| (c.name, i)).collect()).collect()
         });
