@@ -84,6 +84,9 @@ pub struct Tsv {
     unset: String,
     path: String,
     fields: Vec<String>,
+    /// Position of each field, and the log the header describes: worked out once per header.
+    index: std::collections::HashMap<String, usize>,
+    log: String,
 }
 
 impl Default for Tsv {
@@ -95,6 +98,8 @@ impl Default for Tsv {
             unset: "-".into(),
             path: String::new(),
             fields: Vec::new(),
+            index: Default::default(),
+            log: String::new(),
         }
     }
 }
@@ -128,7 +133,7 @@ struct TsvRecord<'a> {
 
 impl Record for TsvRecord<'_> {
     fn get(&self, name: &str) -> Option<Cow<'_, str>> {
-        let i = self.tsv.fields.iter().position(|f| f == name)?;
+        let i = *self.tsv.index.get(name)?;
         let v = self.values[i];
         (v != self.tsv.unset && v != self.tsv.empty).then_some(Cow::Borrowed(v))
     }
@@ -164,6 +169,8 @@ impl LineParser for Tsv {
                 "fields" => self.fields = rest.iter().map(|s| s.to_string()).collect(),
                 _ => {}
             }
+            self.index = self.fields.iter().enumerate().map(|(i, f)| (f.clone(), i)).collect();
+            self.log = infer_log(&self.path, &|f| self.index.contains_key(f));
             return Ok(Verdict::Skipped("zeek header"));
         }
         if self.fields.is_empty() {
@@ -174,9 +181,8 @@ impl LineParser for Tsv {
             return Err(format!("{} values, but the #fields header names {}", values.len(), self.fields.len()));
         }
         let record = TsvRecord { tsv: self, values };
-        let log = infer_log(&self.path, &|f| self.fields.iter().any(|x| x == f));
-        let mapped = map_record(&log, &record)?;
-        Ok(verdict(&log, mapped, out))
+        let mapped = map_record(&self.log, &record)?;
+        Ok(verdict(&self.log, mapped, out))
     }
 }
 
