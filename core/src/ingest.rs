@@ -175,9 +175,9 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: &dyn Progress) -> Result<FileSummary> {
     let mut summary = FileSummary { path: path.to_path_buf(), ..Default::default() };
     let display = path.display().to_string();
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    progress.start_file(path, size);
-    let file_time = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
+    let metadata = std::fs::metadata(path).ok();
+    progress.start_file(path, metadata.as_ref().map_or(0, |m| m.len()));
+    let file_time = metadata.and_then(|m| m.modified().ok()).map(DateTime::<Utc>::from);
 
     let format = match options.format {
         _ if options.mapping.is_some() => Format::Mapped,

@@ -11,8 +11,7 @@ use std::borrow::Cow;
 
 use serde_json::Value as Json;
 
-use super::lockfile::Lines;
-use super::util::{self, text};
+use super::util::{self, Lines, text};
 use super::{DocumentParser, Entry};
 use crate::event::Event;
 use crate::schema::Table;

@@ -188,6 +188,41 @@ pub fn json_error(e: &serde_json::Error) -> String {
     format!("not valid JSON: {e}")
 }
 
+/// Finds where entries of a whole document (lockfile, JSON export) start, as 1-based lines.
+pub struct Lines<'t> {
+    text: &'t str,
+    /// Byte offset of every line start.
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts }
+    }
+
+    /// The line of the first `needle` at or after byte `from` (else anywhere), and its offset.
+    pub fn find(&self, needle: &str, from: usize) -> (u64, usize) {
+        let start = from.min(self.text.len());
+        let at = self.text[start..].find(needle).map(|i| i + start).or_else(|| self.text.find(needle));
+        match at {
+            Some(at) => (self.starts.partition_point(|&s| s <= at) as u64, at),
+            None => (1, from),
+        }
+    }
+
+    /// The line of a YAML mapping key, quoted or not.
+    pub fn find_key(&self, key: &str) -> u64 {
+        for needle in [format!("\"{key}\":"), format!("'{key}':"), format!("\n  {key}:"), format!("\n{key}:")] {
+            if let Some(at) = self.text.find(&needle) {
+                let at = if needle.starts_with('\n') { at + 1 } else { at };
+                return self.starts.partition_point(|&s| s <= at) as u64;
+            }
+        }
+        1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
