@@ -2,6 +2,7 @@
 //!
 //! This crate is the facade: it re-exports the layers so an embedding program depends on one
 //! crate. [`core`] ingests logs into normalized Arrow tables stored as Parquet and opens them for
-//! querying with DataFusion.
+//! querying with DataFusion; [`dsl`] is the hunting language, compiled to DataFusion plans.
 
 pub use spoor_core as core;
+pub use spoor_dsl as dsl;

@@ -1,0 +1,72 @@
+//! In-memory tables from JSON rows, for file-driven tests, documentation examples and hunt
+//! fixtures: a few events written by hand, loaded with the real table schemas.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use datafusion::datasource::MemTable;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+
+/// One JSON object per row, with the line it was written on (for `log.file.line`).
+pub struct Rows<'a> {
+    /// Where the rows were written (`tests/language/lookup.slt`): becomes `log.file.path`.
+    pub origin: &'a str,
+    pub rows: Vec<(usize, &'a str)>,
+}
+
+/// Appends rows to one of spoor's tables in the session (creating it in memory). Columns follow
+/// the table's schema; `log.file.path` and `log.file.line` default to where the row was written.
+pub async fn add_events(ctx: &SessionContext, table: &str, rows: &Rows<'_>) -> Result<usize> {
+    let t = spoor_core::Table::from_name(table)
+        .ok_or_else(|| DataFusionError::Plan(format!("`{table}` is not one of spoor's tables")))?;
+    let mut lines = String::new();
+    for (line, text) in &rows.rows {
+        let mut value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| DataFusionError::Plan(format!("{}:{line}: not a JSON object: {e}", rows.origin)))?;
+        let object = value
+            .as_object_mut()
+            .ok_or_else(|| DataFusionError::Plan(format!("{}:{line}: not a JSON object", rows.origin)))?;
+        for key in object.keys() {
+            if t.column_index(key).is_none() {
+                return Err(DataFusionError::Plan(format!("{}:{line}: `{table}` has no column `{key}`", rows.origin)));
+            }
+        }
+        object.entry("log.file.path").or_insert_with(|| rows.origin.into());
+        object.entry("log.file.line").or_insert_with(|| (*line as i64).into());
+        object.entry("spoor.format").or_insert_with(|| "fixture".into());
+        lines.push_str(&value.to_string());
+        lines.push('\n');
+    }
+    let batches = decode(&t.schema(), &lines)?;
+    append(ctx, table, t.schema(), batches).await
+}
+
+/// Registers rows as a lookup table with a schema inferred from them (an IOC list, say).
+pub async fn add_lookup(ctx: &SessionContext, name: &str, rows: &Rows<'_>) -> Result<usize> {
+    let text: String = rows.rows.iter().map(|(_, r)| format!("{r}\n")).collect();
+    let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(Cursor::new(text.as_bytes()), None)?;
+    let schema = Arc::new(schema);
+    let batches = decode(&schema, &text)?;
+    append(ctx, name, schema, batches).await
+}
+
+fn decode(schema: &SchemaRef, text: &str) -> Result<Vec<RecordBatch>> {
+    let reader = arrow::json::ReaderBuilder::new(Arc::clone(schema)).build(Cursor::new(text.as_bytes()))?;
+    Ok(reader.collect::<std::result::Result<Vec<_>, _>>()?)
+}
+
+async fn append(ctx: &SessionContext, name: &str, schema: SchemaRef, mut batches: Vec<RecordBatch>) -> Result<usize> {
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    if let Ok(existing) = ctx.table(name).await {
+        let mut old = existing.collect().await?;
+        old.append(&mut batches);
+        batches = old;
+        ctx.deregister_table(name)?;
+    }
+    let table = MemTable::try_new(schema, vec![batches])?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(rows)
+}

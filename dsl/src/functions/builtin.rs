@@ -1,0 +1,179 @@
+//! Functions that DataFusion already implements: declared here for the checker and the
+//! reference, lowered to DataFusion's own.
+
+use datafusion::functions::core::expr_fn as core;
+use datafusion::functions::datetime::expr_fn as datetime;
+use datafusion::functions::string::expr_fn as string;
+use datafusion::functions::unicode::expr_fn as unicode;
+use datafusion::functions_nested::expr_fn as nested;
+use datafusion::logical_expr::{Expr, lit};
+use datafusion::scalar::ScalarValue;
+
+use super::{Accepts::*, Example, Function, Returns, arg, optional};
+
+fn first(mut args: Vec<Expr>) -> Expr {
+    args.swap_remove(0)
+}
+
+pub static FUNCTIONS: &[Function] = &[
+    Function {
+        name: "lower",
+        args: &[arg("text", Text)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "The text in lower case.",
+        examples: &[Example { call: r#"lower("PowerShell.EXE")"#, result: "powershell.exe" }],
+        literal_args: &[],
+        lower: |a| string::lower(first(a)),
+    },
+    Function {
+        name: "upper",
+        args: &[arg("text", Text)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "The text in upper case.",
+        examples: &[Example { call: r#"upper("cmd.exe")"#, result: "CMD.EXE" }],
+        literal_args: &[],
+        lower: |a| string::upper(first(a)),
+    },
+    Function {
+        name: "length",
+        args: &[arg("text", Text)],
+        variadic: false,
+        returns: Returns::Int,
+        doc: "The number of characters.",
+        examples: &[Example { call: r#"length("sfrclak.com")"#, result: "11" }],
+        literal_args: &[],
+        lower: |a| unicode::character_length(first(a)),
+    },
+    Function {
+        name: "substring",
+        args: &[arg("text", Text), arg("start", Int), optional("length", Int)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "Part of the text from the 1-based `start`, of `length` characters (default: to the end).",
+        examples: &[
+            Example { call: r#"substring("plain-crypto-js", 7, 6)"#, result: "crypto" },
+            Example { call: r#"substring("plain-crypto-js", 14)"#, result: "js" },
+        ],
+        literal_args: &[],
+        lower: |mut a| {
+            if a.len() == 3 {
+                let len = a.pop().unwrap_or(lit(0));
+                let start = a.pop().unwrap_or(lit(1));
+                unicode::substring(first(a), start, len)
+            } else {
+                let start = a.pop().unwrap_or(lit(1));
+                unicode::substr(first(a), start)
+            }
+        },
+    },
+    Function {
+        name: "split",
+        args: &[arg("text", Text), arg("separator", Text)],
+        variadic: false,
+        returns: Returns::TextList,
+        doc: "The pieces of the text between separators, as a list.",
+        examples: &[Example { call: r#"split("a/b/c", "/")"#, result: "[a, b, c]" }],
+        literal_args: &[],
+        lower: |mut a| {
+            let sep = a.pop().unwrap_or(lit(","));
+            nested::string_to_array(first(a), sep, lit(ScalarValue::Utf8(None)))
+        },
+    },
+    Function {
+        name: "split_part",
+        args: &[arg("text", Text), arg("separator", Text), arg("index", Int)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "The `index`-th piece (1-based; negative counts from the end) of the text split at the separator.",
+        examples: &[
+            Example {
+                call: r#"split_part("node_modules/plain-crypto-js/setup.js", "/", 2)"#,
+                result: "plain-crypto-js",
+            },
+            Example { call: r#"split_part("a.b.c", ".", -1)"#, result: "c" },
+        ],
+        literal_args: &[],
+        lower: |mut a| {
+            let index = a.pop().unwrap_or(lit(1));
+            let sep = a.pop().unwrap_or(lit(","));
+            string::split_part(first(a), sep, index)
+        },
+    },
+    Function {
+        name: "concat",
+        args: &[arg("text", Text)],
+        variadic: true,
+        returns: Returns::Text,
+        doc: "The texts joined together; null arguments are skipped.",
+        examples: &[Example { call: r#"concat("plain-crypto-js", "@", "4.2.1")"#, result: "plain-crypto-js@4.2.1" }],
+        literal_args: &[],
+        lower: string::concat,
+    },
+    Function {
+        name: "replace",
+        args: &[arg("text", Text), arg("from", Text), arg("to", Text)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "The text with every occurrence of `from` replaced by `to`.",
+        examples: &[Example {
+            call: r#"replace("C:\\ProgramData\\wt.exe", "\\", "/")"#,
+            result: "C:/ProgramData/wt.exe",
+        }],
+        literal_args: &[],
+        lower: |mut a| {
+            let to = a.pop().unwrap_or(lit(""));
+            let from = a.pop().unwrap_or(lit(""));
+            string::replace(first(a), from, to)
+        },
+    },
+    Function {
+        name: "trim",
+        args: &[arg("text", Text)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "The text without leading and trailing spaces.",
+        examples: &[Example { call: r#"trim("  curl  ")"#, result: "curl" }],
+        literal_args: &[],
+        lower: |a| string::btrim(a),
+    },
+    Function {
+        name: "coalesce",
+        args: &[arg("value", Any)],
+        variadic: true,
+        returns: Returns::FirstArgument,
+        doc: "The first argument that is not null.",
+        examples: &[Example { call: r#"coalesce(null, "unknown")"#, result: "unknown" }],
+        literal_args: &[],
+        lower: core::coalesce,
+    },
+    Function {
+        name: "round",
+        args: &[arg("number", Number), optional("digits", Int)],
+        variadic: false,
+        returns: Returns::Float,
+        doc: "The number rounded to `digits` decimal places (default 0).",
+        examples: &[Example { call: "round(2.80735, 2)", result: "2.81" }],
+        literal_args: &[],
+        lower: datafusion::functions::math::expr_fn::round,
+    },
+    Function {
+        name: "bin",
+        args: &[arg("time", Time), arg("size", Duration)],
+        variadic: false,
+        returns: Returns::Time,
+        doc: "The start of the time bucket of the given size (counted from 1970-01-01T00:00:00Z) the time falls in; for `stats ... by bin(@timestamp, 1h)`.",
+        examples: &[Example { call: "bin(2026-03-31T00:21:42Z, 1h)", result: "2026-03-31T00:00:00Z" }],
+        literal_args: &[1],
+        lower: |mut a| {
+            // Durations are microseconds in plans; date_bin takes an interval.
+            let micros = match a.pop() {
+                Some(Expr::Literal(ScalarValue::Int64(Some(us)), _)) => us,
+                _ => 3_600_000_000,
+            };
+            let size = lit(ScalarValue::new_interval_mdn(0, 0, micros.saturating_mul(1000)));
+            datetime::date_bin(size, first(a), lit(ScalarValue::TimestampMicrosecond(Some(0), Some("UTC".into()))))
+        },
+    },
+];

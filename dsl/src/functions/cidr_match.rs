@@ -1,0 +1,57 @@
+//! `cidr_match`: is an address inside a network.
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::BooleanArray;
+use arrow::datatypes::DataType;
+use datafusion::logical_expr::ScalarUDF;
+use ipnet::IpNet;
+
+use super::{Accepts::*, Example, Function, Returns, arg, strings, udf};
+
+pub static CIDR_MATCH: Function = Function {
+    name: "cidr_match",
+    args: &[arg("ip", Ip), arg("network", Text)],
+    variadic: false,
+    returns: Returns::Bool,
+    doc: "Whether the IP address lies in the network (`10.0.0.0/8`, `2001:db8::/32`; a bare address matches itself). False when either is not an address. `ip in (\"10.0.0.0/8\", ...)` is the same test over several networks.",
+    examples: &[
+        Example { call: r#"cidr_match("198.51.100.73", "198.51.100.0/24")"#, result: "true" },
+        Example { call: r#"cidr_match("2001:db8::1", "2001:db8::/32")"#, result: "true" },
+        Example { call: r#"cidr_match("10.1.2.3", "192.168.0.0/16")"#, result: "false" },
+        Example { call: r#"cidr_match("not an ip", "10.0.0.0/8")"#, result: "false" },
+    ],
+    literal_args: &[],
+    lower: |a| {
+        static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+        UDF.get_or_init(|| {
+            udf("spoor_cidr_match", vec![DataType::Utf8, DataType::Utf8], DataType::Boolean, |args| {
+                let ips = strings(&args[0])?;
+                let nets = strings(&args[1])?;
+                let out: BooleanArray = ips
+                    .iter()
+                    .zip(nets.iter())
+                    .map(|(ip, net)| match (ip, net) {
+                        (Some(ip), Some(net)) => Some(contains(net, ip)),
+                        _ => None,
+                    })
+                    .collect();
+                Ok(Arc::new(out))
+            })
+        })
+        .call(a)
+    },
+};
+
+pub fn parse_network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>().ok().or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+fn contains(network: &str, ip: &str) -> bool {
+    match (parse_network(network), ip.trim().parse::<IpAddr>()) {
+        (Some(net), Ok(ip)) => net.contains(&ip),
+        _ => false,
+    }
+}

@@ -1,0 +1,128 @@
+//! Domain names, public-suffix aware (the `psl` crate compiles in the Public Suffix List), so
+//! `a.b.evil.co.uk` has the registered domain `evil.co.uk`, not `co.uk`.
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{ListBuilder, StringArray, StringBuilder};
+use arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, ScalarUDF};
+
+use super::{Accepts::*, Example, Function, Returns, arg, strings, udf};
+
+pub static REGISTERED_DOMAIN: Function = Function {
+    name: "registered_domain",
+    args: &[arg("name", Text)],
+    variadic: false,
+    returns: Returns::Text,
+    doc: "The registered domain of a host name: the public suffix and one label before it. Lowercased, trailing dot removed; null for names without one (bare suffixes, IP addresses).",
+    examples: &[
+        Example { call: r#"registered_domain("Cdn.SFRCLAK.com.")"#, result: "sfrclak.com" },
+        Example { call: r#"registered_domain("a.b.evil.co.uk")"#, result: "evil.co.uk" },
+        Example { call: r#"registered_domain("co.uk")"#, result: "NULL" },
+    ],
+    literal_args: &[],
+    lower: |a| unary_text("spoor_registered_domain", &REGISTERED, a, |n| psl::domain_str(&n).map(str::to_string)),
+};
+
+pub static PUBLIC_SUFFIX: Function = Function {
+    name: "public_suffix",
+    args: &[arg("name", Text)],
+    variadic: false,
+    returns: Returns::Text,
+    doc: "The public suffix (`com`, `co.uk`, `github.io`) of a host name, lowercased.",
+    examples: &[
+        Example { call: r#"public_suffix("a.b.evil.co.uk")"#, result: "co.uk" },
+        Example { call: r#"public_suffix("x.github.io")"#, result: "github.io" },
+    ],
+    literal_args: &[],
+    lower: |a| unary_text("spoor_public_suffix", &SUFFIX, a, |n| psl::suffix_str(&n).map(str::to_string)),
+};
+
+pub static DOMAIN_LABELS: Function = Function {
+    name: "domain_labels",
+    args: &[arg("name", Text)],
+    variadic: false,
+    returns: Returns::TextList,
+    doc: "The labels of a host name before its registered domain, left to right (the subdomain parts). Empty for the registered domain itself.",
+    examples: &[
+        Example { call: r#"domain_labels("x1.cdn.sfrclak.com")"#, result: "[x1, cdn]" },
+        Example { call: r#"domain_labels("sfrclak.com")"#, result: "[]" },
+    ],
+    literal_args: &[],
+    lower: |a| {
+        list("spoor_domain_labels", &LABELS, a, |n| {
+            let registered = psl::domain_str(&n)?;
+            let prefix = n.strip_suffix(registered)?.trim_end_matches('.');
+            Some(if prefix.is_empty() { Vec::new() } else { prefix.split('.').map(str::to_string).collect() })
+        })
+    },
+};
+
+static REGISTERED: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+static SUFFIX: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+static LABELS: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+static SUFFIXES: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+
+/// `a.b.c` → [`a.b.c`, `b.c`, `c`], lowercased: a domain lookup joins each of these against the
+/// list, which is a hash join however long the list.
+pub fn suffixes(e: Expr) -> Expr {
+    list("spoor_domain_suffixes", &SUFFIXES, vec![e], |n| {
+        let mut out = vec![n.clone()];
+        let mut rest = n.as_str();
+        while let Some((_, tail)) = rest.split_once('.') {
+            if !tail.is_empty() {
+                out.push(tail.to_string());
+            }
+            rest = tail;
+        }
+        Some(out)
+    })
+}
+
+fn normalize(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn unary_text(
+    name: &'static str,
+    cell: &'static OnceLock<Arc<ScalarUDF>>,
+    args: Vec<Expr>,
+    f: fn(String) -> Option<String>,
+) -> Expr {
+    cell.get_or_init(|| {
+        udf(name, vec![DataType::Utf8], DataType::Utf8, move |a| {
+            let names = strings(&a[0])?;
+            let out: StringArray = names.iter().map(|n| n.and_then(|n| f(normalize(n)))).collect();
+            Ok(Arc::new(out))
+        })
+    })
+    .call(args)
+}
+
+fn list(
+    name: &'static str,
+    cell: &'static OnceLock<Arc<ScalarUDF>>,
+    args: Vec<Expr>,
+    f: fn(String) -> Option<Vec<String>>,
+) -> Expr {
+    cell.get_or_init(|| {
+        let item = Arc::new(arrow::datatypes::Field::new("item", DataType::Utf8, true));
+        udf(name, vec![DataType::Utf8], DataType::List(item), move |a| {
+            let names = strings(&a[0])?;
+            let mut out = ListBuilder::new(StringBuilder::new());
+            for n in names.iter() {
+                match n.and_then(|n| f(normalize(n))) {
+                    Some(items) => {
+                        for i in items {
+                            out.values().append_value(i);
+                        }
+                        out.append(true);
+                    }
+                    None => out.append(false),
+                }
+            }
+            Ok(Arc::new(out.finish()))
+        })
+    })
+    .call(args)
+}

@@ -1,0 +1,256 @@
+//! Scalar functions a hunt can call. Each is declared once, with its signature, its reference
+//! text and examples; the examples are both `docs/functions.md` (generated) and tests (each is
+//! evaluated by the engine and must give the result written next to it).
+//!
+//! Functions DataFusion already has are declared in [`builtin`] and lowered to DataFusion's own;
+//! the others (entropy, XOR, domains, URLs, CIDR, lenient decoding) each have their own file.
+
+mod builtin;
+mod cidr_match;
+mod decode;
+mod domain;
+mod entropy;
+mod url_part;
+mod xor_decode;
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::{ColumnarValue, Expr, ScalarUDF, Volatility, create_udf};
+use serde::Serialize;
+
+use crate::types::Type;
+
+pub use url_part::PARTS as URL_PARTS;
+
+/// A network (`10.0.0.0/8`) or single address in canonical form, if the text is one.
+pub fn parse_cidr(text: &str) -> Option<String> {
+    cidr_match::parse_network(text).map(|n| n.to_string())
+}
+
+/// What an argument accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Accepts {
+    Text,
+    /// Text or decoded bytes.
+    TextOrBytes,
+    Int,
+    /// An integer or a float.
+    Number,
+    Time,
+    Duration,
+    Ip,
+    /// Any type; the result has the type of the first argument.
+    Any,
+}
+
+impl Accepts {
+    pub fn accepts(self, ty: &Type) -> bool {
+        match self {
+            Accepts::Text => matches!(ty, Type::Text | Type::Ip | Type::Null | Type::Bytes),
+            Accepts::TextOrBytes => matches!(ty, Type::Text | Type::Ip | Type::Bytes | Type::Null),
+            Accepts::Int => matches!(ty, Type::Int | Type::Null),
+            Accepts::Number => matches!(ty, Type::Int | Type::Float | Type::Null),
+            Accepts::Time => matches!(ty, Type::Time | Type::Null),
+            Accepts::Duration => matches!(ty, Type::Duration),
+            Accepts::Ip => matches!(ty, Type::Ip | Type::Text | Type::Null),
+            Accepts::Any => true,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Accepts::Text => "a string",
+            Accepts::TextOrBytes => "a string or bytes",
+            Accepts::Int => "an integer",
+            Accepts::Number => "a number",
+            Accepts::Time => "a time",
+            Accepts::Duration => "a duration literal",
+            Accepts::Ip => "an IP address",
+            Accepts::Any => "a value",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Arg {
+    pub name: &'static str,
+    pub accepts: Accepts,
+    pub optional: bool,
+}
+
+pub const fn arg(name: &'static str, accepts: Accepts) -> Arg {
+    Arg { name, accepts, optional: false }
+}
+
+pub const fn optional(name: &'static str, accepts: Accepts) -> Arg {
+    Arg { name, accepts, optional: true }
+}
+
+/// The result type: fixed, or that of the first argument.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub enum Returns {
+    Text,
+    Int,
+    Float,
+    Bool,
+    Time,
+    Bytes,
+    TextList,
+    FirstArgument,
+}
+
+impl Returns {
+    pub fn resolve(self, args: &[Type]) -> Type {
+        match self {
+            Returns::Text => Type::Text,
+            Returns::Int => Type::Int,
+            Returns::Float => Type::Float,
+            Returns::Bool => Type::Bool,
+            Returns::Time => Type::Time,
+            Returns::Bytes => Type::Bytes,
+            Returns::TextList => Type::List(Box::new(Type::Text)),
+            Returns::FirstArgument => args.iter().find(|t| **t != Type::Null).cloned().unwrap_or(Type::Null),
+        }
+    }
+}
+
+/// An example call and its result as the engine prints it (`NULL` for null).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Example {
+    pub call: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Function {
+    pub name: &'static str,
+    pub args: &'static [Arg],
+    /// The last argument may repeat.
+    pub variadic: bool,
+    pub returns: Returns,
+    pub doc: &'static str,
+    pub examples: &'static [Example],
+    /// Indexes of arguments that must be literals (checked when resolving).
+    pub literal_args: &'static [usize],
+    #[serde(skip)]
+    pub lower: fn(Vec<Expr>) -> Expr,
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Function({})", self.name)
+    }
+}
+
+impl Function {
+    pub fn signature(&self) -> String {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let repeat = if self.variadic && i + 1 == self.args.len() { ", ..." } else { "" };
+                if a.optional { format!("[{}{repeat}]", a.name) } else { format!("{}{repeat}", a.name) }
+            })
+            .collect();
+        format!("{}({})", self.name, args.join(", "))
+    }
+
+    pub fn min_args(&self) -> usize {
+        self.args.iter().filter(|a| !a.optional).count()
+    }
+
+    pub fn max_args(&self) -> Option<usize> {
+        (!self.variadic).then_some(self.args.len())
+    }
+}
+
+/// Every function, in reference order.
+pub fn all() -> impl Iterator<Item = &'static Function> {
+    builtin::FUNCTIONS.iter().chain([
+        &decode::BASE64_DECODE,
+        &decode::HEX_DECODE,
+        &xor_decode::XOR_DECODE,
+        &entropy::ENTROPY,
+        &domain::REGISTERED_DOMAIN,
+        &domain::PUBLIC_SUFFIX,
+        &domain::DOMAIN_LABELS,
+        &url_part::URL_PART,
+        &cidr_match::CIDR_MATCH,
+    ])
+}
+
+pub fn lookup(name: &str) -> Option<&'static Function> {
+    all().find(|f| f.name.eq_ignore_ascii_case(name))
+}
+
+/// Bytes read as text, invalid UTF-8 replaced: used where a string is expected.
+pub fn bytes_to_text(e: Expr) -> Expr {
+    static UDF: std::sync::OnceLock<Arc<ScalarUDF>> = std::sync::OnceLock::new();
+    let udf = UDF.get_or_init(|| {
+        udf("spoor_bytes_to_text", vec![DataType::Binary], DataType::Utf8, |args| {
+            let bytes = binaries(&args[0])?;
+            let out: StringArray = bytes.iter().map(|b| b.map(|b| String::from_utf8_lossy(b).into_owned())).collect();
+            Ok(Arc::new(out))
+        })
+    });
+    udf.call(vec![e])
+}
+
+/// The subdomain chain of a name (`a.b.c` → `a.b.c`, `b.c`, `c`), for domain-suffix lookups.
+pub fn domain_suffixes(e: Expr) -> Expr {
+    domain::suffixes(e)
+}
+
+/// A scalar UDF from a function over whole argument arrays (scalars are expanded).
+fn udf(
+    name: &str,
+    inputs: Vec<DataType>,
+    returns: DataType,
+    f: impl Fn(&[ArrayRef]) -> DfResult<ArrayRef> + Send + Sync + 'static,
+) -> Arc<ScalarUDF> {
+    Arc::new(create_udf(
+        name,
+        inputs,
+        returns,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            Ok(ColumnarValue::Array(f(&arrays)?))
+        }),
+    ))
+}
+
+/// Any string array as `StringArray` (the engine may hand over views or large strings).
+fn strings(array: &ArrayRef) -> DfResult<StringArray> {
+    let cast = arrow::compute::cast(array, &DataType::Utf8)?;
+    Ok(cast.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::new_null(array.len())))
+}
+
+fn binaries(array: &ArrayRef) -> DfResult<arrow::array::BinaryArray> {
+    let cast = arrow::compute::cast(array, &DataType::Binary)?;
+    Ok(cast
+        .as_any()
+        .downcast_ref::<arrow::array::BinaryArray>()
+        .cloned()
+        .unwrap_or_else(|| arrow::array::BinaryArray::new_null(array.len())))
+}
+
+/// `docs/functions.md`, generated from the declarations.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Functions\n\n<!-- Generated from dsl/src/functions by `spoor functions --markdown`; a test fails when they differ. -->\n\n\
+         Every example below is run by the test suite and must give the result shown.\n\
+         Functions never fail on bad input: a value they cannot handle gives `NULL`.\n",
+    );
+    for f in all() {
+        out.push_str(&format!("\n## `{}`\n\n{}\n\n| example | result |\n|---|---|\n", f.signature(), f.doc));
+        for e in f.examples {
+            out.push_str(&format!("| `{}` | `{}` |\n", e.call.replace('|', "\\|"), e.result.replace('|', "\\|")));
+        }
+    }
+    out
+}

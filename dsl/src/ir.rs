@@ -1,0 +1,236 @@
+//! The resolved hunt: every name bound to a column, every expression typed, `let`s and
+//! parameters substituted. This is what [`crate::lower`] turns into a DataFusion plan.
+
+use serde::Serialize;
+
+use crate::ast::{BinaryOp, LookupMode};
+use crate::functions::Function;
+use crate::types::Type;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hunt {
+    pub meta: Meta,
+    pub query: Rel,
+}
+
+/// The header, checked.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Meta {
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub severity: Option<String>,
+    /// ATT&CK technique ids (`T1195.002`).
+    pub attack: Vec<String>,
+    pub tags: Vec<String>,
+    pub references: Vec<String>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+}
+
+/// A relation and the fields it yields.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rel {
+    pub kind: RelKind,
+    pub fields: Vec<Field>,
+}
+
+impl Rel {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum RelKind {
+    /// A whole table (a store table or a registered lookup).
+    Scan {
+        table: String,
+        builtin: bool,
+    },
+    /// Literal rows of one column, `value` (a `let` list used as a lookup).
+    Values {
+        values: Vec<Value>,
+        ty: Type,
+    },
+    /// Several relations read as one, columns matched by name.
+    Union(Vec<Rel>),
+    Filter {
+        input: Box<Rel>,
+        predicate: TExpr,
+    },
+    /// The output is exactly these named expressions.
+    Project {
+        input: Box<Rel>,
+        items: Vec<(String, TExpr)>,
+    },
+    Sort {
+        input: Box<Rel>,
+        keys: Vec<(TExpr, bool)>,
+    },
+    Limit {
+        input: Box<Rel>,
+        n: u64,
+    },
+    Distinct {
+        input: Box<Rel>,
+        fields: Vec<String>,
+    },
+    Dedup {
+        input: Box<Rel>,
+        fields: Vec<String>,
+    },
+    Aggregate {
+        input: Box<Rel>,
+        groups: Vec<(String, TExpr)>,
+        aggregates: Vec<(String, Aggregate)>,
+    },
+    Stack {
+        input: Box<Rel>,
+        rare: bool,
+        fields: Vec<String>,
+        across: Option<String>,
+        limit: Option<u64>,
+    },
+    Lookup {
+        input: Box<Rel>,
+        list: Box<Rel>,
+        alias: String,
+        field: String,
+        column: String,
+        mode: LookupMode,
+    },
+    Beacon {
+        input: Box<Rel>,
+        by: Vec<String>,
+    },
+    Sequence(Box<Sequence>),
+    Chain(Box<Chain>),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sequence {
+    pub steps: Vec<Step>,
+    /// Microseconds between the first and the last step, at most.
+    pub within: i64,
+    pub until: Option<Step>,
+    /// An absent last step: matches are the earlier steps with no such event after them.
+    pub absent: Option<Step>,
+}
+
+/// One step: its input (a table, filtered) with columns renamed `alias.column`, and the
+/// condition linking it to earlier steps (over the renamed columns of both).
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub alias: String,
+    pub input: Rel,
+    pub link: Option<TExpr>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    /// Each step's processes, with columns renamed `alias.column`.
+    pub steps: Vec<(String, Rel)>,
+    pub descendant: Vec<bool>,
+    /// The whole process table (unfiltered), for PID-reuse checks and descendant walks.
+    pub processes: Rel,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Aggregate {
+    pub function: AggregateFunction,
+    pub arg: Option<TExpr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AggregateFunction {
+    Count,
+    CountDistinct,
+    Min,
+    Max,
+    Sum,
+    Avg,
+    Stddev,
+    /// Earliest by `@timestamp`.
+    First,
+    /// Latest by `@timestamp`.
+    Last,
+    /// Distinct values, sorted.
+    Values,
+    /// All values, in time order.
+    List,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Type,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum TExprKind {
+    Column(String),
+    Literal(Value),
+    Not(Box<TExpr>),
+    Negate(Box<TExpr>),
+    Binary {
+        op: BinaryOp,
+        left: Box<TExpr>,
+        right: Box<TExpr>,
+    },
+    /// `expr in (literals)`; `cidr` when the list holds networks.
+    InList {
+        expr: Box<TExpr>,
+        list: Vec<Value>,
+        negated: bool,
+        nocase: bool,
+        cidr: bool,
+    },
+    /// `value in list_column`.
+    InColumn {
+        expr: Box<TExpr>,
+        list: Box<TExpr>,
+        negated: bool,
+    },
+    IsNull {
+        expr: Box<TExpr>,
+        negated: bool,
+    },
+    Call {
+        function: &'static Function,
+        args: Vec<TExpr>,
+    },
+    /// Bytes read as text (invalid UTF-8 becomes U+FFFD).
+    BytesToText(Box<TExpr>),
+    Now,
+    WindowStart,
+    WindowEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+    /// µs since the epoch, UTC.
+    Time(i64),
+    /// µs.
+    Duration(i64),
+}
+
+impl TExpr {
+    pub fn column(name: impl Into<String>, ty: Type) -> TExpr {
+        TExpr { kind: TExprKind::Column(name.into()), ty }
+    }
+
+    pub fn literal(value: Value, ty: Type) -> TExpr {
+        TExpr { kind: TExprKind::Literal(value), ty }
+    }
+}

@@ -1,0 +1,37 @@
+//! spoor's hunting language.
+//!
+//! A hunt goes through one public function per stage, each in its own module with its own types:
+//! ```text
+//! text ─parse─► ast::Hunt ─resolve─► ir::Hunt ─lower─► DataFusion LogicalPlan ─► run / explain / SQL
+//! ```
+//! - [`parser`]: nom parsers; syntax errors with spans, recovering at the next `|`.
+//! - [`resolve`]: names, `let`s and parameters resolved against a [`Catalog`] of tables, types
+//!   checked; every problem found is reported at once.
+//! - [`lower`]: the typed tree becomes a DataFusion `LogicalPlan`, built with
+//!   `LogicalPlanBuilder` and `Expr` (never SQL text).
+//! - [`diagnostic`] is the one error model (stable codes, spans, hints); [`render`] shows
+//!   diagnostics to people (rustc style) and to machines (JSON).
+//!
+//! Semantic errors are [`Diagnostics`]; failures inside DataFusion while planning or running are
+//! [`Error::Engine`], kept apart because they are not the hunt author's fault.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod parser;
+pub mod span;
+
+pub use diagnostic::{Code, Diagnostic, Diagnostics};
+pub use parser::parse;
+pub use span::Span;
+pub mod catalog;
+pub mod functions;
+pub mod ir;
+pub mod resolve;
+pub mod types;
+pub use resolve::{ParamValues, Resolved, resolve};
+pub mod lower;
+pub use lower::{RunOptions, Sources, lower};
+pub mod render;
+pub mod run;
+pub use run::{Compiled, Error, check, compile};
+pub mod fixtures;

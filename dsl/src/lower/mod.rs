@@ -1,0 +1,222 @@
+//! Stage 3, lower: [`ir::Hunt`] → DataFusion [`LogicalPlan`], built with `LogicalPlanBuilder`
+//! and `Expr`. The engine's optimizer then pushes filters into the Parquet scans (row-group and
+//! `date` partition pruning) and picks join strategies.
+
+mod expr;
+mod sequence;
+mod stages;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{
+    Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, SortExpr, TableSource, cast, lit,
+};
+use datafusion::scalar::ScalarValue;
+
+use crate::ir::{Rel, RelKind};
+use crate::types::Type;
+
+pub use expr::{col, glob_to_like};
+
+/// Where and when a hunt runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// What `now()` means (fixed for the whole run, so every stage agrees).
+    pub now: DateTime<Utc>,
+    /// Only events in `[start, end)` are read from spoor's tables (`--since`, a job's window).
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl RunOptions {
+    pub fn now() -> RunOptions {
+        RunOptions { now: Utc::now(), window: None }
+    }
+
+    pub fn now_micros(&self) -> i64 {
+        self.now.timestamp_micros()
+    }
+
+    /// Without a window, `window_start()` is the epoch and `window_end()` is now.
+    pub fn window_start_micros(&self) -> i64 {
+        self.window.map_or(0, |(s, _)| s.timestamp_micros())
+    }
+
+    pub fn window_end_micros(&self) -> i64 {
+        self.window.map_or(self.now_micros(), |(_, e)| e.timestamp_micros())
+    }
+}
+
+/// The table sources a plan reads, by name (store tables, lookups).
+pub type Sources = HashMap<String, Arc<dyn TableSource>>;
+
+/// Lowers a resolved hunt to a logical plan.
+pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) -> Result<LogicalPlan> {
+    Lowerer { sources, options }.rel(&hunt.query)?.build()
+}
+
+pub(crate) struct Lowerer<'a> {
+    sources: &'a Sources,
+    options: &'a RunOptions,
+}
+
+/// The `date` partition column of store tables.
+const DATE: &str = spoor_core::session::DATE_PARTITION;
+
+impl Lowerer<'_> {
+    fn expr(&self, e: &crate::ir::TExpr) -> Expr {
+        expr::expr(e, self.options)
+    }
+
+    pub(crate) fn rel(&self, rel: &Rel) -> Result<LogicalPlanBuilder> {
+        match &rel.kind {
+            RelKind::Scan { table, builtin } => self.scan(table, *builtin, rel),
+            RelKind::Values { values, ty } => {
+                let rows: Vec<Vec<Expr>> = values.iter().map(|v| vec![expr::value(v, ty).alias("value")]).collect();
+                if rows.is_empty() {
+                    // An empty list: a relation with the column and no rows.
+                    let empty = LogicalPlanBuilder::values(vec![vec![lit(ScalarValue::Utf8(None))]])?;
+                    return empty.filter(lit(false))?.project([col("column1").alias("value")]);
+                }
+                let rows: Vec<Vec<Expr>> = values.iter().map(|v| vec![expr::value(v, ty)]).collect();
+                LogicalPlanBuilder::values(rows)?.project([col("column1").alias("value")])
+            }
+            RelKind::Union(inputs) => {
+                let mut out: Option<LogicalPlanBuilder> = None;
+                for input in inputs {
+                    let items: Vec<Expr> = rel
+                        .fields
+                        .iter()
+                        .map(|f| match input.field(&f.name) {
+                            Some(_) => col(&f.name),
+                            None => cast(lit(ScalarValue::Null), data_type(&f.ty)).alias(&f.name),
+                        })
+                        .collect();
+                    let plan = self.rel(input)?.project(items)?.build()?;
+                    out = Some(match out {
+                        None => LogicalPlanBuilder::from(plan),
+                        Some(b) => b.union(plan)?,
+                    });
+                }
+                out.ok_or_else(|| DataFusionError::Internal("union of no inputs".into()))
+            }
+            RelKind::Filter { input, predicate } => self.rel(input)?.filter(self.expr(predicate)),
+            RelKind::Project { input, items } => {
+                self.rel(input)?.project(items.iter().map(|(n, e)| self.expr(e).alias(n)))
+            }
+            RelKind::Sort { input, keys } => {
+                let keys: Vec<SortExpr> = keys.iter().map(|(e, desc)| self.expr(e).sort(!desc, *desc)).collect();
+                self.rel(input)?.sort(keys)
+            }
+            RelKind::Limit { input, n } => self.rel(input)?.limit(0, Some(usize::try_from(*n).unwrap_or(usize::MAX))),
+            RelKind::Distinct { input, fields } => self.rel(input)?.project(fields.iter().map(|f| col(f)))?.distinct(),
+            RelKind::Dedup { input, fields } => {
+                let inner = self.rel(input)?;
+                let order = event_order(input, "");
+                keep_first(inner, fields.iter().map(|f| col(f)).collect(), order, &rel.fields)
+            }
+            RelKind::Aggregate { input, groups, aggregates } => {
+                let groups: Vec<Expr> = groups.iter().map(|(n, e)| self.expr(e).alias(n)).collect();
+                let order = event_order(input, "");
+                let aggregates: Vec<Expr> =
+                    aggregates.iter().map(|(n, a)| Ok(self.aggregate(a, &order)?.alias(n))).collect::<Result<_>>()?;
+                self.rel(input)?.aggregate(groups, aggregates)?.project(rel.fields.iter().map(|f| col(&f.name)))
+            }
+            RelKind::Stack { input, rare, fields, across, limit } => {
+                self.stack(self.rel(input)?, *rare, fields, across.as_deref(), *limit)
+            }
+            RelKind::Lookup { input, list, alias, field, column, mode } => {
+                self.lookup(self.rel(input)?, self.rel(list)?, list, alias, field, column, *mode, rel)
+            }
+            RelKind::Beacon { input, by } => self.beacon(self.rel(input)?, by),
+            RelKind::Sequence(s) => self.sequence(s, rel),
+            RelKind::Chain(c) => self.chain(c, rel),
+        }
+    }
+
+    fn scan(&self, table: &str, builtin: bool, rel: &Rel) -> Result<LogicalPlanBuilder> {
+        let source = self
+            .sources
+            .get(table)
+            .ok_or_else(|| DataFusionError::Plan(format!("table `{table}` is not registered in this session")))?;
+        let mut builder = LogicalPlanBuilder::scan(table, Arc::clone(source), None)?;
+        if let (true, Some((start, end))) = (builtin, self.options.window) {
+            let has_date = source.schema().field_with_name(DATE).is_ok();
+            let ts = col("@timestamp");
+            let mut predicate =
+                ts.clone().gt_eq(expr::time(start.timestamp_micros())).and(ts.lt(expr::time(end.timestamp_micros())));
+            if has_date {
+                // Partition pruning: whole `date=` directories outside the window are skipped.
+                let day = |t: DateTime<Utc>| {
+                    lit(ScalarValue::Date32(Some((t.date_naive() - chrono::NaiveDate::default()).num_days() as i32)))
+                };
+                predicate = predicate.and(col(DATE).gt_eq(day(start))).and(col(DATE).lt_eq(day(end)));
+            }
+            builder = builder.filter(predicate)?;
+        }
+        builder.project(rel.fields.iter().map(|f| col(&f.name)))
+    }
+
+    fn aggregate(&self, a: &crate::ir::Aggregate, order: &[SortExpr]) -> Result<Expr> {
+        use crate::ir::AggregateFunction::*;
+        let arg = || a.arg.as_ref().map(|e| self.expr(e)).unwrap_or(lit(1));
+        Ok(match a.function {
+            Count => match &a.arg {
+                None => agg::count(lit(1)),
+                Some(_) => agg::count(arg()),
+            },
+            CountDistinct => agg::count_distinct(arg()),
+            Min => agg::min(arg()),
+            Max => agg::max(arg()),
+            Sum => agg::sum(arg()),
+            Avg => agg::avg(arg()),
+            Stddev => agg::stddev_pop(arg()),
+            First => agg::first_value(arg(), order.to_vec()),
+            Last => agg::last_value(arg(), order.to_vec()),
+            Values => agg::array_agg(arg()).distinct().order_by(vec![arg().sort(true, false)]).build()?,
+            List => agg::array_agg(arg()).order_by(order.to_vec()).build()?,
+        })
+    }
+}
+
+/// The order events happened in: time, then file and line, so ties break the same way every run.
+pub(crate) fn event_order(rel: &Rel, prefix: &str) -> Vec<SortExpr> {
+    ["@timestamp", "log.file.path", "log.file.line"]
+        .iter()
+        .map(|c| format!("{prefix}{c}"))
+        .filter(|c| rel.field(c).is_some())
+        .map(|c| col(&c).sort(true, false))
+        .collect()
+}
+
+/// Of each group of rows with equal `keys`, the first by `order`; output `fields`.
+pub(crate) fn keep_first(
+    input: LogicalPlanBuilder,
+    keys: Vec<Expr>,
+    order: Vec<SortExpr>,
+    fields: &[crate::ir::Field],
+) -> Result<LogicalPlanBuilder> {
+    const RANK: &str = "__spoor_rank";
+    let rank = row_number().partition_by(keys).order_by(order).build()?.alias(RANK);
+    input.window([rank])?.filter(col(RANK).eq(lit(1u64)))?.project(fields.iter().map(|f| col(&f.name)))
+}
+
+pub(crate) fn data_type(ty: &Type) -> arrow::datatypes::DataType {
+    use arrow::datatypes::{DataType, Field};
+    match ty {
+        Type::Text | Type::Ip => DataType::Utf8,
+        Type::Int | Type::Duration => DataType::Int64,
+        Type::Float => DataType::Float64,
+        Type::Bool => DataType::Boolean,
+        Type::Time => expr::time_type(),
+        Type::Bytes => DataType::Binary,
+        Type::List(inner) => DataType::List(Arc::new(Field::new("item", data_type(inner), true))),
+        Type::Null => DataType::Null,
+    }
+}
+
+pub(crate) use expr::interval;

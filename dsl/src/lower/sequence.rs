@@ -1,0 +1,199 @@
+//! Sequences and process chains, as joins.
+//!
+//! A sequence joins its steps in order: each step's rows must come after the previous step's
+//! (by time, then file and line), satisfy the step's links, and fall within the span of the
+//! first. The matching policy (docs/language.md, "Sequences") then keeps, for each first event,
+//! the earliest completion, and for each last event, the match that started latest.
+
+use std::sync::Arc;
+
+use datafusion::common::JoinType;
+use datafusion::datasource::cte_worktable::CteWorkTable;
+use datafusion::datasource::provider_as_source;
+use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, SortExpr, lit};
+
+use super::{Lowerer, col, interval, keep_first};
+use crate::ir::{Chain, Rel, Sequence, Step};
+
+/// How deep `->>` follows descendants: deeper trees are not real process trees.
+pub const MAX_DESCENDANT_DEPTH: i64 = 64;
+
+fn c(alias: &str, column: &str) -> Expr {
+    col(&format!("{alias}.{column}"))
+}
+
+/// `b` happened after `a`: later, or at the same microsecond but later in the logs.
+fn after(b: &str, a: &str) -> Expr {
+    let (bt, at) = (c(b, "@timestamp"), c(a, "@timestamp"));
+    let (bp, ap) = (c(b, "log.file.path"), c(a, "log.file.path"));
+    let (bl, al) = (c(b, "log.file.line"), c(a, "log.file.line"));
+    bt.clone().gt(at.clone()).or(bt.eq(at).and(bp.clone().gt(ap.clone()).or(bp.eq(ap).and(bl.gt(al)))))
+}
+
+/// The identity of a step's event: its time, file and line.
+fn identity(alias: &str) -> Vec<Expr> {
+    ["@timestamp", "log.file.path", "log.file.line"].iter().map(|k| c(alias, k)).collect()
+}
+
+fn order(alias: &str, ascending: bool) -> Vec<SortExpr> {
+    identity(alias).into_iter().map(|e| e.sort(ascending, false)).collect()
+}
+
+impl Lowerer<'_> {
+    pub(super) fn sequence(&self, s: &Sequence, rel: &Rel) -> Result<LogicalPlanBuilder> {
+        let first = &s.steps[0].alias;
+        let within = |later: &str| c(later, "@timestamp").lt_eq(c(first, "@timestamp") + interval(s.within));
+        let mut plan = self.rel(&s.steps[0].input)?;
+        let mut previous = first.as_str();
+        let mut fields: Vec<crate::ir::Field> = s.steps[0].input.fields.clone();
+        for step in &s.steps[1..] {
+            let mut on = vec![after(&step.alias, previous), within(&step.alias)];
+            on.extend(step.link.as_ref().map(|l| self.expr(l)));
+            plan = plan.join_on(self.rel(&step.input)?.build()?, JoinType::Inner, on)?;
+            fields.extend(step.input.fields.iter().cloned());
+            previous = &step.alias;
+        }
+        let last = previous;
+        if let Some(absent) = &s.absent {
+            // No such event after the last present step, within the span of the first.
+            let mut on = vec![after(&absent.alias, last), within(&absent.alias)];
+            on.extend(absent.link.as_ref().map(|l| self.expr(l)));
+            plan = plan.join_on(self.rel(&absent.input)?.build()?, JoinType::LeftAnti, on)?;
+        }
+        if let Some(until) = &s.until {
+            plan = self.cancel(plan, until, first, last)?;
+        }
+        if s.steps.len() > 1 {
+            // One match per first event: the earliest completion.
+            let later: Vec<SortExpr> = s.steps[1..].iter().flat_map(|st| order(&st.alias, true)).collect();
+            plan = keep_first(plan, identity(first), later, &fields)?;
+            // One match per last event: the one that started latest (the tightest).
+            plan = keep_first(plan, identity(last), order(first, false), &fields)?;
+        }
+        let mut out = vec![c(first, "@timestamp").alias("@timestamp")];
+        out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));
+        plan.project(out)
+    }
+
+    /// Drops matches with an `until` event between their first and last steps.
+    fn cancel(&self, plan: LogicalPlanBuilder, until: &Step, first: &str, last: &str) -> Result<LogicalPlanBuilder> {
+        let mut on = vec![after(&until.alias, first), after(last, &until.alias)];
+        on.extend(until.link.as_ref().map(|l| self.expr(l)));
+        plan.join_on(self.rel(&until.input)?.build()?, JoinType::LeftAnti, on)
+    }
+
+    pub(super) fn chain(&self, chain: &Chain, rel: &Rel) -> Result<LogicalPlanBuilder> {
+        let mut plan = self.rel(&chain.steps[0].1)?;
+        let mut fields: Vec<crate::ir::Field> = chain.steps[0].1.fields.clone();
+        for (i, (alias, step)) in chain.steps.iter().enumerate().skip(1) {
+            let parent = &chain.steps[i - 1].0;
+            let child = self.rel(step)?.build()?;
+            plan = if chain.descendant[i - 1] {
+                self.descendants(plan, &fields, parent, alias, child, chain)?
+            } else {
+                self.children(plan, parent, alias, child, chain)?
+            };
+            fields.extend(step.fields.iter().cloned());
+        }
+        let last = &chain.steps[chain.steps.len() - 1].0;
+        let mut out = vec![c(last, "@timestamp").alias("@timestamp")];
+        out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));
+        plan.project(out)
+    }
+
+    /// Direct children: by entity id where both sides have one; otherwise by host and PID,
+    /// refusing a pair when another process started with that PID on that host in between
+    /// (PID reuse).
+    fn children(
+        &self,
+        parents: LogicalPlanBuilder,
+        parent: &str,
+        child_alias: &str,
+        child: datafusion::logical_expr::LogicalPlan,
+        chain: &Chain,
+    ) -> Result<LogicalPlanBuilder> {
+        let parents = parents.build()?;
+        let by_entity = LogicalPlanBuilder::from(parents.clone()).join_on(
+            child.clone(),
+            JoinType::Inner,
+            [c(child_alias, "process.parent.entity_id").eq(c(parent, "process.entity_id"))],
+        )?;
+        let no_entity =
+            c(child_alias, "process.parent.entity_id").is_null().or(c(parent, "process.entity_id").is_null());
+        let by_pid = LogicalPlanBuilder::from(parents).join_on(
+            child,
+            JoinType::Inner,
+            [
+                c(child_alias, "host.name").eq(c(parent, "host.name")),
+                c(child_alias, "process.parent.pid").eq(c(parent, "process.pid")),
+                c(parent, "@timestamp").lt_eq(c(child_alias, "@timestamp")),
+                no_entity,
+            ],
+        )?;
+        // A later start of the same PID on the same host, before the child: the PID was reused.
+        const REUSE: &str = "__spoor_reuse";
+        let reuse = self.rel(&chain.processes)?.project([
+            col("host.name").alias(format!("{REUSE}.host.name")),
+            col("process.pid").alias(format!("{REUSE}.process.pid")),
+            col("@timestamp").alias(format!("{REUSE}.@timestamp")),
+        ])?;
+        let by_pid = by_pid.join_on(
+            reuse.build()?,
+            JoinType::LeftAnti,
+            [
+                c(REUSE, "host.name").eq(c(parent, "host.name")),
+                c(REUSE, "process.pid").eq(c(parent, "process.pid")),
+                c(REUSE, "@timestamp").gt(c(parent, "@timestamp")),
+                c(REUSE, "@timestamp").lt_eq(c(child_alias, "@timestamp")),
+            ],
+        )?;
+        by_entity.union(by_pid.build()?)
+    }
+
+    /// Descendants at any depth, by entity id: a recursive walk down from each parent row.
+    fn descendants(
+        &self,
+        parents: LogicalPlanBuilder,
+        parent_fields: &[crate::ir::Field],
+        parent: &str,
+        child_alias: &str,
+        child: datafusion::logical_expr::LogicalPlan,
+        chain: &Chain,
+    ) -> Result<LogicalPlanBuilder> {
+        const NODE: &str = "__spoor_node";
+        const DEPTH: &str = "__spoor_depth";
+        const WALK: &str = "__spoor_walk";
+        let carried: Vec<Expr> = parent_fields.iter().map(|f| col(&f.name)).collect();
+        let mut anchor_items = carried.clone();
+        anchor_items.extend([c(parent, "process.entity_id").alias(NODE), lit(0i64).alias(DEPTH)]);
+        let anchor = parents.project(anchor_items)?.build()?;
+        let work_table = Arc::new(CteWorkTable::new(WALK, Arc::clone(anchor.schema().inner())));
+        let processes = self.rel(&chain.processes)?.project([
+            col("process.entity_id").alias("__spoor_walk_id"),
+            col("process.parent.entity_id").alias("__spoor_walk_parent"),
+        ])?;
+        let mut step_items = carried.clone();
+        step_items.extend([col("__spoor_walk_id").alias(NODE), (col(DEPTH) + lit(1i64)).alias(DEPTH)]);
+        let recursive = LogicalPlanBuilder::scan(WALK, provider_as_source(work_table), None)?
+            .filter(col(DEPTH).lt(lit(MAX_DESCENDANT_DEPTH)))?
+            .join_on(processes.build()?, JoinType::Inner, [col("__spoor_walk_parent").eq(col(NODE))])?
+            .project(step_items)?
+            .build()?;
+        let walk = LogicalPlanBuilder::from(anchor).to_recursive_query(WALK.to_string(), recursive, false)?;
+        let joined =
+            walk.join_on(child, JoinType::Inner, [c(child_alias, "process.parent.entity_id").eq(col(NODE))])?;
+        // A descendant reached by two paths is one match.
+        let mut keep = carried;
+        keep.extend(self.child_columns(&chain.steps, child_alias));
+        joined.project(keep)?.distinct()
+    }
+
+    fn child_columns(&self, steps: &[(String, Rel)], alias: &str) -> Vec<Expr> {
+        steps
+            .iter()
+            .find(|(a, _)| a == alias)
+            .map(|(_, r)| r.fields.iter().map(|f| col(&f.name)).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,138 @@
+//! Stages with more to them than one builder call: stacking, lookups, beaconing.
+
+use arrow::datatypes::DataType;
+use datafusion::common::{Column, JoinType};
+use datafusion::error::Result;
+use datafusion::functions::core::expr_fn::nullif;
+use datafusion::functions::string::expr_fn::lower;
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::functions_window::expr_fn::lag;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlanBuilder, cast, lit};
+
+use super::{Lowerer, col};
+use crate::ast::LookupMode;
+use crate::functions;
+use crate::ir::Rel;
+
+impl Lowerer<'_> {
+    /// Values by how many distinct `across` values saw them (`spread`), then by row count.
+    pub(super) fn stack(
+        &self,
+        input: LogicalPlanBuilder,
+        rare: bool,
+        fields: &[String],
+        across: Option<&str>,
+        limit: Option<u64>,
+    ) -> Result<LogicalPlanBuilder> {
+        let groups: Vec<Expr> = fields.iter().map(|f| col(f)).collect();
+        let spread = match across {
+            Some(a) => agg::count_distinct(col(a)),
+            None => agg::count(lit(1)),
+        };
+        let aggregated = input.aggregate(groups, [agg::count(lit(1)).alias("count"), spread.alias("spread")])?;
+        let ascending = rare;
+        let mut keys = vec![col("spread").sort(ascending, false), col("count").sort(ascending, false)];
+        keys.extend(fields.iter().map(|f| col(f).sort(true, false)));
+        let mut out = aggregated.sort(keys)?;
+        if let Some(n) = limit {
+            out = out.limit(0, Some(usize::try_from(n).unwrap_or(usize::MAX)))?;
+        }
+        let mut columns: Vec<Expr> = fields.iter().map(|f| col(f)).collect();
+        columns.extend([col("count"), col("spread")]);
+        out.project(columns)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn lookup(
+        &self,
+        input: LogicalPlanBuilder,
+        list: LogicalPlanBuilder,
+        list_rel: &Rel,
+        alias: &str,
+        field: &str,
+        column: &str,
+        mode: LookupMode,
+        rel: &Rel,
+    ) -> Result<LogicalPlanBuilder> {
+        let renamed = |n: &str| format!("{alias}.{n}");
+        let list = list.project(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?.build()?;
+        let key = renamed(column);
+        let joined = match mode {
+            LookupMode::Exact => input.join(
+                list,
+                JoinType::Inner,
+                (vec![Column::from_name(field)], vec![Column::from_name(key)]),
+                None,
+            )?,
+            LookupMode::Nocase => input.join_with_expr_keys(
+                list,
+                JoinType::Inner,
+                (vec![lower(col(field))], vec![lower(col(&key))]),
+                None,
+            )?,
+            LookupMode::Domain => {
+                // Every parent domain of the name (`a.b.c`, `b.c`, `c`), one row each, joined on
+                // equality: a hash join, however long the list.
+                const SUFFIX: &str = "__spoor_domain";
+                let expanded = input
+                    .project(
+                        rel.fields
+                            .iter()
+                            .filter(|f| !f.name.starts_with(&format!("{alias}.")))
+                            .map(|f| col(&f.name))
+                            .chain([functions::domain_suffixes(col(field)).alias(SUFFIX)]),
+                    )?
+                    .unnest_column(Column::from_name(SUFFIX))?;
+                let trimmed = datafusion::functions::string::expr_fn::rtrim(vec![lower(col(&key)), lit(".")]);
+                expanded.join_with_expr_keys(list, JoinType::Inner, (vec![col(SUFFIX)], vec![trimmed]), None)?
+            }
+            LookupMode::Cidr => {
+                let contains = (functions::lookup("cidr_match").map(|f| f.lower).unwrap_or(|mut a| a.remove(0)))(vec![
+                    col(field),
+                    col(&key),
+                ]);
+                input.join_on(list, JoinType::Inner, [contains])?
+            }
+        };
+        joined.project(rel.fields.iter().map(|f| col(&f.name)))
+    }
+
+    /// Per key: connections, first and last time, and the mean, standard deviation and jitter
+    /// (stddev / mean) of the seconds between consecutive events.
+    pub(super) fn beacon(&self, input: LogicalPlanBuilder, by: &[String]) -> Result<LogicalPlanBuilder> {
+        const PREVIOUS: &str = "__spoor_previous";
+        const INTERVAL: &str = "__spoor_interval";
+        let keys: Vec<Expr> = by.iter().map(|b| col(b)).collect();
+        let ts = col("@timestamp");
+        let previous = lag(ts.clone(), Some(1), None)
+            .partition_by(keys.clone())
+            .order_by(vec![ts.clone().sort(true, false)])
+            .build()?
+            .alias(PREVIOUS);
+        let micros = |e: Expr| cast(e, DataType::Int64);
+        let seconds = cast(micros(ts.clone()) - micros(col(PREVIOUS)), DataType::Float64) / lit(1_000_000.0);
+        let with_intervals = input.window([previous])?;
+        let mut items: Vec<Expr> = keys.clone();
+        items.extend([ts.clone(), seconds.alias(INTERVAL)]);
+        let aggregated = with_intervals.project(items)?.aggregate(
+            keys,
+            [
+                agg::count(lit(1)).alias("beacon.count"),
+                agg::min(ts.clone()).alias("beacon.first"),
+                agg::max(ts).alias("beacon.last"),
+                agg::avg(col(INTERVAL)).alias("beacon.interval"),
+                agg::stddev_pop(col(INTERVAL)).alias("beacon.stddev"),
+            ],
+        )?;
+        let mut out: Vec<Expr> = by.iter().map(|b| col(b)).collect();
+        out.extend([
+            col("beacon.count"),
+            col("beacon.first"),
+            col("beacon.last"),
+            col("beacon.interval"),
+            col("beacon.stddev"),
+            (col("beacon.stddev") / nullif(col("beacon.interval"), lit(0.0))).alias("beacon.jitter"),
+        ]);
+        aggregated.project(out)
+    }
+}

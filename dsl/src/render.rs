@@ -1,0 +1,97 @@
+//! Showing diagnostics: to people (the source line, a caret, the hint: rustc's style, drawn by
+//! `annotate-snippets`) and to machines (JSON with line and column).
+
+use annotate_snippets::renderer::DecorStyle;
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::span::{floor_char_boundary, line_column};
+
+/// Diagnostics as a person reads them. `path` names the hunt (a file, or `<query>`).
+pub fn pretty(diagnostics: &Diagnostics, source: &str, path: &str, color: bool) -> String {
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() }.decor_style(DecorStyle::Ascii);
+    let mut out = String::new();
+    for d in diagnostics.iter() {
+        out.push_str(&renderer.render(&report(d, source, path)));
+        out.push_str("\n\n");
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.0.len() - errors;
+    match (errors, warnings) {
+        (0, 0) => {}
+        (0, w) => out.push_str(&format!("{path}: {w} warning{}\n", plural(w))),
+        (e, 0) => out.push_str(&format!("{path}: {e} error{}\n", plural(e))),
+        (e, w) => out.push_str(&format!("{path}: {e} error{}, {w} warning{}\n", plural(e), plural(w))),
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn report<'a>(d: &'a Diagnostic, source: &'a str, path: &'a str) -> Vec<Group<'a>> {
+    let level = match d.severity() {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let start = floor_char_boundary(source, d.span.start.min(source.len()));
+    let end = floor_char_boundary(source, d.span.end.min(source.len())).max(start);
+    let mut annotation = AnnotationKind::Primary.span(start..end);
+    if let Some(label) = &d.label {
+        annotation = annotation.label(label.as_str());
+    }
+    let mut groups = vec![
+        level
+            .primary_title(d.message.as_str())
+            .id(d.code.as_str())
+            .element(Snippet::source(source).path(path).annotation(annotation)),
+    ];
+    if let Some(hint) = &d.hint {
+        groups.push(Group::with_title(Level::HELP.secondary_title(hint.as_str())));
+    }
+    groups
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    start: usize,
+    end: usize,
+    label: Option<&'a str>,
+    hint: Option<&'a str>,
+}
+
+/// Diagnostics as a JSON array, one object each, with 1-based lines and columns.
+pub fn json(diagnostics: &Diagnostics, source: &str, path: &str) -> String {
+    let items: Vec<JsonDiagnostic<'_>> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = line_column(source, d.span.start);
+            let (end_line, end_column) = line_column(source, d.span.end);
+            JsonDiagnostic {
+                code: d.code.as_str(),
+                severity: d.severity(),
+                message: &d.message,
+                file: path,
+                line,
+                column,
+                end_line,
+                end_column,
+                start: d.span.start,
+                end: d.span.end,
+                label: d.label.as_deref(),
+                hint: d.hint.as_deref(),
+            }
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+}

@@ -1,0 +1,283 @@
+//! Stage 2, resolve: [`ast::Hunt`] → [`ir::Hunt`]. Binds every name (field, `let`, parameter,
+//! step alias) against the [`Catalog`], checks types, and reports every problem it finds, each
+//! with its span and, where it can guess, a "did you mean".
+
+mod expr;
+mod header;
+mod source;
+mod stage;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::ast;
+use crate::catalog::Catalog;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::ir::{self, Field, Rel, TExpr, Value};
+use crate::span::Span;
+use crate::types::Type;
+
+/// A resolved hunt and the warnings found on the way (errors make [`resolve`] fail).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub hunt: ir::Hunt,
+    pub warnings: Diagnostics,
+}
+
+/// Values given by a run for the hunt's `param`s, as text (`--param window=48h`).
+pub type ParamValues = BTreeMap<String, String>;
+
+pub fn resolve(hunt: &ast::Hunt, catalog: &Catalog, params: &ParamValues) -> Result<Resolved, Diagnostics> {
+    let mut r = Resolver {
+        catalog,
+        lets: HashMap::new(),
+        params: HashMap::new(),
+        diags: Diagnostics::default(),
+        expanding: Vec::new(),
+    };
+    let meta = header::meta(&hunt.header, &mut r.diags);
+    r.params(&hunt.params, params);
+    for l in &hunt.lets {
+        if r.lets.contains_key(&l.name.name) || r.params.contains_key(&l.name.name) {
+            r.error(Diagnostic::new(Code::DuplicateName, l.name.span, format!("`{}` is defined twice", l.name.name)));
+        }
+        r.lets.insert(l.name.name.clone(), l);
+    }
+    let query = r.pipeline(&hunt.pipeline);
+    match query {
+        Some(query) if !r.diags.has_errors() => {
+            Ok(Resolved { hunt: ir::Hunt { meta, query }, warnings: r.diags.sorted() })
+        }
+        _ => {
+            if !r.diags.has_errors() {
+                r.error(Diagnostic::new(Code::Syntax, hunt.pipeline.span, "the query could not be resolved"));
+            }
+            Err(r.diags.sorted())
+        }
+    }
+}
+
+pub(crate) struct Resolver<'a> {
+    catalog: &'a Catalog,
+    lets: HashMap<String, &'a ast::Let>,
+    params: HashMap<String, TExpr>,
+    diags: Diagnostics,
+    /// `let`s being expanded, to catch a definition that uses itself.
+    expanding: Vec<String>,
+}
+
+/// What names an expression can see.
+#[derive(Clone, Copy)]
+pub(crate) struct Scope<'s> {
+    pub fields: &'s [Field],
+    /// In a sequence or chain step, the step's alias: its fields become `alias.field`.
+    pub prefix: Option<&'s str>,
+    /// Earlier steps, by alias, with their own (unprefixed) fields.
+    pub earlier: &'s [(String, Vec<Field>)],
+    /// Whether aggregate functions are allowed (in `stats`).
+    pub aggregates: bool,
+}
+
+impl<'s> Scope<'s> {
+    pub fn of(fields: &'s [Field]) -> Scope<'s> {
+        Scope { fields, prefix: None, earlier: &[], aggregates: false }
+    }
+}
+
+impl<'a> Resolver<'a> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn params(&mut self, declared: &[ast::Param], given: &ParamValues) {
+        for p in declared {
+            let scope = Scope::of(&[]);
+            let Some(default) = self.expr(&p.default, scope) else { continue };
+            if !matches!(default.kind, ir::TExprKind::Literal(_)) {
+                self.error(
+                    Diagnostic::new(Code::Parameter, p.default.span, "a parameter's default must be a literal value")
+                        .hint("write a string, number, duration, time or `true`/`false`"),
+                );
+                continue;
+            }
+            let value = match given.get(&p.name.name) {
+                Some(text) => match override_value(text, &default.ty) {
+                    Ok(v) => v,
+                    Err(message) => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::Parameter,
+                                p.name.span,
+                                format!("--param {}={text}: {message}", p.name.name),
+                            )
+                            .hint(format!("the default is {}", describe_literal(&default))),
+                        );
+                        continue;
+                    }
+                },
+                None => default,
+            };
+            if self.params.insert(p.name.name.clone(), value).is_some() {
+                self.error(Diagnostic::new(
+                    Code::DuplicateName,
+                    p.name.span,
+                    format!("parameter `{}` is declared twice", p.name.name),
+                ));
+            }
+        }
+        for name in given.keys() {
+            if !declared.iter().any(|p| &p.name.name == name) {
+                let names: Vec<&str> = declared.iter().map(|p| p.name.name.as_str()).collect();
+                let mut d =
+                    Diagnostic::new(Code::Parameter, Span::default(), format!("the hunt has no parameter `{name}`"));
+                d = d.hint(if names.is_empty() {
+                    "this hunt declares no parameters".to_string()
+                } else {
+                    format!("its parameters are: {}", names.join(", "))
+                });
+                self.error(d);
+            }
+        }
+    }
+
+    /// A pipeline: its source, then each stage over the previous one's output.
+    fn pipeline(&mut self, p: &ast::Pipeline) -> Option<Rel> {
+        let mut rel = self.source(&p.source)?;
+        for stage in &p.stages {
+            match self.stage(rel.clone(), stage) {
+                Some(next) => rel = next,
+                // Keep checking the later stages against the last good input.
+                None => continue,
+            }
+        }
+        Some(rel)
+    }
+
+    /// A name used as a table: a catalog table or a `let` pipeline.
+    fn table(&mut self, name: &ast::Ident) -> Option<Rel> {
+        if let Some(l) = self.lets.get(&name.name).copied() {
+            return match &l.value {
+                ast::LetValue::Pipeline(p) => self.expand(&name.name, name.span, |r| r.pipeline(p)),
+                ast::LetValue::Expr(e) => match &e.kind {
+                    ast::ExprKind::List(_) => {
+                        let list = self.literal_list(e, Scope::of(&[]))?;
+                        let ty = list.iter().map(|(_, t)| t.clone()).find(|t| *t != Type::Null).unwrap_or(Type::Text);
+                        Some(Rel {
+                            kind: ir::RelKind::Values {
+                                values: list.into_iter().map(|(v, _)| v).collect(),
+                                ty: ty.clone(),
+                            },
+                            fields: vec![Field { name: "value".into(), ty }],
+                        })
+                    }
+                    _ => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::UnknownTable,
+                                name.span,
+                                format!("`{}` is an expression, not a table", name.name),
+                            )
+                            .hint("a `let` used as a table must be a pipeline in parentheses or a list"),
+                        );
+                        None
+                    }
+                },
+            };
+        }
+        match self.catalog.get(&name.name) {
+            Some(t) => Some(Rel {
+                kind: ir::RelKind::Scan { table: t.name.clone(), builtin: t.builtin },
+                fields: t.columns.iter().map(|(n, ty)| Field { name: n.clone(), ty: ty.clone() }).collect(),
+            }),
+            None => {
+                let lets = self.lets.keys().map(String::as_str);
+                let candidates: Vec<&str> = self.catalog.names().chain(lets).collect();
+                let mut d = Diagnostic::new(Code::UnknownTable, name.span, format!("unknown table `{}`", name.name))
+                    .label("no such table");
+                d = d.hint(match crate::diagnostic::did_you_mean(&name.name, candidates.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "tables are: {}",
+                        self.catalog.names().filter(|n| !n.starts_with('_')).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    /// Runs `f` while `name` is being expanded, refusing a `let` that uses itself.
+    fn expand<T>(&mut self, name: &str, span: Span, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        if self.expanding.iter().any(|n| n == name) {
+            self.error(Diagnostic::new(Code::DuplicateName, span, format!("`{name}` is defined in terms of itself")));
+            return None;
+        }
+        self.expanding.push(name.to_string());
+        let out = f(self);
+        self.expanding.pop();
+        out
+    }
+}
+
+/// A `--param` value, read as the type of the default. Text defaults take the text as it is,
+/// so `--param user=alice` needs no quotes.
+fn override_value(text: &str, ty: &Type) -> Result<TExpr, String> {
+    if *ty == Type::Text {
+        let unquoted = crate::parser::parse_expression(text).ok().and_then(|e| match e.kind {
+            ast::ExprKind::Literal(ast::Literal::Text(s)) => Some(s),
+            _ => None,
+        });
+        return Ok(TExpr::literal(Value::Text(unquoted.unwrap_or_else(|| text.to_string())), Type::Text));
+    }
+    let parsed = crate::parser::parse_expression(text)
+        .map_err(|d| d.0.first().map(|d| d.message.clone()).unwrap_or_default())?;
+    let (value, found) = match parsed.kind {
+        ast::ExprKind::Literal(lit) => literal_value(&lit),
+        ast::ExprKind::Negate(inner) => match inner.kind {
+            ast::ExprKind::Literal(ast::Literal::Int(n)) => (Value::Int(-n), Type::Int),
+            ast::ExprKind::Literal(ast::Literal::Float(n)) => (Value::Float(-n), Type::Float),
+            _ => return Err("expected a literal value".into()),
+        },
+        _ => return Err("expected a literal value".into()),
+    };
+    match (ty, &found, value) {
+        (Type::Float, Type::Int, Value::Int(n)) => Ok(TExpr::literal(Value::Float(n as f64), Type::Float)),
+        (Type::Ip, Type::Text, Value::Text(s)) => match s.parse::<std::net::IpAddr>() {
+            Ok(ip) => Ok(TExpr::literal(Value::Text(ip.to_string()), Type::Ip)),
+            Err(_) => Err(format!("`{s}` is not an IP address")),
+        },
+        (want, got, value) if want == got => Ok(TExpr::literal(value, got.clone())),
+        (want, got, _) => Err(format!("expected {want}, got {got}")),
+    }
+}
+
+pub(crate) fn literal_value(lit: &ast::Literal) -> (Value, Type) {
+    match lit {
+        ast::Literal::Text(s) => (Value::Text(s.clone()), Type::Text),
+        ast::Literal::Int(n) => (Value::Int(*n), Type::Int),
+        ast::Literal::Float(n) => (Value::Float(*n), Type::Float),
+        ast::Literal::Bool(b) => (Value::Bool(*b), Type::Bool),
+        ast::Literal::Null => (Value::Null, Type::Null),
+        ast::Literal::Time(t) => (Value::Time(*t), Type::Time),
+        ast::Literal::Duration(d) => (Value::Duration(*d), Type::Duration),
+    }
+}
+
+fn describe_literal(e: &TExpr) -> String {
+    match &e.kind {
+        ir::TExprKind::Literal(v) => format!("{} ({})", display_value(v), e.ty),
+        _ => e.ty.to_string(),
+    }
+}
+
+pub(crate) fn display_value(v: &Value) -> String {
+    match v {
+        Value::Text(s) => format!("{s:?}"),
+        Value::Int(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Time(t) => chrono::DateTime::from_timestamp_micros(*t).map_or_else(|| t.to_string(), |t| t.to_rfc3339()),
+        Value::Duration(d) => format!("{}s", *d as f64 / 1e6),
+    }
+}

@@ -1,0 +1,137 @@
+//! The stages put together against a DataFusion session: check, compile, run, explain, export.
+
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+
+use crate::catalog::Catalog;
+use crate::diagnostic::Diagnostics;
+use crate::ir::{self, Rel, RelKind};
+use crate::lower::{RunOptions, Sources};
+use crate::resolve::{ParamValues, Resolved};
+
+/// A hunt that failed: the author's mistake (diagnostics to show with the source), or the
+/// engine's failure while planning or running.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Hunt(Diagnostics),
+    #[error("query engine: {0}")]
+    Engine(#[from] DataFusionError),
+}
+
+/// Parses and resolves a hunt against a catalog: everything `spoor check` reports.
+pub fn check(source: &str, catalog: &Catalog, params: &ParamValues) -> Result<Resolved, Diagnostics> {
+    let ast = crate::parser::parse(source)?;
+    crate::resolve::resolve(&ast, catalog, params)
+}
+
+/// The store's tables plus every other table registered in the session (lookups, IOC lists).
+pub async fn catalog(ctx: &SessionContext) -> Result<Catalog, DataFusionError> {
+    let mut catalog = Catalog::standard();
+    for name in ctx.catalog("datafusion").and_then(|c| c.schema("public")).map(|s| s.table_names()).unwrap_or_default()
+    {
+        if spoor_core::Table::from_name(&name).is_some() {
+            continue;
+        }
+        if let Some(provider) = ctx.table_provider(name.as_str()).await.ok() {
+            catalog.add(&name, &provider.schema());
+        }
+    }
+    Ok(catalog)
+}
+
+/// A hunt ready to run.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub hunt: ir::Hunt,
+    pub warnings: Diagnostics,
+    pub plan: LogicalPlan,
+}
+
+/// Parse → resolve → lower, against the tables of `ctx`.
+pub async fn compile(
+    ctx: &SessionContext,
+    source: &str,
+    params: &ParamValues,
+    options: &RunOptions,
+) -> Result<Compiled, Error> {
+    let catalog = catalog(ctx).await?;
+    let resolved = check(source, &catalog, params).map_err(Error::Hunt)?;
+    let sources = sources(ctx, &resolved.hunt.query).await?;
+    let plan = crate::lower::lower(&resolved.hunt, &sources, options)?;
+    Ok(Compiled { hunt: resolved.hunt, warnings: resolved.warnings, plan })
+}
+
+/// The rows a compiled hunt finds.
+pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
+    Ok(ctx.execute_logical_plan(compiled.plan.clone()).await?.collect().await?)
+}
+
+/// The plan after DataFusion's optimizer: what will run, with the filters pushed into scans.
+pub fn optimized(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan, Error> {
+    Ok(ctx.state().optimize(plan)?)
+}
+
+/// SQL for the plan, from DataFusion's unparser, to run the hunt on another engine.
+pub fn to_sql(plan: &LogicalPlan) -> Result<String, Error> {
+    Ok(datafusion::sql::unparser::plan_to_sql(plan)?.to_string())
+}
+
+/// A table source for every table the hunt reads. spoor's own tables that the store has no data
+/// for yet read as empty, so a hunt runs (and finds nothing) instead of failing.
+pub async fn sources(ctx: &SessionContext, query: &Rel) -> Result<Sources, DataFusionError> {
+    let mut names = Vec::new();
+    collect_scans(query, &mut names);
+    let mut sources = Sources::new();
+    for (name, builtin) in names {
+        if sources.contains_key(&name) {
+            continue;
+        }
+        let provider = match ctx.table_provider(name.as_str()).await {
+            Ok(p) => p,
+            Err(e) if !builtin => return Err(e),
+            Err(_) => {
+                let table = spoor_core::Table::from_name(&name)
+                    .ok_or_else(|| DataFusionError::Internal(format!("`{name}` is not a spoor table")))?;
+                Arc::new(MemTable::try_new(table.schema(), vec![vec![]])?)
+            }
+        };
+        sources.insert(name, provider_as_source(provider));
+    }
+    Ok(sources)
+}
+
+fn collect_scans(rel: &Rel, out: &mut Vec<(String, bool)>) {
+    match &rel.kind {
+        RelKind::Scan { table, builtin } => out.push((table.clone(), *builtin)),
+        RelKind::Values { .. } => {}
+        RelKind::Union(inputs) => inputs.iter().for_each(|r| collect_scans(r, out)),
+        RelKind::Filter { input, .. }
+        | RelKind::Project { input, .. }
+        | RelKind::Sort { input, .. }
+        | RelKind::Limit { input, .. }
+        | RelKind::Distinct { input, .. }
+        | RelKind::Dedup { input, .. }
+        | RelKind::Aggregate { input, .. }
+        | RelKind::Stack { input, .. }
+        | RelKind::Beacon { input, .. } => collect_scans(input, out),
+        RelKind::Lookup { input, list, .. } => {
+            collect_scans(input, out);
+            collect_scans(list, out);
+        }
+        RelKind::Sequence(s) => {
+            for step in s.steps.iter().chain(&s.until).chain(&s.absent) {
+                collect_scans(&step.input, out);
+            }
+        }
+        RelKind::Chain(c) => {
+            c.steps.iter().for_each(|(_, r)| collect_scans(r, out));
+            collect_scans(&c.processes, out);
+        }
+    }
+}
