@@ -118,7 +118,7 @@ impl Hunts {
                         .iter()
                         .map(|f| {
                             let s = f.value(row).to_string();
-                            if s.is_empty() { "(empty)".to_string() } else { s.replace(' ', "␠") }
+                            if s.is_empty() { "(empty)".to_string() } else { s }
                         })
                         .collect(),
                 );

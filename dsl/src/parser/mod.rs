@@ -338,8 +338,8 @@ fn sequence<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Sequence> {
     let mut stages = Vec::new();
     loop {
         let step_start = ws(i)?.0;
-        // A step begins with `alias:`.
-        let Ok((rest, alias)) = ident(sp, i) else { break };
+        // A step begins with `alias:` (any word, keywords too: `lookup:` reads well).
+        let Ok((rest, alias)) = step_alias(sp, i) else { break };
         let Ok((rest, _)) = symbol(":").parse(rest) else { break };
         let (rest, absent) = opt(keyword("not")).parse(rest)?;
         let (rest, step) = step_body(sp, rest, alias, absent.is_some(), step_start)?;
@@ -361,6 +361,12 @@ fn sequence<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Sequence> {
         ));
     }
     Ok((i, Sequence { by, within, stages, until, span: sp.span(start, i) }))
+}
+
+fn step_alias<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Ident> {
+    let (i, _) = ws(i)?;
+    let (rest, w) = word(i)?;
+    Ok((rest, Ident { name: w.to_string(), span: sp.span(i, rest) }))
 }
 
 fn step_body<'a>(sp: &Spans<'a>, i: &'a str, alias: Ident, absent: bool, start: &'a str) -> PResult<'a, SequenceStep> {
@@ -406,7 +412,7 @@ fn chain<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Chain> {
 
 fn chain_step<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, ChainStep> {
     let start = ws(i)?.0;
-    let (i, alias) = match (|i| ident(sp, i), symbol(":")).parse(i) {
+    let (i, alias) = match (|i| step_alias(sp, i), symbol(":")).parse(i) {
         Ok((rest, (alias, _))) => (rest, Some(alias)),
         Err(_) => (i, None),
     };
