@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod hunting;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -52,6 +54,49 @@ enum Command {
         #[arg(long)]
         schema: bool,
     },
+    /// Run one hunt against a store and print the rows it finds.
+    Hunt {
+        /// The hunt file (`-` reads standard input).
+        file: Option<PathBuf>,
+        /// The hunt's text, instead of a file.
+        #[arg(short = 'e', long = "expr", conflicts_with = "file")]
+        expression: Option<String>,
+        #[command(flatten)]
+        run: RunFlags,
+        /// How to print the rows.
+        #[arg(long, value_enum, default_value = "table")]
+        format: hunting::RowFormat,
+        /// Write the rows to this file instead of standard output (required for parquet).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check hunt files (and directories of `*.hunt`) for errors without running them.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// IOC files whose table (`iocs`) the hunts may use.
+        #[arg(long)]
+        iocs: Vec<PathBuf>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "pretty")]
+        format: hunting::DiagnosticFormat,
+    },
+    /// Print the optimized plan of a hunt, or with --sql the SQL DataFusion's unparser makes of it.
+    Explain {
+        file: Option<PathBuf>,
+        #[arg(short = 'e', long = "expr", conflicts_with = "file")]
+        expression: Option<String>,
+        #[command(flatten)]
+        run: RunFlags,
+        /// Print SQL instead of the plan, to run the hunt on another engine.
+        #[arg(long)]
+        sql: bool,
+    },
+    /// List the functions hunts can call (as `docs/functions.md` with --markdown).
+    Functions {
+        #[arg(long)]
+        markdown: bool,
+    },
     /// List the input formats spoor reads.
     Formats,
     /// Print the table schemas (as `docs/schema.md` with --markdown).
@@ -61,6 +106,28 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct RunFlags {
+    /// The store directory.
+    #[arg(long, short)]
+    store: PathBuf,
+    /// Set a hunt parameter: name=value (repeatable).
+    #[arg(long = "param", short = 'p')]
+    params: Vec<String>,
+    /// Only read events from this long ago until now (30m, 24h, 7d).
+    #[arg(long)]
+    since: Option<String>,
+    /// IOC files (CSV, JSON, STIX 2.1 bundles) to load as the `iocs` table.
+    #[arg(long)]
+    iocs: Vec<PathBuf>,
+}
+
+impl From<RunFlags> for hunting::RunArgs {
+    fn from(f: RunFlags) -> hunting::RunArgs {
+        hunting::RunArgs { store: f.store, params: f.params, since: f.since, iocs: f.iocs }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -68,6 +135,25 @@ fn main() -> ExitCode {
             run_ingest(paths, &store, &format, mapping.as_deref(), ci_job, max_line_bytes, max_decompressed)
         }
         Command::Tables { store, schema } => run_tables(&store, schema),
+        Command::Hunt { file, expression, run, format, output } => language(
+            hunting::HuntText::read(file.as_deref(), expression)
+                .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),
+        ),
+        Command::Check { files, iocs, format } => language(hunting::check(&files, &iocs, format)),
+        Command::Explain { file, expression, run, sql } => language(
+            hunting::HuntText::read(file.as_deref(), expression)
+                .and_then(|hunt| hunting::explain(hunt, run.into(), sql)),
+        ),
+        Command::Functions { markdown } => {
+            if markdown {
+                print!("{}", spoor::dsl::functions::markdown());
+            } else {
+                for f in spoor::dsl::functions::all() {
+                    println!("{:<40} {}", f.signature(), f.doc.split(". ").next().unwrap_or(f.doc));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Formats => {
             for f in Format::ALL {
                 println!("{:<14} {}", f.name(), f.description());
@@ -95,6 +181,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The hunting commands report their own errors as text.
+fn language(result: Result<ExitCode, String>) -> spoor::core::Result<ExitCode> {
+    result.map_err(spoor::core::Error::User)
 }
 
 struct Bar(ProgressBar);

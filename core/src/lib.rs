@@ -17,6 +17,7 @@ pub mod event;
 pub mod formats;
 pub mod ingest;
 pub mod input;
+pub mod iocs;
 pub mod schema;
 pub mod session;
 pub mod store;

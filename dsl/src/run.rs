@@ -25,9 +25,21 @@ pub enum Error {
 }
 
 /// Parses and resolves a hunt against a catalog: everything `spoor check` reports.
+/// Syntax errors do not hide the others: what parsed is resolved too, and all are reported.
 pub fn check(source: &str, catalog: &Catalog, params: &ParamValues) -> Result<Resolved, Diagnostics> {
-    let ast = crate::parser::parse(source)?;
-    crate::resolve::resolve(&ast, catalog, params)
+    let (ast, mut diagnostics) = crate::parser::parse_recovering(source);
+    let Some(ast) = ast else { return Err(diagnostics) };
+    match crate::resolve::resolve(&ast, catalog, params) {
+        Ok(resolved) if !diagnostics.has_errors() => Ok(resolved),
+        Ok(resolved) => {
+            diagnostics.extend(resolved.warnings);
+            Err(diagnostics.sorted())
+        }
+        Err(more) => {
+            diagnostics.extend(more);
+            Err(diagnostics.sorted())
+        }
+    }
 }
 
 /// The store's tables plus every other table registered in the session (lookups, IOC lists).

@@ -5,10 +5,9 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::BooleanArray;
 use arrow::datatypes::DataType;
-use datafusion::logical_expr::ScalarUDF;
 use ipnet::IpNet;
 
-use super::{Accepts::*, Example, Function, Returns, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
 
 pub static CIDR_MATCH: Function = Function {
     name: "cidr_match",
@@ -24,7 +23,7 @@ pub static CIDR_MATCH: Function = Function {
     ],
     literal_args: &[],
     lower: |a| {
-        static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+        static UDF: OnceLock<Udf> = OnceLock::new();
         UDF.get_or_init(|| {
             udf("spoor_cidr_match", vec![DataType::Utf8, DataType::Utf8], DataType::Boolean, |args| {
                 let ips = strings(&args[0])?;

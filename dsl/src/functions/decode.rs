@@ -7,9 +7,9 @@ use arrow::array::BinaryArray;
 use arrow::datatypes::DataType;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::logical_expr::Expr;
 
-use super::{Accepts::*, Example, Function, Returns, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
 
 pub static BASE64_DECODE: Function = Function {
     name: "base64_decode",
@@ -41,10 +41,10 @@ pub static HEX_DECODE: Function = Function {
     lower: |mut a| call(&HEX, a.remove(0)),
 };
 
-static BASE64: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
-static HEX: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+static BASE64: OnceLock<Udf> = OnceLock::new();
+static HEX: OnceLock<Udf> = OnceLock::new();
 
-fn call(cell: &'static OnceLock<Arc<ScalarUDF>>, e: Expr) -> Expr {
+fn call(cell: &'static OnceLock<Udf>, e: Expr) -> Expr {
     let udf = cell.get_or_init(|| {
         let is_base64 = std::ptr::eq(cell, &BASE64);
         let name = if is_base64 { "spoor_base64_decode" } else { "spoor_hex_decode" };

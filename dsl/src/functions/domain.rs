@@ -5,9 +5,9 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::{ListBuilder, StringArray, StringBuilder};
 use arrow::datatypes::DataType;
-use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::logical_expr::Expr;
 
-use super::{Accepts::*, Example, Function, Returns, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
 
 pub static REGISTERED_DOMAIN: Function = Function {
     name: "registered_domain",
@@ -58,10 +58,10 @@ pub static DOMAIN_LABELS: Function = Function {
     },
 };
 
-static REGISTERED: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
-static SUFFIX: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
-static LABELS: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
-static SUFFIXES: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+static REGISTERED: OnceLock<Udf> = OnceLock::new();
+static SUFFIX: OnceLock<Udf> = OnceLock::new();
+static LABELS: OnceLock<Udf> = OnceLock::new();
+static SUFFIXES: OnceLock<Udf> = OnceLock::new();
 
 /// `a.b.c` → [`a.b.c`, `b.c`, `c`], lowercased: a domain lookup joins each of these against the
 /// list, which is a hash join however long the list.
@@ -85,7 +85,7 @@ fn normalize(name: &str) -> String {
 
 fn unary_text(
     name: &'static str,
-    cell: &'static OnceLock<Arc<ScalarUDF>>,
+    cell: &'static OnceLock<Udf>,
     args: Vec<Expr>,
     f: fn(String) -> Option<String>,
 ) -> Expr {
@@ -101,7 +101,7 @@ fn unary_text(
 
 fn list(
     name: &'static str,
-    cell: &'static OnceLock<Arc<ScalarUDF>>,
+    cell: &'static OnceLock<Udf>,
     args: Vec<Expr>,
     f: fn(String) -> Option<Vec<String>>,
 ) -> Expr {

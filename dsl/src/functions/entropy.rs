@@ -4,9 +4,8 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::Float64Array;
 use arrow::datatypes::DataType;
-use datafusion::logical_expr::ScalarUDF;
 
-use super::{Accepts::*, Example, Function, Returns, arg, binaries, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, arg, binaries, udf};
 
 pub static ENTROPY: Function = Function {
     name: "entropy",
@@ -21,7 +20,7 @@ pub static ENTROPY: Function = Function {
     ],
     literal_args: &[],
     lower: |a| {
-        static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+        static UDF: OnceLock<Udf> = OnceLock::new();
         UDF.get_or_init(|| {
             udf("spoor_entropy", vec![DataType::Binary], DataType::Float64, |args| {
                 let data = binaries(&args[0])?;
@@ -50,5 +49,6 @@ fn shannon(bytes: &[u8]) -> f64 {
             -p * p.log2()
         })
         .sum();
-    h.max(0.0)
+    // One repeated byte sums to -0.0: report it as 0.
+    if h > 0.0 { h } else { 0.0 }
 }

@@ -189,7 +189,7 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 
 /// Bytes read as text, invalid UTF-8 replaced: used where a string is expected.
 pub fn bytes_to_text(e: Expr) -> Expr {
-    static UDF: std::sync::OnceLock<Arc<ScalarUDF>> = std::sync::OnceLock::new();
+    static UDF: std::sync::OnceLock<Udf> = std::sync::OnceLock::new();
     let udf = UDF.get_or_init(|| {
         udf("spoor_bytes_to_text", vec![DataType::Binary], DataType::Utf8, |args| {
             let bytes = binaries(&args[0])?;
@@ -205,23 +205,39 @@ pub fn domain_suffixes(e: Expr) -> Expr {
     domain::suffixes(e)
 }
 
+/// A scalar UDF and its argument types; calls cast their arguments to those types, so strings
+/// of any layout (views, large) and bytes-or-text arguments all arrive as the function expects.
+pub struct Udf {
+    udf: Arc<ScalarUDF>,
+    inputs: Vec<DataType>,
+}
+
+impl Udf {
+    pub fn call(&self, args: Vec<Expr>) -> Expr {
+        let args =
+            args.into_iter().zip(&self.inputs).map(|(a, t)| datafusion::logical_expr::cast(a, t.clone())).collect();
+        self.udf.call(args)
+    }
+}
+
 /// A scalar UDF from a function over whole argument arrays (scalars are expanded).
 fn udf(
     name: &str,
     inputs: Vec<DataType>,
     returns: DataType,
     f: impl Fn(&[ArrayRef]) -> DfResult<ArrayRef> + Send + Sync + 'static,
-) -> Arc<ScalarUDF> {
-    Arc::new(create_udf(
+) -> Udf {
+    let udf = Arc::new(create_udf(
         name,
-        inputs,
+        inputs.clone(),
         returns,
         Volatility::Immutable,
         Arc::new(move |args: &[ColumnarValue]| {
             let arrays = ColumnarValue::values_to_arrays(args)?;
             Ok(ColumnarValue::Array(f(&arrays)?))
         }),
-    ))
+    ));
+    Udf { udf, inputs }
 }
 
 /// Any string array as `StringArray` (the engine may hand over views or large strings).

@@ -5,9 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::StringArray;
 use arrow::datatypes::DataType;
-use datafusion::logical_expr::ScalarUDF;
 
-use super::{Accepts::*, Example, Function, Returns, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
 
 /// The parts `url_part` knows, checked when the hunt is resolved.
 pub const PARTS: &[&str] = &["scheme", "host", "port", "path", "query", "fragment", "user"];
@@ -27,7 +26,7 @@ pub static URL_PART: Function = Function {
     ],
     literal_args: &[1],
     lower: |a| {
-        static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+        static UDF: OnceLock<Udf> = OnceLock::new();
         UDF.get_or_init(|| {
             udf("spoor_url_part", vec![DataType::Utf8, DataType::Utf8], DataType::Utf8, |args| {
                 let urls = strings(&args[0])?;

@@ -4,9 +4,8 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::BinaryArray;
 use arrow::datatypes::DataType;
-use datafusion::logical_expr::ScalarUDF;
 
-use super::{Accepts::*, Example, Function, Returns, arg, binaries, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, arg, binaries, udf};
 
 pub static XOR_DECODE: Function = Function {
     name: "xor_decode",
@@ -21,7 +20,7 @@ pub static XOR_DECODE: Function = Function {
     ],
     literal_args: &[],
     lower: |a| {
-        static UDF: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+        static UDF: OnceLock<Udf> = OnceLock::new();
         UDF.get_or_init(|| {
             udf("spoor_xor_decode", vec![DataType::Binary, DataType::Binary], DataType::Binary, |args| {
                 let data = binaries(&args[0])?;

@@ -143,8 +143,15 @@ impl Lowerer<'_> {
             .sources
             .get(table)
             .ok_or_else(|| DataFusionError::Plan(format!("table `{table}` is not registered in this session")))?;
+        let Some((start, end)) = self.options.window.filter(|_| builtin) else {
+            // Only the hunt's columns, named in the scan itself (exported SQL stays `SELECT .. FROM t`).
+            let schema = source.schema();
+            let indices =
+                rel.fields.iter().map(|f| schema.index_of(&f.name)).collect::<std::result::Result<Vec<_>, _>>()?;
+            return LogicalPlanBuilder::scan(table, Arc::clone(source), Some(indices));
+        };
         let mut builder = LogicalPlanBuilder::scan(table, Arc::clone(source), None)?;
-        if let (true, Some((start, end))) = (builtin, self.options.window) {
+        {
             let has_date = source.schema().field_with_name(DATE).is_ok();
             let ts = col("@timestamp");
             let mut predicate =

@@ -21,6 +21,15 @@ use lexical::*;
 
 /// Parses a whole hunt. Errors come back all at once, ordered by position.
 pub fn parse(source: &str) -> Result<Hunt, Diagnostics> {
+    match parse_recovering(source) {
+        (Some(hunt), d) if !d.has_errors() => Ok(hunt),
+        (_, d) => Err(d),
+    }
+}
+
+/// Parses what can be parsed: the hunt without its broken stages (if it has a pipeline at
+/// all), and every syntax error. The checker resolves the rest, so one run reports both.
+pub fn parse_recovering(source: &str) -> (Option<Hunt>, Diagnostics) {
     expr::reset_depth();
     let sp = Spans { source };
     let mut diagnostics = Diagnostics::default();
@@ -70,16 +79,14 @@ pub fn parse(source: &str) -> Result<Hunt, Diagnostics> {
             }
         }
     }
-    if let Some(pipeline) = pipeline.filter(|_| !diagnostics.has_errors()) {
-        return Ok(Hunt { header, lets, params, pipeline });
-    }
-    if !diagnostics.has_errors() {
+    if pipeline.is_none() && !diagnostics.has_errors() {
         diagnostics.push(
             Diagnostic::new(Code::Syntax, Span::new(source.len(), source.len()), "the hunt has no query")
                 .hint("write a pipeline such as: process | where process.name == \"curl\""),
         );
     }
-    Err(diagnostics.sorted())
+    let hunt = pipeline.map(|pipeline| Hunt { header, lets, params, pipeline });
+    (hunt, diagnostics.sorted())
 }
 
 /// Offsets into the source: parsers see the remaining input, spans need positions.
@@ -88,8 +95,15 @@ pub struct Spans<'a> {
 }
 
 impl<'a> Spans<'a> {
+    /// Where `rest` (any slice of the source) starts in it.
     pub fn offset(&self, rest: &str) -> usize {
-        self.source.len() - rest.len()
+        let start = self.source.as_ptr() as usize;
+        let at = rest.as_ptr() as usize;
+        if (start..=start + self.source.len()).contains(&at) {
+            at - start
+        } else {
+            self.source.len() - rest.len().min(self.source.len())
+        }
     }
 
     /// From where `start` begins to where `end` begins.

@@ -1,0 +1,272 @@
+//! `spoor hunt`, `spoor check`, `spoor explain`: read a hunt, show its diagnostics the way a
+//! person (or a tool, with `--format json`) wants them, run it and print the rows.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use chrono::Utc;
+use datafusion::prelude::SessionContext;
+
+use spoor::core::{Store, session};
+use spoor::dsl::{Diagnostics, ParamValues, RunOptions, render};
+
+/// Where a hunt's text comes from: a file, or `-e` on the command line.
+pub struct HuntText {
+    pub name: String,
+    pub text: String,
+}
+
+impl HuntText {
+    pub fn read(file: Option<&Path>, expression: Option<String>) -> Result<HuntText, String> {
+        match (file, expression) {
+            (_, Some(text)) => Ok(HuntText { name: "<query>".into(), text }),
+            (Some(path), None) if path == Path::new("-") => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| format!("stdin: {e}"))?;
+                Ok(HuntText { name: "<stdin>".into(), text })
+            }
+            (Some(path), None) => std::fs::read_to_string(path)
+                .map(|text| HuntText { name: path.display().to_string(), text })
+                .map_err(|e| format!("{}: {e}", path.display())),
+            (None, None) => Err("give a hunt file, or a query with -e".into()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RowFormat {
+    Table,
+    Ndjson,
+    Csv,
+    Parquet,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    Pretty,
+    Json,
+}
+
+/// What every command that runs a hunt shares.
+pub struct RunArgs {
+    pub store: PathBuf,
+    pub params: Vec<String>,
+    pub since: Option<String>,
+    pub iocs: Vec<PathBuf>,
+}
+
+impl RunArgs {
+    fn params(&self) -> Result<ParamValues, String> {
+        let mut out = ParamValues::new();
+        for p in &self.params {
+            let (k, v) = p.split_once('=').ok_or_else(|| format!("--param {p}: write it as name=value"))?;
+            out.insert(k.trim().to_string(), v.to_string());
+        }
+        Ok(out)
+    }
+
+    fn options(&self) -> Result<RunOptions, String> {
+        let now = Utc::now();
+        let window = match &self.since {
+            None => None,
+            Some(text) => {
+                let micros = spoor::dsl::parser::parse_expression(text).ok().and_then(|e| match e.kind {
+                    spoor::dsl::ast::ExprKind::Literal(spoor::dsl::ast::Literal::Duration(d)) if d > 0 => Some(d),
+                    _ => None,
+                });
+                let micros =
+                    micros.ok_or_else(|| format!("--since {text}: expected a duration such as 30m, 24h or 7d"))?;
+                Some((now - chrono::Duration::microseconds(micros), now))
+            }
+        };
+        Ok(RunOptions { now, window })
+    }
+
+    async fn context(&self) -> Result<SessionContext, String> {
+        let store = Store::open_existing(&self.store).map_err(|e| e.to_string())?;
+        let ctx = session::context(&store).await.map_err(|e| e.to_string())?;
+        register_iocs(&ctx, &self.iocs).await?;
+        Ok(ctx)
+    }
+}
+
+async fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), String> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let batch = spoor::core::iocs::load_all(files).map_err(|e| e.to_string())?;
+    let table =
+        datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
+    ctx.register_table(spoor::core::iocs::TABLE, Arc::new(table)).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))
+}
+
+fn show(diagnostics: &Diagnostics, hunt: &HuntText, format: DiagnosticFormat) {
+    match format {
+        DiagnosticFormat::Pretty => {
+            eprint!("{}", render::pretty(diagnostics, &hunt.text, &hunt.name, std::io::stderr().is_terminal()))
+        }
+        DiagnosticFormat::Json => println!("{}", render::json(diagnostics, &hunt.text, &hunt.name)),
+    }
+}
+
+/// Compiles a hunt, showing its diagnostics; `None` when it has errors.
+async fn compile(
+    ctx: &SessionContext,
+    hunt: &HuntText,
+    args: &RunArgs,
+) -> Result<Option<spoor::dsl::Compiled>, String> {
+    let params = args.params()?;
+    let options = args.options()?;
+    match spoor::dsl::compile(ctx, &hunt.text, &params, &options).await {
+        Ok(compiled) => {
+            if !compiled.warnings.0.is_empty() {
+                show(&compiled.warnings, hunt, DiagnosticFormat::Pretty);
+            }
+            Ok(Some(compiled))
+        }
+        Err(spoor::dsl::Error::Hunt(d)) => {
+            show(&d, hunt, DiagnosticFormat::Pretty);
+            Ok(None)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<PathBuf>) -> Result<ExitCode, String> {
+    runtime()?.block_on(async {
+        let ctx = args.context().await?;
+        let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(ExitCode::from(2)) };
+        let batches = spoor::dsl::run::run(&ctx, &compiled).await.map_err(|e| e.to_string())?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        write_rows(&batches, format, output.as_deref())?;
+        if format == RowFormat::Table {
+            eprintln!("{rows} row{}", if rows == 1 { "" } else { "s" });
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>) -> Result<(), String> {
+    let mut sink: Box<dyn Write + Send> = match output {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None if format == RowFormat::Parquet => return Err("--format parquet needs --output <file>".into()),
+        None => Box::new(std::io::stdout()),
+    };
+    let error = |e: &dyn std::fmt::Display| e.to_string();
+    match format {
+        RowFormat::Table => {
+            let table = arrow::util::pretty::pretty_format_batches(batches).map_err(|e| error(&e))?;
+            writeln!(sink, "{table}").map_err(|e| error(&e))?;
+        }
+        RowFormat::Ndjson => {
+            let mut writer = arrow::json::LineDelimitedWriter::new(sink);
+            for b in batches {
+                writer.write(b).map_err(|e| error(&e))?;
+            }
+            writer.finish().map_err(|e| error(&e))?;
+        }
+        RowFormat::Csv => {
+            let mut writer = arrow::csv::Writer::new(sink);
+            for b in batches {
+                writer.write(b).map_err(|e| error(&e))?;
+            }
+        }
+        RowFormat::Parquet => {
+            let Some(schema) = batches.first().map(RecordBatch::schema) else {
+                return Ok(());
+            };
+            let mut writer = parquet::arrow::ArrowWriter::try_new(sink, schema, None).map_err(|e| error(&e))?;
+            for b in batches {
+                writer.write(b).map_err(|e| error(&e))?;
+            }
+            writer.close().map_err(|e| error(&e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks hunt files without running them. Exit 1 when any has an error.
+pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> Result<ExitCode, String> {
+    let mut catalog = spoor::dsl::catalog::Catalog::standard();
+    if !iocs.is_empty() {
+        let batch = spoor::core::iocs::load_all(iocs).map_err(|e| e.to_string())?;
+        catalog.add(spoor::core::iocs::TABLE, &batch.schema());
+    } else {
+        catalog.add(spoor::core::iocs::TABLE, &spoor::core::iocs::schema());
+    }
+    let mut failed = false;
+    let mut all_json = Vec::new();
+    for path in hunt_files(files)? {
+        let hunt = HuntText::read(Some(&path), None)?;
+        let diagnostics = match spoor::dsl::check(&hunt.text, &catalog, &ParamValues::new()) {
+            Ok(resolved) => resolved.warnings,
+            Err(d) => {
+                failed = true;
+                d
+            }
+        };
+        match format {
+            DiagnosticFormat::Pretty if diagnostics.0.is_empty() => println!("{}: ok", hunt.name),
+            DiagnosticFormat::Pretty => show(&diagnostics, &hunt, format),
+            DiagnosticFormat::Json => {
+                let items: Vec<serde_json::Value> =
+                    serde_json::from_str(&render::json(&diagnostics, &hunt.text, &hunt.name)).unwrap_or_default();
+                all_json.extend(items);
+            }
+        }
+    }
+    if format == DiagnosticFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&all_json).unwrap_or_default());
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Files as given, directories walked for `*.hunt`.
+fn hunt_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "hunt") {
+                        out.push(path);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err("no .hunt files found".into());
+    }
+    Ok(out)
+}
+
+pub fn explain(hunt: HuntText, args: RunArgs, sql: bool) -> Result<ExitCode, String> {
+    runtime()?.block_on(async {
+        let ctx = args.context().await?;
+        let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(ExitCode::from(2)) };
+        if sql {
+            println!("{}", spoor::dsl::run::to_sql(&compiled.plan).map_err(|e| e.to_string())?);
+        } else {
+            let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).map_err(|e| e.to_string())?;
+            println!("{}", optimized.display_indent());
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
