@@ -52,19 +52,17 @@ impl Resolver<'_> {
             self.error(Diagnostic::new(Code::Sequence, s.span, format!("a sequence has at most {MAX_STEPS} steps")));
             return None;
         }
-        let within = match self.expr(&s.within, Scope::of(&[]))? {
-            TExpr { kind: TExprKind::Literal(Value::Duration(d)), .. } if d > 0 => d,
-            other => {
+        // A bad span is reported, and the steps are still checked.
+        let within = match self.expr(&s.within, Scope::of(&[])) {
+            Some(TExpr { kind: TExprKind::Literal(Value::Duration(d)), .. }) if d > 0 => Some(d),
+            Some(other) => {
                 self.error(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        s.within.span,
-                        format!("`within` needs a positive duration, not {}", other.ty),
-                    )
-                    .hint("write a duration such as 10m, 24h or 3d"),
+                    Diagnostic::new(Code::TypeMismatch, s.within.span, format!("`within` needs a positive duration, not {}", other.ty))
+                        .hint("write a duration such as 10m, 24h or 3d"),
                 );
-                return None;
+                None
             }
+            None => None,
         };
         for (i, step) in s.stages.iter().enumerate() {
             if step.absent && i + 1 != s.stages.len() {
@@ -100,6 +98,7 @@ impl Resolver<'_> {
             Some(u) => Some(self.step(u, &earlier, &s.by)?),
             None => None,
         };
+        let within = within?;
         let mut fields: Vec<Field> = steps.iter().flat_map(|step| step.input.fields.iter().cloned()).collect();
         fields.insert(0, Field { name: "@timestamp".into(), ty: Type::Time });
         Some(Rel { kind: RelKind::Sequence(Box::new(ir::Sequence { steps, within, until, absent })), fields })

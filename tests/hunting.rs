@@ -1,0 +1,107 @@
+//! Hunts against a store built by `spoor ingest`, through the library and the command line:
+//! filters reach the Parquet scan, the CLI prints rows and diagnostics, exit codes are right.
+
+mod common;
+
+use std::process::Command;
+
+use common::{documented, ingest_files};
+use spoor::dsl::{ParamValues, RunOptions};
+
+fn spoor(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn filters_and_the_time_window_reach_the_parquet_scan() {
+    let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00Z").unwrap().to_utc();
+        let options = RunOptions { now, window: Some((now - chrono::Duration::days(2), now)) };
+        let hunt = r#"process | where process.name == "sh" | select host.name, process.command_line"#;
+        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &options).await.unwrap();
+        let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap();
+        let text = optimized.display_indent().to_string();
+        let scan = text.lines().find(|l| l.trim_start().starts_with("TableScan: process")).unwrap_or_else(|| panic!("{text}"));
+        // Whole date partitions outside the window are skipped...
+        assert!(scan.contains(r#"full_filters=[process.date >= Date32("2026-03-30"), process.date <= Date32("2026-04-01")]"#), "{scan}");
+        // ...and the predicate and time bounds prune row groups and rows inside the scan.
+        assert!(scan.contains(r#"process.process.name = Utf8("sh")"#), "{scan}");
+        assert!(scan.contains("process.@timestamp >= TimestampMicrosecond(1774828800000000"), "{scan}");
+        let rows: usize = spoor::dsl::run::run(&ctx, &compiled).await.unwrap().iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 1, "the fixture's one `sh` inside the window");
+    });
+}
+
+#[test]
+fn hunt_check_and_explain_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let store = store.to_str().unwrap();
+    let paths = [documented("npm_metadata_axios.json"), documented("npm_metadata_plain-crypto-js.json")];
+    let (code, out, err) = spoor(&["ingest", paths[0].to_str().unwrap(), paths[1].to_str().unwrap(), "--store", store]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let hunt = r#"audit | where event.action == "package_publish" and user.email endswith "@proton.me" | sort @timestamp | select package.name, package.version, user.email"#;
+    let (code, out, err) = spoor(&["hunt", "-s", store, "-e", hunt, "--format", "ndjson"]);
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert_eq!(first, r#"{"package.name":"plain-crypto-js","package.version":"4.2.0","user.email":"nrwise@proton.me"}"#, "{out}");
+    assert!(out.lines().any(|l| l.contains(r#""package.name":"axios","package.version":"1.14.1""#)), "{out}");
+
+    let (code, out, _) = spoor(&["hunt", "-s", store, "-e", "process | stats n = count() | select n", "--format", "csv"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("n\n"), "{out}");
+
+    // A broken hunt: the source line, a caret, a hint; exit 2 and no rows.
+    let (code, out, err) = spoor(&["hunt", "-s", store, "-e", "audit | where usr.name == \"x\""]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("error[E003]: unknown field `usr.name`"), "{err}");
+    assert!(err.contains("1 | audit | where usr.name == \"x\""), "{err}");
+    assert!(err.contains("help: did you mean `user.name`?"), "{err}");
+
+    let file = dir.path().join("bad.hunt");
+    std::fs::write(&file, "process\n| where process.name = \"x\"\n| lmit 3\n").unwrap();
+    let (code, out, err) = spoor(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("2 errors"), "{err}");
+    let (code, out, _) = spoor(&["check", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let codes: Vec<&str> = json.as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["E001", "E001"], "{out}");
+    assert_eq!(json[1]["line"], 3);
+
+    let (code, out, err) = spoor(&["explain", "-s", store, "--since", "30d", "-e", "audit | where package.name == \"axios\""]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("TableScan: audit") && out.contains("full_filters=[audit.date >="), "{out}");
+    let (code, out, _) = spoor(&["explain", "-s", store, "--sql", "-e", "process | where process.name == \"curl\" | select host.name"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), r#"SELECT process."host.name" AS "host.name" FROM process WHERE (process."process.name" = 'curl')"#);
+}
+
+#[test]
+fn iocs_from_a_stix_bundle_drive_a_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let store = store.to_str().unwrap();
+    let dns = documented("bind_queries.log");
+    let (code, out, err) = spoor(&["ingest", dns.to_str().unwrap(), "--store", store]);
+    assert_eq!(code, 0, "{out}{err}");
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(
+        &bundle,
+        r#"{"type": "bundle", "id": "bundle--1", "objects": [
+            {"type": "indicator", "id": "indicator--1", "name": "axios C2", "pattern_type": "stix", "valid_from": "2026-03-31T00:00:00Z",
+             "pattern": "[domain-name:value = 'sfrclak.com']"}]}"#,
+    )
+    .unwrap();
+    let hunt = "let c2 = (iocs | where type == \"domain\")\ndns | lookup c2 as ioc on dns.question.name using domain | select dns.question.name, ioc.campaign";
+    let (code, out, err) = spoor(&["hunt", "-s", store, "--iocs", bundle.to_str().unwrap(), "-e", hunt, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().skip(1).all(|l| l.ends_with(",axios C2")), "{out}");
+    assert!(out.lines().count() > 1, "{out}");
+}
