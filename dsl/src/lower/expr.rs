@@ -48,6 +48,7 @@ pub fn value(v: &Value, ty: &Type) -> Expr {
     }
 }
 
+#[recursive::recursive]
 pub fn expr(e: &TExpr, options: &RunOptions) -> Expr {
     match &e.kind {
         TExprKind::Column(c) => col(c),

@@ -71,6 +71,8 @@ fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
     Expr { kind: ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }, span }
 }
 
+// Each nesting level passes through here: grow the stack on demand rather than overflow it.
+#[recursive::recursive]
 fn or_expr<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
     let (mut i, mut left) = and_expr(sp, i)?;
     while let Ok((rest, _)) = keyword("or").parse(i) {
@@ -183,8 +185,8 @@ fn in_list<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
         return Ok((rest, Expr { kind: ExprKind::List(items), span: sp.span(start, rest) }));
     }
     match primary(sp, i) {
-        Ok(ok) => Ok(ok),
-        Err(_) => Err(nom::Err::Failure(PError::new(start, "a list after `in`: (\"a\", \"b\"), [..] or a `let` name"))),
+        Err(nom::Err::Error(_)) => Err(nom::Err::Failure(PError::new(start, "a list after `in`: (\"a\", \"b\"), [..] or a `let` name"))),
+        other => other,
     }
 }
 

@@ -16,6 +16,7 @@ pub const AGGREGATES: &[&str] =
     &["count", "count_distinct", "dc", "min", "max", "sum", "avg", "stddev", "first", "last", "values", "list"];
 
 impl Resolver<'_> {
+    #[recursive::recursive]
     pub(crate) fn expr(&mut self, e: &Expr, scope: Scope<'_>) -> Option<TExpr> {
         match &e.kind {
             ExprKind::Name(name) => self.name(name, e, scope),
