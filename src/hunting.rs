@@ -162,6 +162,7 @@ fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>)
     };
     let error = |e: &dyn std::fmt::Display| e.to_string();
     match format {
+        RowFormat::Table if batches.iter().all(|b| b.num_rows() == 0) => {}
         RowFormat::Table => {
             let table = arrow::util::pretty::pretty_format_batches(batches).map_err(|e| error(&e))?;
             writeln!(sink, "{table}").map_err(|e| error(&e))?;

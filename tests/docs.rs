@@ -30,7 +30,8 @@ async fn sample_session() -> SessionContext {
             rows.push((n + 1, l));
         }
         let rows = Rows { origin: path, rows };
-        let added = if kind == "events" { add_events(&ctx, name, &rows).await } else { add_lookup(&ctx, name, &rows).await };
+        let added =
+            if kind == "events" { add_events(&ctx, name, &rows).await } else { add_lookup(&ctx, name, &rows).await };
         added.unwrap_or_else(|e| panic!("{path}: {e}"));
     }
     ctx
@@ -50,7 +51,8 @@ async fn rows(ctx: &SessionContext, hunt: &str) -> Result<Vec<String>, String> {
         if out.is_empty() {
             out.push(batch.schema().fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(" | "));
         }
-        let formatters: Vec<_> = batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
+        let formatters: Vec<_> =
+            batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
         for row in 0..batch.num_rows() {
             out.push(formatters.iter().map(|f| f.value(row).to_string()).collect::<Vec<_>>().join(" | "));
         }
@@ -100,7 +102,11 @@ async fn every_example_in_the_language_reference_runs_and_gives_its_rows() {
             let rows_end = (j + 1..lines.len()).find(|&k| lines[k].trim() == "```").expect("closed rows block");
             let expected: Vec<&str> = lines[j + 1..rows_end].to_vec();
             if expected != got.iter().map(String::as_str).collect::<Vec<_>>() {
-                failures.push(format!("line {start}: rows differ\n{hunt}\nexpected:\n{}\ngot:\n{}", expected.join("\n"), got.join("\n")));
+                failures.push(format!(
+                    "line {start}: rows differ\n{hunt}\nexpected:\n{}\ngot:\n{}",
+                    expected.join("\n"),
+                    got.join("\n")
+                ));
             }
             out.extend(lines[i..j].iter().map(|l| l.to_string()));
             out.push("```rows".into());

@@ -10,7 +10,11 @@ use spoor::dsl::{ParamValues, RunOptions};
 
 fn spoor(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -25,9 +29,15 @@ fn filters_and_the_time_window_reach_the_parquet_scan() {
         let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &options).await.unwrap();
         let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap();
         let text = optimized.display_indent().to_string();
-        let scan = text.lines().find(|l| l.trim_start().starts_with("TableScan: process")).unwrap_or_else(|| panic!("{text}"));
+        let scan =
+            text.lines().find(|l| l.trim_start().starts_with("TableScan: process")).unwrap_or_else(|| panic!("{text}"));
         // Whole date partitions outside the window are skipped...
-        assert!(scan.contains(r#"full_filters=[process.date >= Date32("2026-03-30"), process.date <= Date32("2026-04-01")]"#), "{scan}");
+        assert!(
+            scan.contains(
+                r#"full_filters=[process.date >= Date32("2026-03-30"), process.date <= Date32("2026-04-01")]"#
+            ),
+            "{scan}"
+        );
         // ...and the predicate and time bounds prune row groups and rows inside the scan.
         assert!(scan.contains(r#"process.process.name = Utf8("sh")"#), "{scan}");
         assert!(scan.contains("process.@timestamp >= TimestampMicrosecond(1774828800000000"), "{scan}");
@@ -49,10 +59,14 @@ fn hunt_check_and_explain_from_the_command_line() {
     let (code, out, err) = spoor(&["hunt", "-s", store, "-e", hunt, "--format", "ndjson"]);
     assert_eq!(code, 0, "{err}");
     let first = out.lines().next().unwrap_or_default();
-    assert_eq!(first, r#"{"package.name":"plain-crypto-js","package.version":"4.2.0","user.email":"nrwise@proton.me"}"#, "{out}");
+    assert_eq!(
+        first, r#"{"package.name":"plain-crypto-js","package.version":"4.2.0","user.email":"nrwise@proton.me"}"#,
+        "{out}"
+    );
     assert!(out.lines().any(|l| l.contains(r#""package.name":"axios","package.version":"1.14.1""#)), "{out}");
 
-    let (code, out, _) = spoor(&["hunt", "-s", store, "-e", "process | stats n = count() | select n", "--format", "csv"]);
+    let (code, out, _) =
+        spoor(&["hunt", "-s", store, "-e", "process | stats n = count() | select n", "--format", "csv"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("n\n"), "{out}");
 
@@ -75,12 +89,17 @@ fn hunt_check_and_explain_from_the_command_line() {
     assert_eq!(codes, ["E001", "E001"], "{out}");
     assert_eq!(json[1]["line"], 3);
 
-    let (code, out, err) = spoor(&["explain", "-s", store, "--since", "30d", "-e", "audit | where package.name == \"axios\""]);
+    let (code, out, err) =
+        spoor(&["explain", "-s", store, "--since", "30d", "-e", "audit | where package.name == \"axios\""]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("TableScan: audit") && out.contains("full_filters=[audit.date >="), "{out}");
-    let (code, out, _) = spoor(&["explain", "-s", store, "--sql", "-e", "process | where process.name == \"curl\" | select host.name"]);
+    let (code, out, _) =
+        spoor(&["explain", "-s", store, "--sql", "-e", "process | where process.name == \"curl\" | select host.name"]);
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), r#"SELECT process."host.name" AS "host.name" FROM process WHERE (process."process.name" = 'curl')"#);
+    assert_eq!(
+        out.trim(),
+        r#"SELECT process."host.name" AS "host.name" FROM process WHERE (process."process.name" = 'curl')"#
+    );
 }
 
 #[test]
@@ -100,7 +119,8 @@ fn iocs_from_a_stix_bundle_drive_a_lookup() {
     )
     .unwrap();
     let hunt = "let c2 = (iocs | where type == \"domain\")\ndns | lookup c2 as ioc on dns.question.name using domain | select dns.question.name, ioc.campaign";
-    let (code, out, err) = spoor(&["hunt", "-s", store, "--iocs", bundle.to_str().unwrap(), "-e", hunt, "--format", "csv"]);
+    let (code, out, err) =
+        spoor(&["hunt", "-s", store, "--iocs", bundle.to_str().unwrap(), "-e", hunt, "--format", "csv"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.lines().skip(1).all(|l| l.ends_with(",axios C2")), "{out}");
     assert!(out.lines().count() > 1, "{out}");

@@ -56,7 +56,16 @@ pub type Sources = HashMap<String, Arc<dyn TableSource>>;
 
 /// Lowers a resolved hunt to a logical plan.
 pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) -> Result<LogicalPlan> {
-    Lowerer { sources, options }.rel(&hunt.query)?.build()
+    let plan = Lowerer { sources, options }.rel(&hunt.query)?;
+    // Decoded bytes are for reading: results show them as text (invalid UTF-8 as U+FFFD).
+    if !hunt.query.fields.iter().any(|f| f.ty == Type::Bytes) {
+        return plan.build();
+    }
+    let items = hunt.query.fields.iter().map(|f| match f.ty {
+        Type::Bytes => crate::functions::bytes_to_text(col(&f.name)).alias(&f.name),
+        _ => col(&f.name),
+    });
+    plan.project(items)?.build()
 }
 
 pub(crate) struct Lowerer<'a> {

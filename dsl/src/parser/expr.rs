@@ -185,7 +185,9 @@ fn in_list<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
         return Ok((rest, Expr { kind: ExprKind::List(items), span: sp.span(start, rest) }));
     }
     match primary(sp, i) {
-        Err(nom::Err::Error(_)) => Err(nom::Err::Failure(PError::new(start, "a list after `in`: (\"a\", \"b\"), [..] or a `let` name"))),
+        Err(nom::Err::Error(_)) => {
+            Err(nom::Err::Failure(PError::new(start, "a list after `in`: (\"a\", \"b\"), [..] or a `let` name")))
+        }
         other => other,
     }
 }

@@ -57,8 +57,12 @@ impl Resolver<'_> {
             Some(TExpr { kind: TExprKind::Literal(Value::Duration(d)), .. }) if d > 0 => Some(d),
             Some(other) => {
                 self.error(
-                    Diagnostic::new(Code::TypeMismatch, s.within.span, format!("`within` needs a positive duration, not {}", other.ty))
-                        .hint("write a duration such as 10m, 24h or 3d"),
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        s.within.span,
+                        format!("`within` needs a positive duration, not {}", other.ty),
+                    )
+                    .hint("write a duration such as 10m, 24h or 3d"),
                 );
                 None
             }
