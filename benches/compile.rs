@@ -17,7 +17,6 @@ severity: high
 attack: [T1195.002, T1059.004, T1071.001]
 tags: [npm, supply-chain]
 ---
-# Known-bad versions and the C2 infrastructure.
 let bad_versions = ["1.14.1", "0.30.4", "4.2.1"]
 let bad_packages = ["axios", "plain-crypto-js"]
 let shells = ["sh", "bash", "dash", "zsh", "cmd.exe", "powershell.exe", "pwsh"]

@@ -14,7 +14,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{
-    Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, SortExpr, TableSource, cast, lit,
+    Aggregate, Expr, ExprFunctionExt, Filter, LogicalPlan, LogicalPlanBuilder, Projection, Sort, SortExpr, TableSource,
+    Window, cast, lit,
 };
 use datafusion::scalar::ScalarValue;
 
@@ -65,7 +66,7 @@ pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) ->
         Type::Bytes => crate::functions::bytes_to_text(col(&f.name)).alias(&f.name),
         _ => col(&f.name),
     });
-    plan.project(items)?.build()
+    plan.projected(items)?.build()
 }
 
 pub(crate) struct Lowerer<'a> {
@@ -89,10 +90,10 @@ impl Lowerer<'_> {
                 if rows.is_empty() {
                     // An empty list: a relation with the column and no rows.
                     let empty = LogicalPlanBuilder::values(vec![vec![lit(ScalarValue::Utf8(None))]])?;
-                    return empty.filter(lit(false))?.project([col("column1").alias("value")]);
+                    return empty.keep(lit(false))?.projected([col("column1").alias("value")]);
                 }
                 let rows: Vec<Vec<Expr>> = values.iter().map(|v| vec![expr::value(v, ty)]).collect();
-                LogicalPlanBuilder::values(rows)?.project([col("column1").alias("value")])
+                LogicalPlanBuilder::values(rows)?.projected([col("column1").alias("value")])
             }
             RelKind::Union(inputs) => {
                 let mut out: Option<LogicalPlanBuilder> = None;
@@ -105,7 +106,7 @@ impl Lowerer<'_> {
                             None => cast(lit(ScalarValue::Null), data_type(&f.ty)).alias(&f.name),
                         })
                         .collect();
-                    let plan = self.rel(input)?.project(items)?.build()?;
+                    let plan = self.rel(input)?.projected(items)?.build()?;
                     out = Some(match out {
                         None => LogicalPlanBuilder::from(plan),
                         Some(b) => b.union(plan)?,
@@ -113,16 +114,18 @@ impl Lowerer<'_> {
                 }
                 out.ok_or_else(|| DataFusionError::Internal("union of no inputs".into()))
             }
-            RelKind::Filter { input, predicate } => self.rel(input)?.filter(self.expr(predicate)),
+            RelKind::Filter { input, predicate } => self.rel(input)?.keep(self.expr(predicate)),
             RelKind::Project { input, items } => {
-                self.rel(input)?.project(items.iter().map(|(n, e)| self.expr(e).alias(n)))
+                self.rel(input)?.projected(items.iter().map(|(n, e)| self.expr(e).alias(n)))
             }
             RelKind::Sort { input, keys } => {
                 let keys: Vec<SortExpr> = keys.iter().map(|(e, desc)| self.expr(e).sort(!desc, *desc)).collect();
-                self.rel(input)?.sort(keys)
+                self.rel(input)?.ordered(keys)
             }
             RelKind::Limit { input, n } => self.rel(input)?.limit(0, Some(usize::try_from(*n).unwrap_or(usize::MAX))),
-            RelKind::Distinct { input, fields } => self.rel(input)?.project(fields.iter().map(|f| col(f)))?.distinct(),
+            RelKind::Distinct { input, fields } => {
+                self.rel(input)?.projected(fields.iter().map(|f| col(f)))?.distinct()
+            }
             RelKind::Dedup { input, fields } => {
                 let inner = self.rel(input)?;
                 let order = event_order(input, "");
@@ -133,7 +136,7 @@ impl Lowerer<'_> {
                 let order = event_order(input, "");
                 let aggregates: Vec<Expr> =
                     aggregates.iter().map(|(n, a)| Ok(self.aggregate(a, &order)?.alias(n))).collect::<Result<_>>()?;
-                self.rel(input)?.aggregate(groups, aggregates)?.project(rel.fields.iter().map(|f| col(&f.name)))
+                self.rel(input)?.grouped(groups, aggregates)?.projected(rel.fields.iter().map(|f| col(&f.name)))
             }
             RelKind::Stack { input, rare, fields, across, limit } => {
                 self.stack(self.rel(input)?, *rare, fields, across.as_deref(), *limit)
@@ -172,9 +175,9 @@ impl Lowerer<'_> {
                 };
                 predicate = predicate.and(col(DATE).gt_eq(day(start))).and(col(DATE).lt_eq(day(end)));
             }
-            builder = builder.filter(predicate)?;
+            builder = builder.keep(predicate)?;
         }
-        builder.project(rel.fields.iter().map(|f| col(&f.name)))
+        builder.projected(rel.fields.iter().map(|f| col(&f.name)))
     }
 
     fn aggregate(&self, a: &crate::ir::Aggregate, order: &[SortExpr]) -> Result<Expr> {
@@ -199,6 +202,58 @@ impl Lowerer<'_> {
     }
 }
 
+/// Plan nodes built directly. `LogicalPlanBuilder` qualifies every column by walking the whole
+/// input plan, once per call, which made lowering a sequence quadratic in its size (5 ms for a
+/// 50-line hunt). spoor names every column unqualified and unique, so there is nothing to qualify.
+pub(crate) trait Direct: Sized {
+    fn projected(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder>;
+    fn keep(self, predicate: Expr) -> Result<LogicalPlanBuilder>;
+    fn ordered(self, keys: Vec<SortExpr>) -> Result<LogicalPlanBuilder>;
+    fn windowed(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder>;
+    fn grouped(
+        self,
+        groups: impl IntoIterator<Item = Expr>,
+        aggregates: impl IntoIterator<Item = Expr>,
+    ) -> Result<LogicalPlanBuilder>;
+}
+
+impl Direct for LogicalPlanBuilder {
+    fn projected(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder> {
+        let node = Projection::try_new(exprs.into_iter().collect(), Arc::new(self.build()?))?;
+        Ok(LogicalPlanBuilder::from(LogicalPlan::Projection(node)))
+    }
+
+    fn keep(self, predicate: Expr) -> Result<LogicalPlanBuilder> {
+        Ok(LogicalPlanBuilder::from(LogicalPlan::Filter(Filter::try_new(predicate, Arc::new(self.build()?))?)))
+    }
+
+    fn ordered(self, keys: Vec<SortExpr>) -> Result<LogicalPlanBuilder> {
+        Ok(LogicalPlanBuilder::from(LogicalPlan::Sort(Sort {
+            expr: keys,
+            input: Arc::new(self.build()?),
+            fetch: None,
+        })))
+    }
+
+    fn windowed(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder> {
+        let node = Window::try_new(exprs.into_iter().collect(), Arc::new(self.build()?))?;
+        Ok(LogicalPlanBuilder::from(LogicalPlan::Window(node)))
+    }
+
+    fn grouped(
+        self,
+        groups: impl IntoIterator<Item = Expr>,
+        aggregates: impl IntoIterator<Item = Expr>,
+    ) -> Result<LogicalPlanBuilder> {
+        let node = Aggregate::try_new(
+            Arc::new(self.build()?),
+            groups.into_iter().collect(),
+            aggregates.into_iter().collect(),
+        )?;
+        Ok(LogicalPlanBuilder::from(LogicalPlan::Aggregate(node)))
+    }
+}
+
 /// The order events happened in: time, then file and line, so ties break the same way every run.
 pub(crate) fn event_order(rel: &Rel, prefix: &str) -> Vec<SortExpr> {
     ["@timestamp", "log.file.path", "log.file.line"]
@@ -218,7 +273,7 @@ pub(crate) fn keep_first(
 ) -> Result<LogicalPlanBuilder> {
     const RANK: &str = "__spoor_rank";
     let rank = row_number().partition_by(keys).order_by(order).build()?.alias(RANK);
-    input.window([rank])?.filter(col(RANK).eq(lit(1u64)))?.project(fields.iter().map(|f| col(&f.name)))
+    input.windowed([rank])?.keep(col(RANK).eq(lit(1u64)))?.projected(fields.iter().map(|f| col(&f.name)))
 }
 
 pub(crate) fn data_type(ty: &Type) -> arrow::datatypes::DataType {

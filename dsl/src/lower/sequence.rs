@@ -13,7 +13,7 @@ use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, SortExpr, lit};
 
-use super::{Lowerer, col, interval, keep_first};
+use super::{Direct, Lowerer, col, interval, keep_first};
 use crate::ir::{Chain, Rel, Sequence, Step};
 
 /// How deep `->>` follows descendants: deeper trees are not real process trees.
@@ -73,7 +73,7 @@ impl Lowerer<'_> {
         }
         let mut out = vec![c(first, "@timestamp").alias("@timestamp")];
         out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));
-        plan.project(out)
+        plan.projected(out)
     }
 
     /// Drops matches with an `until` event between their first and last steps.
@@ -99,7 +99,7 @@ impl Lowerer<'_> {
         let last = &chain.steps[chain.steps.len() - 1].0;
         let mut out = vec![c(last, "@timestamp").alias("@timestamp")];
         out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));
-        plan.project(out)
+        plan.projected(out)
     }
 
     /// Direct children: by entity id where both sides have one; otherwise by host and PID,
@@ -133,7 +133,7 @@ impl Lowerer<'_> {
         )?;
         // A later start of the same PID on the same host, before the child: the PID was reused.
         const REUSE: &str = "__spoor_reuse";
-        let reuse = self.rel(&chain.processes)?.project([
+        let reuse = self.rel(&chain.processes)?.projected([
             col("host.name").alias(format!("{REUSE}.host.name")),
             col("process.pid").alias(format!("{REUSE}.process.pid")),
             col("@timestamp").alias(format!("{REUSE}.@timestamp")),
@@ -167,18 +167,18 @@ impl Lowerer<'_> {
         let carried: Vec<Expr> = parent_fields.iter().map(|f| col(&f.name)).collect();
         let mut anchor_items = carried.clone();
         anchor_items.extend([c(parent, "process.entity_id").alias(NODE), lit(0i64).alias(DEPTH)]);
-        let anchor = parents.project(anchor_items)?.build()?;
+        let anchor = parents.projected(anchor_items)?.build()?;
         let work_table = Arc::new(CteWorkTable::new(WALK, Arc::clone(anchor.schema().inner())));
-        let processes = self.rel(&chain.processes)?.project([
+        let processes = self.rel(&chain.processes)?.projected([
             col("process.entity_id").alias("__spoor_walk_id"),
             col("process.parent.entity_id").alias("__spoor_walk_parent"),
         ])?;
         let mut step_items = carried.clone();
         step_items.extend([col("__spoor_walk_id").alias(NODE), (col(DEPTH) + lit(1i64)).alias(DEPTH)]);
         let recursive = LogicalPlanBuilder::scan(WALK, provider_as_source(work_table), None)?
-            .filter(col(DEPTH).lt(lit(MAX_DESCENDANT_DEPTH)))?
+            .keep(col(DEPTH).lt(lit(MAX_DESCENDANT_DEPTH)))?
             .join_on(processes.build()?, JoinType::Inner, [col("__spoor_walk_parent").eq(col(NODE))])?
-            .project(step_items)?
+            .projected(step_items)?
             .build()?;
         let walk = LogicalPlanBuilder::from(anchor).to_recursive_query(WALK.to_string(), recursive, false)?;
         let joined =
@@ -186,7 +186,7 @@ impl Lowerer<'_> {
         // A descendant reached by two paths is one match.
         let mut keep = carried;
         keep.extend(self.child_columns(&chain.steps, child_alias));
-        joined.project(keep)?.distinct()
+        joined.projected(keep)?.distinct()
     }
 
     fn child_columns(&self, steps: &[(String, Rel)], alias: &str) -> Vec<Expr> {

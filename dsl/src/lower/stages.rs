@@ -9,7 +9,7 @@ use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::functions_window::expr_fn::lag;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlanBuilder, cast, lit};
 
-use super::{Lowerer, col};
+use super::{Direct, Lowerer, col};
 use crate::ast::LookupMode;
 use crate::functions;
 use crate::ir::Rel;
@@ -29,17 +29,17 @@ impl Lowerer<'_> {
             Some(a) => agg::count_distinct(col(a)),
             None => agg::count(lit(1)),
         };
-        let aggregated = input.aggregate(groups, [agg::count(lit(1)).alias("count"), spread.alias("spread")])?;
+        let aggregated = input.grouped(groups, [agg::count(lit(1)).alias("count"), spread.alias("spread")])?;
         let ascending = rare;
         let mut keys = vec![col("spread").sort(ascending, false), col("count").sort(ascending, false)];
         keys.extend(fields.iter().map(|f| col(f).sort(true, false)));
-        let mut out = aggregated.sort(keys)?;
+        let mut out = aggregated.ordered(keys)?;
         if let Some(n) = limit {
             out = out.limit(0, Some(usize::try_from(n).unwrap_or(usize::MAX)))?;
         }
         let mut columns: Vec<Expr> = fields.iter().map(|f| col(f)).collect();
         columns.extend([col("count"), col("spread")]);
-        out.project(columns)
+        out.projected(columns)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -55,7 +55,7 @@ impl Lowerer<'_> {
         rel: &Rel,
     ) -> Result<LogicalPlanBuilder> {
         let renamed = |n: &str| format!("{alias}.{n}");
-        let list = list.project(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?.build()?;
+        let list = list.projected(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?.build()?;
         let key = renamed(column);
         let joined = match mode {
             LookupMode::Exact => input.join(
@@ -75,7 +75,7 @@ impl Lowerer<'_> {
                 // equality: a hash join, however long the list.
                 const SUFFIX: &str = "__spoor_domain";
                 let expanded = input
-                    .project(
+                    .projected(
                         rel.fields
                             .iter()
                             .filter(|f| !f.name.starts_with(&format!("{alias}.")))
@@ -94,7 +94,7 @@ impl Lowerer<'_> {
                 input.join_on(list, JoinType::Inner, [contains])?
             }
         };
-        joined.project(rel.fields.iter().map(|f| col(&f.name)))
+        joined.projected(rel.fields.iter().map(|f| col(&f.name)))
     }
 
     /// Per key: connections, first and last time, and the mean, standard deviation and jitter
@@ -111,10 +111,10 @@ impl Lowerer<'_> {
             .alias(PREVIOUS);
         let micros = |e: Expr| cast(e, DataType::Int64);
         let seconds = cast(micros(ts.clone()) - micros(col(PREVIOUS)), DataType::Float64) / lit(1_000_000.0);
-        let with_intervals = input.window([previous])?;
+        let with_intervals = input.windowed([previous])?;
         let mut items: Vec<Expr> = keys.clone();
         items.extend([ts.clone(), seconds.alias(INTERVAL)]);
-        let aggregated = with_intervals.project(items)?.aggregate(
+        let aggregated = with_intervals.projected(items)?.grouped(
             keys,
             [
                 agg::count(lit(1)).alias("beacon.count"),
@@ -133,6 +133,6 @@ impl Lowerer<'_> {
             col("beacon.stddev"),
             (col("beacon.stddev") / nullif(col("beacon.interval"), lit(0.0))).alias("beacon.jitter"),
         ]);
-        aggregated.project(out)
+        aggregated.projected(out)
     }
 }

@@ -142,14 +142,20 @@ impl<'a> Resolver<'a> {
     /// A pipeline: its source, then each stage over the previous one's output.
     fn pipeline(&mut self, p: &ast::Pipeline) -> Option<Rel> {
         let mut rel = self.source(&p.source)?;
+        let mut failed = false;
         for stage in &p.stages {
-            match self.stage(rel.clone(), stage) {
+            let fields = rel.fields.clone();
+            match self.stage(rel, stage) {
                 Some(next) => rel = next,
-                // Keep checking the later stages against the last good input.
-                None => continue,
+                None => {
+                    // Keep checking the later stages against the fields the broken one was given;
+                    // the hunt has an error, so this stand-in relation is never lowered.
+                    failed = true;
+                    rel = Rel { kind: ir::RelKind::Values { values: Vec::new(), ty: Type::Null }, fields };
+                }
             }
         }
-        Some(rel)
+        (!failed).then_some(rel)
     }
 
     /// A name used as a table: a catalog table or a `let` pipeline.

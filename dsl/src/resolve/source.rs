@@ -90,8 +90,8 @@ impl Resolver<'_> {
         let mut steps = Vec::new();
         let mut absent = None;
         for step in &s.stages {
-            let resolved = self.step(step, &earlier, &s.by)?;
-            earlier.push((step.alias.name.clone(), self.table(&step.table)?.fields));
+            let (resolved, own_fields) = self.step(step, &earlier, &s.by)?;
+            earlier.push((step.alias.name.clone(), own_fields));
             if step.absent {
                 absent = Some(resolved);
             } else {
@@ -99,7 +99,7 @@ impl Resolver<'_> {
             }
         }
         let until = match &s.until {
-            Some(u) => Some(self.step(u, &earlier, &s.by)?),
+            Some(u) => Some(self.step(u, &earlier, &s.by)?.0),
             None => None,
         };
         let within = within?;
@@ -110,12 +110,13 @@ impl Resolver<'_> {
 
     /// One step: its table, filtered by the conditions on its own fields, renamed `alias.field`;
     /// conditions that refer to earlier steps (and the shared `by` keys) link it to them.
+    /// Also gives the table's own (unprefixed) fields, for later steps to refer to.
     fn step(
         &mut self,
         step: &ast::SequenceStep,
         earlier: &[(String, Vec<Field>)],
         by: &[ast::Ident],
-    ) -> Option<ir::Step> {
+    ) -> Option<(ir::Step, Vec<Field>)> {
         let alias = step.alias.name.as_str();
         if self.catalog.get(alias).is_some() || alias.contains('.') {
             self.error(
@@ -177,8 +178,9 @@ impl Resolver<'_> {
                 }
             }
         }
+        let own_fields = table.fields.clone();
         let input = prefixed(table, alias, own);
-        Some(ir::Step { alias: alias.to_string(), input, link: and_all(link) })
+        Some((ir::Step { alias: alias.to_string(), input, link: and_all(link) }, own_fields))
     }
 
     fn chain(&mut self, c: &ast::Chain) -> Option<Rel> {
