@@ -129,7 +129,8 @@ impl Lowerer<'_> {
             RelKind::Dedup { input, fields } => {
                 let inner = self.rel(input)?;
                 let order = event_order(input, "");
-                keep_first(inner, fields.iter().map(|f| col(f)).collect(), order, &rel.fields)
+                keep_first(inner, fields.iter().map(|f| col(f)).collect(), order, "__spoor_first")?
+                    .projected(rel.fields.iter().map(|f| col(&f.name)))
             }
             RelKind::Aggregate { input, groups, aggregates } => {
                 let groups: Vec<Expr> = groups.iter().map(|(n, e)| self.expr(e).alias(n)).collect();
@@ -264,16 +265,16 @@ pub(crate) fn event_order(rel: &Rel, prefix: &str) -> Vec<SortExpr> {
         .collect()
 }
 
-/// Of each group of rows with equal `keys`, the first by `order`; output `fields`.
+/// Of each group of rows with equal `keys`, the first by `order`. The `rank` column (named by
+/// the caller, so several can stack) stays for the caller's final projection to drop.
 pub(crate) fn keep_first(
     input: LogicalPlanBuilder,
     keys: Vec<Expr>,
     order: Vec<SortExpr>,
-    fields: &[crate::ir::Field],
+    rank: &str,
 ) -> Result<LogicalPlanBuilder> {
-    const RANK: &str = "__spoor_rank";
-    let rank = row_number().partition_by(keys).order_by(order).build()?.alias(RANK);
-    input.windowed([rank])?.keep(col(RANK).eq(lit(1u64)))?.projected(fields.iter().map(|f| col(&f.name)))
+    let ranked = row_number().partition_by(keys).order_by(order).build()?.alias(rank);
+    input.windowed([ranked])?.keep(col(rank).eq(lit(1u64)))
 }
 
 pub(crate) fn data_type(ty: &Type) -> arrow::datatypes::DataType {

@@ -67,9 +67,9 @@ impl Lowerer<'_> {
         if s.steps.len() > 1 {
             // One match per first event: the earliest completion.
             let later: Vec<SortExpr> = s.steps[1..].iter().flat_map(|st| order(&st.alias, true)).collect();
-            plan = keep_first(plan, identity(first), later, &fields)?;
+            plan = keep_first(plan, identity(first), later, "__spoor_first")?;
             // One match per last event: the one that started latest (the tightest).
-            plan = keep_first(plan, identity(last), order(first, false), &fields)?;
+            plan = keep_first(plan, identity(last), order(first, false), "__spoor_last")?;
         }
         let mut out = vec![c(first, "@timestamp").alias("@timestamp")];
         out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));

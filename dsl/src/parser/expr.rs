@@ -123,29 +123,35 @@ fn not_expr<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
 
 fn comparison_op(i: &str) -> PResult<'_, BinaryOp> {
     use BinaryOp::*;
-    let nocase = |s: &'static str, op: fn(bool) -> BinaryOp| {
-        move |i| {
-            let (i, _) = keyword(s).parse(i)?;
-            let (i, tilde) = opt(tag("~")).parse(i)?;
-            Ok((i, op(tilde.is_some())))
+    let (rest, _) = ws(i)?;
+    // Dispatch on the first character: most positions hold no operator at all.
+    match rest.as_bytes().first() {
+        Some(b'=' | b'!' | b'<' | b'>') => alt((
+            symbol("==").map(|_| Eq),
+            symbol("!=").map(|_| NotEq),
+            symbol("=~").map(|_| EqNocase),
+            symbol("!~").map(|_| NotEqNocase),
+            symbol("<=").map(|_| LtEq),
+            symbol(">=").map(|_| GtEq),
+            symbol("<").map(|_| Lt),
+            symbol(">").map(|_| Gt),
+        ))
+        .parse(rest),
+        Some(c) if c.is_ascii_alphabetic() => {
+            let (after, w) = word(rest)?;
+            let op: fn(bool) -> BinaryOp = match w.to_ascii_lowercase().as_str() {
+                "contains" => |n| Contains { nocase: n },
+                "startswith" => |n| StartsWith { nocase: n },
+                "endswith" => |n| EndsWith { nocase: n },
+                "like" => |n| Like { nocase: n },
+                "matches" => |n| Matches { nocase: n },
+                _ => return Err(nom::Err::Error(PError::new(rest, ""))),
+            };
+            let (after, tilde) = opt(tag("~")).parse(after)?;
+            Ok((after, op(tilde.is_some())))
         }
-    };
-    alt((
-        symbol("==").map(|_| Eq),
-        symbol("!=").map(|_| NotEq),
-        symbol("=~").map(|_| EqNocase),
-        symbol("!~").map(|_| NotEqNocase),
-        symbol("<=").map(|_| LtEq),
-        symbol(">=").map(|_| GtEq),
-        symbol("<").map(|_| Lt),
-        symbol(">").map(|_| Gt),
-        nocase("contains", |n| Contains { nocase: n }),
-        nocase("startswith", |n| StartsWith { nocase: n }),
-        nocase("endswith", |n| EndsWith { nocase: n }),
-        nocase("like", |n| Like { nocase: n }),
-        nocase("matches", |n| Matches { nocase: n }),
-    ))
-    .parse(i)
+        _ => Err(nom::Err::Error(PError::new(rest, ""))),
+    }
 }
 
 fn comparison<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {

@@ -144,14 +144,16 @@ pub fn word(i: &str) -> PResult<'_, &str> {
     Ok((&i[w.len()..], w))
 }
 
-/// A keyword, as a whole word.
+/// A keyword, as a whole word, any case. Failing is cheap (no allocation): parsers try keywords
+/// at almost every position.
 pub fn keyword<'a>(kw: &'static str) -> impl Parser<&'a str, Output = &'a str, Error = PError> {
     move |i: &'a str| {
         let (rest, _) = ws(i)?;
-        match word(rest) {
-            Ok((after, w)) if w.eq_ignore_ascii_case(kw) => Ok((after, w)),
-            _ => Err(nom::Err::Error(PError::new(rest, format!("`{kw}`")))),
-        }
+        let n = kw.len();
+        let matches = rest.len() >= n
+            && rest.as_bytes()[..n].eq_ignore_ascii_case(kw.as_bytes())
+            && !rest[n..].starts_with(is_name_char);
+        if matches { Ok((&rest[n..], &rest[..n])) } else { Err(nom::Err::Error(PError::new(rest, ""))) }
     }
 }
 
