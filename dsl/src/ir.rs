@@ -234,3 +234,22 @@ impl TExpr {
         TExpr { kind: TExprKind::Literal(value), ty }
     }
 }
+
+/// Every column an expression reads.
+pub fn collect_columns<'e>(e: &'e TExpr, out: &mut Vec<&'e str>) {
+    match &e.kind {
+        TExprKind::Column(c) => out.push(c),
+        TExprKind::Literal(_) | TExprKind::Now | TExprKind::WindowStart | TExprKind::WindowEnd => {}
+        TExprKind::Not(x) | TExprKind::Negate(x) | TExprKind::BytesToText(x) => collect_columns(x, out),
+        TExprKind::IsNull { expr, .. } | TExprKind::InList { expr, .. } => collect_columns(expr, out),
+        TExprKind::InColumn { expr, list, .. } => {
+            collect_columns(expr, out);
+            collect_columns(list, out);
+        }
+        TExprKind::Binary { left, right, .. } => {
+            collect_columns(left, out);
+            collect_columns(right, out);
+        }
+        TExprKind::Call { args, .. } => args.iter().for_each(|a| collect_columns(a, out)),
+    }
+}

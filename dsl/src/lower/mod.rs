@@ -3,6 +3,7 @@
 //! `date` partition pruning) and picks join strategies.
 
 mod expr;
+mod prune;
 mod sequence;
 mod stages;
 
@@ -57,7 +58,8 @@ pub type Sources = HashMap<String, Arc<dyn TableSource>>;
 
 /// Lowers a resolved hunt to a logical plan.
 pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) -> Result<LogicalPlan> {
-    let plan = Lowerer { sources, options }.rel(&hunt.query)?;
+    let needed = prune::needed(&hunt.query);
+    let plan = Lowerer { sources, options, needed }.rel(&hunt.query)?;
     // Decoded bytes are for reading: results show them as text (invalid UTF-8 as U+FFFD).
     if !hunt.query.fields.iter().any(|f| f.ty == Type::Bytes) {
         return plan.build();
@@ -72,12 +74,25 @@ pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) ->
 pub(crate) struct Lowerer<'a> {
     sources: &'a Sources,
     options: &'a RunOptions,
+    needed: prune::Needed,
 }
 
 /// The `date` partition column of store tables.
 const DATE: &str = spoor_core::session::DATE_PARTITION;
 
 impl Lowerer<'_> {
+    /// The fields of `rel` the stages above it use (all of them when it was not analysed).
+    pub(crate) fn output<'r>(&self, rel: &'r Rel) -> Vec<&'r crate::ir::Field> {
+        match self.needed.get(&(rel as *const Rel)) {
+            Some(needed) => rel.fields.iter().filter(|f| needed.contains(&f.name)).collect(),
+            None => rel.fields.iter().collect(),
+        }
+    }
+
+    fn is_needed(&self, rel: &Rel, name: &str) -> bool {
+        self.needed.get(&(rel as *const Rel)).is_none_or(|n| n.contains(name))
+    }
+
     fn expr(&self, e: &crate::ir::TExpr) -> Expr {
         expr::expr(e, self.options)
     }
@@ -98,9 +113,9 @@ impl Lowerer<'_> {
             RelKind::Union(inputs) => {
                 let mut out: Option<LogicalPlanBuilder> = None;
                 for input in inputs {
-                    let items: Vec<Expr> = rel
-                        .fields
-                        .iter()
+                    let items: Vec<Expr> = self
+                        .output(rel)
+                        .into_iter()
                         .map(|f| match input.field(&f.name) {
                             Some(_) => col(&f.name),
                             None => cast(lit(ScalarValue::Null), data_type(&f.ty)).alias(&f.name),
@@ -115,9 +130,9 @@ impl Lowerer<'_> {
                 out.ok_or_else(|| DataFusionError::Internal("union of no inputs".into()))
             }
             RelKind::Filter { input, predicate } => self.rel(input)?.keep(self.expr(predicate)),
-            RelKind::Project { input, items } => {
-                self.rel(input)?.projected(items.iter().map(|(n, e)| self.expr(e).alias(n)))
-            }
+            RelKind::Project { input, items } => self
+                .rel(input)?
+                .projected(items.iter().filter(|(n, _)| self.is_needed(rel, n)).map(|(n, e)| self.expr(e).alias(n))),
             RelKind::Sort { input, keys } => {
                 let keys: Vec<SortExpr> = keys.iter().map(|(e, desc)| self.expr(e).sort(!desc, *desc)).collect();
                 self.rel(input)?.ordered(keys)
@@ -130,7 +145,7 @@ impl Lowerer<'_> {
                 let inner = self.rel(input)?;
                 let order = event_order(input, "");
                 keep_first(inner, fields.iter().map(|f| col(f)).collect(), order, "__spoor_first")?
-                    .projected(rel.fields.iter().map(|f| col(&f.name)))
+                    .projected(self.output(rel).into_iter().map(|f| col(&f.name)))
             }
             RelKind::Aggregate { input, groups, aggregates } => {
                 let groups: Vec<Expr> = groups.iter().map(|(n, e)| self.expr(e).alias(n)).collect();
@@ -178,7 +193,7 @@ impl Lowerer<'_> {
             }
             builder = builder.keep(predicate)?;
         }
-        builder.projected(rel.fields.iter().map(|f| col(&f.name)))
+        builder.projected(self.output(rel).into_iter().map(|f| col(&f.name)))
     }
 
     fn aggregate(&self, a: &crate::ir::Aggregate, order: &[SortExpr]) -> Result<Expr> {

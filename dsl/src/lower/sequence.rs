@@ -46,12 +46,10 @@ impl Lowerer<'_> {
         let within = |later: &str| c(later, "@timestamp").lt_eq(c(first, "@timestamp") + interval(s.within));
         let mut plan = self.rel(&s.steps[0].input)?;
         let mut previous = first.as_str();
-        let mut fields: Vec<crate::ir::Field> = s.steps[0].input.fields.clone();
         for step in &s.steps[1..] {
             let mut on = vec![after(&step.alias, previous), within(&step.alias)];
             on.extend(step.link.as_ref().map(|l| self.expr(l)));
             plan = plan.join_on(self.rel(&step.input)?.build()?, JoinType::Inner, on)?;
-            fields.extend(step.input.fields.iter().cloned());
             previous = &step.alias;
         }
         let last = previous;
@@ -72,7 +70,7 @@ impl Lowerer<'_> {
             plan = keep_first(plan, identity(last), order(first, false), "__spoor_last")?;
         }
         let mut out = vec![c(first, "@timestamp").alias("@timestamp")];
-        out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));
+        out.extend(self.output(rel).into_iter().filter(|f| f.name != "@timestamp").map(|f| col(&f.name)));
         plan.projected(out)
     }
 
@@ -85,7 +83,7 @@ impl Lowerer<'_> {
 
     pub(super) fn chain(&self, chain: &Chain, rel: &Rel) -> Result<LogicalPlanBuilder> {
         let mut plan = self.rel(&chain.steps[0].1)?;
-        let mut fields: Vec<crate::ir::Field> = chain.steps[0].1.fields.clone();
+        let mut fields: Vec<crate::ir::Field> = self.output(&chain.steps[0].1).into_iter().cloned().collect();
         for (i, (alias, step)) in chain.steps.iter().enumerate().skip(1) {
             let parent = &chain.steps[i - 1].0;
             let child = self.rel(step)?.build()?;
@@ -94,11 +92,11 @@ impl Lowerer<'_> {
             } else {
                 self.children(plan, parent, alias, child, chain)?
             };
-            fields.extend(step.fields.iter().cloned());
+            fields.extend(self.output(step).into_iter().cloned());
         }
         let last = &chain.steps[chain.steps.len() - 1].0;
         let mut out = vec![c(last, "@timestamp").alias("@timestamp")];
-        out.extend(rel.fields.iter().skip(1).map(|f| col(&f.name)));
+        out.extend(self.output(rel).into_iter().filter(|f| f.name != "@timestamp").map(|f| col(&f.name)));
         plan.projected(out)
     }
 
@@ -193,7 +191,7 @@ impl Lowerer<'_> {
         steps
             .iter()
             .find(|(a, _)| a == alias)
-            .map(|(_, r)| r.fields.iter().map(|f| col(&f.name)).collect())
+            .map(|(_, r)| self.output(r).into_iter().map(|f| col(&f.name)).collect())
             .unwrap_or_default()
     }
 }

@@ -76,8 +76,8 @@ impl Lowerer<'_> {
                 const SUFFIX: &str = "__spoor_domain";
                 let expanded = input
                     .projected(
-                        rel.fields
-                            .iter()
+                        self.output(rel)
+                            .into_iter()
                             .filter(|f| !f.name.starts_with(&format!("{alias}.")))
                             .map(|f| col(&f.name))
                             .chain([functions::domain_suffixes(col(field)).alias(SUFFIX)]),
@@ -94,7 +94,7 @@ impl Lowerer<'_> {
                 input.join_on(list, JoinType::Inner, [contains])?
             }
         };
-        joined.projected(rel.fields.iter().map(|f| col(&f.name)))
+        joined.projected(self.output(rel).into_iter().map(|f| col(&f.name)))
     }
 
     /// Per key: connections, first and last time, and the mean, standard deviation and jitter

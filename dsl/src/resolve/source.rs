@@ -1,6 +1,6 @@
 //! Sources: tables (one or several), sequences and process chains.
 
-use crate::ast::{self, BinaryOp, ChainMatcher, ExprKind, Source};
+use crate::ast::{self, BinaryOp, ChainMatcher, Source};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Field, Rel, RelKind, TExpr, TExprKind, Value};
 use crate::span::Span;
@@ -295,29 +295,6 @@ pub(super) fn and_all(parts: Vec<TExpr>) -> Option<TExpr> {
 /// Whether every column the expression reads belongs to the step `alias`.
 fn references_only(e: &TExpr, alias: &str) -> bool {
     let mut columns = Vec::new();
-    collect_columns(e, &mut columns);
+    crate::ir::collect_columns(e, &mut columns);
     columns.iter().all(|c| c.strip_prefix(alias).is_some_and(|rest| rest.starts_with('.')))
-}
-
-pub(crate) fn collect_columns<'e>(e: &'e TExpr, out: &mut Vec<&'e str>) {
-    match &e.kind {
-        TExprKind::Column(c) => out.push(c),
-        TExprKind::Literal(_) | TExprKind::Now | TExprKind::WindowStart | TExprKind::WindowEnd => {}
-        TExprKind::Not(x) | TExprKind::Negate(x) | TExprKind::BytesToText(x) => collect_columns(x, out),
-        TExprKind::IsNull { expr, .. } | TExprKind::InList { expr, .. } => collect_columns(expr, out),
-        TExprKind::InColumn { expr, list, .. } => {
-            collect_columns(expr, out);
-            collect_columns(list, out);
-        }
-        TExprKind::Binary { left, right, .. } => {
-            collect_columns(left, out);
-            collect_columns(right, out);
-        }
-        TExprKind::Call { args, .. } => args.iter().for_each(|a| collect_columns(a, out)),
-    }
-}
-
-#[allow(dead_code)]
-fn is_name(e: &ast::Expr) -> bool {
-    matches!(e.kind, ExprKind::Name(_))
 }

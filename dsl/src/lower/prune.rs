@@ -1,0 +1,121 @@
+//! Which columns each relation must produce for the stages above it.
+//!
+//! DataFusion's optimizer prunes columns too, but only after the plan is built; a sequence over
+//! three tables carries ~70 columns through every join and window while it is being built, and
+//! building is most of a hunt's compile time. So the lowering asks this map first and builds each
+//! node only as wide as needed. Nodes not in the map (a lookup's list, say) keep every column.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Rel, RelKind, TExpr, collect_columns};
+
+pub type Needed = HashMap<*const Rel, HashSet<String>>;
+
+/// The columns each node of `root`'s pipeline must produce: the root all its fields.
+pub fn needed(root: &Rel) -> Needed {
+    let mut out = Needed::new();
+    visit(root, root.fields.iter().map(|f| f.name.clone()).collect(), &mut out);
+    out
+}
+
+/// Columns that order events and identify them (dedup, first/last, sequence policy).
+const EVENT_ORDER: [&str; 3] = ["@timestamp", "log.file.path", "log.file.line"];
+
+fn add(set: &mut HashSet<String>, e: &TExpr) {
+    let mut columns = Vec::new();
+    collect_columns(e, &mut columns);
+    set.extend(columns.into_iter().map(str::to_string));
+}
+
+fn visit(rel: &Rel, needed: HashSet<String>, out: &mut Needed) {
+    out.insert(rel as *const Rel, needed.clone());
+    let mut below = needed;
+    match &rel.kind {
+        RelKind::Scan { .. } | RelKind::Values { .. } => {}
+        RelKind::Union(inputs) => {
+            for input in inputs {
+                visit(input, below.clone(), out);
+            }
+        }
+        RelKind::Filter { input, predicate } => {
+            add(&mut below, predicate);
+            visit(input, below, out);
+        }
+        RelKind::Project { input, items } => {
+            let mut used = HashSet::new();
+            for (name, e) in items {
+                if below.contains(name) {
+                    add(&mut used, e);
+                }
+            }
+            visit(input, used, out);
+        }
+        RelKind::Sort { input, keys } => {
+            keys.iter().for_each(|(e, _)| add(&mut below, e));
+            visit(input, below, out);
+        }
+        RelKind::Limit { input, .. } => visit(input, below, out),
+        RelKind::Distinct { input, fields } => visit(input, fields.iter().cloned().collect(), out),
+        RelKind::Dedup { input, fields } => {
+            below.extend(fields.iter().cloned());
+            below.extend(EVENT_ORDER.map(String::from));
+            visit(input, below, out);
+        }
+        RelKind::Aggregate { input, groups, aggregates } => {
+            let mut used: HashSet<String> = EVENT_ORDER.map(String::from).into();
+            groups.iter().for_each(|(_, e)| add(&mut used, e));
+            aggregates.iter().filter_map(|(_, a)| a.arg.as_ref()).for_each(|e| add(&mut used, e));
+            visit(input, used, out);
+        }
+        RelKind::Stack { input, fields, across, .. } => {
+            visit(input, fields.iter().cloned().chain(across.clone()).collect(), out);
+        }
+        RelKind::Lookup { input, alias, field, .. } => {
+            let prefix = format!("{alias}.");
+            let mut used: HashSet<String> = below.into_iter().filter(|c| !c.starts_with(&prefix)).collect();
+            used.insert(field.clone());
+            visit(input, used, out);
+        }
+        RelKind::Beacon { input, by } => {
+            visit(input, by.iter().cloned().chain(["@timestamp".to_string()]).collect(), out);
+        }
+        RelKind::Sequence(s) => {
+            // Every column a link reads, whichever step it belongs to.
+            let mut links = HashSet::new();
+            for step in s.steps.iter().chain(&s.until).chain(&s.absent) {
+                if let Some(l) = &step.link {
+                    add(&mut links, l);
+                }
+            }
+            for step in s.steps.iter().chain(&s.until).chain(&s.absent) {
+                let keep = step_columns(&step.alias, &step.input, &below, &links, &[]);
+                visit(&step.input, keep, out);
+            }
+        }
+        RelKind::Chain(c) => {
+            const LINKS: [&str; 5] =
+                ["process.entity_id", "process.parent.entity_id", "host.name", "process.pid", "process.parent.pid"];
+            let links = HashSet::new();
+            for (alias, step) in &c.steps {
+                let keep = step_columns(alias, step, &below, &links, &LINKS);
+                visit(step, keep, out);
+            }
+            let walk: HashSet<String> = LINKS.iter().chain(&["@timestamp"]).map(|c| c.to_string()).collect();
+            visit(&c.processes, walk, out);
+        }
+    }
+}
+
+/// A step's columns (`alias.column`) that the result, a link or the matching itself needs.
+fn step_columns(
+    alias: &str,
+    step: &Rel,
+    wanted: &HashSet<String>,
+    links: &HashSet<String>,
+    always: &[&str],
+) -> HashSet<String> {
+    let own = |c: &str| format!("{alias}.{c}");
+    let mut keep: HashSet<String> = EVENT_ORDER.iter().chain(always).map(|c| own(c)).collect();
+    keep.extend(step.fields.iter().map(|f| &f.name).filter(|n| wanted.contains(*n) || links.contains(*n)).cloned());
+    keep
+}
