@@ -133,10 +133,10 @@ pub static FUNCTIONS: &[Function] = &[
         args: &[arg("text", Text)],
         variadic: false,
         returns: Returns::Text,
-        doc: "The text without leading and trailing spaces.",
-        examples: &[Example { call: r#"trim("  curl  ")"#, result: "curl" }],
+        doc: "The text without leading and trailing whitespace (spaces, tabs, line breaks).",
+        examples: &[Example { call: "trim(\"  curl\\n\")", result: "curl" }],
         literal_args: &[],
-        lower: |a| string::btrim(a),
+        lower: |a| string::btrim(vec![first(a), lit(" \t\r\n")]),
     },
     Function {
         name: "coalesce",

@@ -237,18 +237,7 @@ impl Resolver<'_> {
                         );
                     };
                     if let Matches { nocase } = op {
-                        let pattern = if nocase { format!("(?i){pattern}") } else { pattern.clone() };
-                        if let Err(e) = regex::RegexBuilder::new(&pattern).size_limit(REGEX_SIZE_LIMIT).build() {
-                            let message = match e {
-                                regex::Error::CompiledTooBig(_) => format!(
-                                    "regular expression too large (limit {} KiB compiled)",
-                                    REGEX_SIZE_LIMIT / 1024
-                                ),
-                                e => format!(
-                                    "invalid regular expression: {}",
-                                    e.to_string().lines().last().unwrap_or("")
-                                ),
-                            };
+                        if let Err(message) = validate_regex(pattern, nocase) {
                             self.error(
                                 Diagnostic::new(Code::InvalidRegex, right.span, message)
                                     .hint("regexes use Rust syntax (no look-around or backreferences); write them in '...' to keep backslashes"),
@@ -563,6 +552,28 @@ impl Resolver<'_> {
         }
         let types: Vec<Type> = typed.iter().map(|t| t.ty.clone()).collect();
         Some(TExpr { kind: TExprKind::Call { function: f, args: typed }, ty: f.returns.resolve(&types) })
+    }
+}
+
+/// Parses the pattern and builds its automaton under the size limit: the engine's own regex
+/// crate compiles it again to run it. Building only the forward NFA checks both syntax and size
+/// at a fraction of a full compile's cost.
+fn validate_regex(pattern: &str, nocase: bool) -> Result<(), String> {
+    use regex_automata::nfa::thompson;
+    let syntax = regex_automata::util::syntax::Config::new().case_insensitive(nocase);
+    let config = thompson::Config::new()
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .shrink(false)
+        .which_captures(thompson::WhichCaptures::None);
+    match thompson::Compiler::new().syntax(syntax).configure(config).build(pattern) {
+        Ok(_) => Ok(()),
+        Err(e) if e.size_limit().is_some() => {
+            Err(format!("regular expression too large (limit {} KiB compiled)", REGEX_SIZE_LIMIT / 1024))
+        }
+        Err(e) => {
+            let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            Err(format!("invalid regular expression: {}", detail.lines().last().unwrap_or("")))
+        }
     }
 }
 
