@@ -53,8 +53,9 @@ fn hunt_check_and_explain_from_the_command_line() {
     let (code, out, err) = spoor(&["ingest", paths[0].to_str().unwrap(), paths[1].to_str().unwrap(), "--store", store]);
     assert_eq!(code, 0, "{out}{err}");
 
-    let hunt = r#"audit | where event.action == "package_publish" and user.email endswith "@proton.me" | sort @timestamp | select package.name, package.version, user.email"#;
-    let (code, out, err) = spoor(&["hunt", "-s", store, "-e", hunt, "--format", "ndjson"]);
+    let publishes = r#"audit | where event.action == "package_publish" and user.email endswith "@proton.me" | sort @timestamp | select package.name, package.version, user.email"#;
+    let (code, out, err) = spoor(&["hunt", "-s", store, "-e", publishes, "--format", "ndjson"]);
+    let out_rows = out.lines().count();
     assert_eq!(code, 0, "{err}");
     let first = out.lines().next().unwrap_or_default();
     assert_eq!(
