@@ -31,11 +31,13 @@ pub struct Event<'a> {
     /// `@timestamp` in microseconds since the epoch; an event without one is rejected.
     pub timestamp: Option<i64>,
     values: Vec<(usize, Value<'a>)>,
+    /// Bit `i` set when column `i` (< 64) has a value: the first-value-wins check in O(1).
+    columns_set: u64,
 }
 
 impl<'a> Event<'a> {
     pub fn new(table: Table) -> Self {
-        Event { table, timestamp: None, values: Vec::with_capacity(24) }
+        Event { table, timestamp: None, values: Vec::with_capacity(24), columns_set: 0 }
     }
 
     pub fn at(mut self, timestamp: Option<DateTime<Utc>>) -> Self {
@@ -53,7 +55,15 @@ impl<'a> Event<'a> {
                     "{}.{column}: wrong kind {value:?}",
                     self.table
                 );
-                if !self.values.iter().any(|(i, _)| *i == index) {
+                let already = match 1u64.checked_shl(index as u32) {
+                    Some(bit) if index < 64 => {
+                        let was_set = self.columns_set & bit != 0;
+                        self.columns_set |= bit;
+                        was_set
+                    }
+                    _ => self.values.iter().any(|(i, _)| *i == index),
+                };
+                if !already {
                     self.values.push((index, value));
                 }
             }
@@ -124,7 +134,7 @@ impl<'a> Event<'a> {
                 (i, v)
             })
             .collect();
-        Event { table: self.table, timestamp: self.timestamp, values }
+        Event { table: self.table, timestamp: self.timestamp, values, columns_set: self.columns_set }
     }
 
     pub fn get(&self, column: &str) -> Option<&Value<'a>> {
