@@ -69,6 +69,21 @@ fn hunt_check_and_explain_from_the_command_line() {
     assert_eq!(code, 0);
     assert!(out.starts_with("n\n"), "{out}");
 
+    // Parquet needs a file; the file holds the rows with their columns.
+    let (code, _, err) = spoor(&["hunt", "-s", store, "-e", "audit | limit 1", "--format", "parquet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--format parquet needs --output <file>"), "{err}");
+    let parquet = dir.path().join("publishes.parquet");
+    let (code, _, err) =
+        spoor(&["hunt", "-s", store, "-e", publishes, "--format", "parquet", "--output", parquet.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let file = std::fs::File::open(&parquet).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+    let names: Vec<String> = batches[0].schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["package.name", "package.version", "user.email"]);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), out_rows);
+
     // A broken hunt: the source line, a caret, a hint; exit 2 and no rows.
     let (code, out, err) = spoor(&["hunt", "-s", store, "-e", "audit | where usr.name == \"x\""]);
     assert_eq!(code, 2, "{out}");

@@ -212,18 +212,8 @@ pub enum TExprKind {
     WindowEnd,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum Value {
-    Text(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Null,
-    /// µs since the epoch, UTC.
-    Time(i64),
-    /// µs.
-    Duration(i64),
-}
+/// A constant: the literal as written, once resolved (same variants as the syntax's).
+pub use crate::ast::Literal as Value;
 
 impl TExpr {
     pub fn column(name: impl Into<String>, ty: Type) -> TExpr {

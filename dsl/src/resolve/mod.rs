@@ -258,15 +258,16 @@ fn override_value(text: &str, ty: &Type) -> Result<TExpr, String> {
 }
 
 pub(crate) fn literal_value(lit: &ast::Literal) -> (Value, Type) {
-    match lit {
-        ast::Literal::Text(s) => (Value::Text(s.clone()), Type::Text),
-        ast::Literal::Int(n) => (Value::Int(*n), Type::Int),
-        ast::Literal::Float(n) => (Value::Float(*n), Type::Float),
-        ast::Literal::Bool(b) => (Value::Bool(*b), Type::Bool),
-        ast::Literal::Null => (Value::Null, Type::Null),
-        ast::Literal::Time(t) => (Value::Time(*t), Type::Time),
-        ast::Literal::Duration(d) => (Value::Duration(*d), Type::Duration),
-    }
+    let ty = match lit {
+        ast::Literal::Text(_) => Type::Text,
+        ast::Literal::Int(_) => Type::Int,
+        ast::Literal::Float(_) => Type::Float,
+        ast::Literal::Bool(_) => Type::Bool,
+        ast::Literal::Null => Type::Null,
+        ast::Literal::Time(_) => Type::Time,
+        ast::Literal::Duration(_) => Type::Duration,
+    };
+    (lit.clone(), ty)
 }
 
 fn describe_literal(e: &TExpr) -> String {
