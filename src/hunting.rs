@@ -48,6 +48,8 @@ pub enum RowFormat {
 pub enum DiagnosticFormat {
     Pretty,
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
 }
 
 /// What every command that runs a hunt shares.
@@ -114,6 +116,7 @@ fn show(diagnostics: &Diagnostics, hunt: &HuntText, format: DiagnosticFormat) {
             eprint!("{}", render::pretty(diagnostics, &hunt.text, &hunt.name, std::io::stderr().is_terminal()))
         }
         DiagnosticFormat::Json => println!("{}", render::json(diagnostics, &hunt.text, &hunt.name)),
+        DiagnosticFormat::Sarif => println!("{}", render::sarif(&[(&hunt.name, &hunt.text, diagnostics)])),
     }
 }
 
@@ -205,6 +208,7 @@ pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> R
     }
     let mut failed = false;
     let mut all_json = Vec::new();
+    let mut checked: Vec<(HuntText, Diagnostics)> = Vec::new();
     for path in hunt_files(files)? {
         let hunt = HuntText::read(Some(&path), None)?;
         let diagnostics = match spoor::dsl::check(&hunt.text, &catalog, &ParamValues::new()) {
@@ -222,7 +226,13 @@ pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> R
                     serde_json::from_str(&render::json(&diagnostics, &hunt.text, &hunt.name)).unwrap_or_default();
                 all_json.extend(items);
             }
+            DiagnosticFormat::Sarif => checked.push((hunt, diagnostics)),
         }
+    }
+    if format == DiagnosticFormat::Sarif {
+        let files: Vec<(&str, &str, &Diagnostics)> =
+            checked.iter().map(|(h, d)| (h.name.as_str(), h.text.as_str(), d)).collect();
+        println!("{}", render::sarif(&files));
     }
     if format == DiagnosticFormat::Json {
         println!("{}", serde_json::to_string_pretty(&all_json).unwrap_or_default());

@@ -102,6 +102,12 @@ fn hunt_check_and_explain_from_the_command_line() {
     let codes: Vec<&str> = json.as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["E001", "E001"], "{out}");
     assert_eq!(json[1]["line"], 3);
+    let (code, out, _) = spoor(&["check", "--format", "sarif", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{out}");
+    assert_eq!(results[1]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
 
     let (code, out, err) =
         spoor(&["explain", "-s", store, "--since", "30d", "-e", "audit | where package.name == \"axios\""]);

@@ -95,3 +95,41 @@ pub fn json(diagnostics: &Diagnostics, source: &str, path: &str) -> String {
         .collect();
     serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
 }
+
+/// Diagnostics of several hunt files as one SARIF 2.1.0 log, for code-scanning tools and CI
+/// annotations. `files` pairs each file's name and source with its diagnostics.
+pub fn sarif(files: &[(&str, &str, &Diagnostics)]) -> String {
+    let rules: Vec<serde_json::Value> = crate::diagnostic::Code::ALL
+        .iter()
+        .map(|(code, description)| serde_json::json!({ "id": code.as_str(), "shortDescription": { "text": description } }))
+        .collect();
+    let mut results = Vec::new();
+    for (path, source, diagnostics) in files {
+        for d in diagnostics.iter() {
+            let (line, column) = line_column(source, d.span.start);
+            let (end_line, end_column) = line_column(source, d.span.end);
+            let message = match &d.hint {
+                Some(hint) => format!("{} (hint: {hint})", d.message),
+                None => d.message.clone(),
+            };
+            results.push(serde_json::json!({
+                "ruleId": d.code.as_str(),
+                "level": match d.severity() { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": { "text": message },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": path },
+                    "region": { "startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column }
+                }}]
+            }));
+        }
+    }
+    let log = serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": { "driver": { "name": "spoor", "informationUri": "https://github.com/spoor-hunt/spoor", "rules": rules } },
+            "results": results
+        }]
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into())
+}

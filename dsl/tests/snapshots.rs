@@ -44,6 +44,16 @@ fn sequence_errors() {
 }
 
 #[test]
+fn sarif() {
+    let source = "process | where process.nme == \"x\"";
+    let d = spoor_dsl::check(source, &Catalog::standard(), &ParamValues::new()).expect_err("has errors");
+    let log: serde_json::Value = serde_json::from_str(&render::sarif(&[("hunts/x.hunt", source, &d)])).unwrap();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&log["runs"][0]["results"]).unwrap());
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), spoor_dsl::Code::ALL.len());
+}
+
+#[test]
 fn parse_tree() {
     let hunt = spoor_dsl::parse(
         "---\nid: npm.c2\n---\nlet c2 = [\"sfrclak.com\"]\nparam window = 10m\ndns | where dns.question.name in~ c2 and not (source.port < 1024) | stats n = count() by host.name",
