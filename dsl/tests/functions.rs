@@ -1,8 +1,8 @@
 //! Every function's documented examples, run by the engine: the reference cannot drift from
 //! the code. `docs/functions.md` is generated from the same declarations.
 
+use arrow::array::Array;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::SessionContext;
 use spoor_dsl::catalog::Catalog;
 use spoor_dsl::ir::{Field, Rel, RelKind};
@@ -28,12 +28,8 @@ async fn evaluate(ctx: &SessionContext, text: &str) -> String {
         &RunOptions::now(),
     );
     let plan = value.unwrap_or_else(|e| panic!("{text}: {e}"));
-    let batches = ctx
-        .execute_logical_plan(plan)
-        .await
-        .and_then(|df| futures_collect(df))
-        .unwrap_or_else(|e| panic!("{text}: {e}"));
-    let batches = batches.await.unwrap_or_else(|e| panic!("{text}: {e}"));
+    let frame = ctx.execute_logical_plan(plan).await.unwrap_or_else(|e| panic!("{text}: {e}"));
+    let batches = frame.collect().await.unwrap_or_else(|e| panic!("{text}: {e}"));
     let column = batches[0].column(0);
     if let Some(binary) = column.as_any().downcast_ref::<arrow::array::BinaryArray>() {
         return if binary.is_null(0) { "NULL".into() } else { String::from_utf8_lossy(binary.value(0)).into_owned() };
@@ -41,16 +37,6 @@ async fn evaluate(ctx: &SessionContext, text: &str) -> String {
     let formatter =
         ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default().with_null("NULL")).expect("formatter");
     formatter.value(0).to_string()
-}
-
-use arrow::array::Array;
-
-fn futures_collect(
-    df: datafusion::dataframe::DataFrame,
-) -> datafusion::error::Result<
-    impl std::future::Future<Output = datafusion::error::Result<Vec<arrow::record_batch::RecordBatch>>>,
-> {
-    Ok(df.collect())
 }
 
 /// One row, no columns: the input of a constant expression.
@@ -64,7 +50,6 @@ fn empty() -> Rel {
 #[tokio::test]
 async fn every_example_gives_its_documented_result() {
     let ctx = SessionContext::new();
-    let _ = LogicalPlanBuilder::empty(true);
     let mut failures = Vec::new();
     let mut count = 0;
     for f in functions::all() {
