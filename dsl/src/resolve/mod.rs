@@ -200,6 +200,10 @@ impl<'a> Resolver<'a> {
                 let mut d = Diagnostic::new(Code::UnknownTable, name.span, format!("unknown table `{}`", name.name))
                     .label("no such table");
                 d = d.hint(match crate::diagnostic::did_you_mean(&name.name, candidates.iter().copied()) {
+                    _ if name.name == spoor_core::iocs::TABLE => {
+                        "load indicator lists with --iocs <file> (CSV, JSON or STIX 2.1) to read them as `iocs`"
+                            .to_string()
+                    }
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!(
                         "tables are: {}",
