@@ -1,15 +1,8 @@
 //! The `spoor` command as a user runs it: exit codes, the ingest summary, the tables listing.
 
-use std::process::Command;
+mod common;
 
-fn spoor(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::spoor;
 
 fn data(rel: &str) -> String {
     format!("{}/tests/data/{rel}", env!("CARGO_MANIFEST_DIR"))

@@ -3,19 +3,8 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{documented, ingest_files};
+use common::{documented, ingest_files, spoor};
 use spoor::dsl::{ParamValues, RunOptions};
-
-fn spoor(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn filters_and_the_time_window_reach_the_parquet_scan() {

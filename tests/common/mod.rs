@@ -65,3 +65,13 @@ pub fn one_row(store: &Store, sql: &str) -> Vec<String> {
 pub fn rows<const N: usize>(expected: &[[&str; N]]) -> Vec<Vec<String>> {
     expected.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
+
+/// Runs the `spoor` binary: exit code, stdout, stderr.
+pub fn spoor(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

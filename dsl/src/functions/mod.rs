@@ -205,6 +205,11 @@ pub fn domain_suffixes(e: Expr) -> Expr {
     domain::suffixes(e)
 }
 
+/// `cidr_match(ip, network)`, for the `in (networks)` test and CIDR lookups.
+pub fn cidr_match(ip: Expr, network: Expr) -> Expr {
+    (cidr_match::CIDR_MATCH.lower)(vec![ip, network])
+}
+
 /// A scalar UDF and its argument types; calls cast their arguments to those types, so strings
 /// of any layout (views, large) and bytes-or-text arguments all arrive as the function expects.
 pub struct Udf {

@@ -63,10 +63,7 @@ pub fn expr(e: &TExpr, options: &RunOptions) -> Expr {
                     .iter()
                     .map(|v| {
                         let network = value(v, &Type::Text);
-                        (functions::lookup("cidr_match").map(|f| f.lower).unwrap_or(|mut a| a.remove(0)))(vec![
-                            target.clone(),
-                            network,
-                        ])
+                        functions::cidr_match(target.clone(), network)
                     })
                     .reduce(|a, b| a.or(b))
                     .unwrap_or(lit(false));

@@ -101,8 +101,7 @@ impl Lowerer<'_> {
         match &rel.kind {
             RelKind::Scan { table, builtin } => self.scan(table, *builtin, rel),
             RelKind::Values { values, ty } => {
-                let rows: Vec<Vec<Expr>> = values.iter().map(|v| vec![expr::value(v, ty).alias("value")]).collect();
-                if rows.is_empty() {
+                if values.is_empty() {
                     // An empty list: a relation with the column and no rows.
                     let empty = LogicalPlanBuilder::values(vec![vec![lit(ScalarValue::Utf8(None))]])?;
                     return empty.keep(lit(false))?.projected([col("column1").alias("value")]);

@@ -30,8 +30,8 @@ impl Lowerer<'_> {
             None => agg::count(lit(1)),
         };
         let aggregated = input.grouped(groups, [agg::count(lit(1)).alias("count"), spread.alias("spread")])?;
-        let ascending = rare;
-        let mut keys = vec![col("spread").sort(ascending, false), col("count").sort(ascending, false)];
+        // rare: least seen first; top: most seen first.
+        let mut keys = vec![col("spread").sort(rare, false), col("count").sort(rare, false)];
         keys.extend(fields.iter().map(|f| col(f).sort(true, false)));
         let mut out = aggregated.ordered(keys)?;
         if let Some(n) = limit {
@@ -87,10 +87,7 @@ impl Lowerer<'_> {
                 expanded.join_with_expr_keys(list, JoinType::Inner, (vec![col(SUFFIX)], vec![trimmed]), None)?
             }
             LookupMode::Cidr => {
-                let contains = (functions::lookup("cidr_match").map(|f| f.lower).unwrap_or(|mut a| a.remove(0)))(vec![
-                    col(field),
-                    col(&key),
-                ]);
+                let contains = functions::cidr_match(col(field), col(&key));
                 input.join_on(list, JoinType::Inner, [contains])?
             }
         };

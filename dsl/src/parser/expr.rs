@@ -57,13 +57,7 @@ pub fn expr<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
 
 /// An expression where one is required: a clear error when it is missing.
 pub fn expect_expr<'a>(sp: &Spans<'a>, i: &'a str, after: &str) -> PResult<'a, Expr> {
-    match expr(sp, i) {
-        Err(nom::Err::Error(e)) if e.at == ws(i).map_or(i, |r| r.0).len() || e.expected.is_empty() => {
-            Err(nom::Err::Failure(PError::new(ws(i)?.0, format!("an expression after {after}"))))
-        }
-        Err(nom::Err::Error(e)) => Err(nom::Err::Failure(e)),
-        other => other,
-    }
+    expect_expr_at(sp, i, after, expr)
 }
 
 fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
