@@ -6,3 +6,5 @@
 
 pub use spoor_core as core;
 pub use spoor_dsl as dsl;
+
+pub mod testing;

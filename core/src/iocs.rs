@@ -43,16 +43,47 @@ pub struct Ioc {
     pub reference: Option<String>,
 }
 
-/// Reads every file (by content: a STIX bundle, JSON, or CSV) into one batch.
+/// Extensions of the files read from an IOC directory.
+const EXTENSIONS: &[&str] = &["csv", "json", "ndjson", "jsonl"];
+
+/// Reads every file (by content: a STIX bundle, an OSV advisory, JSON, or CSV) into one batch.
+/// A directory is walked for `.csv`, `.json`, `.ndjson` and `.jsonl` files, in name order.
 pub fn load_all(paths: &[PathBuf]) -> Result<RecordBatch> {
     let mut rows = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        for ioc in parse(path, &text)? {
-            rows.push((path.display().to_string(), ioc));
+        for file in files(path)? {
+            let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+            for ioc in parse(&file, &text)? {
+                rows.push((file.display().to_string(), ioc));
+            }
         }
     }
     batch(&rows)
+}
+
+fn files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let p = entry.path();
+            let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| EXTENSIONS.contains(&x)) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The indicators in one file's text.
@@ -62,6 +93,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Ioc>> {
         let json: std::result::Result<Value, _> = serde_json::from_str(trimmed);
         return match json {
             Ok(v) if v.get("type").and_then(Value::as_str) == Some("bundle") => stix(path, &v),
+            Ok(v) if v.get("affected").is_some() => osv(path, &v),
+            Ok(Value::Array(items)) if items.first().is_some_and(|v| v.get("affected").is_some()) => {
+                items.iter().map(|v| osv(path, v)).collect::<Result<Vec<_>>>().map(|v| v.concat())
+            }
             Ok(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| json_row(path, i + 1, v)).collect(),
             Ok(v) => json_row(path, 1, &v).map(|r| vec![r]),
             // Not one document: one object per line.
@@ -155,9 +190,14 @@ fn normalize(kind: &str, value: &str) -> Option<String> {
         }
         "email" => value.contains('@').then(|| value.to_ascii_lowercase()),
         "package" => {
-            // `name@version`; a scoped name starts with `@`.
-            let at = value[1..].rfind('@').map(|i| i + 1)?;
-            (at > 0 && at + 1 < value.len()).then(|| value.to_string())
+            // `name@version`, or a bare `name` for every version; a scoped name starts with `@`.
+            if value.contains(char::is_whitespace) {
+                return None;
+            }
+            match value[1..].rfind('@').map(|i| i + 1) {
+                Some(at) => (at + 1 < value.len()).then(|| value.to_string()),
+                None => Some(value.to_string()),
+            }
         }
         _ => Some(value.to_string()),
     }
@@ -217,6 +257,44 @@ fn split_csv(line: &str) -> Vec<String> {
 
 /// STIX 2.1: indicators whose pattern compares an observable's value, and `software` objects
 /// (packages, by name and version).
+/// An OSV advisory (such as the OpenSSF malicious-packages `MAL-` records): each listed version
+/// of each affected package, or the bare package name when every version is affected (a range
+/// introduced at `0` that nothing fixes).
+fn osv(path: &Path, advisory: &Value) -> Result<Vec<Ioc>> {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let id = text(advisory, "id").ok_or_else(|| user(path, 1, "an OSV advisory needs an `id`"))?;
+    let published = text(advisory, "published");
+    let withdrawn = text(advisory, "withdrawn");
+    if withdrawn.is_some() {
+        return Ok(Vec::new());
+    }
+    let affected = advisory.get("affected").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for a in &affected {
+        let Some(name) = a.get("package").and_then(|p| text(p, "name")) else { continue };
+        let versions: Vec<String> = a
+            .get("versions")
+            .and_then(Value::as_array)
+            .map(|v| v.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        let every_version = a.get("ranges").and_then(Value::as_array).is_some_and(|ranges| {
+            ranges.iter().any(|r| {
+                let events = r.get("events").and_then(Value::as_array).cloned().unwrap_or_default();
+                events.iter().any(|e| text(e, "introduced").as_deref() == Some("0"))
+                    && !events.iter().any(|e| e.get("fixed").is_some() || e.get("last_affected").is_some())
+            })
+        });
+        let mut values: Vec<String> = versions.iter().map(|v| format!("{name}@{v}")).collect();
+        if every_version {
+            values.push(name.clone());
+        }
+        for value in values {
+            out.push(make(path, 1, "package", &value, Some(id.clone()), published.clone(), None, Some(id.clone()))?);
+        }
+    }
+    Ok(out)
+}
+
 fn stix(path: &Path, bundle: &Value) -> Result<Vec<Ioc>> {
     let objects = bundle.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
     let campaign_names: std::collections::HashMap<String, String> = objects
@@ -370,6 +448,24 @@ mod tests {
             ]
         );
         assert_eq!(rows[0].campaign.as_deref(), Some("axios-2026-03"));
+    }
+
+    #[test]
+    fn osv_malicious_package_records() {
+        let advisory = r#"{"id": "MAL-2026-0001", "published": "2026-03-31T04:00:00Z",
+            "summary": "Malicious code in plain-crypto-js (npm)",
+            "affected": [
+              {"package": {"ecosystem": "npm", "name": "plain-crypto-js"},
+               "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}], "versions": ["4.2.1"]},
+              {"package": {"ecosystem": "npm", "name": "axios"}, "versions": ["1.14.1", "0.30.4"]}
+            ]}"#;
+        let rows = parse(Path::new("osv/MAL-2026-0001.json"), advisory).unwrap();
+        let values: Vec<&str> = rows.iter().map(|r| r.value.as_str()).collect();
+        assert_eq!(values, ["plain-crypto-js@4.2.1", "plain-crypto-js", "axios@1.14.1", "axios@0.30.4"]);
+        assert!(rows.iter().all(|r| r.kind == "package" && r.campaign.as_deref() == Some("MAL-2026-0001")));
+        assert!(rows[0].first_seen.is_some());
+        let withdrawn = r#"{"id": "MAL-1", "withdrawn": "2026-04-01T00:00:00Z", "affected": [{"package": {"name": "x"}, "versions": ["1"]}]}"#;
+        assert!(parse(Path::new("w.json"), withdrawn).unwrap().is_empty());
     }
 
     #[test]

@@ -143,6 +143,8 @@ pub enum StageKind {
     Distinct(Vec<Ident>),
     /// The first row (by `@timestamp`) of each combination of these fields, all fields kept.
     Dedup(Vec<Ident>),
+    /// One row per element of a list field (rows whose list is empty or null are dropped).
+    Expand(Ident),
     Stats {
         aggregates: Vec<Item>,
         by: Vec<Item>,

@@ -25,6 +25,13 @@ pub struct Meta {
     pub tags: Vec<String>,
     pub references: Vec<String>,
     pub author: Option<String>,
+    /// How sure a match is to be malicious: low, medium or high.
+    pub confidence: Option<String>,
+    /// spoor's tables the hunt needs (checked against the query).
+    pub tables: Vec<String>,
+    /// Benign activity known to match.
+    pub false_positives: Vec<String>,
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,6 +50,34 @@ pub struct Rel {
 impl Rel {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Every table this relation reads, with whether it is one of spoor's own (in reading order,
+    /// repeated where read twice).
+    pub fn scans(&self) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        collect_scans(self, &mut out);
+        out
+    }
+}
+
+impl Hunt {
+    /// spoor's tables the hunt reads, sorted: a store without any of them gives it nothing to hunt.
+    pub fn tables(&self) -> Vec<String> {
+        self.read(true)
+    }
+
+    /// The lookup tables (IOC lists, registered frames) the hunt reads, sorted.
+    pub fn lookups(&self) -> Vec<String> {
+        self.read(false)
+    }
+
+    fn read(&self, builtin: bool) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.query.scans().into_iter().filter(|(_, b)| *b == builtin).map(|(n, _)| n).collect();
+        names.sort();
+        names.dedup();
+        names
     }
 }
 
@@ -84,6 +119,11 @@ pub enum RelKind {
     Dedup {
         input: Box<Rel>,
         fields: Vec<String>,
+    },
+    /// One row per element of the list `field`, which becomes the element.
+    Expand {
+        input: Box<Rel>,
+        field: String,
     },
     Aggregate {
         input: Box<Rel>,
@@ -241,5 +281,36 @@ pub fn collect_columns<'e>(e: &'e TExpr, out: &mut Vec<&'e str>) {
             collect_columns(right, out);
         }
         TExprKind::Call { args, .. } => args.iter().for_each(|a| collect_columns(a, out)),
+    }
+}
+
+fn collect_scans(rel: &Rel, out: &mut Vec<(String, bool)>) {
+    match &rel.kind {
+        RelKind::Scan { table, builtin } => out.push((table.clone(), *builtin)),
+        RelKind::Values { .. } => {}
+        RelKind::Union(inputs) => inputs.iter().for_each(|r| collect_scans(r, out)),
+        RelKind::Filter { input, .. }
+        | RelKind::Project { input, .. }
+        | RelKind::Sort { input, .. }
+        | RelKind::Limit { input, .. }
+        | RelKind::Distinct { input, .. }
+        | RelKind::Dedup { input, .. }
+        | RelKind::Expand { input, .. }
+        | RelKind::Aggregate { input, .. }
+        | RelKind::Stack { input, .. }
+        | RelKind::Beacon { input, .. } => collect_scans(input, out),
+        RelKind::Lookup { input, list, .. } => {
+            collect_scans(input, out);
+            collect_scans(list, out);
+        }
+        RelKind::Sequence(s) => {
+            for step in s.steps.iter().chain(&s.until).chain(&s.absent) {
+                collect_scans(&step.input, out);
+            }
+        }
+        RelKind::Chain(c) => {
+            c.steps.iter().for_each(|(_, r)| collect_scans(r, out));
+            collect_scans(&c.processes, out);
+        }
     }
 }

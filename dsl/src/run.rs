@@ -10,7 +10,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostics;
-use crate::ir::{self, Rel, RelKind};
+use crate::ir::{self, Rel};
 use crate::lower::{RunOptions, Sources};
 use crate::resolve::{ParamValues, Resolved};
 
@@ -97,8 +97,7 @@ pub fn to_sql(plan: &LogicalPlan) -> Result<String, Error> {
 /// A table source for every table the hunt reads. spoor's own tables that the store has no data
 /// for yet read as empty, so a hunt runs (and finds nothing) instead of failing.
 pub async fn sources(ctx: &SessionContext, query: &Rel) -> Result<Sources, DataFusionError> {
-    let mut names = Vec::new();
-    collect_scans(query, &mut names);
+    let names = query.scans();
     let mut sources = Sources::new();
     for (name, builtin) in names {
         if sources.contains_key(&name) {
@@ -116,34 +115,4 @@ pub async fn sources(ctx: &SessionContext, query: &Rel) -> Result<Sources, DataF
         sources.insert(name, provider_as_source(provider));
     }
     Ok(sources)
-}
-
-fn collect_scans(rel: &Rel, out: &mut Vec<(String, bool)>) {
-    match &rel.kind {
-        RelKind::Scan { table, builtin } => out.push((table.clone(), *builtin)),
-        RelKind::Values { .. } => {}
-        RelKind::Union(inputs) => inputs.iter().for_each(|r| collect_scans(r, out)),
-        RelKind::Filter { input, .. }
-        | RelKind::Project { input, .. }
-        | RelKind::Sort { input, .. }
-        | RelKind::Limit { input, .. }
-        | RelKind::Distinct { input, .. }
-        | RelKind::Dedup { input, .. }
-        | RelKind::Aggregate { input, .. }
-        | RelKind::Stack { input, .. }
-        | RelKind::Beacon { input, .. } => collect_scans(input, out),
-        RelKind::Lookup { input, list, .. } => {
-            collect_scans(input, out);
-            collect_scans(list, out);
-        }
-        RelKind::Sequence(s) => {
-            for step in s.steps.iter().chain(&s.until).chain(&s.absent) {
-                collect_scans(&step.input, out);
-            }
-        }
-        RelKind::Chain(c) => {
-            c.steps.iter().for_each(|(_, r)| collect_scans(r, out));
-            collect_scans(&c.processes, out);
-        }
-    }
 }

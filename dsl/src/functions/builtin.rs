@@ -102,6 +102,48 @@ pub static FUNCTIONS: &[Function] = &[
         },
     },
     Function {
+        name: "list_contains",
+        args: &[arg("list", List), arg("value", Any)],
+        variadic: false,
+        returns: Returns::Bool,
+        doc: "Whether the list holds the value.",
+        examples: &[
+            Example { call: r#"list_contains(split("a,b", ","), "b")"#, result: "true" },
+            Example { call: r#"list_contains(split("a,b", ","), "c")"#, result: "false" },
+        ],
+        literal_args: &[],
+        lower: |mut a| {
+            let value = a.pop().unwrap_or(lit(ScalarValue::Null));
+            nested::array_has(first(a), value)
+        },
+    },
+    Function {
+        name: "list_except",
+        args: &[arg("list", List), arg("other", List)],
+        variadic: false,
+        returns: Returns::FirstArgument,
+        doc: "The distinct elements of the first list that the second does not hold: what a new version added.",
+        examples: &[Example {
+            call: r#"list_except(split("axios,plain-crypto-js", ","), split("axios", ","))"#,
+            result: "[plain-crypto-js]",
+        }],
+        literal_args: &[],
+        lower: |mut a| {
+            let other = a.pop().unwrap_or(lit(ScalarValue::Null));
+            nested::array_except(first(a), other)
+        },
+    },
+    Function {
+        name: "list_length",
+        args: &[arg("list", List)],
+        variadic: false,
+        returns: Returns::Int,
+        doc: "The number of elements (0 for an empty list, null for null).",
+        examples: &[Example { call: r#"list_length(split("a,b,c", ","))"#, result: "3" }],
+        literal_args: &[],
+        lower: |a| datafusion::logical_expr::cast(nested::cardinality(first(a)), arrow::datatypes::DataType::Int64),
+    },
+    Function {
         name: "concat",
         args: &[arg("text", Text)],
         variadic: true,

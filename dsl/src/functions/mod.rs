@@ -10,6 +10,7 @@ mod cidr_match;
 mod decode;
 mod domain;
 mod entropy;
+mod package_name;
 mod url_part;
 mod xor_decode;
 
@@ -42,6 +43,10 @@ pub enum Accepts {
     Time,
     Duration,
     Ip,
+    /// A list of strings.
+    TextList,
+    /// Any list.
+    List,
     /// Any type; the result has the type of the first argument.
     Any,
 }
@@ -56,6 +61,11 @@ impl Accepts {
             Accepts::Time => matches!(ty, Type::Time | Type::Null),
             Accepts::Duration => matches!(ty, Type::Duration),
             Accepts::Ip => matches!(ty, Type::Ip | Type::Text | Type::Null),
+            Accepts::TextList => match ty {
+                Type::List(inner) => matches!(**inner, Type::Text | Type::Ip | Type::Null),
+                other => *other == Type::Null,
+            },
+            Accepts::List => matches!(ty, Type::List(_) | Type::Null),
             Accepts::Any => true,
         }
     }
@@ -69,6 +79,8 @@ impl Accepts {
             Accepts::Time => "a time",
             Accepts::Duration => "a duration literal",
             Accepts::Ip => "an IP address",
+            Accepts::TextList => "a list of strings",
+            Accepts::List => "a list",
             Accepts::Any => "a value",
         }
     }
@@ -179,6 +191,8 @@ pub fn all() -> impl Iterator<Item = &'static Function> {
         &domain::PUBLIC_SUFFIX,
         &domain::DOMAIN_LABELS,
         &url_part::URL_PART,
+        &package_name::PACKAGE_NAME,
+        &package_name::PACKAGE_NAMES,
         &cidr_match::CIDR_MATCH,
     ])
 }

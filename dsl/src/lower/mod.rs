@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use datafusion::common::{Column, UnnestOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::functions_window::expr_fn::row_number;
@@ -146,6 +147,9 @@ impl Lowerer<'_> {
                 keep_first(inner, fields.iter().map(|f| col(f)).collect(), order, "__spoor_first")?
                     .projected(self.output(rel).into_iter().map(|f| col(&f.name)))
             }
+            RelKind::Expand { input, field } => self
+                .rel(input)?
+                .unnest_column_with_options(Column::from_name(field), UnnestOptions::new().with_preserve_nulls(false)),
             RelKind::Aggregate { input, groups, aggregates } => {
                 let groups: Vec<Expr> = groups.iter().map(|(n, e)| self.expr(e).alias(n)).collect();
                 let order = event_order(input, "");

@@ -61,6 +61,10 @@ fn visit(rel: &Rel, needed: HashSet<String>, out: &mut Needed) {
             below.extend(EVENT_ORDER.map(String::from));
             visit(input, below, out);
         }
+        RelKind::Expand { input, field } => {
+            below.insert(field.clone());
+            visit(input, below, out);
+        }
         RelKind::Aggregate { input, groups, aggregates } => {
             let mut used: HashSet<String> = EVENT_ORDER.map(String::from).into();
             groups.iter().for_each(|(_, e)| add(&mut used, e));

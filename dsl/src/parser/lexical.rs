@@ -72,6 +72,7 @@ pub const KEYWORDS: &[&str] = &[
     "limit",
     "distinct",
     "dedup",
+    "expand",
     "stats",
     "rare",
     "top",

@@ -518,6 +518,7 @@ fn stage<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Stage> {
         }
         "distinct" => idents(sp, i, "a field after `distinct`").map(|(r, v)| (r, StageKind::Distinct(v))),
         "dedup" => idents(sp, i, "a field after `dedup`").map(|(r, v)| (r, StageKind::Dedup(v))),
+        "expand" => expect_ident(sp, i, "a list field after `expand`").map(|(r, f)| (r, StageKind::Expand(f))),
         "stats" => (|| {
             let (i, aggregates) = items(sp, i, "`stats`")?;
             let (i, by) = match keyword("by").parse(i) {
@@ -574,8 +575,8 @@ fn stage<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Stage> {
 }
 
 const STAGES: &[&str] = &[
-    "where", "select", "extend", "rename", "sort", "limit", "distinct", "dedup", "stats", "rare", "top", "lookup",
-    "beacon",
+    "where", "select", "extend", "rename", "sort", "limit", "distinct", "dedup", "expand", "stats", "rare", "top",
+    "lookup", "beacon",
 ];
 
 /// `lookup iocs [as ioc] on dns.question.name [= ioc.value] [using exact|nocase|domain|cidr]`

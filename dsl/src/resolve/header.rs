@@ -4,8 +4,22 @@ use crate::ast::{HeaderEntry, HeaderValue};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::ir::Meta;
 
-pub const KEYS: &[&str] = &["id", "title", "description", "severity", "attack", "tags", "references", "author"];
+pub const KEYS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "severity",
+    "confidence",
+    "attack",
+    "tables",
+    "false_positives",
+    "tags",
+    "references",
+    "author",
+    "version",
+];
 pub const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
+pub const CONFIDENCES: &[&str] = &["low", "medium", "high"];
 
 pub fn meta(entries: &[HeaderEntry], diags: &mut Diagnostics) -> Meta {
     let mut meta = Meta::default();
@@ -49,6 +63,22 @@ pub fn meta(entries: &[HeaderEntry], diags: &mut Diagnostics) -> Meta {
                     );
                 }
                 meta.severity = Some(severity);
+            }
+            "confidence" => {
+                let confidence = text().to_ascii_lowercase();
+                if !CONFIDENCES.contains(&confidence.as_str()) {
+                    diags.push(
+                        Diagnostic::new(Code::Header, entry.span, format!("unknown confidence `{confidence}`"))
+                            .hint(format!("use one of: {}", CONFIDENCES.join(", "))),
+                    );
+                }
+                meta.confidence = Some(confidence);
+            }
+            "version" => meta.version = Some(text()),
+            "false_positives" => meta.false_positives = list(),
+            "tables" => {
+                meta.tables = list();
+                meta.tables.sort();
             }
             "attack" => {
                 for technique in list() {

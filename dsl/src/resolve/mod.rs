@@ -45,7 +45,26 @@ pub fn resolve(hunt: &ast::Hunt, catalog: &Catalog, params: &ParamValues) -> Res
     let query = r.pipeline(&hunt.pipeline);
     match query {
         Some(query) if !r.diags.has_errors() => {
-            Ok(Resolved { hunt: ir::Hunt { meta, query }, warnings: r.diags.sorted() })
+            let hunt_ir = ir::Hunt { meta, query };
+            if let Some(entry) = hunt.header.iter().find(|e| e.key.name == "tables") {
+                let read = hunt_ir.tables();
+                if read != hunt_ir.meta.tables {
+                    r.error(
+                        Diagnostic::new(
+                            Code::Header,
+                            entry.span,
+                            format!(
+                                "`tables` says [{}] but the query reads [{}]",
+                                hunt_ir.meta.tables.join(", "),
+                                read.join(", ")
+                            ),
+                        )
+                        .hint(format!("write `tables: [{}]`", read.join(", "))),
+                    );
+                    return Err(r.diags.sorted());
+                }
+            }
+            Ok(Resolved { hunt: hunt_ir, warnings: r.diags.sorted() })
         }
         _ => {
             if !r.diags.has_errors() {

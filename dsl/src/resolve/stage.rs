@@ -78,6 +78,31 @@ impl Resolver<'_> {
                     fields,
                 })
             }
+            StageKind::Expand(name) => {
+                let field = self.fields(std::slice::from_ref(name), &fields)?.remove(0);
+                let Type::List(element) = field.ty else {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            name.span,
+                            format!("`expand` needs a list field, and `{}` is {}", field.name, field.ty),
+                        )
+                        .hint("make a list first: `extend parts = split(field, \",\") | expand parts`"),
+                    );
+                    return None;
+                };
+                let fields = fields
+                    .iter()
+                    .map(|f| {
+                        if f.name == field.name {
+                            Field { name: f.name.clone(), ty: (*element).clone() }
+                        } else {
+                            f.clone()
+                        }
+                    })
+                    .collect();
+                Some(Rel { kind: RelKind::Expand { input: boxed, field: field.name }, fields })
+            }
             StageKind::Stats { aggregates, by } => self.stats(boxed, aggregates, by, &fields),
             StageKind::Stack { rare, fields: names, across, limit } => {
                 let mut out = self.fields(names, &fields)?;

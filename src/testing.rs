@@ -1,0 +1,231 @@
+//! File-driven hunt tests, in sqllogictest's format. The language's own tests
+//! (`tests/language/*.slt`) and every hunt's fixtures in the pack (`hunts/<family>/<hunt>.slt`,
+//! run by `spoor test`) are files of this kind: they load events, run hunts and hold the rows
+//! (or the error) each must give.
+//!
+//! Statements a file can hold (besides `query`):
+//! - `events <table>` then one JSON object per line: rows of one of spoor's tables (real schema;
+//!   `log.file.path`/`log.file.line` default to this file and line).
+//! - `lookup <name>` then JSON rows: a lookup table (an IOC list), schema inferred.
+//! - `iocs <file or dir>...`: IOC files (CSV, JSON, STIX, OSV), relative to this file, as `iocs`.
+//! - `set now <RFC 3339 time>`, `set window <start> <end>`, `set param <name> <value>`.
+//!
+//! A query whose whole text is `hunt` runs the hunt file the test belongs to (a fixture's
+//! `.hunt` sibling). Blessing (`bless: true`) rewrites the expected results, like sqllogictest's
+//! `--complete`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use chrono::{DateTime, Utc};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+use crate::dsl::fixtures::{Rows, add_events, add_lookup};
+use crate::dsl::{ParamValues, RunOptions};
+
+/// One test file and what it needs besides its own text.
+#[derive(Debug, Clone)]
+pub struct TestFile {
+    pub path: PathBuf,
+    /// The hunt a `hunt` query runs.
+    pub hunt: Option<PathBuf>,
+    /// Indicator files registered as `iocs` before the first statement (a pack's `iocs/`).
+    pub iocs: Vec<PathBuf>,
+}
+
+/// Runs one file; on failure, the error names the record and shows expected and actual rows.
+pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
+    let iocs = if test.iocs.is_empty() {
+        None
+    } else {
+        Some(crate::core::iocs::load_all(&test.iocs).map_err(|e| e.to_string())?)
+    };
+    let hunt = match &test.hunt {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let (path, file) = (test.path.clone(), test.path.clone());
+    let mut runner = sqllogictest::Runner::new(move || {
+        let (path, hunt, iocs) = (path.clone(), hunt.clone(), iocs.clone());
+        async move { Engine::new(&path, hunt, iocs).await }
+    });
+    if bless {
+        runner
+            .update_test_file(
+                &file,
+                " ",
+                sqllogictest::default_validator,
+                sqllogictest::default_normalizer,
+                sqllogictest::default_column_validator,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    } else {
+        runner.run_file_async(&file).await.map_err(|e| e.display(false).to_string())
+    }
+}
+
+struct Engine {
+    file: String,
+    dir: PathBuf,
+    hunt: Option<String>,
+    ctx: SessionContext,
+    options: RunOptions,
+    params: ParamValues,
+}
+
+#[derive(Debug)]
+pub struct Failure(String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn time(text: &str) -> Result<DateTime<Utc>, Failure> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Failure(format!("bad time `{text}`: {e}")))
+}
+
+fn register_iocs(ctx: &SessionContext, batch: RecordBatch) -> Result<(), Failure> {
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| Failure(e.to_string()))?;
+    ctx.register_table(crate::core::iocs::TABLE, Arc::new(table)).map_err(|e| Failure(e.to_string()))?;
+    Ok(())
+}
+
+impl Engine {
+    async fn new(file: &Path, hunt: Option<String>, iocs: Option<RecordBatch>) -> Result<Engine, Failure> {
+        let ctx = SessionContext::new_with_config(crate::core::session::config());
+        if let Some(batch) = iocs {
+            register_iocs(&ctx, batch)?;
+        }
+        Ok(Engine {
+            file: file.display().to_string(),
+            dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+            hunt,
+            ctx,
+            options: RunOptions { now: time("2026-04-01T00:00:00Z")?, window: None },
+            params: ParamValues::new(),
+        })
+    }
+
+    async fn statement(&mut self, text: &str) -> Result<(), Failure> {
+        let mut lines = text.lines();
+        let head = lines.next().unwrap_or_default().trim();
+        let words: Vec<&str> = head.split_whitespace().collect();
+        let rows = || Rows {
+            origin: &self.file,
+            rows: lines.clone().enumerate().map(|(i, l)| (i + 2, l)).filter(|(_, l)| !l.trim().is_empty()).collect(),
+        };
+        match words.as_slice() {
+            ["events", table] => {
+                add_events(&self.ctx, table, &rows()).await.map(|_| ()).map_err(|e| Failure(e.to_string()))
+            }
+            ["lookup", name] => {
+                add_lookup(&self.ctx, name, &rows()).await.map(|_| ()).map_err(|e| Failure(e.to_string()))
+            }
+            ["iocs", paths @ ..] if !paths.is_empty() => {
+                let files: Vec<PathBuf> = paths.iter().map(|p| self.dir.join(p)).collect();
+                let batch = crate::core::iocs::load_all(&files).map_err(|e| Failure(e.to_string()))?;
+                register_iocs(&self.ctx, batch)
+            }
+            ["set", "now", t] => {
+                self.options.now = time(t)?;
+                Ok(())
+            }
+            ["set", "window", start, end] => {
+                self.options.window = Some((time(start)?, time(end)?));
+                Ok(())
+            }
+            ["set", "param", name, value @ ..] => {
+                self.params.insert(name.to_string(), value.join(" "));
+                Ok(())
+            }
+            _ => Err(Failure(format!("unknown statement `{head}`"))),
+        }
+    }
+
+    async fn query(&mut self, text: &str) -> Result<Vec<Vec<String>>, Failure> {
+        let text = match (text.trim(), &self.hunt) {
+            ("hunt", Some(hunt)) => hunt.clone(),
+            ("hunt", None) => return Err(Failure("`hunt` runs the test's hunt file, and this test has none".into())),
+            _ => text.to_string(),
+        };
+        let compiled =
+            crate::dsl::compile(&self.ctx, &text, &self.params, &self.options).await.map_err(|e| match e {
+                crate::dsl::Error::Hunt(d) => Failure(
+                    d.iter()
+                        .map(|d| {
+                            format!(
+                                "{} {}{}",
+                                d.code,
+                                d.message,
+                                d.hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                e => Failure(e.to_string()),
+            })?;
+        let batches = crate::dsl::run::run(&self.ctx, &compiled).await.map_err(|e| Failure(e.to_string()))?;
+        rows(&batches).map_err(Failure)
+    }
+}
+
+/// Rows as sqllogictest compares them: `NULL` for null, `(empty)` for an empty string.
+fn rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, String> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter<'_>> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| {
+                        let s = f.value(row).to_string();
+                        if s.is_empty() { "(empty)".to_string() } else { s }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+#[async_trait::async_trait]
+impl sqllogictest::AsyncDB for Engine {
+    type Error = Failure;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, text: &str) -> Result<DBOutput<DefaultColumnType>, Failure> {
+        let head = text.trim_start().split_whitespace().next().unwrap_or_default();
+        if matches!(head, "events" | "lookup" | "set" | "iocs") {
+            self.statement(text).await?;
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let rows = self.query(text).await?;
+        let width = rows.first().map_or(1, Vec::len);
+        Ok(DBOutput::Rows { types: vec![DefaultColumnType::Any; width], rows })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "spoor"
+    }
+}
