@@ -61,7 +61,7 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    fn params(&self) -> Result<ParamValues, String> {
+    pub fn params(&self) -> Result<ParamValues, String> {
         let mut out = ParamValues::new();
         for p in &self.params {
             let (k, v) = p.split_once('=').ok_or_else(|| format!("--param {p}: write it as name=value"))?;
@@ -70,7 +70,7 @@ impl RunArgs {
         Ok(out)
     }
 
-    fn options(&self) -> Result<RunOptions, String> {
+    pub fn options(&self) -> Result<RunOptions, String> {
         let now = Utc::now();
         let window = match &self.since {
             None => None,

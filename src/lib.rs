@@ -7,4 +7,5 @@
 pub use spoor_core as core;
 pub use spoor_dsl as dsl;
 
+pub mod pack;
 pub mod testing;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod hunting;
+mod pack_cli;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -92,6 +93,21 @@ enum Command {
         #[arg(long)]
         sql: bool,
     },
+    /// Run or document a hunt pack.
+    #[command(subcommand)]
+    Pack(PackCommand),
+    /// Run the fixtures of every hunt of a pack (`<hunt>.slt` beside each `.hunt`), pass/fail per hunt.
+    Test {
+        /// The pack directory.
+        #[arg(default_value = "hunts")]
+        pack: PathBuf,
+        /// Only hunts whose id contains this.
+        #[arg(long)]
+        only: Option<String>,
+        /// Rewrite the fixtures' expected rows with what the hunts give now (review the diff).
+        #[arg(long)]
+        bless: bool,
+    },
     /// List the functions hunts can call (as `docs/functions.md` with --markdown).
     Functions {
         #[arg(long)]
@@ -106,6 +122,31 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Run every hunt of a pack whose tables have data, and print the findings by severity.
+    Run {
+        /// The pack directory.
+        #[arg(long, default_value = "hunts")]
+        pack: PathBuf,
+        #[command(flatten)]
+        run: RunFlags,
+        #[arg(long, value_enum, default_value = "table")]
+        format: pack_cli::FindingFormat,
+        /// Write the findings to this file instead of standard output (required for parquet).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Exit 1 when anything is found (for CI gates).
+        #[arg(long)]
+        fail_on_findings: bool,
+    },
+    /// Print the pack's reference (docs/hunts.md), generated from the hunts' headers.
+    Docs {
+        #[arg(long, default_value = "hunts")]
+        pack: PathBuf,
+    },
+}
+
 #[derive(clap::Args)]
 struct RunFlags {
     /// The store directory.
@@ -117,7 +158,7 @@ struct RunFlags {
     /// Only read events from this long ago until now (30m, 24h, 7d).
     #[arg(long)]
     since: Option<String>,
-    /// IOC files (CSV, JSON, STIX 2.1 bundles) to load as the `iocs` table.
+    /// IOC files or directories (CSV, JSON, STIX 2.1 bundles, OSV advisories) to load as the `iocs` table.
     #[arg(long)]
     iocs: Vec<PathBuf>,
 }
@@ -135,6 +176,11 @@ fn main() -> ExitCode {
             run_ingest(paths, &store, &format, mapping.as_deref(), ci_job, max_line_bytes, max_decompressed)
         }
         Command::Tables { store, schema } => run_tables(&store, schema),
+        Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings }) => {
+            language(pack_cli::run(&pack, run.into(), format, output, fail_on_findings))
+        }
+        Command::Pack(PackCommand::Docs { pack }) => language(pack_cli::docs(&pack)),
+        Command::Test { pack, only, bless } => language(pack_cli::test(&pack, only.as_deref(), bless)),
         Command::Hunt { file, expression, run, format, output } => language(
             hunting::HuntText::read(file.as_deref(), expression)
                 .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),

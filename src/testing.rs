@@ -7,7 +7,8 @@
 //! - `events <table>` then one JSON object per line: rows of one of spoor's tables (real schema;
 //!   `log.file.path`/`log.file.line` default to this file and line).
 //! - `lookup <name>` then JSON rows: a lookup table (an IOC list), schema inferred.
-//! - `iocs <file or dir>...`: IOC files (CSV, JSON, STIX, OSV), relative to this file, as `iocs`.
+//! - `iocs <file or dir>...`: IOC files (CSV, JSON, STIX, OSV), relative to this file, added to
+//!   the `iocs` table (a pack's fixtures start with the pack's own).
 //! - `set now <RFC 3339 time>`, `set window <start> <end>`, `set param <name> <value>`.
 //!
 //! A query whose whole text is `hunt` runs the hunt file the test belongs to (a fixture's
@@ -39,11 +40,7 @@ pub struct TestFile {
 
 /// Runs one file; on failure, the error names the record and shows expected and actual rows.
 pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
-    let iocs = if test.iocs.is_empty() {
-        None
-    } else {
-        Some(crate::core::iocs::load_all(&test.iocs).map_err(|e| e.to_string())?)
-    };
+    let iocs = test.iocs.clone();
     let hunt = match &test.hunt {
         Some(path) => Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?),
         None => None,
@@ -54,7 +51,10 @@ pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
         async move { Engine::new(&path, hunt, iocs).await }
     });
     if bless {
-        runner
+        // sqllogictest would record a statement that fails (a bad fixture row) as expected to
+        // fail: a blessing never does that, the file is put back and the failure reported.
+        let before = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let result = runner
             .update_test_file(
                 &file,
                 " ",
@@ -63,16 +63,34 @@ pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
                 sqllogictest::default_column_validator,
             )
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        let after = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        if after.matches("statement error").count() > before.matches("statement error").count() {
+            std::fs::write(&file, before).map_err(|e| format!("{}: {e}", file.display()))?;
+            return Err(format!(
+                "{}: a statement failed, so nothing was blessed:\n{}",
+                file.display(),
+                failed_statement(&after)
+            ));
+        }
+        result
     } else {
         runner.run_file_async(&file).await.map_err(|e| e.display(false).to_string())
     }
+}
+
+/// The first `statement error` block of a blessed file, to show what failed.
+fn failed_statement(text: &str) -> String {
+    let start = text.find("statement error").unwrap_or(0);
+    text[start..].lines().take(3).collect::<Vec<_>>().join("\n")
 }
 
 struct Engine {
     file: String,
     dir: PathBuf,
     hunt: Option<String>,
+    /// The files behind the `iocs` table so far.
+    iocs: Vec<PathBuf>,
     ctx: SessionContext,
     options: RunOptions,
     params: ParamValues,
@@ -95,22 +113,27 @@ fn time(text: &str) -> Result<DateTime<Utc>, Failure> {
         .map_err(|e| Failure(format!("bad time `{text}`: {e}")))
 }
 
-fn register_iocs(ctx: &SessionContext, batch: RecordBatch) -> Result<(), Failure> {
+/// (Re)registers `iocs` from these files.
+fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), Failure> {
+    let batch: RecordBatch = crate::core::iocs::load_all(files).map_err(|e| Failure(e.to_string()))?;
     let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| Failure(e.to_string()))?;
+    ctx.deregister_table(crate::core::iocs::TABLE).map_err(|e| Failure(e.to_string()))?;
     ctx.register_table(crate::core::iocs::TABLE, Arc::new(table)).map_err(|e| Failure(e.to_string()))?;
     Ok(())
 }
 
 impl Engine {
-    async fn new(file: &Path, hunt: Option<String>, iocs: Option<RecordBatch>) -> Result<Engine, Failure> {
+    async fn new(file: &Path, hunt: Option<String>, iocs: Vec<PathBuf>) -> Result<Engine, Failure> {
         let ctx = SessionContext::new_with_config(crate::core::session::config());
-        if let Some(batch) = iocs {
-            register_iocs(&ctx, batch)?;
+        if !iocs.is_empty() {
+            register_iocs(&ctx, &iocs)?;
         }
         Ok(Engine {
-            file: file.display().to_string(),
+            // The file's name, not its path: expected rows must not depend on where tests run.
+            file: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
             hunt,
+            iocs,
             ctx,
             options: RunOptions { now: time("2026-04-01T00:00:00Z")?, window: None },
             params: ParamValues::new(),
@@ -133,9 +156,8 @@ impl Engine {
                 add_lookup(&self.ctx, name, &rows()).await.map(|_| ()).map_err(|e| Failure(e.to_string()))
             }
             ["iocs", paths @ ..] if !paths.is_empty() => {
-                let files: Vec<PathBuf> = paths.iter().map(|p| self.dir.join(p)).collect();
-                let batch = crate::core::iocs::load_all(&files).map_err(|e| Failure(e.to_string()))?;
-                register_iocs(&self.ctx, batch)
+                self.iocs.extend(paths.iter().map(|p| self.dir.join(p)));
+                register_iocs(&self.ctx, &self.iocs)
             }
             ["set", "now", t] => {
                 self.options.now = time(t)?;

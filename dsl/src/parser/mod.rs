@@ -164,13 +164,48 @@ fn header<'a>(sp: &Spans<'a>, diagnostics: &mut Diagnostics) -> (Vec<HeaderEntry
         }
         if !trimmed.is_empty() && !trimmed.starts_with('#') {
             match header_line(line) {
-                Some((key, key_at, value)) => {
+                Some((key, key_at, mut value)) => {
                     let key_rest = &line[key_at..];
+                    // Indented lines below continue the value: `- item` lines make a list,
+                    // others add text (kept as lines after `|`, joined with spaces otherwise).
+                    let mut continued = next;
+                    let mut items: Vec<String> = Vec::new();
+                    let mut lines: Vec<&str> = Vec::new();
+                    loop {
+                        let end = continued.find('\n').unwrap_or(continued.len());
+                        let candidate = &continued[..end];
+                        let indented = candidate.starts_with([' ', '\t']) && !candidate.trim().is_empty();
+                        if !indented || candidate.trim() == "---" {
+                            break;
+                        }
+                        match candidate.trim().strip_prefix("- ") {
+                            Some(item) => items.push(item.trim().to_string()),
+                            None => lines.push(candidate.trim()),
+                        }
+                        continued = &continued[(end + 1).min(continued.len())..];
+                    }
+                    if !items.is_empty() || !lines.is_empty() {
+                        value = match value {
+                            HeaderValue::Text(t) if !items.is_empty() && (t.is_empty()) => HeaderValue::List(items),
+                            HeaderValue::Text(t) => {
+                                let literal = t == "|";
+                                let mut parts: Vec<&str> =
+                                    if t.is_empty() || t == "|" || t == ">" { vec![] } else { vec![t.as_str()] };
+                                parts.extend(lines.iter().copied());
+                                HeaderValue::Text(parts.join(if literal { "\n" } else { " " }))
+                            }
+                            list => list,
+                        };
+                    }
+                    let used = continued.as_ptr() as usize - line.as_ptr() as usize;
+                    let span_text = line_span_text(&rest[..used.min(rest.len())]);
                     entries.push(HeaderEntry {
                         key: Ident { name: key.to_string(), span: sp.span_len(key_rest, key.len()) },
                         value,
-                        span: sp.span_len(line, line.trim_end().len()),
+                        span: sp.span_len(line, span_text),
                     });
+                    rest = continued;
+                    continue;
                 }
                 None => diagnostics.push(
                     Diagnostic::new(
@@ -184,6 +219,11 @@ fn header<'a>(sp: &Spans<'a>, diagnostics: &mut Diagnostics) -> (Vec<HeaderEntry
         }
         rest = next;
     }
+}
+
+/// The length of a header entry's text without its trailing line break and blanks.
+fn line_span_text(entry: &str) -> usize {
+    entry.trim_end().len()
 }
 
 fn header_line(line: &str) -> Option<(&str, usize, HeaderValue)> {

@@ -280,6 +280,8 @@ impl Resolver<'_> {
                 let ty = match (&l.ty, &r.ty) {
                     (Type::Int, Type::Int) => Type::Int,
                     (Type::Duration, Type::Int) => Type::Duration,
+                    // How many of one span fit in another: `(t2 - t1) / 1m` is minutes.
+                    (Type::Duration, Type::Duration) if op == Div => Type::Float,
                     (a, b) if a.is_numeric() && b.is_numeric() => Type::Float,
                     (a, b) => {
                         return mismatch(

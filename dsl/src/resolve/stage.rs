@@ -276,6 +276,7 @@ impl Resolver<'_> {
                 return None;
             }
             let default_name = match &arg {
+                _ if item.name.is_some() => String::new(),
                 None => name.clone(),
                 Some(TExpr { kind: TExprKind::Column(c), .. }) => format!("{name}_{c}"),
                 Some(_) => {

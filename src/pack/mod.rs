@@ -1,0 +1,259 @@
+//! Hunt packs: a directory of `.hunt` files (one folder per family), each with its fixtures
+//! beside it (`<hunt>.slt`), and the indicator lists the hunts look up (`iocs/`).
+//!
+//! [`load`] reads and checks every hunt of a pack; [`run`] runs them against a store and turns
+//! their rows into [`Finding`]s; [`test`] runs every hunt's fixtures; [`markdown`] writes the
+//! pack's reference table (`docs/hunts.md`).
+
+mod docs;
+mod findings;
+pub mod render;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::dsl::catalog::Catalog;
+use crate::dsl::ir::Meta;
+use crate::dsl::{Diagnostics, ParamValues, RunOptions};
+
+pub use docs::markdown;
+pub use findings::{Evidence, Finding, findings};
+
+/// A pack's hunt, read and checked.
+#[derive(Debug, Clone)]
+pub struct PackHunt {
+    pub path: PathBuf,
+    pub text: String,
+    pub meta: Meta,
+    /// spoor's tables it reads.
+    pub tables: Vec<String>,
+    /// Its fixtures (`<hunt>.slt` beside it), when present.
+    pub fixture: Option<PathBuf>,
+}
+
+impl PackHunt {
+    pub fn id(&self) -> &str {
+        self.meta.id.as_deref().unwrap_or_default()
+    }
+
+    pub fn severity(&self) -> &str {
+        self.meta.severity.as_deref().unwrap_or("medium")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub root: PathBuf,
+    pub hunts: Vec<PackHunt>,
+    /// The pack's own indicator files (`iocs/`), loaded for every run and fixture.
+    pub iocs: Vec<PathBuf>,
+}
+
+/// Why a pack cannot be used: hunts with errors (each with its diagnostics) or a bad layout.
+#[derive(Debug)]
+pub enum PackError {
+    Io(String),
+    /// Hunts that do not check: (file, its text, diagnostics).
+    Invalid(Vec<(PathBuf, String, Diagnostics)>),
+    /// A problem with the pack as a whole (duplicate ids, missing metadata).
+    Layout(Vec<String>),
+}
+
+impl std::fmt::Display for PackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PackError::Io(e) => f.write_str(e),
+            PackError::Invalid(hunts) => {
+                let names: Vec<String> = hunts.iter().map(|(p, _, _)| p.display().to_string()).collect();
+                write!(f, "{} hunt(s) have errors: {}", hunts.len(), names.join(", "))
+            }
+            PackError::Layout(problems) => f.write_str(&problems.join("\n")),
+        }
+    }
+}
+
+impl std::error::Error for PackError {}
+
+/// Metadata every hunt of a pack must have: findings are reported by id, title and severity.
+const REQUIRED: &[&str] = &["id", "title", "severity"];
+
+/// Reads every `.hunt` file under `root` (the `iocs/` folder holds the pack's indicator lists)
+/// and checks it against spoor's tables and the IOC table.
+pub fn load(root: &Path) -> Result<Pack, PackError> {
+    if !root.is_dir() {
+        return Err(PackError::Io(format!("{}: not a directory of hunts", root.display())));
+    }
+    let iocs_dir = root.join("iocs");
+    let iocs = if iocs_dir.is_dir() { vec![iocs_dir] } else { Vec::new() };
+    let mut catalog = Catalog::standard();
+    catalog.add(crate::core::iocs::TABLE, &crate::core::iocs::schema());
+    let mut hunts = Vec::new();
+    let mut invalid = Vec::new();
+    let mut problems = Vec::new();
+    for path in hunt_files(root)? {
+        let text = std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?;
+        match crate::dsl::check(&text, &catalog, &ParamValues::new()) {
+            Ok(resolved) => {
+                let meta = resolved.hunt.meta.clone();
+                let missing: Vec<&str> = REQUIRED
+                    .iter()
+                    .copied()
+                    .filter(|k| match *k {
+                        "id" => meta.id.is_none(),
+                        "title" => meta.title.is_none(),
+                        _ => meta.severity.is_none(),
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    problems.push(format!("{}: the header needs {}", path.display(), missing.join(", ")));
+                }
+                let fixture = path.with_extension("slt");
+                hunts.push(PackHunt {
+                    tables: resolved.hunt.tables(),
+                    meta,
+                    fixture: fixture.is_file().then_some(fixture),
+                    path,
+                    text,
+                });
+            }
+            Err(diagnostics) => invalid.push((path, text, diagnostics)),
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(PackError::Invalid(invalid));
+    }
+    for (i, h) in hunts.iter().enumerate() {
+        if let Some(other) = hunts[..i].iter().find(|o| o.id() == h.id() && !h.id().is_empty()) {
+            problems.push(format!("{}: id `{}` is already used by {}", h.path.display(), h.id(), other.path.display()));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(PackError::Layout(problems));
+    }
+    if hunts.is_empty() {
+        return Err(PackError::Io(format!("{}: no .hunt files", root.display())));
+    }
+    Ok(Pack { root: root.to_path_buf(), hunts, iocs })
+}
+
+fn hunt_files(root: &Path) -> Result<Vec<PathBuf>, PackError> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| PackError::Io(format!("{}: {e}", dir.display())))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "hunt") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// What happened to one hunt of a run.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It ran; `missing` are tables it reads that the store has no data in.
+    Ran {
+        findings: Vec<Finding>,
+        batches: Vec<arrow::record_batch::RecordBatch>,
+        missing: Vec<String>,
+    },
+    /// None of its tables has data.
+    Skipped {
+        missing: Vec<String>,
+    },
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct HuntRun<'p> {
+    pub hunt: &'p PackHunt,
+    pub outcome: Outcome,
+}
+
+/// Options of a pack run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// IOC files or directories added to the pack's own.
+    pub iocs: Vec<PathBuf>,
+    pub params: ParamValues,
+    pub options: RunOptions,
+}
+
+/// Registers the pack's indicators (and any added) as the `iocs` table.
+pub async fn register_iocs(ctx: &SessionContext, pack: &Pack, extra: &[PathBuf]) -> Result<usize, String> {
+    let files: Vec<PathBuf> = pack.iocs.iter().chain(extra).cloned().collect();
+    let batch = if files.is_empty() {
+        arrow::record_batch::RecordBatch::new_empty(crate::core::iocs::schema())
+    } else {
+        crate::core::iocs::load_all(&files).map_err(|e| e.to_string())?
+    };
+    let rows = batch.num_rows();
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
+    ctx.register_table(crate::core::iocs::TABLE, Arc::new(table)).map_err(|e| e.to_string())?;
+    Ok(rows)
+}
+
+/// Runs every hunt of the pack against the store behind `ctx` (whose tables with data are
+/// `present`), in the pack's order. A hunt none of whose tables has data is skipped.
+pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], config: &RunConfig) -> Vec<HuntRun<'p>> {
+    let mut out = Vec::new();
+    for hunt in &pack.hunts {
+        let missing: Vec<String> = hunt.tables.iter().filter(|t| !present.contains(t)).cloned().collect();
+        if !hunt.tables.is_empty() && missing.len() == hunt.tables.len() {
+            out.push(HuntRun { hunt, outcome: Outcome::Skipped { missing } });
+            continue;
+        }
+        let outcome = match crate::dsl::compile(ctx, &hunt.text, &config.params, &config.options).await {
+            Err(e) => Outcome::Failed(e.to_string()),
+            Ok(compiled) => match crate::dsl::run::run(ctx, &compiled).await {
+                Err(e) => Outcome::Failed(e.to_string()),
+                Ok(batches) => match findings(hunt, &batches) {
+                    Ok(findings) => Outcome::Ran { findings, batches, missing },
+                    Err(e) => Outcome::Failed(e),
+                },
+            },
+        };
+        out.push(HuntRun { hunt, outcome });
+    }
+    out
+}
+
+/// The result of one hunt's fixtures.
+#[derive(Debug)]
+pub struct TestResult<'p> {
+    pub hunt: &'p PackHunt,
+    /// `Err` holds the failure (or says the fixture is missing).
+    pub result: Result<(), String>,
+}
+
+/// Runs each hunt's fixtures (with the pack's indicators registered as `iocs`).
+pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, bless: bool) -> Vec<TestResult<'p>> {
+    let mut out = Vec::new();
+    for hunt in &pack.hunts {
+        if filter.is_some_and(|f| !hunt.id().contains(f)) {
+            continue;
+        }
+        let result = match &hunt.fixture {
+            None => Err(format!("no fixtures: add {}", hunt.path.with_extension("slt").display())),
+            Some(path) => {
+                let file = crate::testing::TestFile {
+                    path: path.clone(),
+                    hunt: Some(hunt.path.clone()),
+                    iocs: pack.iocs.clone(),
+                };
+                crate::testing::run(&file, bless).await
+            }
+        };
+        out.push(TestResult { hunt, result });
+    }
+    out
+}

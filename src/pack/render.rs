@@ -1,0 +1,214 @@
+//! A pack run's findings for people (tables grouped by severity and hunt) and for machines
+//! (NDJSON, CSV, Parquet, SARIF).
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use serde_json::{Value, json};
+
+use super::{Finding, HuntRun, Outcome};
+
+/// Severities, most severe first.
+pub const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "info"];
+
+fn rank(severity: &str) -> usize {
+    SEVERITIES.iter().position(|s| *s == severity).unwrap_or(SEVERITIES.len())
+}
+
+/// Runs that found something, most severe first, then by hunt id.
+pub fn by_severity<'a, 'p>(runs: &'a [HuntRun<'p>]) -> Vec<&'a HuntRun<'p>> {
+    let mut hits: Vec<&HuntRun> =
+        runs.iter().filter(|r| matches!(&r.outcome, Outcome::Ran { findings, .. } if !findings.is_empty())).collect();
+    hits.sort_by(|a, b| rank(a.hunt.severity()).cmp(&rank(b.hunt.severity())).then(a.hunt.id().cmp(b.hunt.id())));
+    hits
+}
+
+pub fn all_findings<'a>(runs: &'a [HuntRun<'_>]) -> Vec<&'a Finding> {
+    by_severity(runs)
+        .into_iter()
+        .flat_map(|r| match &r.outcome {
+            Outcome::Ran { findings, .. } => findings.iter().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// Findings grouped by severity and hunt, each hunt's rows as a table.
+pub fn table(runs: &[HuntRun<'_>]) -> Result<String, String> {
+    let mut out = String::new();
+    for run in by_severity(runs) {
+        let Outcome::Ran { findings, batches, .. } = &run.outcome else { continue };
+        let n = findings.len();
+        out.push_str(&format!(
+            "{} {} — {} ({n} finding{})\n",
+            run.hunt.severity().to_uppercase(),
+            run.hunt.id(),
+            run.hunt.meta.title.as_deref().unwrap_or_default(),
+            if n == 1 { "" } else { "s" }
+        ));
+        let table = arrow::util::pretty::pretty_format_batches(batches).map_err(|e| e.to_string())?;
+        out.push_str(&format!("{table}\n\n"));
+    }
+    Ok(out)
+}
+
+/// What ran, what was skipped and why, what failed: one line each, for stderr.
+pub fn summary(runs: &[HuntRun<'_>]) -> String {
+    let mut out = String::new();
+    let (mut hunts_hit, mut total, mut quiet) = (0, 0, 0);
+    for run in runs {
+        match &run.outcome {
+            Outcome::Ran { findings, missing, .. } => {
+                if findings.is_empty() {
+                    quiet += 1;
+                } else {
+                    hunts_hit += 1;
+                    total += findings.len();
+                }
+                if !missing.is_empty() {
+                    out.push_str(&format!("note: {} ran without data in: {}\n", run.hunt.id(), missing.join(", ")));
+                }
+            }
+            Outcome::Skipped { missing } => {
+                out.push_str(&format!("skipped: {} (no data in: {})\n", run.hunt.id(), missing.join(", ")))
+            }
+            Outcome::Failed(e) => out.push_str(&format!("error: {}: {e}\n", run.hunt.id())),
+        }
+    }
+    out.push_str(&format!(
+        "{total} finding{} from {hunts_hit} hunt{}; {quiet} found nothing\n",
+        if total == 1 { "" } else { "s" },
+        if hunts_hit == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+pub fn ndjson(runs: &[HuntRun<'_>]) -> Result<String, String> {
+    let mut out = String::new();
+    for f in all_findings(runs) {
+        out.push_str(&serde_json::to_string(f).map_err(|e| e.to_string())?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Entities that get their own column in flat (CSV, Parquet) output.
+const FLAT_ENTITIES: &[&str] = &["host", "user", "package", "domain", "ip", "ci_job", "project", "file"];
+
+/// One row per finding: id, hunt, severity, confidence, title, time, the entities, the evidence
+/// (`file:line; ...`) and the hunt's own row as JSON text.
+pub fn flat(runs: &[HuntRun<'_>]) -> Result<RecordBatch, String> {
+    let mut names: Vec<String> =
+        ["id", "hunt", "severity", "confidence", "title", "@timestamp"].iter().map(|s| s.to_string()).collect();
+    names.extend(FLAT_ENTITIES.iter().map(|s| s.to_string()));
+    names.extend(["evidence".to_string(), "fields".to_string()]);
+    let mut columns: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+    for f in all_findings(runs) {
+        let mut values: Vec<Option<String>> = vec![
+            Some(f.id.clone()),
+            Some(f.hunt.clone()),
+            Some(f.severity.clone()),
+            f.confidence.clone(),
+            Some(f.title.clone()),
+            f.timestamp.clone(),
+        ];
+        values.extend(FLAT_ENTITIES.iter().map(|e| f.entities.get(*e).cloned()));
+        let evidence: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|e| match e.line {
+                Some(l) => format!("{}:{l}", e.path),
+                None => e.path.clone(),
+            })
+            .collect();
+        values.push((!evidence.is_empty()).then(|| evidence.join("; ")));
+        values.push(Some(Value::Object(f.fields.clone()).to_string()));
+        for (builder, value) in columns.iter_mut().zip(values) {
+            builder.append_option(value);
+        }
+    }
+    let schema = Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>());
+    let arrays: Vec<ArrayRef> = columns.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+    RecordBatch::try_new(Arc::new(schema), arrays).map_err(|e| e.to_string())
+}
+
+fn level(severity: &str) -> &'static str {
+    match severity {
+        "critical" | "high" => "error",
+        "medium" => "warning",
+        _ => "note",
+    }
+}
+
+/// GitHub code scanning reads `security-severity` (0-10) to rank security results.
+fn security_severity(severity: &str) -> &'static str {
+    match severity {
+        "critical" => "9.5",
+        "high" => "8.0",
+        "medium" => "5.5",
+        "low" => "3.0",
+        _ => "1.0",
+    }
+}
+
+/// SARIF 2.1.0: one rule per hunt that ran, one result per finding, located at its evidence
+/// (a lockfile finding at the lockfile's path and line, so code scanning shows it there).
+pub fn sarif(runs: &[HuntRun<'_>]) -> String {
+    let rules: Vec<Value> = runs
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Ran { .. }))
+        .map(|r| {
+            let m = &r.hunt.meta;
+            let mut tags: Vec<String> = vec!["security".into()];
+            tags.extend(m.attack.iter().map(|t| format!("attack.{}", t.to_ascii_lowercase())));
+            json!({
+                "id": r.hunt.id(),
+                "name": r.hunt.id(),
+                "shortDescription": { "text": m.title.clone().unwrap_or_default() },
+                "fullDescription": { "text": m.description.clone().or_else(|| m.title.clone()).unwrap_or_default() },
+                "defaultConfiguration": { "level": level(r.hunt.severity()) },
+                "helpUri": m.references.first().cloned().unwrap_or_else(|| "https://github.com/spoor-hunt/spoor".into()),
+                "properties": {
+                    "tags": tags,
+                    "security-severity": security_severity(r.hunt.severity()),
+                    "precision": match m.confidence.as_deref() { Some("high") => "high", Some("low") => "low", _ => "medium" },
+                },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = all_findings(runs)
+        .into_iter()
+        .map(|f| {
+            let entities: Vec<String> = f.entities.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let locations: Vec<Value> = f
+                .evidence
+                .iter()
+                .map(|e| {
+                    let mut physical = json!({ "artifactLocation": { "uri": e.path.replace('\\', "/") } });
+                    if let Some(line) = e.line.filter(|l| *l > 0) {
+                        physical["region"] = json!({ "startLine": line });
+                    }
+                    json!({ "physicalLocation": physical })
+                })
+                .collect();
+            json!({
+                "ruleId": f.hunt,
+                "level": level(&f.severity),
+                "message": { "text": format!("{}: {}", f.title, entities.join(", ")) },
+                "locations": locations,
+                "partialFingerprints": { "spoorFinding/v1": f.id },
+            })
+        })
+        .collect();
+    let doc = json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": { "driver": { "name": "spoor", "informationUri": "https://github.com/spoor-hunt/spoor", "rules": rules } },
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
