@@ -184,6 +184,8 @@ pub struct Lookup {
     /// The lookup's column to match (default `value`, or the only column).
     pub column: Option<Ident>,
     pub mode: LookupMode,
+    /// `keep`: rows without a match stay, with the list's columns null (a left join).
+    pub keep: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -144,6 +144,8 @@ pub enum RelKind {
         field: String,
         column: String,
         mode: LookupMode,
+        /// Keep rows that match nothing (list columns null).
+        keep: bool,
     },
     Beacon {
         input: Box<Rel>,

@@ -145,13 +145,20 @@ pub static FUNCTIONS: &[Function] = &[
     },
     Function {
         name: "concat",
-        args: &[arg("text", Text)],
+        args: &[arg("value", Any)],
         variadic: true,
         returns: Returns::Text,
-        doc: "The texts joined together; null arguments are skipped.",
-        examples: &[Example { call: r#"concat("plain-crypto-js", "@", "4.2.1")"#, result: "plain-crypto-js@4.2.1" }],
+        doc: "The values as text, joined together; null arguments are skipped.",
+        examples: &[
+            Example { call: r#"concat("plain-crypto-js", "@", "4.2.1")"#, result: "plain-crypto-js@4.2.1" },
+            Example { call: r#"concat("sfrclak.com", ":", 8000)"#, result: "sfrclak.com:8000" },
+        ],
         literal_args: &[],
-        lower: string::concat,
+        lower: |a| {
+            string::concat(
+                a.into_iter().map(|e| datafusion::logical_expr::cast(e, arrow::datatypes::DataType::Utf8)).collect(),
+            )
+        },
     },
     Function {
         name: "replace",

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::common::{Column, UnnestOptions};
+use datafusion::common::{Column, JoinType, UnnestOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::functions_window::expr_fn::row_number;
@@ -160,8 +160,9 @@ impl Lowerer<'_> {
             RelKind::Stack { input, rare, fields, across, limit } => {
                 self.stack(self.rel(input)?, *rare, fields, across.as_deref(), *limit)
             }
-            RelKind::Lookup { input, list, alias, field, column, mode } => {
-                self.lookup(self.rel(input)?, self.rel(list)?, list, alias, field, column, *mode, rel)
+            RelKind::Lookup { input, list, alias, field, column, mode, keep } => {
+                let join = if *keep { JoinType::Left } else { JoinType::Inner };
+                self.lookup(self.rel(input)?, self.rel(list)?, list, alias, field, column, *mode, join, rel)
             }
             RelKind::Beacon { input, by } => self.beacon(self.rel(input)?, by),
             RelKind::Sequence(s) => self.sequence(s, rel),

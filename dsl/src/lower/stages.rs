@@ -52,24 +52,19 @@ impl Lowerer<'_> {
         field: &str,
         column: &str,
         mode: LookupMode,
+        join: JoinType,
         rel: &Rel,
     ) -> Result<LogicalPlanBuilder> {
         let renamed = |n: &str| format!("{alias}.{n}");
         let list = list.projected(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?.build()?;
         let key = renamed(column);
         let joined = match mode {
-            LookupMode::Exact => input.join(
-                list,
-                JoinType::Inner,
-                (vec![Column::from_name(field)], vec![Column::from_name(key)]),
-                None,
-            )?,
-            LookupMode::Nocase => input.join_with_expr_keys(
-                list,
-                JoinType::Inner,
-                (vec![lower(col(field))], vec![lower(col(&key))]),
-                None,
-            )?,
+            LookupMode::Exact => {
+                input.join(list, join, (vec![Column::from_name(field)], vec![Column::from_name(key)]), None)?
+            }
+            LookupMode::Nocase => {
+                input.join_with_expr_keys(list, join, (vec![lower(col(field))], vec![lower(col(&key))]), None)?
+            }
             LookupMode::Domain => {
                 // Every parent domain of the name (`a.b.c`, `b.c`, `c`), one row each, joined on
                 // equality: a hash join, however long the list.

@@ -72,6 +72,7 @@ pub const KEYWORDS: &[&str] = &[
     "limit",
     "distinct",
     "dedup",
+    "keep",
     "expand",
     "stats",
     "rare",

@@ -653,7 +653,11 @@ fn lookup<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Lookup> {
         }
         Err(_) => (i, LookupMode::Exact),
     };
-    Ok((i, Lookup { source, alias, field, column, mode }))
+    let (i, keep) = match keyword("keep").parse(i) {
+        Ok((rest, _)) => (rest, Some(sp.span(ws(i)?.0, rest))),
+        Err(_) => (i, None),
+    };
+    Ok((i, Lookup { source, alias, field, column, mode, keep }))
 }
 
 /// Parses a single expression (for `--param` values and tests).

@@ -299,6 +299,13 @@ impl Resolver<'_> {
     }
 
     fn lookup(&mut self, input: Box<Rel>, l: &ast::Lookup, mut fields: Vec<Field>) -> Option<Rel> {
+        if let Some(span) = l.keep.filter(|_| matches!(l.mode, LookupMode::Domain | LookupMode::Cidr)) {
+            self.error(
+                Diagnostic::new(Code::Syntax, span, "`keep` works with exact and nocase lookups")
+                    .hint("a domain or CIDR lookup keeps only the rows that match"),
+            );
+            return None;
+        }
         let list = self.table(&l.source)?;
         let Some(field) = fields.iter().find(|f| f.name == l.field.name).cloned() else {
             self.unknown_field(&l.field.name, l.field.span, &fields);
@@ -363,7 +370,15 @@ impl Resolver<'_> {
             fields.push(Field { name, ty: f.ty.clone() });
         }
         Some(Rel {
-            kind: RelKind::Lookup { input, list: Box::new(list), alias, field: field.name, column, mode: l.mode },
+            kind: RelKind::Lookup {
+                input,
+                list: Box::new(list),
+                alias,
+                field: field.name,
+                column,
+                mode: l.mode,
+                keep: l.keep.is_some(),
+            },
             fields,
         })
     }
