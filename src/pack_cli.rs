@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use spoor::core::{Store, session};
+use spoor::core::Store;
 use spoor::dsl::render;
 use spoor::pack::{self, Pack, PackError};
 
@@ -48,12 +48,8 @@ pub fn run(
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))?;
     runtime.block_on(async {
         let store = Store::open_existing(&args.store).map_err(|e| e.to_string())?;
-        let ctx = session::context(&store).await.map_err(|e| e.to_string())?;
-        pack::register_iocs(&ctx, &pack, &args.iocs).await?;
-        let present: Vec<String> =
-            store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
         let config = pack::RunConfig { iocs: args.iocs.clone(), params: args.params()?, options: args.options()? };
-        let runs = pack::run(&pack, &ctx, &present, &config).await;
+        let runs = pack::run_store(&pack, &store, &config).await?;
         let mut sink: Box<dyn Write + Send> = match &output {
             Some(path) => Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
             None if format == FindingFormat::Parquet => return Err("--format parquet needs --output <file>".into()),

@@ -227,6 +227,19 @@ pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], c
     out
 }
 
+/// Runs the pack against a store: its tables, the pack's indicators and any added ones.
+pub async fn run_store<'p>(
+    pack: &'p Pack,
+    store: &crate::core::Store,
+    config: &RunConfig,
+) -> Result<Vec<HuntRun<'p>>, String> {
+    let ctx = crate::core::session::context(store).await.map_err(|e| e.to_string())?;
+    register_iocs(&ctx, pack, &config.iocs).await?;
+    let present: Vec<String> =
+        store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
+    Ok(run(pack, &ctx, &present, config).await)
+}
+
 /// The result of one hunt's fixtures.
 #[derive(Debug)]
 pub struct TestResult<'p> {

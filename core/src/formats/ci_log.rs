@@ -55,6 +55,10 @@ pub struct CiLog {
     /// An npm `> pkg@1.0.0 postinstall` header waiting for its `> command` line.
     pending_script: Option<(String, String, String)>,
     seen_installs: HashSet<(String, String)>,
+    /// The runner's machine, from GitHub's "Set up job" lines (`Machine name: '…'`, else
+    /// `Runner name: '…'`), lowercased as every table's `host.name` is.
+    host: Option<String>,
+    host_from_machine: bool,
 }
 
 impl CiLog {
@@ -67,6 +71,8 @@ impl CiLog {
             step: None,
             pending_script: None,
             seen_installs: HashSet::new(),
+            host: None,
+            host_from_machine: false,
         }
     }
 
@@ -85,6 +91,7 @@ impl CiLog {
         e.text("event.action", Some(action.to_owned()))
             .text("ci.provider", Some(self.provider))
             .text("ci.job.id", self.job.clone())
+            .lower("host.name", self.host.as_deref())
             .text("ci.step.name", self.step.clone())
             .text("package.manager", manager.map(str::to_owned))
             .text("message", Some(Cow::Borrowed(message)))
@@ -119,6 +126,14 @@ impl LineParser for CiLog {
         if self.last_time.is_none() {
             if let Some(at) = text.find("current time: ") {
                 self.last_time = util::parse_time(&text[at + "current time: ".len()..]);
+            }
+        }
+        for (label, is_machine) in [("Machine name: '", true), ("Runner name: '", false)] {
+            if let Some(name) = text.trim_start().strip_prefix(label).and_then(|r| r.strip_suffix('\'')) {
+                if is_machine || !self.host_from_machine {
+                    self.host = Some(name.to_ascii_lowercase());
+                    self.host_from_machine = is_machine;
+                }
             }
         }
         if self.last_time.is_none() && self.fallback_time.is_none() {
@@ -245,5 +260,22 @@ mod tests {
             p("https://r.invalid/plain-crypto-js/-/plain-crypto-js-4.2.1-beta.1.tgz"),
             ("plain-crypto-js".into(), "4.2.1-beta.1".into())
         );
+    }
+
+    #[test]
+    fn github_setup_lines_name_the_runner_machine() {
+        let mut log = CiLog::new(Some("build-1".into()), None);
+        let mut out = Vec::new();
+        let lines = [
+            "2026-03-31T00:40:01.0000000Z Current runner version: '2.330.0'",
+            "2026-03-31T00:40:01.0000000Z Runner name: 'runner-pool-3'",
+            "2026-03-31T00:40:01.0000000Z Machine name: 'CI-RUNNER-3'",
+            "2026-03-31T00:40:02.0000000Z ##[group]Run npm install",
+        ];
+        for line in lines {
+            log.parse(line, &mut out).unwrap();
+        }
+        assert_eq!(log.host.as_deref(), Some("ci-runner-3"));
+        assert_eq!(out.len(), 1, "only the step is a row");
     }
 }
