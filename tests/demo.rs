@@ -2,8 +2,10 @@
 //! holds exactly which findings it must give, hunt by hunt, with the hosts, packages and users
 //! involved. Every finding is part of the attack; the benign fleet around it gives none.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::Utc;
@@ -37,11 +39,10 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
 /// Hunts that must stay silent on the demo (their near misses are in it).
 const SILENT: &[&str] = &["c2.rare-domains"];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pack_finds_the_whole_attack_and_nothing_else() {
+/// Writes the demo scenario's logs into `dir/data`.
+fn generate(dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let work = tempfile::tempdir().expect("a temporary directory");
-    let data = work.path().join("data");
+    let data = dir.join("data");
     let generated = Command::new("python3")
         .arg(root.join("scripts/scenario.py"))
         .arg("--out")
@@ -49,6 +50,14 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
         .output()
         .expect("python3 runs scripts/scenario.py (the README lists Python 3 as a requirement)");
     assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pack_finds_the_whole_attack_and_nothing_else() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let data = generate(work.path());
 
     let store = Store::open(work.path().join("store")).expect("a store");
     let summary = spoor::core::ingest(&store, &[data], &IngestOptions::default(), &spoor::core::ingest::Quiet)
@@ -91,4 +100,69 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
         assert!(!found.contains_key(hunt));
     }
     assert_eq!(pack.hunts.len(), EXPECTED.len() + SILENT.len(), "every hunt is accounted for");
+}
+
+/// `spoor pack run` from the command line: hunts without data are skipped and said so, every
+/// output format carries the findings, SARIF points lockfile findings at the lockfile's line,
+/// and `--fail-on-findings` turns findings into exit code 1.
+#[test]
+fn pack_run_on_the_command_line() {
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let data = generate(work.path());
+    let store = work.path().join("store");
+    let store = store.to_str().expect("a UTF-8 path");
+    // Only the lockfiles: every hunt that reads nothing else is skipped.
+    let lockfiles = data.join("lockfiles");
+    let (code, _, stderr) = common::spoor(&["ingest", lockfiles.to_str().unwrap(), "--store", store]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = common::spoor(&["pack", "run", "--store", store]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("skipped: account.email-change-then-publish (no data in: audit)"), "{stderr}");
+    assert!(stderr.contains("note: install.known-bad-package ran without data in: ci, process"), "{stderr}");
+    assert!(stdout.contains("CRITICAL install.known-bad-package"), "{stdout}");
+
+    let (code, stdout, stderr) = common::spoor(&["pack", "run", "--store", store, "--format", "sarif"]);
+    assert_eq!(code, 0, "{stderr}");
+    let sarif: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let lockfile = results
+        .iter()
+        .find(|r| {
+            r["message"]["text"].as_str().is_some_and(|m| m.contains("plain-crypto-js@4.2.1") && m.contains("web-app"))
+        })
+        .expect("a result for plain-crypto-js in web-app's lockfile");
+    let location = &lockfile["locations"][0]["physicalLocation"];
+    assert!(location["artifactLocation"]["uri"].as_str().unwrap().ends_with("lockfiles/web-app/package-lock.json"));
+    let line = location["region"]["startLine"].as_u64().expect("a line") as usize;
+    let text = std::fs::read_to_string(data.join("lockfiles/web-app/package-lock.json")).unwrap();
+    assert!(
+        text.lines().nth(line - 1).unwrap().contains("node_modules/plain-crypto-js"),
+        "line {line} of the lockfile"
+    );
+    assert_eq!(lockfile["level"], "error");
+
+    let (code, stdout, _) = common::spoor(&["pack", "run", "--store", store, "--format", "ndjson"]);
+    assert_eq!(code, 0);
+    let findings: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON finding")).collect();
+    assert_eq!(findings.len(), 4, "axios and plain-crypto-js in two lockfiles");
+    assert!(findings.iter().all(|f| f["hunt"] == "install.known-bad-package" && f["severity"] == "critical"));
+    assert!(findings.iter().all(|f| f["evidence"][0]["line"].as_i64().is_some_and(|l| l > 0)));
+    let ids: BTreeSet<&str> = findings.iter().filter_map(|f| f["id"].as_str()).collect();
+    assert_eq!(ids.len(), 4, "finding ids are distinct");
+    let (_, again, _) = common::spoor(&["pack", "run", "--store", store, "--format", "ndjson"]);
+    assert_eq!(again, stdout, "a re-run gives the same findings and ids");
+
+    let csv = work.path().join("findings.csv");
+    let (code, _, stderr) =
+        common::spoor(&["pack", "run", "--store", store, "--format", "csv", "-o", csv.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with(
+        "id,hunt,severity,confidence,title,@timestamp,host,user,package,domain,ip,ci_job,project,file,evidence,fields"
+    ));
+    assert_eq!(text.lines().count(), 5);
+
+    let (code, _, _) = common::spoor(&["pack", "run", "--store", store, "--fail-on-findings"]);
+    assert_eq!(code, 1);
 }
