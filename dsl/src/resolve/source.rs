@@ -26,7 +26,11 @@ impl Resolver<'_> {
                 let mut fields: Vec<Field> = Vec::new();
                 for (rel, name) in rels.iter().zip(names) {
                     for f in &rel.fields {
-                        match fields.iter().find(|g| g.name == f.name) {
+                        match fields.iter_mut().find(|g| g.name == f.name) {
+                            // An IP address is text with a meaning: next to plain text, it is text.
+                            Some(g) if matches!((&g.ty, &f.ty), (Type::Ip, Type::Text) | (Type::Text, Type::Ip)) => {
+                                g.ty = Type::Text;
+                            }
                             Some(g) if g.ty != f.ty => {
                                 self.error(Diagnostic::new(
                                     Code::TypeMismatch,
