@@ -10,6 +10,7 @@ mod cidr_match;
 mod decode;
 mod domain;
 mod entropy;
+mod intervals;
 mod package_name;
 mod url_part;
 mod xor_decode;
@@ -217,6 +218,11 @@ pub fn bytes_to_text(e: Expr) -> Expr {
 /// The subdomain chain of a name (`a.b.c` → `a.b.c`, `b.c`, `c`), for domain-suffix lookups.
 pub fn domain_suffixes(e: Expr) -> Expr {
     domain::suffixes(e)
+}
+
+/// The population standard deviation, in seconds, of the gaps between the times in a list.
+pub fn gap_stddev_seconds(times: Expr) -> Expr {
+    intervals::gap_stddev_seconds(times)
 }
 
 /// `cidr_match(ip, network)`, for the `in (networks)` test and CIDR lookups.

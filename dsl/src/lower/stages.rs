@@ -6,8 +6,7 @@ use datafusion::error::Result;
 use datafusion::functions::core::expr_fn::nullif;
 use datafusion::functions::string::expr_fn::lower;
 use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::functions_window::expr_fn::lag;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, LogicalPlanBuilder, cast, lit};
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast, lit};
 
 use super::{Direct, Lowerer, col};
 use crate::ast::LookupMode;
@@ -90,40 +89,36 @@ impl Lowerer<'_> {
     }
 
     /// Per key: connections, first and last time, and the mean, standard deviation and jitter
-    /// (stddev / mean) of the seconds between consecutive events.
+    /// (stddev / mean) of the seconds between consecutive events. The mean gap is the span over
+    /// the gaps' number; the deviation comes from each key's times gathered in the aggregation,
+    /// so the whole table is never sorted by key and time.
     pub(super) fn beacon(&self, input: LogicalPlanBuilder, by: &[String]) -> Result<LogicalPlanBuilder> {
-        const PREVIOUS: &str = "__spoor_previous";
-        const INTERVAL: &str = "__spoor_interval";
+        const TIMES: &str = "__spoor_times";
         let keys: Vec<Expr> = by.iter().map(|b| col(b)).collect();
         let ts = col("@timestamp");
-        let previous = lag(ts.clone(), Some(1), None)
-            .partition_by(keys.clone())
-            .order_by(vec![ts.clone().sort(true, false)])
-            .build()?
-            .alias(PREVIOUS);
         let micros = |e: Expr| cast(e, DataType::Int64);
-        let seconds = cast(micros(ts.clone()) - micros(col(PREVIOUS)), DataType::Float64) / lit(1_000_000.0);
-        let with_intervals = input.windowed([previous])?;
-        let mut items: Vec<Expr> = keys.clone();
-        items.extend([ts.clone(), seconds.alias(INTERVAL)]);
-        let aggregated = with_intervals.projected(items)?.grouped(
+        let aggregated = input.grouped(
             keys,
             [
                 agg::count(lit(1)).alias("beacon.count"),
                 agg::min(ts.clone()).alias("beacon.first"),
-                agg::max(ts).alias("beacon.last"),
-                agg::avg(col(INTERVAL)).alias("beacon.interval"),
-                agg::stddev_pop(col(INTERVAL)).alias("beacon.stddev"),
+                agg::max(ts.clone()).alias("beacon.last"),
+                agg::array_agg(micros(ts)).alias(TIMES),
             ],
         )?;
+        let span_seconds =
+            cast(micros(col("beacon.last")) - micros(col("beacon.first")), DataType::Float64) / lit(1_000_000.0);
+        let gaps = cast(col("beacon.count") - lit(1i64), DataType::Float64);
+        let interval = span_seconds / nullif(gaps, lit(0.0));
+        let stddev = functions::gap_stddev_seconds(col(TIMES));
         let mut out: Vec<Expr> = by.iter().map(|b| col(b)).collect();
         out.extend([
             col("beacon.count"),
             col("beacon.first"),
             col("beacon.last"),
-            col("beacon.interval"),
-            col("beacon.stddev"),
-            (col("beacon.stddev") / nullif(col("beacon.interval"), lit(0.0))).alias("beacon.jitter"),
+            interval.clone().alias("beacon.interval"),
+            stddev.clone().alias("beacon.stddev"),
+            (stddev / nullif(interval, lit(0.0))).alias("beacon.jitter"),
         ]);
         aggregated.projected(out)
     }
