@@ -165,4 +165,23 @@ fn pack_run_on_the_command_line() {
 
     let (code, _, _) = common::spoor(&["pack", "run", "--store", store, "--fail-on-findings"]);
     assert_eq!(code, 1);
+
+    // The next campaign, as an OSV advisory passed with --iocs: no hunt is edited.
+    let advisory = work.path().join("MAL-0000-0002.json");
+    std::fs::write(
+        &advisory,
+        r#"{"id": "MAL-0000-0002", "summary": "an example advisory naming form-data 4.0.4",
+            "affected": [{"package": {"ecosystem": "npm", "name": "form-data"}, "versions": ["4.0.4"]}]}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) =
+        common::spoor(&["pack", "run", "--store", store, "--format", "ndjson", "--iocs", advisory.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let campaigns: BTreeSet<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|f| f["fields"]["ioc.campaign"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(campaigns, BTreeSet::from(["MAL-0000-0002".to_string(), "axios-2026-03".to_string()]));
+    assert_eq!(stdout.lines().count(), 7, "form-data 4.0.4 in three lockfiles, besides the four");
 }
