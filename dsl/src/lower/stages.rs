@@ -110,16 +110,17 @@ impl Lowerer<'_> {
             cast(micros(col("beacon.last")) - micros(col("beacon.first")), DataType::Float64) / lit(1_000_000.0);
         let gaps = cast(col("beacon.count") - lit(1i64), DataType::Float64);
         let interval = span_seconds / nullif(gaps, lit(0.0));
-        let stddev = functions::gap_stddev_seconds(col(TIMES));
-        let mut out: Vec<Expr> = by.iter().map(|b| col(b)).collect();
-        out.extend([
+        let mut measured: Vec<Expr> = by.iter().map(|b| col(b)).collect();
+        measured.extend([
             col("beacon.count"),
             col("beacon.first"),
             col("beacon.last"),
-            interval.clone().alias("beacon.interval"),
-            stddev.clone().alias("beacon.stddev"),
-            (stddev / nullif(interval, lit(0.0))).alias("beacon.jitter"),
+            interval.alias("beacon.interval"),
+            functions::gap_stddev_seconds(col(TIMES)).alias("beacon.stddev"),
         ]);
-        aggregated.projected(out)
+        let mut out: Vec<Expr> = by.iter().map(|b| col(b)).collect();
+        out.extend(["beacon.count", "beacon.first", "beacon.last", "beacon.interval", "beacon.stddev"].map(col));
+        out.push((col("beacon.stddev") / nullif(col("beacon.interval"), lit(0.0))).alias("beacon.jitter"));
+        aggregated.projected(measured)?.projected(out)
     }
 }

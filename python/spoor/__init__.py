@@ -1,0 +1,37 @@
+"""spoor: hunt threats in security logs from Python.
+
+Open a store, ingest logs, hunt, and get Arrow data back without copies::
+
+    import spoor
+    store = spoor.Store("hunt-store")
+    store.ingest(["logs/"])
+    result = store.hunt('process | where process.parent.name =~ "node" | select host.name, process.command_line')
+    result.to_pandas()        # or pyarrow.table(result), polars.from_arrow(result)
+
+`spoor.check(query)` lists a hunt's problems without running it; invalid hunts raise
+`spoor.HuntError` with each problem shown under its source line.
+"""
+
+from ._spoor import (
+    Diagnostic,
+    HuntError,
+    HuntResult,
+    IngestResult,
+    SpoorError,
+    Store,
+    __version__,
+    check,
+    explain,
+)
+
+__all__ = [
+    "Diagnostic",
+    "HuntError",
+    "HuntResult",
+    "IngestResult",
+    "SpoorError",
+    "Store",
+    "__version__",
+    "check",
+    "explain",
+]

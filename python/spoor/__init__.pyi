@@ -1,0 +1,69 @@
+"""Type stubs for spoor (the module is written in Rust)."""
+
+from os import PathLike
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+__version__: str
+
+class HuntError(Exception):
+    """A hunt that does not check; the message shows each problem under its source line."""
+
+class SpoorError(Exception):
+    """A problem reading logs, the store or a file."""
+
+class Diagnostic:
+    """One problem `check` found: a stable code (E001...), where, what, and a hint."""
+
+    code: str
+    severity: str
+    message: str
+    line: int
+    column: int
+    hint: Optional[str]
+
+class IngestResult:
+    """What `Store.ingest` did: every record read is stored, skipped or rejected."""
+
+    rows: Dict[str, int]
+    read: int
+    stored: int
+    skipped: int
+    rejected: int
+    files: List[Dict[str, Any]]
+
+class HuntResult:
+    """A hunt's rows; Arrow-native through `__arrow_c_stream__`."""
+
+    num_rows: int
+    columns: List[str]
+    def __len__(self) -> int: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+    def to_pyarrow(self) -> Any: ...
+    def to_pandas(self) -> Any: ...
+    def to_polars(self) -> Any: ...
+    def _repr_html_(self) -> str: ...
+
+class Store:
+    """A log store: Parquet tables that `ingest` appends to and hunts read."""
+
+    path: str
+    def __init__(self, path: Union[str, PathLike]) -> None: ...
+    def ingest(
+        self,
+        paths: Sequence[Union[str, PathLike]],
+        format: str = "auto",
+        mapping: Optional[Union[str, PathLike]] = None,
+    ) -> IngestResult: ...
+    def tables(self) -> List[Dict[str, Any]]: ...
+    def hunt(
+        self,
+        query_or_path: str,
+        params: Optional[Mapping[str, str]] = None,
+        since: Optional[str] = None,
+        iocs: Optional[Sequence[Union[str, PathLike]]] = None,
+    ) -> HuntResult: ...
+    def register(self, name: str, data: Any) -> None: ...
+
+def check(query_or_path: str) -> List[Diagnostic]: ...
+def explain(query_or_path: str, store: Store, sql: bool = False) -> str: ...

@@ -1,0 +1,541 @@
+//! The `spoor` Python module: thin wrappers over the Rust library. Results leave as Arrow
+//! through the PyCapsule stream interface, so pyarrow, polars and DuckDB read them without a
+//! copy; no hunting logic lives here.
+//!
+//! Every call that reads logs or runs a query lets go of the GIL and polls for signals, so a
+//! notebook stays responsive and Ctrl-C interrupts a long query (the store is left as it was:
+//! queries only read it).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use arrow::array::{ArrayRef, RecordBatch, StructArray};
+use arrow::datatypes::{Field, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict, PyList};
+use pyo3_arrow::ffi::{ArrayIterator, to_schema_pycapsule, to_stream_pycapsule};
+use pyo3_arrow::input::AnyRecordBatch;
+
+use spoor::core::ingest::{IngestOptions, IngestSummary, Quiet};
+use spoor::core::session;
+use spoor::dsl::{Diagnostics, ParamValues, RunOptions, render};
+
+create_exception!(
+    spoor,
+    HuntError,
+    PyException,
+    "A hunt that does not check: its message shows each problem under the source line, as `spoor check` does."
+);
+create_exception!(spoor, SpoorError, PyException, "A problem reading logs, the store or a file.");
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime"))
+}
+
+/// Runs `work` on the runtime without the GIL, checking every 100 ms for a signal (Ctrl-C
+/// raises KeyboardInterrupt and cancels the work).
+fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, PyErrBox>> + Send + 'static,
+{
+    let mut handle = runtime().spawn(work);
+    let outcome = py.detach(|| {
+        loop {
+            let waited =
+                runtime().block_on(async { tokio::time::timeout(Duration::from_millis(100), &mut handle).await });
+            match waited {
+                Ok(joined) => return Ok(joined),
+                Err(_) => {
+                    if let Err(signal) = Python::attach(|py| py.check_signals()) {
+                        handle.abort();
+                        return Err(signal);
+                    }
+                }
+            }
+        }
+    })?;
+    match outcome {
+        Ok(result) => result.map_err(PyErrBox::into_pyerr),
+        Err(e) => Err(PyRuntimeError::new_err(format!("the query stopped: {e}"))),
+    }
+}
+
+/// An error made without the GIL, turned into a Python exception with it.
+enum PyErrBox {
+    Hunt { diagnostics: Diagnostics, text: String, name: String },
+    Spoor(String),
+}
+
+impl PyErrBox {
+    fn into_pyerr(self) -> PyErr {
+        match self {
+            PyErrBox::Hunt { diagnostics, text, name } => {
+                HuntError::new_err(render::pretty(&diagnostics, &text, &name, false).trim_end().to_string())
+            }
+            PyErrBox::Spoor(message) => SpoorError::new_err(message),
+        }
+    }
+}
+
+fn spoor_error(e: impl std::fmt::Display) -> PyErrBox {
+    PyErrBox::Spoor(e.to_string())
+}
+
+/// A hunt's text: the string itself, or the file it names (`.hunt`).
+fn hunt_text(query_or_path: &str) -> PyResult<(String, String)> {
+    let path = Path::new(query_or_path);
+    if query_or_path.ends_with(".hunt") && !query_or_path.contains('\n') {
+        let text = std::fs::read_to_string(path).map_err(|e| SpoorError::new_err(format!("{query_or_path}: {e}")))?;
+        return Ok((text, query_or_path.to_string()));
+    }
+    Ok((query_or_path.to_string(), "<query>".to_string()))
+}
+
+/// A log store: a directory of Parquet tables that `ingest` appends to and hunts read.
+#[pyclass(module = "spoor")]
+struct Store {
+    inner: spoor::core::Store,
+    /// Tables registered from Python (`register`), added to every hunt's session.
+    registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+}
+
+impl Store {
+    /// A session over the store's tables, the registered frames and any IOC files.
+    async fn context(
+        store: spoor::core::Store,
+        registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+        iocs: Vec<PathBuf>,
+    ) -> Result<SessionContext, PyErrBox> {
+        let ctx = session::context(&store).await.map_err(spoor_error)?;
+        for (name, schema, batches) in registered {
+            let table = MemTable::try_new(schema, vec![batches]).map_err(spoor_error)?;
+            ctx.register_table(name.as_str(), Arc::new(table)).map_err(spoor_error)?;
+        }
+        if !iocs.is_empty() {
+            let batch = spoor::core::iocs::load_all(&iocs).map_err(spoor_error)?;
+            let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(spoor_error)?;
+            ctx.register_table(spoor::core::iocs::TABLE, Arc::new(table)).map_err(spoor_error)?;
+        }
+        Ok(ctx)
+    }
+}
+
+fn options(since: Option<&str>) -> PyResult<RunOptions> {
+    let now = chrono::Utc::now();
+    let window = match since {
+        None => None,
+        Some(text) => {
+            let micros = spoor::dsl::parser::parse_expression(text).ok().and_then(|e| match e.kind {
+                spoor::dsl::ast::ExprKind::Literal(spoor::dsl::ast::Literal::Duration(d)) if d > 0 => Some(d),
+                _ => None,
+            });
+            let micros = micros.ok_or_else(|| {
+                PyValueError::new_err(format!("since={text:?}: expected a duration such as 30m, 24h or 7d"))
+            })?;
+            Some((now - chrono::Duration::microseconds(micros), now))
+        }
+    };
+    Ok(RunOptions { now, window })
+}
+
+#[pymethods]
+impl Store {
+    /// Opens the store at `path`, creating the directory when it does not exist.
+    #[new]
+    fn new(path: PathBuf) -> PyResult<Self> {
+        let inner = spoor::core::Store::open(&path).map_err(|e| SpoorError::new_err(e.to_string()))?;
+        Ok(Store { inner, registered: Vec::new() })
+    }
+
+    /// The store's directory.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.inner.root().to_path_buf()
+    }
+
+    /// Reads log files and directories into the store's tables (formats detected from content,
+    /// or `format=` one of `spoor formats`). Returns what was read, stored and rejected, per file.
+    #[pyo3(signature = (paths, format = "auto", mapping = None))]
+    fn ingest(
+        &self,
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        format: &str,
+        mapping: Option<PathBuf>,
+    ) -> PyResult<IngestResult> {
+        let format = match format {
+            "auto" => None,
+            name => Some(spoor::core::formats::Format::from_name(name).ok_or_else(|| {
+                let names: Vec<_> = spoor::core::formats::Format::ALL.iter().map(|f| f.name()).collect();
+                PyValueError::new_err(format!("unknown format {name:?}; one of: auto, {}", names.join(", ")))
+            })?),
+        };
+        let mapping = mapping
+            .map(|m| spoor::core::formats::mapping::Mapping::load(&m))
+            .transpose()
+            .map_err(|e| SpoorError::new_err(e.to_string()))?;
+        let options = IngestOptions { format, mapping, ..Default::default() };
+        let store = self.inner.clone();
+        let summary = run(py, async move {
+            tokio::task::spawn_blocking(move || spoor::core::ingest(&store, &paths, &options, &Quiet))
+                .await
+                .map_err(spoor_error)?
+                .map_err(spoor_error)
+        })?;
+        Ok(IngestResult { summary })
+    }
+
+    /// The tables that hold data: a list of dicts with `name`, `rows`, `files`, `first`, `last`.
+    fn tables<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let store = self.inner.clone();
+        let stats = run(py, async move {
+            let ctx = session::context(&store).await.map_err(spoor_error)?;
+            let mut out = Vec::new();
+            for table in store.tables().map_err(spoor_error)? {
+                let s = session::table_stats(&ctx, &store, table).await.map_err(spoor_error)?;
+                out.push((table.name().to_string(), s.rows, s.files, s.first, s.last));
+            }
+            Ok(out)
+        })?;
+        let list = PyList::empty(py);
+        for (name, rows, files, first, last) in stats {
+            let d = PyDict::new(py);
+            d.set_item("name", name)?;
+            d.set_item("rows", rows)?;
+            d.set_item("files", files)?;
+            d.set_item("first", first)?;
+            d.set_item("last", last)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    /// Runs a hunt (its text, or the path of a `.hunt` file) and returns its rows.
+    /// `params` overrides the hunt's `param`s; `since` (e.g. "24h") reads only recent events;
+    /// `iocs` adds IOC files or directories as the `iocs` table. Raises HuntError when the hunt
+    /// does not check.
+    #[pyo3(signature = (query_or_path, params = None, since = None, iocs = None))]
+    fn hunt(
+        &self,
+        py: Python<'_>,
+        query_or_path: &str,
+        params: Option<HashMap<String, String>>,
+        since: Option<&str>,
+        iocs: Option<Vec<PathBuf>>,
+    ) -> PyResult<HuntResult> {
+        let (text, name) = hunt_text(query_or_path)?;
+        let params: ParamValues = params.unwrap_or_default().into_iter().collect();
+        let options = options(since)?;
+        let (store, registered, iocs) = (self.inner.clone(), self.registered.clone(), iocs.unwrap_or_default());
+        let (batches, schema) = run(py, async move {
+            let ctx = Store::context(store, registered, iocs).await?;
+            let compiled = spoor::dsl::compile(&ctx, &text, &params, &options).await.map_err(|e| match e {
+                spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
+                other => spoor_error(other),
+            })?;
+            let schema: SchemaRef = Arc::new(compiled.plan.schema().as_arrow().clone());
+            let batches = spoor::dsl::run::run(&ctx, &compiled).await.map_err(spoor_error)?;
+            Ok((batches, schema))
+        })?;
+        Ok(HuntResult { batches, schema })
+    }
+
+    /// Makes in-memory data a table hunts can read or look up (`lookup <name> on ...`): a
+    /// pandas or polars DataFrame, a pyarrow Table, or anything with `__arrow_c_stream__`.
+    fn register(&mut self, name: &str, data: AnyRecordBatch) -> PyResult<()> {
+        if spoor::core::Table::from_name(name).is_some() {
+            return Err(PyValueError::new_err(format!("{name:?} is one of spoor's tables; pick another name")));
+        }
+        let table = data.into_table().map_err(PyErr::from)?;
+        let (batches, schema) = table.into_inner();
+        self.registered.retain(|(n, _, _)| n != name);
+        self.registered.push((name.to_string(), schema, batches));
+        Ok(())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("spoor.Store({:?})", self.inner.root().display().to_string())
+    }
+}
+
+/// What `Store.ingest` did.
+#[pyclass(module = "spoor")]
+struct IngestResult {
+    summary: IngestSummary,
+}
+
+#[pymethods]
+impl IngestResult {
+    /// Records stored per table.
+    #[getter]
+    fn rows(&self) -> HashMap<String, u64> {
+        self.summary.rows().into_iter().map(|(t, n)| (t.name().to_string(), n)).collect()
+    }
+
+    #[getter]
+    fn read(&self) -> u64 {
+        self.summary.total(|f| f.read)
+    }
+
+    #[getter]
+    fn stored(&self) -> u64 {
+        self.summary.total(|f| f.stored)
+    }
+
+    #[getter]
+    fn skipped(&self) -> u64 {
+        self.summary.total(|f| f.skipped)
+    }
+
+    #[getter]
+    fn rejected(&self) -> u64 {
+        self.summary.total(|f| f.rejected)
+    }
+
+    /// Per file: a dict with `path`, `format`, `read`, `stored`, `skipped`, `rejected`,
+    /// `reject_reasons` ({reason: count}) and `error`.
+    #[getter]
+    fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for f in &self.summary.files {
+            let d = PyDict::new(py);
+            d.set_item("path", f.path.display().to_string())?;
+            d.set_item("format", f.format.map(|x| x.name()))?;
+            d.set_item("read", f.read)?;
+            d.set_item("stored", f.stored)?;
+            d.set_item("skipped", f.skipped)?;
+            d.set_item("rejected", f.rejected)?;
+            let reasons = PyDict::new(py);
+            for (reason, tally) in &f.reject_reasons {
+                reasons.set_item(reason, tally.count)?;
+            }
+            d.set_item("reject_reasons", reasons)?;
+            d.set_item("error", f.error.as_ref().map(|e| e.to_string()))?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "IngestResult(files={}, read={}, stored={}, skipped={}, rejected={})",
+            self.summary.files.len(),
+            self.read(),
+            self.stored(),
+            self.skipped(),
+            self.rejected()
+        )
+    }
+}
+
+/// A hunt's rows. Arrow-native: `pyarrow.table(result)`, `polars.from_arrow(result)` and
+/// DuckDB read it through `__arrow_c_stream__` without copying.
+#[pyclass(module = "spoor")]
+struct HuntResult {
+    batches: Vec<RecordBatch>,
+    schema: SchemaRef,
+}
+
+#[pymethods]
+impl HuntResult {
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    fn __len__(&self) -> usize {
+        self.num_rows()
+    }
+
+    /// Column names, in order.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        to_schema_pycapsule(py, self.schema.as_ref()).map_err(PyErr::from)
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let fields = self.schema.fields().clone();
+        let arrays: Vec<Result<ArrayRef, arrow::error::ArrowError>> =
+            self.batches.iter().map(|b| Ok(Arc::new(StructArray::from(b.clone())) as ArrayRef)).collect();
+        let field = Field::new_struct("", fields, false).with_metadata(self.schema.metadata().clone());
+        let reader = Box::new(ArrayIterator::new(arrays, Arc::new(field)));
+        to_stream_pycapsule(py, reader, requested_schema).map_err(PyErr::from)
+    }
+
+    /// The rows as a pyarrow.Table (no copy).
+    fn to_pyarrow<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pyarrow = import_optional(py, "pyarrow", "to_pyarrow()")?;
+        pyarrow.getattr("table")?.call1((slf,))
+    }
+
+    /// The rows as a pandas DataFrame (needs pandas and pyarrow).
+    fn to_pandas<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        import_optional(py, "pandas", "to_pandas()")?;
+        Self::to_pyarrow(slf, py)?.call_method0("to_pandas")
+    }
+
+    /// The rows as a polars DataFrame (no copy; needs polars).
+    fn to_polars<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let polars = import_optional(py, "polars", "to_polars()")?;
+        polars.getattr("from_arrow")?.call1((Self::to_pyarrow(slf, py)?,))
+    }
+
+    fn __repr__(&self) -> String {
+        let table =
+            arrow::util::pretty::pretty_format_batches(&self.first_rows(10)).map(|t| t.to_string()).unwrap_or_default();
+        format!("{table}\n{} row{}", self.num_rows(), if self.num_rows() == 1 { "" } else { "s" })
+    }
+
+    /// Jupyter: the first 20 rows as an HTML table, and the row count.
+    fn _repr_html_(&self) -> String {
+        let mut html = String::from("<table><thead><tr>");
+        for f in self.schema.fields() {
+            html.push_str(&format!("<th>{}</th>", escape(f.name())));
+        }
+        html.push_str("</tr></thead><tbody>");
+        let options = arrow::util::display::FormatOptions::default().with_null("");
+        for batch in self.first_rows(20) {
+            let formatters: Vec<_> = batch
+                .columns()
+                .iter()
+                .filter_map(|c| arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options).ok())
+                .collect();
+            for row in 0..batch.num_rows() {
+                html.push_str("<tr>");
+                for f in &formatters {
+                    html.push_str(&format!("<td>{}</td>", escape(&f.value(row).to_string())));
+                }
+                html.push_str("</tr>");
+            }
+        }
+        let n = self.num_rows();
+        html.push_str(&format!("</tbody></table><p>{n} row{}</p>", if n == 1 { "" } else { "s" }));
+        html
+    }
+}
+
+impl HuntResult {
+    fn first_rows(&self, limit: usize) -> Vec<RecordBatch> {
+        let mut out = Vec::new();
+        let mut left = limit;
+        for b in &self.batches {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(b.num_rows());
+            out.push(b.slice(0, take));
+            left -= take;
+        }
+        out
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn import_optional<'py>(py: Python<'py>, module: &str, what: &str) -> PyResult<Bound<'py, PyModule>> {
+    py.import(module).map_err(|_| {
+        pyo3::exceptions::PyImportError::new_err(format!("{what} needs the {module} package: pip install {module}"))
+    })
+}
+
+/// A problem `check` found in a hunt.
+#[pyclass(module = "spoor", get_all)]
+struct Diagnostic {
+    code: String,
+    severity: String,
+    message: String,
+    line: usize,
+    column: usize,
+    hint: Option<String>,
+}
+
+#[pymethods]
+impl Diagnostic {
+    fn __repr__(&self) -> String {
+        format!("{} {}:{}: {}", self.code, self.line, self.column, self.message)
+    }
+}
+
+/// Checks a hunt (its text, or a `.hunt` path) against spoor's tables and the IOC table
+/// without running it: a list of Diagnostics, empty when it is clean.
+#[pyfunction]
+fn check(query_or_path: &str) -> PyResult<Vec<Diagnostic>> {
+    let (text, _) = hunt_text(query_or_path)?;
+    let mut catalog = spoor::dsl::catalog::Catalog::standard();
+    catalog.add(spoor::core::iocs::TABLE, &spoor::core::iocs::schema());
+    let diagnostics = match spoor::dsl::check(&text, &catalog, &ParamValues::new()) {
+        Ok(resolved) => resolved.warnings,
+        Err(d) => d,
+    };
+    Ok(diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = spoor::dsl::span::line_column(&text, d.span.start);
+            Diagnostic {
+                code: d.code.as_str().to_string(),
+                severity: format!("{:?}", d.severity()).to_lowercase(),
+                message: d.message.clone(),
+                line,
+                column,
+                hint: d.hint.clone(),
+            }
+        })
+        .collect())
+}
+
+/// The plan DataFusion will run for a hunt over `store` (or, with `sql=True`, SQL for another
+/// engine).
+#[pyfunction]
+#[pyo3(signature = (query_or_path, store, sql = false))]
+fn explain(py: Python<'_>, query_or_path: &str, store: &Store, sql: bool) -> PyResult<String> {
+    let (text, name) = hunt_text(query_or_path)?;
+    let (inner, registered) = (store.inner.clone(), store.registered.clone());
+    let options = options(None)?;
+    run(py, async move {
+        let ctx = Store::context(inner, registered, Vec::new()).await?;
+        let compiled = spoor::dsl::compile(&ctx, &text, &ParamValues::new(), &options).await.map_err(|e| match e {
+            spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
+            other => spoor_error(other),
+        })?;
+        if sql {
+            spoor::dsl::run::to_sql(&compiled.plan).map_err(spoor_error)
+        } else {
+            let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).map_err(spoor_error)?;
+            Ok(optimized.display_indent().to_string())
+        }
+    })
+}
+
+#[pymodule]
+fn _spoor(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Store>()?;
+    m.add_class::<IngestResult>()?;
+    m.add_class::<HuntResult>()?;
+    m.add_class::<Diagnostic>()?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add("HuntError", m.py().get_type::<HuntError>())?;
+    m.add("SpoorError", m.py().get_type::<SpoorError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+"""The Python bindings: ingest, tables, hunts with zero-copy results, diagnostics, lookups
+against in-memory frames, and interrupting a query."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+import time
+import _thread
+
+import pyarrow as pa
+import pytest
+
+import spoor
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo scenario's logs, ingested into a fresh store."""
+    work = tmp_path_factory.mktemp("demo")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "scenario.py"), "--out", str(work / "data")],
+                   check=True, capture_output=True)
+    store = spoor.Store(work / "store")
+    summary = store.ingest([work / "data"])
+    return store, summary
+
+
+def test_ingest_accounts_for_every_record(demo):
+    store, summary = demo
+    assert summary.read == summary.stored + summary.skipped + summary.rejected
+    assert summary.rejected == 0
+    assert summary.rows["process"] > 500
+    assert {f["format"] for f in summary.files} >= {"ecs", "sysmon", "ci-log", "npm-lock", "github-audit"}
+
+
+def test_tables_have_rows_and_time_ranges(demo):
+    store, _ = demo
+    tables = {t["name"]: t for t in store.tables()}
+    assert tables["process"]["rows"] == demo[1].rows["process"]
+    assert tables["audit"]["first"] < tables["audit"]["last"]
+
+
+def test_a_hunt_is_arrow_without_copies(demo):
+    store, _ = demo
+    result = store.hunt('chain node -> (sh, bash) -> curl | select p1.host.name, p3.process.command_line')
+    assert result.columns == ["p1.host.name", "p3.process.command_line"]
+    table = pa.table(result)
+    assert table.num_rows == len(result) == result.num_rows == 2
+    assert sorted(table.column("p1.host.name").to_pylist()) == ["ci-runner-3", "dev-laptop-07"]
+    # Zero copy: the exported buffers are the result's own, so two exports share them.
+    again = pa.table(result)
+    assert table.column(0).chunk(0).buffers()[1].address == again.column(0).chunk(0).buffers()[1].address
+
+
+def test_hunt_files_params_and_iocs(demo):
+    store, _ = demo
+    path = str(ROOT / "hunts" / "c2" / "ioc-domain-or-ip.hunt")
+    found = store.hunt(path, iocs=[ROOT / "hunts" / "iocs"]).to_pyarrow()
+    assert set(found.column("host.name").to_pylist()) == {"ci-runner-3", "dev-laptop-07", "win-build-2"}
+    hunt = 'param who = "nobody"\nprocess | where host.name == who | stats n = count()'
+    assert store.hunt(hunt).to_pyarrow().column("n")[0].as_py() == 0
+    assert store.hunt(hunt, params={"who": "ci-runner-3"}).to_pyarrow().column("n")[0].as_py() > 0
+
+
+def test_check_returns_diagnostics():
+    assert spoor.check("process | where process.name == 'curl'") == []
+    problems = spoor.check("process | where proces.name == 1")
+    assert problems[0].code == "E003"
+    assert problems[0].severity == "error"
+    assert (problems[0].line, problems[0].column) == (1, 17)
+    assert "process.name" in (problems[0].hint or "")
+
+
+def test_hunt_error_message_shows_the_caret(demo):
+    store, _ = demo
+    with pytest.raises(spoor.HuntError) as error:
+        store.hunt("process | where proces.name == 1")
+    message = str(error.value)
+    assert "E003" in message and "proces.name" in message and "^" in message
+
+
+def test_register_a_frame_as_a_lookup(demo):
+    store, _ = demo
+    watch = pa.table({"value": ["curl", "python3"], "why": ["downloader", "interpreter"]})
+    store.register("watch", watch)
+    result = store.hunt("process | lookup watch on process.name | stats n = count() by watch.why | sort watch.why")
+    rows = result.to_pyarrow().to_pylist()
+    assert [r["watch.why"] for r in rows] == ["downloader", "interpreter"]
+    assert all(r["n"] > 0 for r in rows)
+    with pytest.raises(ValueError):
+        store.register("process", watch)
+
+
+def test_missing_optional_packages_say_what_to_install(demo, monkeypatch):
+    store, _ = demo
+    result = store.hunt("process | limit 1")
+    monkeypatch.setitem(sys.modules, "polars", None)
+    with pytest.raises(ImportError, match="pip install polars"):
+        result.to_polars()
+
+
+def test_repr_html_shows_rows_and_count(demo):
+    store, _ = demo
+    html = store.hunt("process | select host.name | limit 3")._repr_html_()
+    assert html.count("<tr>") == 4 and "3 rows" in html
+
+
+def test_explain_and_sql(demo):
+    store, _ = demo
+    assert "TableScan: dns" in spoor.explain("dns | where dns.question.name == 'x'", store)
+    assert spoor.explain("dns | select host.name", store, sql=True).lower().startswith("select")
+
+
+def test_ctrl_c_interrupts_a_long_query(demo):
+    store, _ = demo
+    # A cross join of the network table with itself, several times: far longer than a second.
+    long_hunt = "let n = (network | select x = host.name)\nnetwork | lookup n on host.name = n.x | lookup n as m on host.name = m.x | stats count()"
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        store.hunt(long_hunt)
+    assert time.monotonic() - started < 10
+    # The store is intact afterwards.
+    assert store.hunt("process | stats n = count()").to_pyarrow().column("n")[0].as_py() > 0
