@@ -20,6 +20,22 @@ import time
 
 import duckdb
 
+INSTALL_TREE = r"""
+CREATE VIEW installs AS
+  SELECT * FROM process
+  WHERE regexp_matches("process.command_line", '(?i)\b(npm|npm-cli|yarn|pnpm|bun)(\.cmd|\.exe|\.js)?"?\s+(i|install|add|ci|update|upgrade|rebuild)\b');
+CREATE VIEW install_tree AS
+  WITH RECURSIVE tree(root, entity, depth) AS (
+    SELECT i."process.entity_id", c."process.entity_id", 1
+    FROM installs i JOIN process c ON c."process.parent.entity_id" = i."process.entity_id"
+    UNION ALL
+    SELECT t.root, c."process.entity_id", t.depth + 1
+    FROM tree t JOIN process c ON c."process.parent.entity_id" = t.entity
+    WHERE t.depth < 64
+  )
+  SELECT * FROM tree;
+"""
+
 TABLES = ["process", "network", "file", "registry", "dns", "ci", "package", "audit"]
 
 
@@ -31,6 +47,10 @@ def connect(store, iocs):
         if files:
             con.execute(f"CREATE VIEW \"{table}\" AS SELECT * FROM read_parquet('{store}/{table}/**/*.parquet', "
                         f"hive_partitioning = true, union_by_name = true)")
+    # Package installs and every process below them (by entity id, up to 64 levels), as the
+    # process-chain hunts follow them: `installs`, and `install_tree(root, entity, depth)`.
+    if glob.glob(os.path.join(store, "process", "**", "*.parquet"), recursive=True):
+        con.execute(INSTALL_TREE)
     csvs = sorted(glob.glob(os.path.join(iocs, "*.csv")))
     con.execute("CREATE VIEW iocs AS SELECT type, value, campaign, reference FROM read_csv([" +
                 ", ".join(f"'{c}'" for c in csvs) + "], header = true, all_varchar = true, union_by_name = true)")

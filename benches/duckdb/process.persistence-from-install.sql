@@ -1,18 +1,6 @@
 -- process.persistence-from-install: persistence files, Run keys and commands by any descendant
 -- of a package install.
-WITH RECURSIVE installs AS (
-  SELECT * FROM process
-  WHERE regexp_matches("process.command_line", '(?i)\b(npm|npm-cli|yarn|pnpm|bun)(\.cmd|\.exe|\.js)?"?\s+(i|install|add|ci|update|upgrade|rebuild)\b')
-),
-tree(root, entity, depth) AS (
-  SELECT i."process.entity_id", c."process.entity_id", 1
-  FROM installs i JOIN process c ON c."process.parent.entity_id" = i."process.entity_id"
-  UNION ALL
-  SELECT t.root, c."process.entity_id", t.depth + 1
-  FROM tree t JOIN process c ON c."process.parent.entity_id" = t.entity
-  WHERE t.depth < 64
-),
-found AS (
+WITH found AS (
   SELECT "@timestamp", "host.name", 'file' AS what, "file.path" AS target, "process.name", "process.entity_id",
          "log.file.path", "log.file.line"
   FROM file
@@ -32,5 +20,5 @@ found AS (
 SELECT f."@timestamp", f."host.name", f.what, f.target, f."process.name",
        i."process.command_line" AS "tree.install.process.command_line", f."log.file.path", f."log.file.line"
 FROM found f
-JOIN tree t ON t.entity = f."process.entity_id"
+JOIN install_tree t ON t.entity = f."process.entity_id"
 JOIN installs i ON i."process.entity_id" = t.root
