@@ -262,6 +262,59 @@ impl Store {
         Ok(())
     }
 
+    /// Runs every hunt of a pack (default `hunts`) whose tables have data, with the pack's
+    /// indicators and any `iocs` added. Returns the findings as a table (Arrow, one row per
+    /// finding) and as dicts (`.findings`: hunt, severity, entities, evidence, fields, id).
+    #[pyo3(signature = (path = PathBuf::from("hunts"), since = None, iocs = None, params = None))]
+    fn run_pack(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        since: Option<&str>,
+        iocs: Option<Vec<PathBuf>>,
+        params: Option<HashMap<String, String>>,
+    ) -> PyResult<PackResult> {
+        let pack = spoor::pack::load(&path).map_err(|e| match &e {
+            spoor::pack::PackError::Invalid(hunts) => HuntError::new_err(
+                hunts
+                    .iter()
+                    .map(|(p, text, d)| render::pretty(d, text, &p.display().to_string(), false))
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string(),
+            ),
+            other => SpoorError::new_err(other.to_string()),
+        })?;
+        let config = spoor::pack::RunConfig {
+            iocs: iocs.unwrap_or_default(),
+            params: params.unwrap_or_default().into_iter().collect(),
+            options: options(since)?,
+        };
+        let store = self.inner.clone();
+        let (findings, table, skipped, failed) = run(py, async move {
+            let runs = spoor::pack::run_store(&pack, &store, &config).await.map_err(PyErrBox::Spoor)?;
+            let findings: Vec<String> = spoor::pack::render::all_findings(&runs)
+                .into_iter()
+                .map(|f| serde_json::to_string(f).unwrap_or_default())
+                .collect();
+            let table = spoor::pack::render::flat(&runs).map_err(PyErrBox::Spoor)?;
+            let mut skipped = Vec::new();
+            let mut failed = Vec::new();
+            for r in &runs {
+                match &r.outcome {
+                    spoor::pack::Outcome::Skipped { .. } => skipped.push(r.hunt.id().to_string()),
+                    spoor::pack::Outcome::Failed(e) => failed.push(format!("{}: {e}", r.hunt.id())),
+                    spoor::pack::Outcome::Ran { .. } => {}
+                }
+            }
+            Ok((findings, table, skipped, failed))
+        })?;
+        if !failed.is_empty() {
+            return Err(SpoorError::new_err(failed.join("\n")));
+        }
+        Ok(PackResult { findings, table, skipped })
+    }
+
     fn __repr__(&self) -> String {
         format!("spoor.Store({:?})", self.inner.root().display().to_string())
     }
@@ -372,12 +425,7 @@ impl HuntResult {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let fields = self.schema.fields().clone();
-        let arrays: Vec<Result<ArrayRef, arrow::error::ArrowError>> =
-            self.batches.iter().map(|b| Ok(Arc::new(StructArray::from(b.clone())) as ArrayRef)).collect();
-        let field = Field::new_struct("", fields, false).with_metadata(self.schema.metadata().clone());
-        let reader = Box::new(ArrayIterator::new(arrays, Arc::new(field)));
-        to_stream_pycapsule(py, reader, requested_schema).map_err(PyErr::from)
+        stream_capsule(py, &self.batches, &self.schema, requested_schema)
     }
 
     /// The rows as a pyarrow.Table (no copy).
@@ -448,6 +496,20 @@ impl HuntResult {
     }
 }
 
+/// The batches as an Arrow C stream: each batch shared, not copied.
+fn stream_capsule<'py>(
+    py: Python<'py>,
+    batches: &[RecordBatch],
+    schema: &SchemaRef,
+    requested_schema: Option<Bound<'py, PyCapsule>>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let arrays: Vec<Result<ArrayRef, arrow::error::ArrowError>> =
+        batches.iter().map(|b| Ok(Arc::new(StructArray::from(b.clone())) as ArrayRef)).collect();
+    let field = Field::new_struct("", schema.fields().clone(), false).with_metadata(schema.metadata().clone());
+    let reader = Box::new(ArrayIterator::new(arrays, Arc::new(field)));
+    to_stream_pycapsule(py, reader, requested_schema).map_err(PyErr::from)
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -456,6 +518,55 @@ fn import_optional<'py>(py: Python<'py>, module: &str, what: &str) -> PyResult<B
     py.import(module).map_err(|_| {
         pyo3::exceptions::PyImportError::new_err(format!("{what} needs the {module} package: pip install {module}"))
     })
+}
+
+/// What `Store.run_pack` found: one row per finding, most severe first.
+#[pyclass(module = "spoor")]
+struct PackResult {
+    /// Each finding as JSON (converted to dicts on access).
+    findings: Vec<String>,
+    table: RecordBatch,
+    /// Hunts none of whose tables had data.
+    #[pyo3(get)]
+    skipped: Vec<String>,
+}
+
+#[pymethods]
+impl PackResult {
+    fn __len__(&self) -> usize {
+        self.findings.len()
+    }
+
+    /// The findings as dicts: id, hunt, title, severity, confidence, attack, @timestamp,
+    /// entities, evidence ([{path, line}]) and fields (the hunt's own row).
+    #[getter]
+    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let json = py.import("json")?;
+        self.findings.iter().map(|f| json.call_method1("loads", (f,))).collect()
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        to_schema_pycapsule(py, self.table.schema().as_ref()).map_err(PyErr::from)
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        stream_capsule(py, std::slice::from_ref(&self.table), &self.table.schema(), requested_schema)
+    }
+
+    /// The findings table as a pyarrow.Table (no copy).
+    fn to_pyarrow<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pyarrow = import_optional(py, "pyarrow", "to_pyarrow()")?;
+        pyarrow.getattr("table")?.call1((slf,))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PackResult({} findings, {} hunts skipped)", self.findings.len(), self.skipped.len())
+    }
 }
 
 /// A problem `check` found in a hunt.
@@ -531,6 +642,7 @@ fn _spoor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Store>()?;
     m.add_class::<IngestResult>()?;
     m.add_class::<HuntResult>()?;
+    m.add_class::<PackResult>()?;
     m.add_class::<Diagnostic>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;

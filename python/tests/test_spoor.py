@@ -126,3 +126,20 @@ def test_ctrl_c_interrupts_a_long_query(demo):
     assert time.monotonic() - started < 10
     # The store is intact afterwards.
     assert store.hunt("process | stats n = count()").to_pyarrow().column("n")[0].as_py() > 0
+
+
+def test_run_pack_finds_the_demo_attack(demo):
+    store, _ = demo
+    result = store.run_pack(ROOT / "hunts")
+    assert len(result) == 49 and result.skipped == []
+    findings = result.findings
+    assert findings[0]["severity"] == "critical"
+    by_hunt = {}
+    for f in findings:
+        by_hunt.setdefault(f["hunt"], []).append(f)
+    assert len(by_hunt) == 15
+    assert {f["entities"]["host"] for f in by_hunt["process.install-script-downloader"]} == {
+        "ci-runner-3", "dev-laptop-07", "win-build-2"}
+    assert all(f["evidence"] for f in by_hunt["install.known-bad-package"])
+    table = pa.table(result)
+    assert table.num_rows == 49 and "evidence" in table.column_names
