@@ -4,10 +4,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
-use chrono::Utc;
 use datafusion::prelude::SessionContext;
 
 use spoor::core::{Store, session};
@@ -71,20 +69,7 @@ impl RunArgs {
     }
 
     pub fn options(&self) -> Result<RunOptions, String> {
-        let now = Utc::now();
-        let window = match &self.since {
-            None => None,
-            Some(text) => {
-                let micros = spoor::dsl::parser::parse_expression(text).ok().and_then(|e| match e.kind {
-                    spoor::dsl::ast::ExprKind::Literal(spoor::dsl::ast::Literal::Duration(d)) if d > 0 => Some(d),
-                    _ => None,
-                });
-                let micros =
-                    micros.ok_or_else(|| format!("--since {text}: expected a duration such as 30m, 24h or 7d"))?;
-                Some((now - chrono::Duration::microseconds(micros), now))
-            }
-        };
-        Ok(RunOptions { now, window })
+        RunOptions::since(self.since.as_deref()).map_err(|e| format!("--since {e}"))
     }
 
     async fn context(&self) -> Result<SessionContext, String> {
@@ -95,14 +80,12 @@ impl RunArgs {
     }
 }
 
+/// `--iocs` files as the `iocs` table; without any, the table stays unknown, so a hunt that
+/// looks indicators up is told to pass them.
 async fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), String> {
-    if files.is_empty() {
-        return Ok(());
+    if !files.is_empty() {
+        spoor::core::iocs::register(ctx, files).map_err(|e| e.to_string())?;
     }
-    let batch = spoor::core::iocs::load_all(files).map_err(|e| e.to_string())?;
-    let table =
-        datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
-    ctx.register_table(spoor::core::iocs::TABLE, Arc::new(table)).map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -16,12 +16,10 @@
 //! `--complete`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::{DateTime, Utc};
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use sqllogictest::{DBOutput, DefaultColumnType};
 
@@ -113,13 +111,8 @@ fn time(text: &str) -> Result<DateTime<Utc>, Failure> {
         .map_err(|e| Failure(format!("bad time `{text}`: {e}")))
 }
 
-/// (Re)registers `iocs` from these files.
 fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), Failure> {
-    let batch: RecordBatch = crate::core::iocs::load_all(files).map_err(|e| Failure(e.to_string()))?;
-    let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| Failure(e.to_string()))?;
-    ctx.deregister_table(crate::core::iocs::TABLE).map_err(|e| Failure(e.to_string()))?;
-    ctx.register_table(crate::core::iocs::TABLE, Arc::new(table)).map_err(|e| Failure(e.to_string()))?;
-    Ok(())
+    crate::core::iocs::register(ctx, files).map(|_| ()).map_err(|e| Failure(e.to_string()))
 }
 
 impl Engine {

@@ -43,6 +43,18 @@ pub struct Ioc {
     pub reference: Option<String>,
 }
 
+/// Loads IOC files and directories as the session's `iocs` table, replacing any there;
+/// with no files, an empty table, so hunts that look indicators up still check and run.
+/// Returns the number of indicators.
+pub fn register(ctx: &datafusion::prelude::SessionContext, paths: &[PathBuf]) -> Result<usize> {
+    let batch = if paths.is_empty() { RecordBatch::new_empty(schema()) } else { load_all(paths)? };
+    let rows = batch.num_rows();
+    let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+    ctx.deregister_table(TABLE)?;
+    ctx.register_table(TABLE, Arc::new(table))?;
+    Ok(rows)
+}
+
 /// Extensions of the files read from an IOC directory.
 const EXTENSIONS: &[&str] = &["csv", "json", "ndjson", "jsonl"];
 

@@ -121,30 +121,14 @@ impl Store {
             ctx.register_table(name.as_str(), Arc::new(table)).map_err(spoor_error)?;
         }
         if !iocs.is_empty() {
-            let batch = spoor::core::iocs::load_all(&iocs).map_err(spoor_error)?;
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(spoor_error)?;
-            ctx.register_table(spoor::core::iocs::TABLE, Arc::new(table)).map_err(spoor_error)?;
+            spoor::core::iocs::register(&ctx, &iocs).map_err(spoor_error)?;
         }
         Ok(ctx)
     }
 }
 
 fn options(since: Option<&str>) -> PyResult<RunOptions> {
-    let now = chrono::Utc::now();
-    let window = match since {
-        None => None,
-        Some(text) => {
-            let micros = spoor::dsl::parser::parse_expression(text).ok().and_then(|e| match e.kind {
-                spoor::dsl::ast::ExprKind::Literal(spoor::dsl::ast::Literal::Duration(d)) if d > 0 => Some(d),
-                _ => None,
-            });
-            let micros = micros.ok_or_else(|| {
-                PyValueError::new_err(format!("since={text:?}: expected a duration such as 30m, 24h or 7d"))
-            })?;
-            Some((now - chrono::Duration::microseconds(micros), now))
-        }
-    };
-    Ok(RunOptions { now, window })
+    RunOptions::since(since).map_err(|e| PyValueError::new_err(format!("since={e}")))
 }
 
 #[pymethods]

@@ -10,9 +10,7 @@ mod findings;
 pub mod render;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::dsl::catalog::Catalog;
@@ -191,15 +189,7 @@ pub struct RunConfig {
 /// Registers the pack's indicators (and any added) as the `iocs` table.
 pub async fn register_iocs(ctx: &SessionContext, pack: &Pack, extra: &[PathBuf]) -> Result<usize, String> {
     let files: Vec<PathBuf> = pack.iocs.iter().chain(extra).cloned().collect();
-    let batch = if files.is_empty() {
-        arrow::record_batch::RecordBatch::new_empty(crate::core::iocs::schema())
-    } else {
-        crate::core::iocs::load_all(&files).map_err(|e| e.to_string())?
-    };
-    let rows = batch.num_rows();
-    let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
-    ctx.register_table(crate::core::iocs::TABLE, Arc::new(table)).map_err(|e| e.to_string())?;
-    Ok(rows)
+    crate::core::iocs::register(ctx, &files).map_err(|e| e.to_string())
 }
 
 /// Runs every hunt of the pack against the store behind `ctx` (whose tables with data are

@@ -40,6 +40,19 @@ impl RunOptions {
         RunOptions { now: Utc::now(), window: None }
     }
 
+    /// Now, reading only the last `since` (a duration such as `30m`, `24h`, `7d`) when given;
+    /// the error says what is wrong with the text.
+    pub fn since(since: Option<&str>) -> std::result::Result<RunOptions, String> {
+        let now = Utc::now();
+        let Some(text) = since else { return Ok(RunOptions { now, window: None }) };
+        let micros = crate::parser::parse_expression(text).ok().and_then(|e| match e.kind {
+            crate::ast::ExprKind::Literal(crate::ast::Literal::Duration(d)) if d > 0 => Some(d),
+            _ => None,
+        });
+        let micros = micros.ok_or_else(|| format!("`{text}`: expected a duration such as 30m, 24h or 7d"))?;
+        Ok(RunOptions { now, window: Some((now - chrono::Duration::microseconds(micros), now)) })
+    }
+
     pub fn now_micros(&self) -> i64 {
         self.now.timestamp_micros()
     }
