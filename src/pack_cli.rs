@@ -48,7 +48,12 @@ pub fn run(
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))?;
     runtime.block_on(async {
         let store = Store::open_existing(&args.store).map_err(|e| e.to_string())?;
-        let config = pack::RunConfig { iocs: args.iocs.clone(), params: args.params()?, options: args.options()? };
+        let config = pack::RunConfig {
+            iocs: args.iocs.clone(),
+            extra_iocs: Vec::new(),
+            params: args.params()?,
+            options: args.options()?,
+        };
         let runs = pack::run_store(&pack, &store, &config).await?;
         let mut sink: Box<dyn Write + Send> = match &output {
             Some(path) => Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),

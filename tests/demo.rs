@@ -67,6 +67,7 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
     let pack = spoor::pack::load(&root.join("hunts")).unwrap_or_else(|e| panic!("{e}"));
     let config = RunConfig {
         iocs: Vec::new(),
+        extra_iocs: Vec::new(),
         params: ParamValues::new(),
         options: RunOptions { now: Utc::now(), window: None },
     };

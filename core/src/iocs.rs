@@ -47,7 +47,19 @@ pub struct Ioc {
 /// with no files, an empty table, so hunts that look indicators up still check and run.
 /// Returns the number of indicators.
 pub fn register(ctx: &datafusion::prelude::SessionContext, paths: &[PathBuf]) -> Result<usize> {
-    let batch = if paths.is_empty() { RecordBatch::new_empty(schema()) } else { load_all(paths)? };
+    register_with(ctx, paths, &[])
+}
+
+/// As [`register`], with indicators from elsewhere (`(source, indicator)`, e.g. from
+/// [`from_batches`]) added to the files'.
+pub fn register_with(
+    ctx: &datafusion::prelude::SessionContext,
+    paths: &[PathBuf],
+    extra: &[(String, Ioc)],
+) -> Result<usize> {
+    let mut rows = if paths.is_empty() { Vec::new() } else { load_rows(paths)? };
+    rows.extend_from_slice(extra);
+    let batch = batch(&rows)?;
     let rows = batch.num_rows();
     let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])?;
     ctx.deregister_table(TABLE)?;
@@ -61,6 +73,10 @@ const EXTENSIONS: &[&str] = &["csv", "json", "ndjson", "jsonl"];
 /// Reads every file (by content: a STIX bundle, an OSV advisory, JSON, or CSV) into one batch.
 /// A directory is walked for `.csv`, `.json`, `.ndjson` and `.jsonl` files, in name order.
 pub fn load_all(paths: &[PathBuf]) -> Result<RecordBatch> {
+    batch(&load_rows(paths)?)
+}
+
+fn load_rows(paths: &[PathBuf]) -> Result<Vec<(String, Ioc)>> {
     let mut rows = Vec::new();
     for path in paths {
         for file in files(path)? {
@@ -70,7 +86,44 @@ pub fn load_all(paths: &[PathBuf]) -> Result<RecordBatch> {
             }
         }
     }
-    batch(&rows)
+    Ok(rows)
+}
+
+/// Indicators given as a table (a list built in a notebook): string columns `type` and
+/// `value`, and optionally `campaign`, `first_seen`, `last_seen` and `reference`, checked and
+/// normalized as a file's are; `source` names the table in errors (with the row number).
+pub fn from_batches(source: &str, batches: &[RecordBatch]) -> Result<Vec<Ioc>> {
+    use arrow::array::{Array, AsArray};
+    let path = Path::new(source);
+    let mut out = Vec::new();
+    let mut row_number = 0;
+    for b in batches {
+        let column = |name: &str| -> Result<Option<ArrayRef>> {
+            let Some(c) = b.column_by_name(name) else { return Ok(None) };
+            // Timestamps read as RFC 3339 text, as files give them.
+            arrow::compute::cast(c, &DataType::Utf8)
+                .map(Some)
+                .map_err(|e| Error::User(format!("{source}: column `{name}` is not text: {e}")))
+        };
+        let required = |name: &str| {
+            column(name)?.ok_or_else(|| {
+                let have: Vec<&str> = b.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+                Error::User(format!("{source}: indicators need a `{name}` column (it has: {})", have.join(", ")))
+            })
+        };
+        let (kind, value) = (required("type")?, required("value")?);
+        let optional = [column("campaign")?, column("first_seen")?, column("last_seen")?, column("reference")?];
+        let text = |c: &ArrayRef, i: usize| c.is_valid(i).then(|| c.as_string::<i32>().value(i).to_string());
+        for i in 0..b.num_rows() {
+            row_number += 1;
+            let opt = |k: usize| optional[k].as_ref().and_then(|c| text(c, i));
+            let (Some(k), Some(v)) = (text(&kind, i), text(&value, i)) else {
+                return Err(user(path, row_number, "an indicator needs a `type` and a `value`"));
+            };
+            out.push(make(path, row_number, &k, &v, opt(0), opt(1), opt(2), opt(3))?);
+        }
+    }
+    Ok(out)
 }
 
 fn files(path: &Path) -> Result<Vec<PathBuf>> {
@@ -418,6 +471,31 @@ fn batch(rows: &[(String, Ioc)]) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_of_indicators_is_normalized_like_a_file() {
+        let b = RecordBatch::try_from_iter([
+            ("type", Arc::new(arrow::array::StringArray::from(vec!["domain", "ip"])) as ArrayRef),
+            ("value", Arc::new(arrow::array::StringArray::from(vec!["EVIL.example.", "198.51.100.7"])) as ArrayRef),
+        ])
+        .unwrap();
+        let iocs = from_batches("notebook", &[b]).unwrap();
+        let got: Vec<(&str, &str)> = iocs.iter().map(|i| (i.kind.as_str(), i.value.as_str())).collect();
+        assert_eq!(got, [("domain", "evil.example"), ("ipv4", "198.51.100.7")]);
+
+        let bad =
+            RecordBatch::try_from_iter([("value", Arc::new(arrow::array::StringArray::from(vec!["x"])) as ArrayRef)])
+                .unwrap();
+        let e = from_batches("notebook", &[bad]).unwrap_err().to_string();
+        assert!(e.contains("notebook: indicators need a `type` column (it has: value)"), "{e}");
+        let wrong = RecordBatch::try_from_iter([
+            ("type", Arc::new(arrow::array::StringArray::from(vec!["domain", "colour"])) as ArrayRef),
+            ("value", Arc::new(arrow::array::StringArray::from(vec!["a.example", "red"])) as ArrayRef),
+        ])
+        .unwrap();
+        let e = from_batches("notebook", &[wrong]).unwrap_err().to_string();
+        assert!(e.contains("notebook:2: unknown indicator type `colour`"), "{e}");
+    }
 
     #[test]
     fn csv_rows_are_normalized() {

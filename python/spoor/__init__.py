@@ -6,7 +6,9 @@ Open a store, ingest logs, hunt, and get Arrow data back without copies::
     store = spoor.Store("hunt-store")
     store.ingest(["logs/"])
     result = store.hunt('process | where process.parent.name =~ "node" | select host.name, process.command_line')
-    result.to_pandas()        # or pyarrow.table(result), polars.from_arrow(result)
+    result.to_pandas()        # or pyarrow.table(result), polars.DataFrame(result)
+    for finding in store.run_pack("hunts").findings:
+        print(finding)        # severity, hunt, entities, process tree, evidence
 
 `spoor.check(query)` lists a hunt's problems without running it; invalid hunts raise
 `spoor.HuntError` with each problem shown under its source line.
@@ -14,6 +16,7 @@ Open a store, ingest logs, hunt, and get Arrow data back without copies::
 
 from ._spoor import (
     Diagnostic,
+    Finding,
     HuntError,
     HuntResult,
     IngestResult,
@@ -27,6 +30,7 @@ from ._spoor import (
 
 __all__ = [
     "Diagnostic",
+    "Finding",
     "HuntError",
     "HuntResult",
     "IngestResult",

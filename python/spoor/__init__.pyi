@@ -1,7 +1,7 @@
 """Type stubs for spoor (the module is written in Rust)."""
 
 from os import PathLike
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 __version__: str
 
@@ -44,12 +44,31 @@ class HuntResult:
     def to_polars(self) -> Any: ...
     def _repr_html_(self) -> str: ...
 
+class Finding:
+    """One finding of a pack run. `str()` shows it as text, Jupyter as HTML, with the process
+    tree of a process-chain finding."""
+
+    id: str
+    hunt: str
+    title: str
+    severity: str
+    confidence: Optional[str]
+    attack: List[str]
+    timestamp: Optional[str]
+    entities: Dict[str, str]
+    evidence: List[Tuple[str, Optional[int]]]
+    fields: Dict[str, Any]
+    process_tree: List[Dict[str, Optional[str]]]
+    def to_dict(self) -> Dict[str, Any]: ...
+    def _repr_html_(self) -> str: ...
+
 class PackResult:
-    """What `Store.run_pack` found: one row per finding (Arrow), or `.findings` as dicts."""
+    """What `Store.run_pack` found: one row per finding (Arrow), or `.findings` as objects."""
 
     skipped: List[str]
-    findings: List[Dict[str, Any]]
+    findings: List[Finding]
     def __len__(self) -> int: ...
+    def _repr_html_(self) -> str: ...
     def __arrow_c_schema__(self) -> object: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
     def to_pyarrow(self) -> Any: ...

@@ -109,22 +109,38 @@ struct Store {
 }
 
 impl Store {
-    /// A session over the store's tables, the registered frames and any IOC files.
+    /// A session over the store's tables, the registered frames and any IOC files. With IOC
+    /// files, a frame registered as `iocs` adds its indicators to theirs; without, it is a
+    /// table like any other.
     async fn context(
         store: spoor::core::Store,
         registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
         iocs: Vec<PathBuf>,
     ) -> Result<SessionContext, PyErrBox> {
         let ctx = session::context(&store).await.map_err(spoor_error)?;
+        let extra = if iocs.is_empty() { Vec::new() } else { registered_iocs(&registered)? };
         for (name, schema, batches) in registered {
             let table = MemTable::try_new(schema, vec![batches]).map_err(spoor_error)?;
             ctx.register_table(name.as_str(), Arc::new(table)).map_err(spoor_error)?;
         }
         if !iocs.is_empty() {
-            spoor::core::iocs::register(&ctx, &iocs).map_err(spoor_error)?;
+            spoor::core::iocs::register_with(&ctx, &iocs, &extra).map_err(spoor_error)?;
         }
         Ok(ctx)
     }
+}
+
+/// The indicators of a frame registered as `iocs` (columns `type` and `value`, and optionally
+/// `campaign`, `first_seen`, `last_seen`, `reference`), normalized as IOC files are.
+fn registered_iocs(
+    registered: &[(String, SchemaRef, Vec<RecordBatch>)],
+) -> Result<Vec<(String, spoor::core::iocs::Ioc)>, PyErrBox> {
+    let Some((_, _, batches)) = registered.iter().find(|(n, _, _)| n == spoor::core::iocs::TABLE) else {
+        return Ok(Vec::new());
+    };
+    let source = "the registered `iocs` frame";
+    let iocs = spoor::core::iocs::from_batches(source, batches).map_err(spoor_error)?;
+    Ok(iocs.into_iter().map(|i| (source.to_string(), i)).collect())
 }
 
 fn options(since: Option<&str>) -> PyResult<RunOptions> {
@@ -235,6 +251,8 @@ impl Store {
 
     /// Makes in-memory data a table hunts can read or look up (`lookup <name> on ...`): a
     /// pandas or polars DataFrame, a pyarrow Table, or anything with `__arrow_c_stream__`.
+    /// A frame named `iocs` with `type` and `value` columns also adds its indicators to the
+    /// IOC files of `run_pack` and of `hunt(..., iocs=...)`.
     fn register(&mut self, name: &str, data: AnyRecordBatch) -> PyResult<()> {
         if spoor::core::Table::from_name(name).is_some() {
             return Err(PyValueError::new_err(format!("{name:?} is one of spoor's tables; pick another name")));
@@ -247,8 +265,9 @@ impl Store {
     }
 
     /// Runs every hunt of a pack (default `hunts`) whose tables have data, with the pack's
-    /// indicators and any `iocs` added. Returns the findings as a table (Arrow, one row per
-    /// finding) and as dicts (`.findings`: hunt, severity, entities, evidence, fields, id).
+    /// indicators, any `iocs` files and the rows of a frame registered as `iocs` added.
+    /// Returns the findings as a table (Arrow, one row per finding) and as `Finding` objects
+    /// (`.findings`: hunt, severity, entities, evidence, fields, process tree, id).
     #[pyo3(signature = (path = PathBuf::from("hunts"), since = None, iocs = None, params = None))]
     fn run_pack(
         &self,
@@ -269,18 +288,22 @@ impl Store {
             ),
             other => SpoorError::new_err(other.to_string()),
         })?;
-        let config = spoor::pack::RunConfig {
-            iocs: iocs.unwrap_or_default(),
-            params: params.unwrap_or_default().into_iter().collect(),
-            options: options(since)?,
-        };
-        let store = self.inner.clone();
+        let options = options(since)?;
+        let (store, registered) = (self.inner.clone(), self.registered.clone());
         let (findings, table, skipped, failed) = run(py, async move {
-            let runs = spoor::pack::run_store(&pack, &store, &config).await.map_err(PyErrBox::Spoor)?;
-            let findings: Vec<String> = spoor::pack::render::all_findings(&runs)
-                .into_iter()
-                .map(|f| serde_json::to_string(f).unwrap_or_default())
-                .collect();
+            let config = spoor::pack::RunConfig {
+                iocs: iocs.unwrap_or_default(),
+                extra_iocs: registered_iocs(&registered)?,
+                params: params.unwrap_or_default().into_iter().collect(),
+                options,
+            };
+            let ctx = Store::context(store.clone(), registered, Vec::new()).await?;
+            spoor::pack::register_iocs(&ctx, &pack, &config).await.map_err(PyErrBox::Spoor)?;
+            let present: Vec<String> =
+                store.tables().map_err(spoor_error)?.iter().map(|t| t.name().to_string()).collect();
+            let runs = spoor::pack::run(&pack, &ctx, &present, &config).await;
+            let findings: Vec<spoor::pack::Finding> =
+                spoor::pack::render::all_findings(&runs).into_iter().cloned().collect();
             let table = spoor::pack::render::flat(&runs).map_err(PyErrBox::Spoor)?;
             let mut skipped = Vec::new();
             let mut failed = Vec::new();
@@ -424,10 +447,12 @@ impl HuntResult {
         Self::to_pyarrow(slf, py)?.call_method0("to_pandas")
     }
 
-    /// The rows as a polars DataFrame (no copy; needs polars).
+    /// The rows as a polars DataFrame (needs polars): numbers and times are shared, not
+    /// copied; polars re-lays strings out as its string views. `polars.DataFrame(result)` is
+    /// the same; `polars.from_arrow(result)` gives one struct Series, as for any Arrow stream.
     fn to_polars<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let polars = import_optional(py, "polars", "to_polars()")?;
-        polars.getattr("from_arrow")?.call1((Self::to_pyarrow(slf, py)?,))
+        polars.getattr("DataFrame")?.call1((slf,))
     }
 
     fn __repr__(&self) -> String {
@@ -507,8 +532,7 @@ fn import_optional<'py>(py: Python<'py>, module: &str, what: &str) -> PyResult<B
 /// What `Store.run_pack` found: one row per finding, most severe first.
 #[pyclass(module = "spoor")]
 struct PackResult {
-    /// Each finding as JSON (converted to dicts on access).
-    findings: Vec<String>,
+    findings: Vec<spoor::pack::Finding>,
     table: RecordBatch,
     /// Hunts none of whose tables had data.
     #[pyo3(get)]
@@ -521,12 +545,40 @@ impl PackResult {
         self.findings.len()
     }
 
-    /// The findings as dicts: id, hunt, title, severity, confidence, attack, @timestamp,
-    /// entities, evidence ([{path, line}]) and fields (the hunt's own row).
+    /// The findings, most severe first.
     #[getter]
-    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let json = py.import("json")?;
-        self.findings.iter().map(|f| json.call_method1("loads", (f,))).collect()
+    fn findings(&self) -> Vec<Finding> {
+        self.findings.iter().cloned().map(|inner| Finding { inner }).collect()
+    }
+
+    /// Jupyter: one row per finding (severity, hunt, time, entities, evidence), with the
+    /// process tree of a process-chain finding.
+    fn _repr_html_(&self) -> String {
+        let mut html = String::from(
+            "<table><thead><tr><th>severity</th><th>hunt</th><th>@timestamp</th><th>entities</th>\
+             <th>process tree</th><th>evidence</th></tr></thead><tbody>",
+        );
+        for f in self.findings.iter().take(50) {
+            html.push_str(&format!(
+                "<tr><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&f.severity),
+                escape(&f.title),
+                escape(&f.hunt),
+                escape(f.timestamp.as_deref().unwrap_or_default()),
+                entities_html(f),
+                tree_html(f),
+                evidence_html(f),
+            ));
+        }
+        let n = self.findings.len();
+        html.push_str(&format!(
+            "</tbody></table><p>{n} finding{}{}; {} hunt{} skipped (no data)</p>",
+            if n == 1 { "" } else { "s" },
+            if n > 50 { ", the first 50 shown" } else { "" },
+            self.skipped.len(),
+            if self.skipped.len() == 1 { "" } else { "s" },
+        ));
+        html
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
@@ -551,6 +603,147 @@ impl PackResult {
     fn __repr__(&self) -> String {
         format!("PackResult({} findings, {} hunts skipped)", self.findings.len(), self.skipped.len())
     }
+}
+
+/// One finding of a pack run: what matched, who and what is involved, and where in the raw
+/// logs the evidence is.
+#[pyclass(module = "spoor", frozen)]
+struct Finding {
+    inner: spoor::pack::Finding,
+}
+
+#[pymethods]
+impl Finding {
+    /// Stable across runs: the hunt id and the evidence, hashed.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The hunt's id, e.g. "process.install-script-downloader".
+    #[getter]
+    fn hunt(&self) -> &str {
+        &self.inner.hunt
+    }
+
+    #[getter]
+    fn title(&self) -> &str {
+        &self.inner.title
+    }
+
+    /// critical, high, medium, low or info.
+    #[getter]
+    fn severity(&self) -> &str {
+        &self.inner.severity
+    }
+
+    #[getter]
+    fn confidence(&self) -> Option<&str> {
+        self.inner.confidence.as_deref()
+    }
+
+    /// MITRE ATT&CK technique ids.
+    #[getter]
+    fn attack(&self) -> Vec<String> {
+        self.inner.attack.clone()
+    }
+
+    /// The row's `@timestamp` (RFC 3339), when it has one.
+    #[getter]
+    fn timestamp(&self) -> Option<&str> {
+        self.inner.timestamp.as_deref()
+    }
+
+    /// host, user, package (name@version), domain, ip, ci_job, project, file: those found.
+    #[getter]
+    fn entities(&self) -> std::collections::BTreeMap<String, String> {
+        self.inner.entities.clone()
+    }
+
+    /// Where the evidence is: a list of (path, line) pairs, line None when unknown.
+    #[getter]
+    fn evidence(&self) -> Vec<(String, Option<i64>)> {
+        self.inner.evidence.iter().map(|e| (e.path.clone(), e.line)).collect()
+    }
+
+    /// The hunt's row, column name to value.
+    #[getter]
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_python(py, &serde_json::Value::Object(self.inner.fields.clone()))
+    }
+
+    /// The processes of a process-chain finding, from the top: dicts with step, name and
+    /// command_line. Empty for other findings.
+    #[getter]
+    fn process_tree<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_python(py, &serde_json::to_value(&self.inner.process_tree).unwrap_or_default())
+    }
+
+    /// The finding as plain data (what `spoor pack run --format ndjson` prints for it).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_python(py, &serde_json::to_value(&self.inner).unwrap_or_default())
+    }
+
+    fn __repr__(&self) -> String {
+        let entities: Vec<String> = self.inner.entities.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        format!("Finding({} {} {})", self.inner.severity, self.inner.hunt, entities.join(" "))
+    }
+
+    fn __str__(&self) -> String {
+        let mut out = format!("{} {}: {}\n", self.inner.severity.to_uppercase(), self.inner.hunt, self.inner.title);
+        for (k, v) in &self.inner.entities {
+            out.push_str(&format!("  {k}: {v}\n"));
+        }
+        if let Some(tree) = self.inner.process_tree_text() {
+            for line in tree.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+        for e in &self.inner.evidence {
+            out.push_str(&format!("  at {}\n", location(e)));
+        }
+        out.trim_end().to_string()
+    }
+
+    /// Jupyter: the title, entities, process tree and evidence.
+    fn _repr_html_(&self) -> String {
+        let f = &self.inner;
+        format!(
+            "<div><p><b>{}</b> {} — {}</p>{}{}<p>{}</p></div>",
+            escape(&f.severity.to_uppercase()),
+            escape(&f.hunt),
+            escape(&f.title),
+            entities_html(f),
+            tree_html(f),
+            evidence_html(f)
+        )
+    }
+}
+
+fn json_to_python<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (value.to_string(),))
+}
+
+fn location(e: &spoor::pack::Evidence) -> String {
+    match e.line {
+        Some(line) => format!("{}:{line}", e.path),
+        None => e.path.clone(),
+    }
+}
+
+fn entities_html(f: &spoor::pack::Finding) -> String {
+    f.entities.iter().map(|(k, v)| format!("{}: <code>{}</code><br>", escape(k), escape(v))).collect()
+}
+
+/// The process tree, indented as `spoor` prints it.
+fn tree_html(f: &spoor::pack::Finding) -> String {
+    f.process_tree_text()
+        .map(|t| format!("<pre style=\"text-align:left;margin:0\">{}</pre>", escape(t.trim_end())))
+        .unwrap_or_default()
+}
+
+fn evidence_html(f: &spoor::pack::Finding) -> String {
+    f.evidence.iter().map(|e| format!("{}<br>", escape(&location(e)))).collect()
 }
 
 /// A problem `check` found in a hunt.
@@ -627,6 +820,7 @@ fn _spoor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<IngestResult>()?;
     m.add_class::<HuntResult>()?;
     m.add_class::<PackResult>()?;
+    m.add_class::<Finding>()?;
     m.add_class::<Diagnostic>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;

@@ -133,13 +133,89 @@ def test_run_pack_finds_the_demo_attack(demo):
     result = store.run_pack(ROOT / "hunts")
     assert len(result) == 49 and result.skipped == []
     findings = result.findings
-    assert findings[0]["severity"] == "critical"
+    assert all(isinstance(f, spoor.Finding) for f in findings)
+    assert findings[0].severity == "critical"
     by_hunt = {}
     for f in findings:
-        by_hunt.setdefault(f["hunt"], []).append(f)
+        by_hunt.setdefault(f.hunt, []).append(f)
     assert len(by_hunt) == 15
-    assert {f["entities"]["host"] for f in by_hunt["process.install-script-downloader"]} == {
+    assert {f.entities["host"] for f in by_hunt["process.install-script-downloader"]} == {
         "ci-runner-3", "dev-laptop-07", "win-build-2"}
-    assert all(f["evidence"] for f in by_hunt["install.known-bad-package"])
+    assert all(f.evidence for f in by_hunt["install.known-bad-package"])
     table = pa.table(result)
     assert table.num_rows == 49 and "evidence" in table.column_names
+    assert sorted(table.column("id").to_pylist()) == sorted(f.id for f in findings)
+
+
+def test_a_process_chain_finding_shows_its_tree(demo):
+    store, _ = demo
+    chains = [f for f in store.run_pack(ROOT / "hunts").findings
+              if f.hunt == "process.install-script-downloader" and f.entities["host"] == "ci-runner-3"]
+    assert len(chains) == 1
+    finding = chains[0]
+    assert [n["step"] for n in finding.process_tree] == ["install", "shell", "payload"]
+    assert finding.process_tree[0]["command_line"] == "npm install"
+    assert finding.process_tree[2]["command_line"].startswith("curl -o /tmp/ld.py")
+    text = str(finding)
+    assert "\n  npm install  [install]\n  └─ sh -c curl" in text and "\n     └─ curl -o /tmp/ld.py" in text
+    path, line = finding.evidence[0]
+    assert path.endswith("ci-runner-3.ndjson") and line > 0
+    html = finding._repr_html_()
+    assert "<pre" in html and "└─ sh -c curl" in html and "&amp;&amp;" in html  # escaped
+    assert finding.to_dict()["process_tree"] == finding.process_tree
+    assert finding.fields["host.name"] == "ci-runner-3"
+
+
+def test_pack_results_render_in_jupyter(demo):
+    store, _ = demo
+    html = store.run_pack(ROOT / "hunts")._repr_html_()
+    assert html.count("<tr>") == 1 + 49 and "49 findings; 0 hunts skipped" in html
+    assert html.count("<pre") >= 3  # the install-script chains
+
+
+def test_pandas_and_polars_frames(demo):
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    store, _ = demo
+    result = store.hunt("network | where destination.port == 8000 | select host.name, destination.port | sort host.name")
+    frame = result.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == len(result) > 0
+    assert set(frame["destination.port"]) == {8000}
+    polars_frame = result.to_polars()
+    assert polars_frame.shape == (len(result), 2)
+    assert polars_frame["host.name"].to_list() == frame["host.name"].to_list()
+    # Zero copy into polars: its numbers are the result's own buffer.
+    ports = pa.table(result).column("destination.port").chunk(0).buffers()[1].address
+    assert pl.DataFrame(result).to_arrow().column("destination.port").chunk(0).buffers()[1].address == ports
+
+
+def test_register_pandas_and_polars_frames(demo):
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    store, _ = demo
+    hunt = "process | lookup {0} on process.name = {0}.tool | stats n = count() by {0}.kind | sort {0}.kind"
+    store.register("tools_pd", pd.DataFrame({"tool": ["curl", "python3"], "kind": ["downloader", "interpreter"]}))
+    store.register("tools_pl", pl.DataFrame({"tool": ["curl", "python3"], "kind": ["downloader", "interpreter"]}))
+    from_pandas = store.hunt(hunt.format("tools_pd")).to_pyarrow().to_pylist()
+    from_polars = store.hunt(hunt.format("tools_pl")).to_pyarrow().to_pylist()
+    assert [r["tools_pd.kind"] for r in from_pandas] == ["downloader", "interpreter"]
+    assert [r["n"] for r in from_pandas] == [r["n"] for r in from_polars]
+
+
+def test_a_registered_iocs_frame_adds_indicators_to_the_pack(tmp_path):
+    pd = pytest.importorskip("pandas")
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "scenario.py"), "--out", str(data)],
+                   check=True, capture_output=True)
+    store = spoor.Store(tmp_path / "store")
+    store.ingest([data / "edr"])
+    before = [f for f in store.run_pack(ROOT / "hunts").findings if f.hunt == "c2.ioc-domain-or-ip"]
+    assert {f.entities.get("domain") for f in before} <= {"sfrclak.com", None}
+    store.register("iocs", pd.DataFrame({"type": ["domain"], "value": ["Registry.Example.Invalid."],
+                                         "campaign": ["notebook"]}))
+    after = [f for f in store.run_pack(ROOT / "hunts").findings if f.hunt == "c2.ioc-domain-or-ip"]
+    assert "registry.example.invalid" in {f.entities.get("domain") for f in after}
+    assert len(after) > len(before)
+    store.register("iocs", pd.DataFrame({"kind": ["domain"], "value": ["x.example"]}))
+    with pytest.raises(spoor.SpoorError, match="indicators need a `type` column"):
+        store.run_pack(ROOT / "hunts")

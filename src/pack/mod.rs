@@ -18,7 +18,7 @@ use crate::dsl::ir::Meta;
 use crate::dsl::{Diagnostics, ParamValues, RunOptions};
 
 pub use docs::markdown;
-pub use findings::{Evidence, Finding, findings};
+pub use findings::{Evidence, Finding, ProcessNode, findings};
 
 /// A pack's hunt, read and checked.
 #[derive(Debug, Clone)]
@@ -182,14 +182,16 @@ pub struct HuntRun<'p> {
 pub struct RunConfig {
     /// IOC files or directories added to the pack's own.
     pub iocs: Vec<PathBuf>,
+    /// Indicators from elsewhere (source, indicator), such as a notebook's list.
+    pub extra_iocs: Vec<(String, crate::core::iocs::Ioc)>,
     pub params: ParamValues,
     pub options: RunOptions,
 }
 
-/// Registers the pack's indicators (and any added) as the `iocs` table.
-pub async fn register_iocs(ctx: &SessionContext, pack: &Pack, extra: &[PathBuf]) -> Result<usize, String> {
-    let files: Vec<PathBuf> = pack.iocs.iter().chain(extra).cloned().collect();
-    crate::core::iocs::register(ctx, &files).map_err(|e| e.to_string())
+/// Registers the pack's indicators and the run's added ones as the `iocs` table.
+pub async fn register_iocs(ctx: &SessionContext, pack: &Pack, config: &RunConfig) -> Result<usize, String> {
+    let files: Vec<PathBuf> = pack.iocs.iter().chain(&config.iocs).cloned().collect();
+    crate::core::iocs::register_with(ctx, &files, &config.extra_iocs).map_err(|e| e.to_string())
 }
 
 /// Runs every hunt of the pack against the store behind `ctx` (whose tables with data are
@@ -224,7 +226,7 @@ pub async fn run_store<'p>(
     config: &RunConfig,
 ) -> Result<Vec<HuntRun<'p>>, String> {
     let ctx = crate::core::session::context(store).await.map_err(|e| e.to_string())?;
-    register_iocs(&ctx, pack, &config.iocs).await?;
+    register_iocs(&ctx, pack, config).await?;
     let present: Vec<String> =
         store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
     Ok(run(pack, &ctx, &present, config).await)
