@@ -7,5 +7,6 @@
 pub use spoor_core as core;
 pub use spoor_dsl as dsl;
 
+pub mod job;
 pub mod pack;
 pub mod testing;

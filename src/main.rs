@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod hunting;
+mod job_cli;
 mod pack_cli;
 
 use clap::{Parser, Subcommand};
@@ -96,6 +97,9 @@ enum Command {
     /// Run or document a hunt pack.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Run scheduled hunt jobs: each cycle hunts what arrived since the last one and delivers new findings.
+    #[command(subcommand)]
+    Job(JobCommand),
     /// Run the fixtures of every hunt of a pack (`<hunt>.slt` beside each `.hunt`), pass/fail per hunt.
     Test {
         /// The pack directory.
@@ -147,6 +151,23 @@ enum PackCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Run the job: one cycle with --once (exit 0: nothing new, 1: new findings, 2: error), else as `serve`.
+    Run {
+        /// The job file (TOML).
+        job: PathBuf,
+        /// Run one cycle and exit (for cron, systemd timers, Kubernetes CronJobs).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Run cycles on the job's schedule until SIGINT or SIGTERM (the cycle in progress finishes).
+    Serve {
+        /// The job file (TOML).
+        job: PathBuf,
+    },
+}
+
 #[derive(clap::Args)]
 struct RunFlags {
     /// The store directory.
@@ -180,6 +201,10 @@ fn main() -> ExitCode {
             language(pack_cli::run(&pack, run.into(), format, output, fail_on_findings))
         }
         Command::Pack(PackCommand::Docs { pack }) => language(pack_cli::docs(&pack)),
+        Command::Job(JobCommand::Run { job, once: true }) => language(job_cli::once(&job)),
+        Command::Job(JobCommand::Run { job, once: false } | JobCommand::Serve { job }) => {
+            language(job_cli::serve(&job))
+        }
         Command::Test { pack, only, bless } => language(pack_cli::test(&pack, only.as_deref(), bless)),
         Command::Hunt { file, expression, run, format, output } => language(
             hunting::HuntText::read(file.as_deref(), expression)

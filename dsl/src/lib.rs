@@ -30,7 +30,7 @@ pub mod resolve;
 pub mod types;
 pub use resolve::{ParamValues, Resolved, resolve};
 pub mod lower;
-pub use lower::{RunOptions, Sources, lower};
+pub use lower::{RunOptions, Sources, lower, parse_duration};
 pub mod render;
 pub mod run;
 pub use run::{Compiled, Error, check, compile};

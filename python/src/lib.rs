@@ -690,19 +690,7 @@ impl Finding {
     }
 
     fn __str__(&self) -> String {
-        let mut out = format!("{} {}: {}\n", self.inner.severity.to_uppercase(), self.inner.hunt, self.inner.title);
-        for (k, v) in &self.inner.entities {
-            out.push_str(&format!("  {k}: {v}\n"));
-        }
-        if let Some(tree) = self.inner.process_tree_text() {
-            for line in tree.lines() {
-                out.push_str(&format!("  {line}\n"));
-            }
-        }
-        for e in &self.inner.evidence {
-            out.push_str(&format!("  at {}\n", location(e)));
-        }
-        out.trim_end().to_string()
+        self.inner.to_text().trim_end().to_string()
     }
 
     /// Jupyter: the title, entities, process tree and evidence.
@@ -724,13 +712,6 @@ fn json_to_python<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<B
     py.import("json")?.call_method1("loads", (value.to_string(),))
 }
 
-fn location(e: &spoor::pack::Evidence) -> String {
-    match e.line {
-        Some(line) => format!("{}:{line}", e.path),
-        None => e.path.clone(),
-    }
-}
-
 fn entities_html(f: &spoor::pack::Finding) -> String {
     f.entities.iter().map(|(k, v)| format!("{}: <code>{}</code><br>", escape(k), escape(v))).collect()
 }
@@ -743,7 +724,7 @@ fn tree_html(f: &spoor::pack::Finding) -> String {
 }
 
 fn evidence_html(f: &spoor::pack::Finding) -> String {
-    f.evidence.iter().map(|e| format!("{}<br>", escape(&location(e)))).collect()
+    f.evidence.iter().map(|e| format!("{}<br>", escape(&e.to_string()))).collect()
 }
 
 /// A problem `check` found in a hunt.

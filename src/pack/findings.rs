@@ -5,19 +5,19 @@
 use std::collections::BTreeMap;
 
 use arrow::record_batch::RecordBatch;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::PackHunt;
 
 /// Where a finding's evidence sits in the raw logs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
     pub path: String,
     pub line: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Hunt id and evidence, hashed: the same evidence found again gives the same id.
     pub id: String,
@@ -35,12 +35,12 @@ pub struct Finding {
     pub fields: Map<String, Value>,
     /// The processes the row names, from the install down to the payload (a chain's steps in
     /// the hunt's column order, each step's parent first); empty unless there are two or more.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub process_tree: Vec<ProcessNode>,
 }
 
 /// One process of a finding's process tree.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessNode {
     /// The chain step or role it plays (`install`, `shell`, `payload`, `parent`, or empty).
     pub step: String,
@@ -49,6 +49,76 @@ pub struct ProcessNode {
 }
 
 impl Finding {
+    /// The finding for people: severity, hunt and title, then entities, process tree and
+    /// evidence, indented.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{} {}: {}\n", self.severity.to_uppercase(), self.hunt, self.title);
+        for (k, v) in &self.entities {
+            out.push_str(&format!("  {k}: {v}\n"));
+        }
+        if let Some(tree) = self.process_tree_text() {
+            for line in tree.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+        for e in &self.evidence {
+            out.push_str(&format!("  at {e}\n"));
+        }
+        out
+    }
+
+    /// The finding as an ECS alert document, so a SIEM indexes it as it is: `event.*` (kind
+    /// alert, id, severity), `rule.*` (the hunt), `threat.technique.id`, the entities under
+    /// their ECS names, and spoor's own detail (evidence, row, process tree) under `spoor.*`.
+    pub fn to_ecs(&self) -> Value {
+        let mut doc = serde_json::json!({
+            "@timestamp": self.timestamp,
+            "event": {
+                "kind": "alert",
+                "id": self.id,
+                "module": "spoor",
+                "dataset": "spoor.finding",
+                "severity": ecs_severity(&self.severity),
+            },
+            "rule": { "id": self.hunt, "name": self.title, "ruleset": "spoor" },
+            "spoor": {
+                "finding": {
+                    "id": self.id,
+                    "severity": self.severity,
+                    "confidence": self.confidence,
+                    "evidence": self.evidence,
+                    "fields": self.fields,
+                    "process_tree": self.process_tree,
+                }
+            },
+        });
+        if !self.attack.is_empty() {
+            doc["threat"] = serde_json::json!({ "framework": "MITRE ATT&CK", "technique": { "id": self.attack } });
+        }
+        for (entity, value) in &self.entities {
+            let path: &[&str] = match entity.as_str() {
+                "host" => &["host", "name"],
+                "user" => &["user", "name"],
+                "domain" => &["destination", "domain"],
+                "ip" => &["destination", "ip"],
+                "file" => &["file", "path"],
+                "ci_job" => &["ci", "job", "id"],
+                "project" => &["package", "project"],
+                "package" => {
+                    let (name, version) = split_package(value);
+                    doc["package"] = serde_json::json!({ "name": name, "version": version });
+                    continue;
+                }
+                _ => continue,
+            };
+            set(&mut doc, path, Value::String(value.clone()));
+        }
+        if let Some(first) = self.evidence.first() {
+            set(&mut doc, &["log", "file", "path"], Value::String(first.path.clone()));
+        }
+        doc
+    }
+
     /// The process tree as indented text, one process per line, or None without one.
     pub fn process_tree_text(&self) -> Option<String> {
         if self.process_tree.is_empty() {
@@ -63,6 +133,45 @@ impl Finding {
         }
         Some(out)
     }
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.path),
+            None => f.write_str(&self.path),
+        }
+    }
+}
+
+/// ECS `event.severity` is a number; these follow Elastic's own alert levels.
+fn ecs_severity(severity: &str) -> u8 {
+    match severity {
+        "critical" => 99,
+        "high" => 73,
+        "medium" => 47,
+        "low" => 21,
+        _ => 1,
+    }
+}
+
+/// `name@version` (a scoped name keeps its leading `@`).
+fn split_package(value: &str) -> (&str, Option<&str>) {
+    match value.rfind('@').filter(|at| *at > 0) {
+        Some(at) => (&value[..at], Some(&value[at + 1..])),
+        None => (value, None),
+    }
+}
+
+fn set(doc: &mut Value, path: &[&str], value: Value) {
+    let mut at = doc;
+    for key in &path[..path.len() - 1] {
+        if !at.get(*key).is_some_and(Value::is_object) {
+            at[*key] = Value::Object(Map::new());
+        }
+        at = &mut at[*key];
+    }
+    at[path[path.len() - 1]] = value;
 }
 
 /// Where a hunt's result names processes: per node, the column prefix before `name` and
@@ -280,6 +389,29 @@ mod tests {
             f.process_tree_text().unwrap(),
             "npm install  [install]\n└─ sh -c curl x | sh  [shell]\n   └─ curl -o /tmp/ld.py x  [payload]\n"
         );
+    }
+
+    #[test]
+    fn an_ecs_document_puts_entities_under_their_ecs_names() {
+        let b = batch(&[
+            ("host.name", "ci-runner-3"),
+            ("package.name", "@scope/plain-crypto-js"),
+            ("package.version", "4.2.1"),
+            ("log.file.path", "ci/build.log"),
+            ("log.file.line", "7"),
+        ]);
+        let mut f = findings(&hunt(), &[b]).unwrap().remove(0);
+        f.attack = vec!["T1195.002".into()];
+        let doc = f.to_ecs();
+        assert_eq!(doc["host"]["name"], "ci-runner-3");
+        assert_eq!(doc["package"]["name"], "@scope/plain-crypto-js");
+        assert_eq!(doc["package"]["version"], "4.2.1");
+        assert_eq!(doc["event"]["kind"], "alert");
+        assert_eq!(doc["event"]["id"], f.id.as_str());
+        assert_eq!(doc["threat"]["technique"]["id"][0], "T1195.002");
+        assert_eq!(doc["log"]["file"]["path"], "ci/build.log");
+        let back: Finding = serde_json::from_value(serde_json::to_value(&f).unwrap()).unwrap();
+        assert_eq!(back.id, f.id);
     }
 
     #[test]

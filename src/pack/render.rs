@@ -8,12 +8,13 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use serde_json::{Value, json};
 
-use super::{Finding, HuntRun, Outcome};
+use super::{Finding, HuntRun, Outcome, PackHunt};
 
 /// Severities, most severe first.
 pub const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "info"];
 
-fn rank(severity: &str) -> usize {
+/// A severity's place in [`SEVERITIES`] (unknown ones last).
+pub fn rank(severity: &str) -> usize {
     SEVERITIES.iter().position(|s| *s == severity).unwrap_or(SEVERITIES.len())
 }
 
@@ -100,12 +101,17 @@ const FLAT_ENTITIES: &[&str] = &["host", "user", "package", "domain", "ip", "ci_
 /// One row per finding: id, hunt, severity, confidence, title, time, the entities, the evidence
 /// (`file:line; ...`) and the hunt's own row as JSON text.
 pub fn flat(runs: &[HuntRun<'_>]) -> Result<RecordBatch, String> {
+    flat_findings(&all_findings(runs))
+}
+
+/// [`flat`] for a list of findings.
+pub fn flat_findings(findings: &[&Finding]) -> Result<RecordBatch, String> {
     let mut names: Vec<String> =
         ["id", "hunt", "severity", "confidence", "title", "@timestamp"].iter().map(|s| s.to_string()).collect();
     names.extend(FLAT_ENTITIES.iter().map(|s| s.to_string()));
     names.extend(["evidence".to_string(), "fields".to_string()]);
     let mut columns: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-    for f in all_findings(runs) {
+    for f in findings {
         let mut values: Vec<Option<String>> = vec![
             Some(f.id.clone()),
             Some(f.hunt.clone()),
@@ -115,14 +121,7 @@ pub fn flat(runs: &[HuntRun<'_>]) -> Result<RecordBatch, String> {
             f.timestamp.clone(),
         ];
         values.extend(FLAT_ENTITIES.iter().map(|e| f.entities.get(*e).cloned()));
-        let evidence: Vec<String> = f
-            .evidence
-            .iter()
-            .map(|e| match e.line {
-                Some(l) => format!("{}:{l}", e.path),
-                None => e.path.clone(),
-            })
-            .collect();
+        let evidence: Vec<String> = f.evidence.iter().map(ToString::to_string).collect();
         values.push((!evidence.is_empty()).then(|| evidence.join("; ")));
         values.push(Some(Value::Object(f.fields.clone()).to_string()));
         for (builder, value) in columns.iter_mut().zip(values) {
@@ -156,30 +155,36 @@ fn security_severity(severity: &str) -> &'static str {
 /// SARIF 2.1.0: one rule per hunt that ran, one result per finding, located at its evidence
 /// (a lockfile finding at the lockfile's path and line, so code scanning shows it there).
 pub fn sarif(runs: &[HuntRun<'_>]) -> String {
-    let rules: Vec<Value> = runs
+    let ran: Vec<&PackHunt> =
+        runs.iter().filter(|r| matches!(r.outcome, Outcome::Ran { .. })).map(|r| r.hunt).collect();
+    serde_json::to_string_pretty(&sarif_document(&ran, &all_findings(runs))).unwrap_or_default()
+}
+
+/// The SARIF log of [`sarif`]: a rule per hunt, a result per finding.
+pub fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
+    let rules: Vec<Value> = hunts
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Ran { .. }))
-        .map(|r| {
-            let m = &r.hunt.meta;
+        .map(|hunt| {
+            let m = &hunt.meta;
             let mut tags: Vec<String> = vec!["security".into()];
             tags.extend(m.attack.iter().map(|t| format!("attack.{}", t.to_ascii_lowercase())));
             json!({
-                "id": r.hunt.id(),
-                "name": r.hunt.id(),
+                "id": hunt.id(),
+                "name": hunt.id(),
                 "shortDescription": { "text": m.title.clone().unwrap_or_default() },
                 "fullDescription": { "text": m.description.clone().or_else(|| m.title.clone()).unwrap_or_default() },
-                "defaultConfiguration": { "level": level(r.hunt.severity()) },
+                "defaultConfiguration": { "level": level(hunt.severity()) },
                 "helpUri": m.references.first().cloned().unwrap_or_else(|| "https://github.com/spoor-hunt/spoor".into()),
                 "properties": {
                     "tags": tags,
-                    "security-severity": security_severity(r.hunt.severity()),
+                    "security-severity": security_severity(hunt.severity()),
                     "precision": match m.confidence.as_deref() { Some("high") => "high", Some("low") => "low", _ => "medium" },
                 },
             })
         })
         .collect();
-    let results: Vec<Value> = all_findings(runs)
-        .into_iter()
+    let results: Vec<Value> = findings
+        .iter()
         .map(|f| {
             let entities: Vec<String> = f.entities.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let locations: Vec<Value> = f
@@ -202,13 +207,12 @@ pub fn sarif(runs: &[HuntRun<'_>]) -> String {
             })
         })
         .collect();
-    let doc = json!({
+    json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "runs": [{
             "tool": { "driver": { "name": "spoor", "informationUri": "https://github.com/spoor-hunt/spoor", "rules": rules } },
             "results": results,
         }],
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    })
 }

@@ -35,6 +35,16 @@ pub struct RunOptions {
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
+/// A positive duration written as in the language (`30m`, `24h`, `7d`, `1h30m`), in
+/// microseconds; the error says what is wrong with the text.
+pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
+    let micros = crate::parser::parse_expression(text.trim()).ok().and_then(|e| match e.kind {
+        crate::ast::ExprKind::Literal(crate::ast::Literal::Duration(d)) if d > 0 => Some(d),
+        _ => None,
+    });
+    micros.ok_or_else(|| format!("`{text}`: expected a duration such as 30m, 24h or 7d"))
+}
+
 impl RunOptions {
     pub fn now() -> RunOptions {
         RunOptions { now: Utc::now(), window: None }
@@ -45,11 +55,7 @@ impl RunOptions {
     pub fn since(since: Option<&str>) -> std::result::Result<RunOptions, String> {
         let now = Utc::now();
         let Some(text) = since else { return Ok(RunOptions { now, window: None }) };
-        let micros = crate::parser::parse_expression(text).ok().and_then(|e| match e.kind {
-            crate::ast::ExprKind::Literal(crate::ast::Literal::Duration(d)) if d > 0 => Some(d),
-            _ => None,
-        });
-        let micros = micros.ok_or_else(|| format!("`{text}`: expected a duration such as 30m, 24h or 7d"))?;
+        let micros = parse_duration(text)?;
         Ok(RunOptions { now, window: Some((now - chrono::Duration::microseconds(micros), now)) })
     }
 

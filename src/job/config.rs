@@ -1,0 +1,362 @@
+//! The job file (TOML): which store and hunts, how often, how far back, and where findings go.
+//! Paths in it are relative to the file itself, so a job directory can move as a whole.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::dsl::ParamValues;
+
+/// A job, read from its file and checked.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The file's stem unless the file names it.
+    pub name: String,
+    pub file: PathBuf,
+    pub store: PathBuf,
+    pub pack: PathBuf,
+    /// The hunts to run with their parameters; empty means the whole pack.
+    pub hunts: Vec<HuntSelection>,
+    pub iocs: Vec<PathBuf>,
+    pub schedule: Schedule,
+    /// How far before the new data a hunt looks (covers its sequences' `within`).
+    pub lookback: chrono::Duration,
+    /// How far behind the newest event already hunted late data may arrive and still be hunted.
+    pub lateness: chrono::Duration,
+    /// A finding whose hunt and entities were sent within this span is not sent again.
+    pub suppress: Option<chrono::Duration>,
+    pub state_dir: PathBuf,
+    /// Exit code of `--once` when new findings were delivered.
+    pub exit_code_on_findings: u8,
+    /// Directories or files ingested at the start of each cycle (new files only).
+    pub ingest: Vec<PathBuf>,
+    pub ingest_format: Option<crate::core::formats::Format>,
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// Hunts chosen by id (a trailing `*` matches a prefix, e.g. `c2.*`) or by file.
+#[derive(Debug, Clone)]
+pub struct HuntSelection {
+    pub pattern: HuntPattern,
+    pub params: ParamValues,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HuntPattern {
+    Id(String),
+    Path(PathBuf),
+}
+
+impl HuntPattern {
+    pub fn matches(&self, hunt: &crate::pack::PackHunt) -> bool {
+        match self {
+            HuntPattern::Id(pattern) => match pattern.strip_suffix('*') {
+                Some(prefix) => hunt.id().starts_with(prefix),
+                None => hunt.id() == pattern,
+            },
+            HuntPattern::Path(path) => same_file(path, &hunt.path),
+        }
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    Every(Duration),
+    Cron(Box<croner::Cron>),
+}
+
+impl Schedule {
+    /// When the next cycle after `after` starts.
+    pub fn next(&self, after: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, String> {
+        match self {
+            Schedule::Every(every) => Ok(after + chrono::Duration::from_std(*every).map_err(|e| e.to_string())?),
+            Schedule::Cron(cron) => cron.find_next_occurrence(&after, false).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkConfig {
+    Stdout { format: StdoutFormat },
+    Ndjson { path: PathBuf },
+    Parquet { dir: PathBuf },
+    Sarif { path: PathBuf },
+    Webhook(WebhookConfig),
+}
+
+impl SinkConfig {
+    pub fn describe(&self) -> String {
+        match self {
+            SinkConfig::Stdout { .. } => "stdout".into(),
+            SinkConfig::Ndjson { path } => format!("ndjson {}", path.display()),
+            SinkConfig::Parquet { dir } => format!("parquet {}", dir.display()),
+            SinkConfig::Sarif { path } => format!("sarif {}", path.display()),
+            SinkConfig::Webhook(w) => format!("webhook {}", w.url),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StdoutFormat {
+    Table,
+    Ndjson,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    /// Attempts after the first.
+    pub retries: u32,
+    /// The wait before the first retry; it doubles with each further one.
+    pub backoff: Duration,
+    pub timeout: Duration,
+}
+
+// The file as written. Unknown keys are errors: a misspelt `lookbak` must not silently fall
+// back to the default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobFile {
+    name: Option<String>,
+    store: PathBuf,
+    pack: PathBuf,
+    #[serde(default)]
+    hunts: Vec<HuntEntry>,
+    #[serde(default)]
+    iocs: Vec<PathBuf>,
+    schedule: Option<String>,
+    every: Option<String>,
+    lookback: Option<String>,
+    lateness: Option<String>,
+    suppress: Option<String>,
+    state: Option<PathBuf>,
+    exit_code_on_findings: Option<u8>,
+    ingest: Option<IngestEntry>,
+    #[serde(default, rename = "sink")]
+    sinks: Vec<SinkEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum HuntEntry {
+    Id(String),
+    Table(HuntTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HuntTable {
+    id: Option<String>,
+    path: Option<PathBuf>,
+    #[serde(default)]
+    params: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestEntry {
+    paths: Vec<PathBuf>,
+    format: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+enum SinkEntry {
+    Stdout {
+        format: Option<StdoutFormat>,
+    },
+    Ndjson {
+        path: PathBuf,
+    },
+    Parquet {
+        dir: PathBuf,
+    },
+    Sarif {
+        path: PathBuf,
+    },
+    Webhook {
+        url: String,
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+        retries: Option<u32>,
+        backoff: Option<String>,
+        timeout: Option<String>,
+    },
+}
+
+fn duration(what: &str, text: &str) -> Result<chrono::Duration, String> {
+    crate::dsl::parse_duration(text).map(chrono::Duration::microseconds).map_err(|e| format!("{what}: {e}"))
+}
+
+fn std_duration(what: &str, text: &str) -> Result<Duration, String> {
+    duration(what, text)?.to_std().map_err(|e| format!("{what}: {e}"))
+}
+
+impl Job {
+    /// Reads and checks a job file; the error names the file and, for TOML errors, the line.
+    pub fn load(file: &Path) -> Result<Job, String> {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        Job::parse(file, &text).map_err(|e| format!("{}: {e}", file.display()))
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<Job, String> {
+        let raw: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let at = |p: &Path| if p.is_absolute() || dir == Path::new(".") { p.to_path_buf() } else { dir.join(p) };
+        let name = raw
+            .name
+            .clone()
+            .or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "job".into());
+        let schedule = match (&raw.schedule, &raw.every) {
+            (Some(_), Some(_)) => return Err("give `schedule` (cron) or `every` (an interval), not both".into()),
+            (Some(cron), None) => {
+                Schedule::Cron(Box::new(cron.parse::<croner::Cron>().map_err(|e| format!("schedule `{cron}`: {e}"))?))
+            }
+            (None, Some(every)) => Schedule::Every(std_duration("every", every)?),
+            (None, None) => Schedule::Every(Duration::from_secs(300)),
+        };
+        let mut hunts = Vec::new();
+        for entry in raw.hunts {
+            hunts.push(match entry {
+                HuntEntry::Id(id) if id.ends_with(".hunt") => {
+                    HuntSelection { pattern: HuntPattern::Path(at(Path::new(&id))), params: ParamValues::new() }
+                }
+                HuntEntry::Id(id) => HuntSelection { pattern: HuntPattern::Id(id), params: ParamValues::new() },
+                HuntEntry::Table(t) => {
+                    let pattern = match (t.id, t.path) {
+                        (Some(id), None) => HuntPattern::Id(id),
+                        (None, Some(path)) => HuntPattern::Path(at(&path)),
+                        _ => return Err("a hunt entry names an `id` or a `path`, one of the two".into()),
+                    };
+                    let params = t
+                        .params
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let v = match v {
+                                toml::Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            (k, v)
+                        })
+                        .collect();
+                    HuntSelection { pattern, params }
+                }
+            });
+        }
+        let mut sinks = Vec::new();
+        for sink in raw.sinks {
+            sinks.push(match sink {
+                SinkEntry::Stdout { format } => SinkConfig::Stdout { format: format.unwrap_or(StdoutFormat::Table) },
+                SinkEntry::Ndjson { path } => SinkConfig::Ndjson { path: at(&path) },
+                SinkEntry::Parquet { dir } => SinkConfig::Parquet { dir: at(&dir) },
+                SinkEntry::Sarif { path } => SinkConfig::Sarif { path: at(&path) },
+                SinkEntry::Webhook { url, headers, retries, backoff, timeout } => {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(format!("webhook url `{url}`: expected http:// or https://"));
+                    }
+                    SinkConfig::Webhook(WebhookConfig {
+                        url,
+                        headers,
+                        retries: retries.unwrap_or(4),
+                        backoff: std_duration("webhook backoff", backoff.as_deref().unwrap_or("1s"))?,
+                        timeout: std_duration("webhook timeout", timeout.as_deref().unwrap_or("30s"))?,
+                    })
+                }
+            });
+        }
+        if sinks.is_empty() {
+            sinks.push(SinkConfig::Stdout { format: StdoutFormat::Table });
+        }
+        let (ingest, ingest_format) = match raw.ingest {
+            None => (Vec::new(), None),
+            Some(i) => {
+                let format = match i.format.as_deref() {
+                    None | Some("auto") => None,
+                    Some(name) => Some(
+                        crate::core::formats::Format::from_name(name)
+                            .ok_or_else(|| format!("ingest format `{name}` is not one of `spoor formats`"))?,
+                    ),
+                };
+                (i.paths.iter().map(|p| at(p)).collect(), format)
+            }
+        };
+        Ok(Job {
+            state_dir: raw.state.as_deref().map(&at).unwrap_or_else(|| dir.join(format!("{name}.state"))),
+            name,
+            file: file.to_path_buf(),
+            store: at(&raw.store),
+            pack: at(&raw.pack),
+            hunts,
+            iocs: raw.iocs.iter().map(|p| at(p)).collect(),
+            schedule,
+            lookback: duration("lookback", raw.lookback.as_deref().unwrap_or("24h"))?,
+            lateness: duration("lateness", raw.lateness.as_deref().unwrap_or("1h"))?,
+            suppress: raw.suppress.as_deref().map(|s| duration("suppress", s)).transpose()?,
+            exit_code_on_findings: raw.exit_code_on_findings.unwrap_or(1),
+            ingest,
+            ingest_format,
+            sinks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_file_resolves_paths_next_to_it() {
+        let job = Job::parse(
+            Path::new("jobs/axios.toml"),
+            r#"
+            store = "../store"
+            pack = "../hunts"
+            hunts = ["c2.*", { id = "c2.beaconing", params = { min_connections = 10 } }, "extra/mine.hunt"]
+            every = "5m"
+            lookback = "72h"
+            [ingest]
+            paths = ["incoming"]
+            [[sink]]
+            type = "ndjson"
+            path = "out/findings.ndjson"
+            [[sink]]
+            type = "webhook"
+            url = "http://127.0.0.1:9/alerts"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(job.name, "axios");
+        assert_eq!(job.store, Path::new("jobs/../store"));
+        assert_eq!(job.state_dir, Path::new("jobs/axios.state"));
+        assert_eq!(job.ingest, [PathBuf::from("jobs/incoming")]);
+        assert_eq!(job.hunts[1].params.get("min_connections").map(String::as_str), Some("10"));
+        assert_eq!(job.hunts[2].pattern, HuntPattern::Path("jobs/extra/mine.hunt".into()));
+        assert_eq!(job.lookback, chrono::Duration::hours(72));
+        assert!(matches!(job.schedule, Schedule::Every(d) if d == Duration::from_secs(300)));
+        assert_eq!(job.sinks[0], SinkConfig::Ndjson { path: "jobs/out/findings.ndjson".into() });
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = |text: &str| Job::parse(Path::new("j.toml"), text).unwrap_err();
+        assert!(err("store = 's'\npack = 'h'\nlookbak = '1h'").contains("unknown field `lookbak`"));
+        assert!(err("store = 's'\npack = 'h'\nschedule = 'every tuesday'").contains("schedule `every tuesday`"));
+        assert!(err("store = 's'\npack = 'h'\nevery = 'often'").contains("every: `often`: expected a duration"));
+        assert!(err("store = 's'\npack = 'h'\n[[sink]]\ntype = 'pager'").contains("unknown variant `pager`"));
+        let cron = Job::parse(Path::new("j.toml"), "store = 's'\npack = 'h'\nschedule = '*/5 * * * *'").unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-31T00:21:00Z").unwrap().to_utc();
+        assert_eq!(cron.schedule.next(at).unwrap().to_rfc3339(), "2026-03-31T00:25:00+00:00");
+    }
+}

@@ -1,0 +1,444 @@
+//! One cycle of a job: finish what a crashed cycle left, ingest new input files, hunt the data
+//! that arrived since the last cycle (with the look-back its sequences need), deliver the
+//! findings not delivered before, then record the new watermark.
+//!
+//! The order makes a crash at any point harmless: an ingest is recorded as intended before it
+//! starts (a crash undoes its files, then the inputs are read again); findings are recorded as
+//! pending before any sink sees them and each sink's acceptance is recorded as it happens (a
+//! crash resumes with the sinks that had not accepted); the watermark moves only once every
+//! sink has accepted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::config::Job;
+use super::sinks::{self, Delivery};
+use super::state::{Commit, IngestIntent, InputMark, Pending, State, StateDir};
+use crate::core::Store;
+use crate::core::ingest::{IngestOptions, Quiet};
+use crate::dsl::RunOptions;
+use crate::pack::{Finding, Outcome, Pack, PackHunt, RunConfig};
+
+/// What a cycle did, for the log and the exit code.
+#[derive(Debug, Default, Clone)]
+pub struct CycleReport {
+    pub cycle: u64,
+    /// Findings of an interrupted earlier cycle delivered first.
+    pub recovered: usize,
+    /// Input files ingested: (path, records stored, records rejected, error).
+    pub ingested: Vec<(String, u64, u64, Option<String>)>,
+    /// Input files that changed after they were ingested (not read again).
+    pub changed_inputs: Vec<String>,
+    pub new_store_files: usize,
+    /// Rows of the new data.
+    pub new_rows: u64,
+    /// Event-time range of the new data (µs).
+    pub data_range: Option<(i64, i64)>,
+    /// Hunts read events from here on (µs).
+    pub window_start: Option<i64>,
+    /// New rows older than the window: later than the allowed lateness, not hunted.
+    pub too_late: u64,
+    pub findings_by_hunt: BTreeMap<String, usize>,
+    /// Findings delivered by this cycle (not counting `recovered`).
+    pub delivered: usize,
+    /// Findings found again and not sent (delivered before, or suppressed).
+    pub repeats: usize,
+    pub elapsed_ms: u128,
+}
+
+/// A test hook: `SPOOR_TEST_PAUSE_AT=<point>` stops the process at that point (it sleeps,
+/// for the test to kill it with SIGKILL) so crash recovery can be tested at each step. The
+/// points: `after-ingest` (files committed, not yet recorded), `after-prepare` (findings
+/// pending), `delivered-<n>` (sink n has them, not yet recorded), `acknowledged-<n>`.
+fn pause(point: &str) {
+    if std::env::var("SPOOR_TEST_PAUSE_AT").is_ok_and(|p| p == point) {
+        eprintln!("spoor: paused at {point}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
+/// Microseconds far in the future: the open end of a job's window.
+const OPEN_END: i64 = 253_402_300_799_000_000; // 9999-12-31T23:59:59Z
+
+fn time(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+pub fn run_cycle(
+    job: &Job,
+    pack: &Pack,
+    dir: &StateDir,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<CycleReport, String> {
+    let started = Instant::now();
+    let mut state = dir.load()?;
+    let mut report = CycleReport::default();
+    let store = Store::open(&job.store).map_err(|e| e.to_string())?;
+    let hunts = selected(job, pack)?;
+
+    if let Some(intent) = state.ingest_in_progress.take() {
+        undo_ingest(&store, &intent)?;
+        dir.save(&state)?;
+    }
+    if state.pending.is_some() {
+        report.recovered = deliver_pending(job, pack, &mut state, dir)?;
+    }
+    ingest_new(job, &store, &mut state, dir, &mut report)?;
+
+    let files = store_files(&store)?;
+    let new: Vec<(&String, &PathBuf)> = files.iter().filter(|(name, _)| !state.store_files.contains(*name)).collect();
+    report.cycle = state.cycles + 1;
+    report.new_store_files = new.len();
+    if new.is_empty() {
+        report.elapsed_ms = started.elapsed().as_millis();
+        return Ok(report);
+    }
+    let mut range: Option<(i64, i64)> = None;
+    for (_, path) in &new {
+        let (rows, file_range) = time_range(path)?;
+        report.new_rows += rows;
+        if let Some((lo, hi)) = file_range {
+            range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+    }
+    report.data_range = range;
+    let (new_min, new_max) = range.unwrap_or((0, 0));
+    let lookback = job.lookback.num_microseconds().unwrap_or(i64::MAX / 4);
+    let lateness = job.lateness.num_microseconds().unwrap_or(i64::MAX / 4);
+    let floor = state.event_watermark.map_or(new_min, |w| new_min.max(w.saturating_sub(lateness)));
+    let start = floor.saturating_sub(lookback);
+    report.window_start = Some(start);
+    for (_, path) in &new {
+        report.too_late += rows_before(path, start)?;
+    }
+
+    let found = runtime.block_on(hunt(job, pack, &hunts, &store, start))?;
+    let now = Utc::now().timestamp_micros();
+    let suppress = job.suppress.and_then(|d| d.num_microseconds());
+    let mut fresh = Vec::new();
+    let mut commit = Commit {
+        event_watermark: Some(state.event_watermark.map_or(new_max, |w| w.max(new_max))),
+        store_files: new.iter().map(|(name, _)| (*name).clone()).collect(),
+        sent: BTreeMap::new(),
+        suppressed: BTreeMap::new(),
+        forget_before: None,
+    };
+    let watermark = commit.event_watermark.unwrap_or(new_max);
+    // Ids bounded before the earliest start a later window can have cannot be found again.
+    commit.forget_before = Some(watermark.saturating_sub(lateness).saturating_sub(lookback.saturating_mul(2)));
+    for f in found {
+        *report.findings_by_hunt.entry(f.hunt.clone()).or_default() += 1;
+        if state.sent.contains_key(&f.id) || commit.sent.contains_key(&f.id) {
+            report.repeats += 1;
+            continue;
+        }
+        let bound = f
+            .timestamp
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map_or(new_max, |t| t.timestamp_micros());
+        commit.sent.insert(f.id.clone(), bound);
+        let key = suppression_key(&f);
+        if let Some(span) = suppress {
+            let last = state.suppressed.get(&key).or(commit.suppressed.get(&key));
+            if last.is_some_and(|at| now - at < span) {
+                report.repeats += 1;
+                continue;
+            }
+            commit.suppressed.insert(key, now);
+        }
+        fresh.push(f);
+    }
+    // Most severe first, as `spoor pack run` lists them.
+    fresh.sort_by_key(|f| crate::pack::render::rank(&f.severity));
+    report.delivered = fresh.len();
+    state.pending = Some(Pending {
+        cycle: report.cycle,
+        findings: fresh,
+        delivered: BTreeSet::new(),
+        offsets: BTreeMap::new(),
+        commit,
+    });
+    dir.save(&state)?;
+    pause("after-prepare");
+    deliver_pending(job, pack, &mut state, dir)?;
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// Hunt id and entities: what `suppress` treats as the same finding.
+fn suppression_key(f: &Finding) -> String {
+    let entities: Vec<String> = f.entities.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{}|{}", f.hunt, entities.join("|"))
+}
+
+/// The pack's hunts the job names, each with its parameters (the whole pack when it names none).
+fn selected<'p>(job: &Job, pack: &'p Pack) -> Result<Vec<(&'p PackHunt, crate::dsl::ParamValues)>, String> {
+    if job.hunts.is_empty() {
+        return Ok(pack.hunts.iter().map(|h| (h, crate::dsl::ParamValues::new())).collect());
+    }
+    let mut out: Vec<(&PackHunt, crate::dsl::ParamValues)> = Vec::new();
+    for selection in &job.hunts {
+        let matching: Vec<&PackHunt> = pack.hunts.iter().filter(|h| selection.pattern.matches(h)).collect();
+        if matching.is_empty() {
+            return Err(format!(
+                "{}: no hunt of {} matches {:?}",
+                job.file.display(),
+                pack.root.display(),
+                selection.pattern
+            ));
+        }
+        for hunt in matching {
+            match out.iter_mut().find(|(h, _)| h.id() == hunt.id()) {
+                Some((_, params)) => params.extend(selection.params.clone()),
+                None => out.push((hunt, selection.params.clone())),
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn hunt(
+    job: &Job,
+    pack: &Pack,
+    hunts: &[(&PackHunt, crate::dsl::ParamValues)],
+    store: &Store,
+    start: i64,
+) -> Result<Vec<Finding>, String> {
+    let ctx = crate::core::session::context(store).await.map_err(|e| e.to_string())?;
+    let present: Vec<String> =
+        store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
+    let mut config = RunConfig {
+        iocs: job.iocs.clone(),
+        extra_iocs: Vec::new(),
+        params: crate::dsl::ParamValues::new(),
+        options: RunOptions { now: Utc::now(), window: Some((time(start), time(OPEN_END))) },
+    };
+    crate::pack::register_iocs(&ctx, pack, &config).await?;
+    let mut found = Vec::new();
+    for (hunt, params) in hunts {
+        config.params = params.clone();
+        let one = Pack { root: pack.root.clone(), hunts: vec![(*hunt).clone()], iocs: pack.iocs.clone() };
+        for run in crate::pack::run(&one, &ctx, &present, &config).await {
+            match run.outcome {
+                Outcome::Ran { findings, .. } => found.extend(findings),
+                Outcome::Skipped { .. } => {}
+                Outcome::Failed(e) => return Err(format!("hunt {}: {e}", hunt.id())),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Delivers the pending cycle to every sink that has not accepted it, then commits it.
+/// Returns the number of findings.
+fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) -> Result<usize, String> {
+    let Some(pending) = state.pending.clone() else { return Ok(0) };
+    let ids: BTreeSet<&str> = pending.findings.iter().map(|f| f.hunt.as_str()).collect();
+    let hunts: Vec<&PackHunt> = pack.hunts.iter().filter(|h| ids.contains(h.id())).collect();
+    let delivery = Delivery { job: &job.name, cycle: pending.cycle, findings: &pending.findings, hunts: &hunts };
+    for (i, sink) in job.sinks.iter().enumerate() {
+        if pending.delivered.contains(&i) || pending.findings.is_empty() {
+            continue;
+        }
+        let offset = match pending.offsets.get(&i) {
+            Some(offset) => Some(*offset),
+            None => {
+                let offset = sinks::append_offset(sink);
+                if let (Some(o), Some(p)) = (offset, state.pending.as_mut()) {
+                    p.offsets.insert(i, o);
+                    dir.save(state)?;
+                }
+                offset
+            }
+        };
+        let accepted = sinks::deliver(sink, &delivery, offset).map_err(|e| {
+            format!(
+                "sink {} failed: {e}; cycle {}'s {} finding(s) stay pending and are delivered by the next cycle",
+                sink.describe(),
+                pending.cycle,
+                pending.findings.len()
+            )
+        });
+        accepted?;
+        pause(&format!("delivered-{i}"));
+        if let Some(p) = state.pending.as_mut() {
+            p.delivered.insert(i);
+        }
+        dir.save(state)?;
+        pause(&format!("acknowledged-{i}"));
+    }
+    state.apply(pending.commit);
+    dir.save(state)?;
+    Ok(pending.findings.len())
+}
+
+/// Store files by path relative to the store.
+fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>, String> {
+    let mut out = BTreeMap::new();
+    for table in crate::core::Table::ALL {
+        for path in store.files(table).map_err(|e| e.to_string())? {
+            let name = path.strip_prefix(store.root()).unwrap_or(&path).to_string_lossy().into_owned();
+            out.insert(name, path);
+        }
+    }
+    Ok(out)
+}
+
+/// Removes the files a crashed ingest of this job committed (named with its process id), so
+/// that reading the inputs again does not store their records twice.
+fn undo_ingest(store: &Store, intent: &IngestIntent) -> Result<(), String> {
+    let writer = format!("-{:08x}-", intent.pid);
+    for (name, path) in store_files(store)? {
+        if !intent.store_files_before.contains(&name) && name.contains(&writer) {
+            tracing::warn!(file = %path.display(), "removing a file of an interrupted ingest");
+            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for root in paths {
+        let mut todo = vec![root.clone()];
+        while let Some(path) = todo.pop() {
+            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden && path != *root {
+                continue;
+            }
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).map_err(|e| format!("{}: {e}", path.display()))? {
+                    todo.push(entry.map_err(|e| format!("{}: {e}", path.display()))?.path());
+                }
+            } else if path.is_file() {
+                out.push(path);
+            } else if path == *root {
+                return Err(format!("{}: no such file or directory to ingest", path.display()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Ingests the input files not ingested before (files that changed since are reported).
+fn ingest_new(
+    job: &Job,
+    store: &Store,
+    state: &mut State,
+    dir: &StateDir,
+    report: &mut CycleReport,
+) -> Result<(), String> {
+    if job.ingest.is_empty() {
+        return Ok(());
+    }
+    let mut marks = BTreeMap::new();
+    let mut paths = Vec::new();
+    for path in input_files(&job.ingest)? {
+        let key = path.to_string_lossy().into_owned();
+        let size = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+        match state.inputs.get(&key) {
+            Some(mark) if mark.size == size => {}
+            Some(_) => report.changed_inputs.push(key),
+            None => {
+                marks.insert(key, InputMark { size, hash: content_hash(&path)? });
+                paths.push(path);
+            }
+        }
+    }
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let before: BTreeSet<String> = store_files(store)?.into_keys().collect();
+    state.ingest_in_progress =
+        Some(IngestIntent { pid: std::process::id(), store_files_before: before, inputs: marks.clone() });
+    dir.save(state)?;
+    let options = IngestOptions { format: job.ingest_format, ..Default::default() };
+    let summary = crate::core::ingest(store, &paths, &options, &Quiet).map_err(|e| e.to_string())?;
+    pause("after-ingest");
+    for f in &summary.files {
+        report.ingested.push((
+            f.path.display().to_string(),
+            f.stored,
+            f.rejected,
+            f.error.as_ref().map(|e| e.to_string()),
+        ));
+    }
+    state.inputs.extend(marks);
+    state.ingest_in_progress = None;
+    dir.save(state)
+}
+
+/// FNV-1a over the file's bytes: recorded with the size, to tell a file from a later one of the
+/// same name.
+fn content_hash(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| format!("{}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        for b in &buffer[..n] {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Ok(format!("{h:016x}"))
+}
+
+/// A store file's rows and the range of its `@timestamp` (from the Parquet footer's statistics).
+fn time_range(path: &Path) -> Result<(u64, Option<(i64, i64)>), String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::statistics::Statistics;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta = reader.metadata();
+    let rows = u64::try_from(meta.file_metadata().num_rows()).unwrap_or(0);
+    let column = meta.file_metadata().schema_descr().columns().iter().position(|c| c.path().string() == "@timestamp");
+    let mut range: Option<(i64, i64)> = None;
+    if let Some(column) = column {
+        for group in meta.row_groups() {
+            if let Some(Statistics::Int64(s)) = group.column(column).statistics()
+                && let (Some(lo), Some(hi)) = (s.min_opt(), s.max_opt())
+            {
+                range = Some(range.map_or((*lo, *hi), |(a, b)| (a.min(*lo), b.max(*hi))));
+            }
+        }
+    }
+    Ok((rows, range))
+}
+
+/// Rows of a store file whose `@timestamp` is before `start`.
+fn rows_before(path: &Path, start: i64) -> Result<u64, String> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::TimestampMicrosecondType;
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    if time_range(path)?.1.is_none_or(|(lo, _)| lo >= start) {
+        return Ok(0);
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(index) = builder.parquet_schema().columns().iter().position(|c| c.path().string() == "@timestamp") else {
+        return Ok(0);
+    };
+    let mask = ProjectionMask::leaves(builder.parquet_schema(), [index]);
+    let reader = builder.with_projection(mask).build().map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut count = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(times) = batch.column(0).as_primitive_opt::<TimestampMicrosecondType>() {
+            count += times.iter().flatten().filter(|t| *t < start).count() as u64;
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,140 @@
+//! Scheduled hunt jobs: a job file names a store, hunts, a schedule and sinks; each cycle hunts
+//! the data that arrived since the last one and delivers each finding exactly once.
+//!
+//! - [`config`]: the job file (TOML).
+//! - [`state`]: watermarks, delivered finding ids and the pending cycle, saved atomically, and
+//!   the lock that keeps a second process off the job.
+//! - [`cycle`]: one cycle, safe to kill at any point.
+//! - [`sinks`]: stdout, NDJSON file, Parquet directory, SARIF file, webhook.
+//!
+//! [`run_once`] runs one cycle (for cron, systemd timers, Kubernetes CronJobs); [`serve`] runs
+//! cycles on the schedule until SIGINT or SIGTERM, finishing the cycle in progress.
+
+pub mod config;
+pub mod cycle;
+pub mod sinks;
+pub mod state;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use config::Job;
+pub use cycle::CycleReport;
+
+use state::StateDir;
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))
+}
+
+/// The job, its pack, and its locked state directory.
+fn open(job: &Job) -> Result<(crate::pack::Pack, StateDir), String> {
+    let pack = crate::pack::load(&job.pack).map_err(|e| format!("pack {}: {e}", job.pack.display()))?;
+    let dir = StateDir::lock(&job.state_dir, &job.name)?;
+    Ok((pack, dir))
+}
+
+/// Runs one cycle and logs its summary.
+pub fn run_once(job: &Job) -> Result<CycleReport, String> {
+    let (pack, dir) = open(job)?;
+    let runtime = runtime()?;
+    let report = cycle::run_cycle(job, &pack, &dir, &runtime)?;
+    log(job, &report);
+    Ok(report)
+}
+
+/// Runs cycles on the job's schedule until SIGINT or SIGTERM. A failed cycle is logged and
+/// the next one retries (its findings stay pending); the signal lets a running cycle finish.
+pub fn serve(job: &Job) -> Result<(), String> {
+    let (pack, dir) = open(job)?;
+    let runtime = runtime()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    {
+        let (stop, wake) = (stop.clone(), wake.clone());
+        runtime.spawn(async move {
+            let name = wait_for_signal().await;
+            tracing::info!(signal = name, "stopping after the cycle in progress");
+            stop.store(true, Ordering::SeqCst);
+            wake.notify_one();
+        });
+    }
+    tracing::info!(job = %job.name, store = %job.store.display(), "serving");
+    while !stop.load(Ordering::SeqCst) {
+        match cycle::run_cycle(job, &pack, &dir, &runtime) {
+            Ok(report) => log(job, &report),
+            Err(e) => tracing::error!(job = %job.name, error = %e, "cycle failed"),
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let now = chrono::Utc::now();
+        let next = job.schedule.next(now)?;
+        tracing::debug!(next = %next.to_rfc3339(), "waiting for the next cycle");
+        let wait = (next - now).to_std().unwrap_or_default();
+        runtime.block_on(async {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified() => {}
+            }
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
+fn micros(t: Option<i64>) -> String {
+    t.and_then(chrono::DateTime::from_timestamp_micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The per-cycle summary, as one structured log event (and warnings for what needs a look).
+fn log(job: &Job, r: &CycleReport) {
+    for (path, stored, rejected, error) in &r.ingested {
+        match error {
+            Some(e) => tracing::warn!(file = %path, error = %e, "input not ingested"),
+            None => tracing::info!(file = %path, stored, rejected, "ingested"),
+        }
+    }
+    for path in &r.changed_inputs {
+        tracing::warn!(file = %path, "input changed after it was ingested; its new content is not read");
+    }
+    if r.too_late > 0 {
+        tracing::warn!(rows = r.too_late, before = %micros(r.window_start), "rows arrived later than the allowed lateness and were not hunted");
+    }
+    let per_hunt: Vec<String> = r.findings_by_hunt.iter().map(|(h, n)| format!("{h}={n}")).collect();
+    tracing::info!(
+        job = %job.name,
+        cycle = r.cycle,
+        new_files = r.new_store_files,
+        rows = r.new_rows,
+        data_from = %micros(r.data_range.map(|d| d.0)),
+        data_to = %micros(r.data_range.map(|d| d.1)),
+        window_from = %micros(r.window_start),
+        findings = %per_hunt.join(","),
+        delivered = r.delivered,
+        recovered = r.recovered,
+        repeats = r.repeats,
+        ms = r.elapsed_ms as u64,
+        "cycle done"
+    );
+}

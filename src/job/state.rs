@@ -1,0 +1,200 @@
+//! A job's state between cycles, in its state directory: `state.json` (replaced atomically:
+//! written to a temporary file, synced, renamed, the directory synced) and `lock` (held while a
+//! process runs the job, so a second one stops instead of corrupting the state).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::pack::Finding;
+
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Cycles completed.
+    pub cycles: u64,
+    /// The newest event time (µs) among the data already hunted.
+    pub event_watermark: Option<i64>,
+    /// Store files (relative to the store) whose rows have been hunted.
+    pub store_files: BTreeSet<String>,
+    /// Input files already ingested: path → (size, content hash).
+    pub inputs: BTreeMap<String, InputMark>,
+    /// Ids of findings delivered, with the event time (µs) that bounds when they can recur.
+    pub sent: BTreeMap<String, i64>,
+    /// Hunt and entities of findings delivered → when (µs, wall clock), for `suppress`.
+    pub suppressed: BTreeMap<String, i64>,
+    /// An ingest begun and not yet recorded: the store files before it and this process' id,
+    /// so a crash in between is undone (its files removed) before the inputs are read again.
+    pub ingest_in_progress: Option<IngestIntent>,
+    /// A cycle whose findings are being delivered: what it found and what it will commit.
+    pub pending: Option<Pending>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputMark {
+    pub size: u64,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestIntent {
+    pub pid: u32,
+    pub store_files_before: BTreeSet<String>,
+    pub inputs: BTreeMap<String, InputMark>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub cycle: u64,
+    pub findings: Vec<Finding>,
+    /// Sinks (by position in the job file) that accepted the findings.
+    pub delivered: BTreeSet<usize>,
+    /// For append-only file sinks: their length before this cycle wrote, so a retry after a
+    /// crash truncates back to it instead of appending twice.
+    pub offsets: BTreeMap<usize, u64>,
+    pub commit: Commit,
+}
+
+/// What a cycle's success records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commit {
+    pub event_watermark: Option<i64>,
+    pub store_files: BTreeSet<String>,
+    /// Finding id → the event time bounding its recurrence.
+    pub sent: BTreeMap<String, i64>,
+    pub suppressed: BTreeMap<String, i64>,
+    /// Sent ids bounded before this (µs) can no longer be found again and are forgotten.
+    pub forget_before: Option<i64>,
+}
+
+/// The state directory, locked for this process.
+pub struct StateDir {
+    dir: PathBuf,
+    // Held for the lock; released when dropped (or when the process dies, even by kill -9).
+    _lock: File,
+}
+
+impl StateDir {
+    /// Creates the directory if needed and takes its lock; a job already running elsewhere is
+    /// an error naming the process.
+    pub fn lock(dir: &Path, job: &str) -> Result<StateDir, String> {
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join("lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                return Err(format!(
+                    "job `{job}` is already running (process {}; lock {}): wait for it or stop it",
+                    holder.trim(),
+                    path.display()
+                ));
+            }
+            Err(TryLockError::Error(e)) => return Err(format!("{}: cannot lock: {e}", path.display())),
+        }
+        file.set_len(0).and_then(|_| write!(file, "{}", std::process::id())).map_err(|e| e.to_string())?;
+        Ok(StateDir { dir: dir.to_path_buf(), _lock: file })
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    pub fn load(&self) -> Result<State, String> {
+        let path = self.path();
+        match fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State { version: VERSION, ..State::default() }),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+            Ok(text) => {
+                let state: State = serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: not a job state this spoor can read: {e}", path.display()))?;
+                if state.version != VERSION {
+                    return Err(format!(
+                        "{}: state version {} (this spoor writes {VERSION})",
+                        path.display(),
+                        state.version
+                    ));
+                }
+                Ok(state)
+            }
+        }
+    }
+
+    /// Replaces the state on disk: either the old or the new one survives a crash, never a mix.
+    pub fn save(&self, state: &State) -> Result<(), String> {
+        let path = self.path();
+        let temp = self.dir.join(".state.json.tmp");
+        let text = serde_json::to_vec(state).map_err(|e| e.to_string())?;
+        let io = |e: std::io::Error| format!("{}: {e}", temp.display());
+        let mut file = File::create(&temp).map_err(io)?;
+        file.write_all(&text).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        fs::rename(&temp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(|e| format!("{}: {e}", self.dir.display()))
+    }
+}
+
+impl State {
+    /// Applies a delivered cycle's commit.
+    pub fn apply(&mut self, commit: Commit) {
+        self.event_watermark = commit.event_watermark.max(self.event_watermark);
+        self.store_files.extend(commit.store_files);
+        self.sent.extend(commit.sent);
+        self.suppressed.extend(commit.suppressed);
+        if let Some(before) = commit.forget_before {
+            self.sent.retain(|_, bound| *bound >= before);
+        }
+        self.cycles += 1;
+        self.pending = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_process_cannot_take_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = StateDir::lock(dir.path(), "axios").unwrap();
+        // Another open file description of the same lock file conflicts, as another process'.
+        let err = StateDir::lock(dir.path(), "axios").err().unwrap();
+        assert!(err.contains("job `axios` is already running (process"), "{err}");
+        drop(held);
+        StateDir::lock(dir.path(), "axios").unwrap();
+    }
+
+    #[test]
+    fn state_round_trips_and_forgets_old_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let state_dir = StateDir::lock(dir.path(), "j").unwrap();
+        let mut state = state_dir.load().unwrap();
+        state.sent.insert("old".into(), 10);
+        state.apply(Commit {
+            event_watermark: Some(500),
+            store_files: ["process/date=2026-03-31/part-1.parquet".to_string()].into(),
+            sent: [("new".to_string(), 400)].into(),
+            suppressed: BTreeMap::new(),
+            forget_before: Some(100),
+        });
+        state_dir.save(&state).unwrap();
+        let back = state_dir.load().unwrap();
+        assert_eq!(back.cycles, 1);
+        assert_eq!(back.event_watermark, Some(500));
+        assert_eq!(back.sent.keys().collect::<Vec<_>>(), ["new"]);
+        fs::write(dir.path().join("state.json"), "{ not json").unwrap();
+        assert!(state_dir.load().unwrap_err().contains("not a job state this spoor can read"));
+    }
+}
