@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{corpus, ingest_files, ingest_with, one_row, query};
+use common::{corpus, ingest_files, ingest_with, one_row, query, walk};
 use spoor::core::Format;
 use spoor::core::ingest::IngestOptions;
 
@@ -398,17 +398,4 @@ fn appends_add_files_and_never_rewrite_old_ones() {
     assert_eq!(count, ["64"]);
     let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(".tmp-")).collect();
     assert!(leftovers.is_empty(), "no temporary files after commit: {leftovers:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

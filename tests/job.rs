@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::walk;
 use serde_json::Value;
 use spoor::job::{self, Job};
 
@@ -414,19 +415,6 @@ fn the_example_jobs_logs_are_the_demo_generators() {
         compared += 1;
     }
     assert_eq!(compared, walk(&bundled).len());
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -444,7 +444,8 @@ impl HuntResult {
     /// The rows as a pandas DataFrame (needs pandas and pyarrow).
     fn to_pandas<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         import_optional(py, "pandas", "to_pandas()")?;
-        Self::to_pyarrow(slf, py)?.call_method0("to_pandas")
+        let pyarrow = import_optional(py, "pyarrow", "to_pandas()")?;
+        pyarrow.getattr("table")?.call1((slf,))?.call_method0("to_pandas")
     }
 
     /// The rows as a polars DataFrame (needs polars): numbers and times are shared, not

@@ -100,6 +100,9 @@ def test_missing_optional_packages_say_what_to_install(demo, monkeypatch):
     monkeypatch.setitem(sys.modules, "polars", None)
     with pytest.raises(ImportError, match="pip install polars"):
         result.to_polars()
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ImportError, match=r"to_pandas\(\) needs the pyarrow package: pip install pyarrow"):
+        result.to_pandas()
 
 
 def test_repr_html_shows_rows_and_count(demo):

@@ -99,12 +99,14 @@ pub fn run_cycle(
         return Ok(report);
     }
     let mut range: Option<(i64, i64)> = None;
+    let mut file_ranges = Vec::with_capacity(new.len());
     for (_, path) in &new {
         let (rows, file_range) = time_range(path)?;
         report.new_rows += rows;
         if let Some((lo, hi)) = file_range {
             range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
+        file_ranges.push(file_range);
     }
     report.data_range = range;
     let (new_min, new_max) = range.unwrap_or((0, 0));
@@ -113,8 +115,10 @@ pub fn run_cycle(
     let floor = state.event_watermark.map_or(new_min, |w| new_min.max(w.saturating_sub(lateness)));
     let start = floor.saturating_sub(lookback);
     report.window_start = Some(start);
-    for (_, path) in &new {
-        report.too_late += rows_before(path, start)?;
+    for ((_, path), file_range) in new.iter().zip(&file_ranges) {
+        if file_range.is_some_and(|(lo, _)| lo < start) {
+            report.too_late += rows_before(path, start)?;
+        }
     }
 
     let found = runtime.block_on(hunt(job, pack, &hunts, &store, start))?;
@@ -347,7 +351,7 @@ fn ingest_new(
             Some(mark) if mark.size == size => {}
             Some(_) => report.changed_inputs.push(key),
             None => {
-                marks.insert(key, InputMark { size, hash: content_hash(&path)? });
+                marks.insert(key, InputMark { size });
                 paths.push(path);
             }
         }
@@ -356,8 +360,7 @@ fn ingest_new(
         return Ok(());
     }
     let before: BTreeSet<String> = store_files(store)?.into_keys().collect();
-    state.ingest_in_progress =
-        Some(IngestIntent { pid: std::process::id(), store_files_before: before, inputs: marks.clone() });
+    state.ingest_in_progress = Some(IngestIntent { pid: std::process::id(), store_files_before: before });
     dir.save(state)?;
     let options = IngestOptions { format: job.ingest_format, ..Default::default() };
     let summary = crate::core::ingest(store, &paths, &options, &Quiet).map_err(|e| e.to_string())?;
@@ -373,26 +376,6 @@ fn ingest_new(
     state.inputs.extend(marks);
     state.ingest_in_progress = None;
     dir.save(state)
-}
-
-/// FNV-1a over the file's bytes: recorded with the size, to tell a file from a later one of the
-/// same name.
-fn content_hash(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| format!("{}: {e}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        for b in &buffer[..n] {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    Ok(format!("{h:016x}"))
 }
 
 /// A store file's rows and the range of its `@timestamp` (from the Parquet footer's statistics).
@@ -423,9 +406,6 @@ fn rows_before(path: &Path, start: i64) -> Result<u64, String> {
     use arrow::datatypes::TimestampMicrosecondType;
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    if time_range(path)?.1.is_none_or(|(lo, _)| lo >= start) {
-        return Ok(0);
-    }
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{}: {e}", path.display()))?;
     let Some(index) = builder.parquet_schema().columns().iter().position(|c| c.path().string() == "@timestamp") else {

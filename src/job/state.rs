@@ -22,7 +22,7 @@ pub struct State {
     pub event_watermark: Option<i64>,
     /// Store files (relative to the store) whose rows have been hunted.
     pub store_files: BTreeSet<String>,
-    /// Input files already ingested: path → (size, content hash).
+    /// Input files already ingested: path → size.
     pub inputs: BTreeMap<String, InputMark>,
     /// Ids of findings delivered, with the event time (µs) that bounds when they can recur.
     pub sent: BTreeMap<String, i64>,
@@ -38,14 +38,12 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputMark {
     pub size: u64,
-    pub hash: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IngestIntent {
     pub pid: u32,
     pub store_files_before: BTreeSet<String>,
-    pub inputs: BTreeMap<String, InputMark>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
