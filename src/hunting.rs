@@ -56,6 +56,8 @@ pub struct RunArgs {
     pub params: Vec<String>,
     pub since: Option<String>,
     pub iocs: Vec<PathBuf>,
+    /// `--memory-limit`, as written.
+    pub memory_limit: Option<String>,
 }
 
 impl RunArgs {
@@ -72,9 +74,14 @@ impl RunArgs {
         RunOptions::since(self.since.as_deref()).map_err(|e| format!("--since {e}"))
     }
 
+    pub fn limits(&self) -> Result<session::Limits, String> {
+        let memory = self.memory_limit.as_deref().map(session::Limits::parse_size).transpose();
+        Ok(session::Limits { memory: memory.map_err(|e| format!("--memory-limit {e}"))? })
+    }
+
     async fn context(&self) -> Result<SessionContext, String> {
         let store = Store::open_existing(&self.store).map_err(|e| e.to_string())?;
-        let ctx = session::context(&store).await.map_err(|e| e.to_string())?;
+        let ctx = session::context_with(&store, self.limits()?).await.map_err(|e| e.to_string())?;
         register_iocs(&ctx, &self.iocs).await?;
         Ok(ctx)
     }

@@ -182,11 +182,21 @@ struct RunFlags {
     /// IOC files or directories (CSV, JSON, STIX 2.1 bundles, OSV advisories) to load as the `iocs` table.
     #[arg(long)]
     iocs: Vec<PathBuf>,
+    /// Memory the query may hold (512MiB, 2GiB): beyond it, sorts, aggregations and joins
+    /// spill to disk where they can, and the hunt fails with a clear error where they cannot.
+    #[arg(long)]
+    memory_limit: Option<String>,
 }
 
 impl From<RunFlags> for hunting::RunArgs {
     fn from(f: RunFlags) -> hunting::RunArgs {
-        hunting::RunArgs { store: f.store, params: f.params, since: f.since, iocs: f.iocs }
+        hunting::RunArgs {
+            store: f.store,
+            params: f.params,
+            since: f.since,
+            iocs: f.iocs,
+            memory_limit: f.memory_limit,
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub fn run(
             extra_iocs: Vec::new(),
             params: args.params()?,
             options: args.options()?,
+            limits: args.limits()?,
         };
         let runs = pack::run_store(&pack, &store, &config).await?;
         let mut sink: Box<dyn Write + Send> = match &output {

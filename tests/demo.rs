@@ -70,6 +70,7 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
         extra_iocs: Vec::new(),
         params: ParamValues::new(),
         options: RunOptions { now: Utc::now(), window: None },
+        limits: Default::default(),
     };
     let runs = spoor::pack::run_store(&pack, &store, &config).await.expect("the pack runs");
 

@@ -31,7 +31,58 @@ pub fn config() -> SessionConfig {
 
 /// A session over every table that has data in the store.
 pub async fn context(store: &Store) -> Result<SessionContext> {
-    let ctx = SessionContext::new_with_config(config());
+    context_with(store, Limits::default()).await
+}
+
+/// What a session's queries may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes that operators may hold at once. Sorts, aggregations and joins that can spill to
+    /// disk (the OS temporary directory) do so beyond it; others fail with a clear error
+    /// instead of the process being killed for running out of memory.
+    pub memory: Option<usize>,
+}
+
+impl Limits {
+    /// A size such as `512MiB`, `2GiB`, `1GB`, `800M` or a number of bytes.
+    pub fn parse_size(text: &str) -> std::result::Result<usize, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let number: f64 = number.parse().map_err(|_| format!("`{text}`: expected a size such as 512MiB or 2GiB"))?;
+        let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "k" | "kb" => 1e3,
+            "kib" => 1024.0,
+            "m" | "mb" => 1e6,
+            "mib" => 1024.0 * 1024.0,
+            "g" | "gb" => 1e9,
+            "gib" => 1024.0 * 1024.0 * 1024.0,
+            _ => return Err(format!("`{text}`: unknown unit `{unit}` (B, KB, KiB, MB, MiB, GB, GiB)")),
+        };
+        let bytes = number * scale;
+        if !(1.0..=usize::MAX as f64).contains(&bytes) {
+            return Err(format!("`{text}`: expected a size such as 512MiB or 2GiB"));
+        }
+        Ok(bytes as usize)
+    }
+}
+
+/// As [`context`], within `limits`.
+pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContext> {
+    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
+    if let Some(bytes) = limits.memory {
+        // Fair to every spilling operator, so one large sort cannot starve the others.
+        runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
+    }
+    let mut config = config();
+    if let Some(bytes) = limits.memory {
+        // A sort keeps this much back for merging what it spilled (10 MB by default): a tenth of
+        // the limit, so sorts spill under small limits instead of failing outright.
+        let reserve = (bytes / 10).min(10 * 1024 * 1024);
+        config = config.set_usize("datafusion.execution.sort_spill_reservation_bytes", reserve);
+    }
+    let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
     for table in store.tables()? {
         register_table(&ctx, store, table).await?;
     }

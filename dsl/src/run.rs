@@ -22,6 +22,11 @@ pub enum Error {
     Hunt(Diagnostics),
     #[error("query engine: {0}")]
     Engine(#[from] DataFusionError),
+    /// The memory limit was reached by an operator that cannot spill (or spilling was not enough).
+    #[error(
+        "the hunt needs more memory than its limit allows: raise the limit (--memory-limit, memory_limit) or read less (--since, tighter filters) ({0})"
+    )]
+    ResourcesExhausted(String),
 }
 
 /// Parses and resolves a hunt against a catalog: everything `spoor check` reports.
@@ -81,7 +86,11 @@ pub async fn compile(
 
 /// The rows a compiled hunt finds.
 pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
-    Ok(ctx.execute_logical_plan(compiled.plan.clone()).await?.collect().await?)
+    let collected = async { ctx.execute_logical_plan(compiled.plan.clone()).await?.collect().await };
+    collected.await.map_err(|e: DataFusionError| match e.find_root() {
+        DataFusionError::ResourcesExhausted(reason) => Error::ResourcesExhausted(reason.clone()),
+        _ => Error::Engine(e),
+    })
 }
 
 /// The plan after DataFusion's optimizer: what will run, with the filters pushed into scans.

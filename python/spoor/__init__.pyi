@@ -77,7 +77,7 @@ class Store:
     """A log store: Parquet tables that `ingest` appends to and hunts read."""
 
     path: str
-    def __init__(self, path: Union[str, PathLike]) -> None: ...
+    def __init__(self, path: Union[str, PathLike], memory_limit: Optional[str] = None) -> None: ...
     def ingest(
         self,
         paths: Sequence[Union[str, PathLike]],

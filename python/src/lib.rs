@@ -106,6 +106,7 @@ struct Store {
     inner: spoor::core::Store,
     /// Tables registered from Python (`register`), added to every hunt's session.
     registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+    limits: session::Limits,
 }
 
 impl Store {
@@ -114,10 +115,11 @@ impl Store {
     /// table like any other.
     async fn context(
         store: spoor::core::Store,
+        limits: session::Limits,
         registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
         iocs: Vec<PathBuf>,
     ) -> Result<SessionContext, PyErrBox> {
-        let ctx = session::context(&store).await.map_err(spoor_error)?;
+        let ctx = session::context_with(&store, limits).await.map_err(spoor_error)?;
         let extra = if iocs.is_empty() { Vec::new() } else { registered_iocs(&registered)? };
         for (name, schema, batches) in registered {
             let table = MemTable::try_new(schema, vec![batches]).map_err(spoor_error)?;
@@ -150,10 +152,18 @@ fn options(since: Option<&str>) -> PyResult<RunOptions> {
 #[pymethods]
 impl Store {
     /// Opens the store at `path`, creating the directory when it does not exist.
+    /// `memory_limit` ("512MiB", "2GiB") bounds what a query may hold: beyond it, sorts,
+    /// aggregations and joins spill to disk where they can, and the hunt fails with a clear
+    /// SpoorError where they cannot.
     #[new]
-    fn new(path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, memory_limit = None))]
+    fn new(path: PathBuf, memory_limit: Option<&str>) -> PyResult<Self> {
         let inner = spoor::core::Store::open(&path).map_err(|e| SpoorError::new_err(e.to_string()))?;
-        Ok(Store { inner, registered: Vec::new() })
+        let memory = memory_limit
+            .map(session::Limits::parse_size)
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("memory_limit={e}")))?;
+        Ok(Store { inner, registered: Vec::new(), limits: session::Limits { memory } })
     }
 
     /// The store's directory.
@@ -236,8 +246,9 @@ impl Store {
         let params: ParamValues = params.unwrap_or_default().into_iter().collect();
         let options = options(since)?;
         let (store, registered, iocs) = (self.inner.clone(), self.registered.clone(), iocs.unwrap_or_default());
+        let limits = self.limits;
         let (batches, schema) = run(py, async move {
-            let ctx = Store::context(store, registered, iocs).await?;
+            let ctx = Store::context(store, limits, registered, iocs).await?;
             let compiled = spoor::dsl::compile(&ctx, &text, &params, &options).await.map_err(|e| match e {
                 spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
                 other => spoor_error(other),
@@ -289,15 +300,16 @@ impl Store {
             other => SpoorError::new_err(other.to_string()),
         })?;
         let options = options(since)?;
-        let (store, registered) = (self.inner.clone(), self.registered.clone());
+        let (store, registered, limits) = (self.inner.clone(), self.registered.clone(), self.limits);
         let (findings, table, skipped, failed) = run(py, async move {
             let config = spoor::pack::RunConfig {
                 iocs: iocs.unwrap_or_default(),
                 extra_iocs: registered_iocs(&registered)?,
                 params: params.unwrap_or_default().into_iter().collect(),
                 options,
+                limits,
             };
-            let ctx = Store::context(store.clone(), registered, Vec::new()).await?;
+            let ctx = Store::context(store.clone(), limits, registered, Vec::new()).await?;
             spoor::pack::register_iocs(&ctx, &pack, &config).await.map_err(PyErrBox::Spoor)?;
             let present: Vec<String> =
                 store.tables().map_err(spoor_error)?.iter().map(|t| t.name().to_string()).collect();
@@ -779,10 +791,10 @@ fn check(query_or_path: &str) -> PyResult<Vec<Diagnostic>> {
 #[pyo3(signature = (query_or_path, store, sql = false))]
 fn explain(py: Python<'_>, query_or_path: &str, store: &Store, sql: bool) -> PyResult<String> {
     let (text, name) = hunt_text(query_or_path)?;
-    let (inner, registered) = (store.inner.clone(), store.registered.clone());
+    let (inner, registered, limits) = (store.inner.clone(), store.registered.clone(), store.limits);
     let options = options(None)?;
     run(py, async move {
-        let ctx = Store::context(inner, registered, Vec::new()).await?;
+        let ctx = Store::context(inner, limits, registered, Vec::new()).await?;
         let compiled = spoor::dsl::compile(&ctx, &text, &ParamValues::new(), &options).await.map_err(|e| match e {
             spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
             other => spoor_error(other),

@@ -222,3 +222,15 @@ def test_a_registered_iocs_frame_adds_indicators_to_the_pack(tmp_path):
     store.register("iocs", pd.DataFrame({"kind": ["domain"], "value": ["x.example"]}))
     with pytest.raises(spoor.SpoorError, match="indicators need a `type` column"):
         store.run_pack(ROOT / "hunts")
+
+
+def test_a_memory_limit_bounds_queries(demo, tmp_path):
+    store, _ = demo
+    hunt = "network | stats n = count() by host.name, destination.ip, source.port | sort n"
+    limited = spoor.Store(store.path, memory_limit="4MiB")
+    assert limited.hunt(hunt).num_rows == store.hunt(hunt).num_rows > 90
+    tiny = spoor.Store(store.path, memory_limit="1KiB")
+    with pytest.raises(spoor.SpoorError, match="the hunt needs more memory than its limit allows"):
+        tiny.hunt(hunt)
+    with pytest.raises(ValueError, match="memory_limit=`lots`"):
+        spoor.Store(tmp_path, memory_limit="lots")

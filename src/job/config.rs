@@ -34,6 +34,7 @@ pub struct Job {
     pub ingest: Vec<PathBuf>,
     pub ingest_format: Option<crate::core::formats::Format>,
     pub sinks: Vec<SinkConfig>,
+    pub limits: crate::core::session::Limits,
 }
 
 /// Hunts chosen by id (a trailing `*` matches a prefix, e.g. `c2.*`) or by file.
@@ -142,6 +143,7 @@ struct JobFile {
     suppress: Option<String>,
     state: Option<PathBuf>,
     exit_code_on_findings: Option<u8>,
+    memory_limit: Option<String>,
     ingest: Option<IngestEntry>,
     #[serde(default, rename = "sink")]
     sinks: Vec<SinkEntry>,
@@ -308,6 +310,14 @@ impl Job {
             ingest,
             ingest_format,
             sinks,
+            limits: crate::core::session::Limits {
+                memory: raw
+                    .memory_limit
+                    .as_deref()
+                    .map(crate::core::session::Limits::parse_size)
+                    .transpose()
+                    .map_err(|e| format!("memory_limit: {e}"))?,
+            },
         })
     }
 }
@@ -326,6 +336,7 @@ mod tests {
             hunts = ["c2.*", { id = "c2.beaconing", params = { min_connections = 10 } }, "extra/mine.hunt"]
             every = "5m"
             lookback = "72h"
+            memory_limit = "2GiB"
             [ingest]
             paths = ["incoming"]
             [[sink]]
@@ -344,6 +355,7 @@ mod tests {
         assert_eq!(job.hunts[1].params.get("min_connections").map(String::as_str), Some("10"));
         assert_eq!(job.hunts[2].pattern, HuntPattern::Path("jobs/extra/mine.hunt".into()));
         assert_eq!(job.lookback, chrono::Duration::hours(72));
+        assert_eq!(job.limits.memory, Some(2 << 30));
         assert!(matches!(job.schedule, Schedule::Every(d) if d == Duration::from_secs(300)));
         assert_eq!(job.sinks[0], SinkConfig::Ndjson { path: "jobs/out/findings.ndjson".into() });
     }

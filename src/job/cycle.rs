@@ -214,7 +214,7 @@ async fn hunt(
     store: &Store,
     start: i64,
 ) -> Result<Vec<Finding>, String> {
-    let ctx = crate::core::session::context(store).await.map_err(|e| e.to_string())?;
+    let ctx = crate::core::session::context_with(store, job.limits).await.map_err(|e| e.to_string())?;
     let present: Vec<String> =
         store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
     let mut config = RunConfig {
@@ -222,6 +222,7 @@ async fn hunt(
         extra_iocs: Vec::new(),
         params: crate::dsl::ParamValues::new(),
         options: RunOptions { now: Utc::now(), window: Some((time(start), time(OPEN_END))) },
+        limits: job.limits,
     };
     crate::pack::register_iocs(&ctx, pack, &config).await?;
     let mut found = Vec::new();

@@ -186,6 +186,7 @@ pub struct RunConfig {
     pub extra_iocs: Vec<(String, crate::core::iocs::Ioc)>,
     pub params: ParamValues,
     pub options: RunOptions,
+    pub limits: crate::core::session::Limits,
 }
 
 /// Registers the pack's indicators and the run's added ones as the `iocs` table.
@@ -225,7 +226,7 @@ pub async fn run_store<'p>(
     store: &crate::core::Store,
     config: &RunConfig,
 ) -> Result<Vec<HuntRun<'p>>, String> {
-    let ctx = crate::core::session::context(store).await.map_err(|e| e.to_string())?;
+    let ctx = crate::core::session::context_with(store, config.limits).await.map_err(|e| e.to_string())?;
     register_iocs(&ctx, pack, config).await?;
     let present: Vec<String> =
         store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
