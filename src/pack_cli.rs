@@ -51,6 +51,7 @@ pub fn run(
         let config = pack::RunConfig {
             iocs: args.iocs.clone(),
             extra_iocs: Vec::new(),
+            hunt_params: Default::default(),
             params: args.params()?,
             options: args.options()?,
             limits: args.limits()?,

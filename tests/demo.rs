@@ -68,6 +68,7 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
     let config = RunConfig {
         iocs: Vec::new(),
         extra_iocs: Vec::new(),
+        hunt_params: Default::default(),
         params: ParamValues::new(),
         options: RunOptions { now: Utc::now(), window: None },
         limits: Default::default(),

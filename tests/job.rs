@@ -323,6 +323,17 @@ fn a_failing_webhook_keeps_the_findings_pending_until_it_accepts() {
     assert_eq!(dir.delivered().len(), 1);
 }
 
+#[test]
+fn a_hunt_selection_that_matches_nothing_stops_the_job_before_any_cycle() {
+    let dir = JobDir::new(NDJSON_SINK);
+    let config = std::fs::read_to_string(dir.path("job.toml")).unwrap();
+    std::fs::write(dir.path("job.toml"), config.replace("every = \"1h\"", "every = \"1h\"\nhunts = [\"c2.*\"]"))
+        .unwrap();
+    let err = job::run_once(&dir.job()).unwrap_err();
+    assert!(err.contains("matches id `c2.*` (`spoor pack docs --pack"), "{err}");
+    assert!(!dir.path("job.state").exists(), "no state written");
+}
+
 #[cfg(unix)]
 #[test]
 fn serve_finishes_its_cycle_and_stops_on_sigterm() {

@@ -306,14 +306,12 @@ impl Store {
                 iocs: iocs.unwrap_or_default(),
                 extra_iocs: registered_iocs(&registered)?,
                 params: params.unwrap_or_default().into_iter().collect(),
+                hunt_params: Default::default(),
                 options,
                 limits,
             };
             let ctx = Store::context(store.clone(), limits, registered, Vec::new()).await?;
-            spoor::pack::register_iocs(&ctx, &pack, &config).await.map_err(PyErrBox::Spoor)?;
-            let present: Vec<String> =
-                store.tables().map_err(spoor_error)?.iter().map(|t| t.name().to_string()).collect();
-            let runs = spoor::pack::run(&pack, &ctx, &present, &config).await;
+            let runs = spoor::pack::run_on(&pack, &ctx, &store, &config).await.map_err(PyErrBox::Spoor)?;
             let findings: Vec<spoor::pack::Finding> =
                 spoor::pack::render::all_findings(&runs).into_iter().cloned().collect();
             let table = spoor::pack::render::flat(&runs).map_err(PyErrBox::Spoor)?;

@@ -62,6 +62,15 @@ impl HuntPattern {
     }
 }
 
+impl std::fmt::Display for HuntPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HuntPattern::Id(id) => write!(f, "id `{id}`"),
+            HuntPattern::Path(path) => write!(f, "path {}", path.display()),
+        }
+    }
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,

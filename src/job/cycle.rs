@@ -71,7 +71,7 @@ fn time(micros: i64) -> DateTime<Utc> {
 
 pub fn run_cycle(
     job: &Job,
-    pack: &Pack,
+    hunts: &Hunts,
     dir: &StateDir,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<CycleReport, String> {
@@ -79,14 +79,13 @@ pub fn run_cycle(
     let mut state = dir.load()?;
     let mut report = CycleReport::default();
     let store = Store::open(&job.store).map_err(|e| e.to_string())?;
-    let hunts = selected(job, pack)?;
 
     if let Some(intent) = state.ingest_in_progress.take() {
         undo_ingest(&store, &intent)?;
         dir.save(&state)?;
     }
     if state.pending.is_some() {
-        report.recovered = deliver_pending(job, pack, &mut state, dir)?;
+        report.recovered = deliver_pending(job, &hunts.pack, &mut state, dir)?;
     }
     ingest_new(job, &store, &mut state, dir, &mut report)?;
 
@@ -121,7 +120,7 @@ pub fn run_cycle(
         }
     }
 
-    let found = runtime.block_on(hunt(job, pack, &hunts, &store, start))?;
+    let found = runtime.block_on(hunt(job, hunts, &store, start))?;
     let now = Utc::now().timestamp_micros();
     let suppress = job.suppress.and_then(|d| d.num_microseconds());
     let mut fresh = Vec::new();
@@ -170,7 +169,7 @@ pub fn run_cycle(
     });
     dir.save(&state)?;
     pause("after-prepare");
-    deliver_pending(job, pack, &mut state, dir)?;
+    deliver_pending(job, &hunts.pack, &mut state, dir)?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }
@@ -181,60 +180,54 @@ fn suppression_key(f: &Finding) -> String {
     format!("{}|{}", f.hunt, entities.join("|"))
 }
 
-/// The pack's hunts the job names, each with its parameters (the whole pack when it names none).
-fn selected<'p>(job: &Job, pack: &'p Pack) -> Result<Vec<(&'p PackHunt, crate::dsl::ParamValues)>, String> {
+/// The job's hunts: the pack cut down to those the job names (the whole pack when it names
+/// none), with each one's parameters. Made once, when the job starts, so a selection that
+/// matches nothing stops the job at once.
+pub struct Hunts {
+    pub pack: Pack,
+    pub params: BTreeMap<String, crate::dsl::ParamValues>,
+}
+
+pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
+    let mut params: BTreeMap<String, crate::dsl::ParamValues> = BTreeMap::new();
     if job.hunts.is_empty() {
-        return Ok(pack.hunts.iter().map(|h| (h, crate::dsl::ParamValues::new())).collect());
+        return Ok(Hunts { pack, params });
     }
-    let mut out: Vec<(&PackHunt, crate::dsl::ParamValues)> = Vec::new();
     for selection in &job.hunts {
         let matching: Vec<&PackHunt> = pack.hunts.iter().filter(|h| selection.pattern.matches(h)).collect();
         if matching.is_empty() {
             return Err(format!(
-                "{}: no hunt of {} matches {:?}",
+                "{}: no hunt of {} matches {} (`spoor pack docs --pack {}` lists them)",
                 job.file.display(),
                 pack.root.display(),
-                selection.pattern
+                selection.pattern,
+                pack.root.display()
             ));
         }
         for hunt in matching {
-            match out.iter_mut().find(|(h, _)| h.id() == hunt.id()) {
-                Some((_, params)) => params.extend(selection.params.clone()),
-                None => out.push((hunt, selection.params.clone())),
-            }
+            params.entry(hunt.id().to_string()).or_default().extend(selection.params.clone());
         }
     }
-    Ok(out)
+    pack.hunts.retain(|h| params.contains_key(h.id()));
+    Ok(Hunts { pack, params })
 }
 
-async fn hunt(
-    job: &Job,
-    pack: &Pack,
-    hunts: &[(&PackHunt, crate::dsl::ParamValues)],
-    store: &Store,
-    start: i64,
-) -> Result<Vec<Finding>, String> {
+async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec<Finding>, String> {
     let ctx = crate::core::session::context_with(store, job.limits).await.map_err(|e| e.to_string())?;
-    let present: Vec<String> =
-        store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
-    let mut config = RunConfig {
+    let config = RunConfig {
         iocs: job.iocs.clone(),
         extra_iocs: Vec::new(),
         params: crate::dsl::ParamValues::new(),
+        hunt_params: hunts.params.clone(),
         options: RunOptions { now: Utc::now(), window: Some((time(start), time(OPEN_END))) },
         limits: job.limits,
     };
-    crate::pack::register_iocs(&ctx, pack, &config).await?;
     let mut found = Vec::new();
-    for (hunt, params) in hunts {
-        config.params = params.clone();
-        let one = Pack { root: pack.root.clone(), hunts: vec![(*hunt).clone()], iocs: pack.iocs.clone() };
-        for run in crate::pack::run(&one, &ctx, &present, &config).await {
-            match run.outcome {
-                Outcome::Ran { findings, .. } => found.extend(findings),
-                Outcome::Skipped { .. } => {}
-                Outcome::Failed(e) => return Err(format!("hunt {}: {e}", hunt.id())),
-            }
+    for run in crate::pack::run_on(&hunts.pack, &ctx, store, &config).await? {
+        match run.outcome {
+            Outcome::Ran { findings, .. } => found.extend(findings),
+            Outcome::Skipped { .. } => {}
+            Outcome::Failed(e) => return Err(format!("hunt {}: {e}", run.hunt.id())),
         }
     }
     Ok(found)

@@ -27,18 +27,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))
 }
 
-/// The job, its pack, and its locked state directory.
-fn open(job: &Job) -> Result<(crate::pack::Pack, StateDir), String> {
+/// The job's hunts and its locked state directory.
+fn open(job: &Job) -> Result<(cycle::Hunts, StateDir), String> {
     let pack = crate::pack::load(&job.pack).map_err(|e| format!("pack {}: {e}", job.pack.display()))?;
+    let hunts = cycle::select(job, pack)?;
     let dir = StateDir::lock(&job.state_dir, &job.name)?;
-    Ok((pack, dir))
+    Ok((hunts, dir))
 }
 
 /// Runs one cycle and logs its summary.
 pub fn run_once(job: &Job) -> Result<CycleReport, String> {
-    let (pack, dir) = open(job)?;
+    let (hunts, dir) = open(job)?;
     let runtime = runtime()?;
-    let report = cycle::run_cycle(job, &pack, &dir, &runtime)?;
+    let report = cycle::run_cycle(job, &hunts, &dir, &runtime)?;
     log(job, &report);
     Ok(report)
 }
@@ -46,7 +47,7 @@ pub fn run_once(job: &Job) -> Result<CycleReport, String> {
 /// Runs cycles on the job's schedule until SIGINT or SIGTERM. A failed cycle is logged and
 /// the next one retries (its findings stay pending); the signal lets a running cycle finish.
 pub fn serve(job: &Job) -> Result<(), String> {
-    let (pack, dir) = open(job)?;
+    let (hunts, dir) = open(job)?;
     let runtime = runtime()?;
     let stop = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -61,7 +62,7 @@ pub fn serve(job: &Job) -> Result<(), String> {
     }
     tracing::info!(job = %job.name, store = %job.store.display(), "serving");
     while !stop.load(Ordering::SeqCst) {
-        match cycle::run_cycle(job, &pack, &dir, &runtime) {
+        match cycle::run_cycle(job, &hunts, &dir, &runtime) {
             Ok(report) => log(job, &report),
             Err(e) => tracing::error!(job = %job.name, error = %e, "cycle failed"),
         }

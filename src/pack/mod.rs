@@ -185,6 +185,8 @@ pub struct RunConfig {
     /// Indicators from elsewhere (source, indicator), such as a notebook's list.
     pub extra_iocs: Vec<(String, crate::core::iocs::Ioc)>,
     pub params: ParamValues,
+    /// Parameters for one hunt (by id), over `params`.
+    pub hunt_params: std::collections::BTreeMap<String, ParamValues>,
     pub options: RunOptions,
     pub limits: crate::core::session::Limits,
 }
@@ -205,7 +207,13 @@ pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], c
             out.push(HuntRun { hunt, outcome: Outcome::Skipped { missing } });
             continue;
         }
-        let outcome = match crate::dsl::compile(ctx, &hunt.text, &config.params, &config.options).await {
+        let own = config.hunt_params.get(hunt.id()).map(|p| {
+            let mut merged = config.params.clone();
+            merged.extend(p.clone());
+            merged
+        });
+        let params = own.as_ref().unwrap_or(&config.params);
+        let outcome = match crate::dsl::compile(ctx, &hunt.text, params, &config.options).await {
             Err(e) => Outcome::Failed(e.to_string()),
             Ok(compiled) => match crate::dsl::run::run(ctx, &compiled).await {
                 Err(e) => Outcome::Failed(e.to_string()),
@@ -227,10 +235,20 @@ pub async fn run_store<'p>(
     config: &RunConfig,
 ) -> Result<Vec<HuntRun<'p>>, String> {
     let ctx = crate::core::session::context_with(store, config.limits).await.map_err(|e| e.to_string())?;
-    register_iocs(&ctx, pack, config).await?;
+    run_on(pack, &ctx, store, config).await
+}
+
+/// As [`run_store`], in a session the caller made over `store` (with tables of its own).
+pub async fn run_on<'p>(
+    pack: &'p Pack,
+    ctx: &SessionContext,
+    store: &crate::core::Store,
+    config: &RunConfig,
+) -> Result<Vec<HuntRun<'p>>, String> {
+    register_iocs(ctx, pack, config).await?;
     let present: Vec<String> =
         store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
-    Ok(run(pack, &ctx, &present, config).await)
+    Ok(run(pack, ctx, &present, config).await)
 }
 
 /// The result of one hunt's fixtures.
