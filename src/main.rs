@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use spoor::core::ingest::{IngestOptions, IngestSummary, Progress};
+use spoor::core::input::Decompression;
+use spoor::core::manifest::Known;
 use spoor::core::{Format, Store, Table, schema, session};
 
 #[derive(Parser)]
@@ -22,32 +24,42 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args)]
+struct IngestArgs {
+    /// Files or directories (walked recursively; hidden files are skipped). gzip and zstd are read as they are.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The store directory (created if missing).
+    #[arg(long, short)]
+    store: PathBuf,
+    /// Read every file as this format instead of detecting it (see `spoor formats`).
+    #[arg(long, default_value = "auto")]
+    format: String,
+    /// Read the files as NDJSON through this TOML mapping (table, timestamp, field → column).
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// The CI job id to give CI log lines (default: the log file's name).
+    #[arg(long)]
+    ci_job: Option<String>,
+    /// Reject lines longer than this many bytes.
+    #[arg(long, default_value_t = IngestOptions::default().max_line_bytes)]
+    max_line_bytes: usize,
+    /// Stop decompressing a file past this many bytes.
+    #[arg(long, default_value_t = IngestOptions::default().decompression.max_bytes)]
+    max_decompressed: u64,
+    /// Stop decompressing a file that inflates more than this many times its size (past 256 MiB).
+    #[arg(long, default_value_t = IngestOptions::default().decompression.max_ratio)]
+    max_ratio: u64,
+    /// Read every file whole, even those ingested before (the store's manifest skips them, and
+    /// reads only the new part of a file that grew).
+    #[arg(long)]
+    again: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Read log files and directories into a store's tables.
-    Ingest {
-        /// Files or directories (walked recursively; hidden files are skipped). gzip and zstd are read as they are.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// The store directory (created if missing).
-        #[arg(long, short)]
-        store: PathBuf,
-        /// Read every file as this format instead of detecting it (see `spoor formats`).
-        #[arg(long, default_value = "auto")]
-        format: String,
-        /// Read the files as NDJSON through this TOML mapping (table, timestamp, field → column).
-        #[arg(long)]
-        mapping: Option<PathBuf>,
-        /// The CI job id to give CI log lines (default: the log file's name).
-        #[arg(long)]
-        ci_job: Option<String>,
-        /// Reject lines longer than this many bytes.
-        #[arg(long, default_value_t = IngestOptions::default().max_line_bytes)]
-        max_line_bytes: usize,
-        /// Stop decompressing a file past this many bytes.
-        #[arg(long, default_value_t = IngestOptions::default().max_decompressed_bytes)]
-        max_decompressed: u64,
-    },
+    Ingest(IngestArgs),
     /// List a store's tables with row counts and time ranges.
     Tables {
         #[arg(long, short)]
@@ -203,9 +215,7 @@ impl From<RunFlags> for hunting::RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest { paths, store, format, mapping, ci_job, max_line_bytes, max_decompressed } => {
-            run_ingest(paths, &store, &format, mapping.as_deref(), ci_job, max_line_bytes, max_decompressed)
-        }
+        Command::Ingest(args) => run_ingest(args),
         Command::Tables { store, schema } => run_tables(&store, schema),
         Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings }) => {
             language(pack_cli::run(&pack, run.into(), format, output, fail_on_findings))
@@ -271,7 +281,20 @@ fn language(result: Result<ExitCode, String>) -> spoor::core::Result<ExitCode> {
 
 struct Bar(ProgressBar);
 
+/// Progress when stderr is not a terminal: no bar, but a wait for another writer is still said.
+struct NoBar;
+
+impl Progress for NoBar {
+    fn waiting_for_writer(&self, holder: &str) {
+        eprintln!("waiting for another ingest into this store (process {holder}) to finish");
+    }
+}
+
 impl Progress for Bar {
+    fn waiting_for_writer(&self, holder: &str) {
+        self.0.println(format!("waiting for another ingest into this store (process {holder}) to finish"));
+    }
+
     fn start_file(&self, path: &Path, bytes: u64) {
         self.0.set_length(bytes);
         self.0.set_position(0);
@@ -283,26 +306,26 @@ impl Progress for Bar {
     }
 }
 
-fn run_ingest(
-    paths: Vec<PathBuf>,
-    store: &Path,
-    format: &str,
-    mapping: Option<&Path>,
-    ci_job: Option<String>,
-    max_line_bytes: usize,
-    max_decompressed_bytes: u64,
-) -> spoor::core::Result<ExitCode> {
-    let format = match format {
+fn run_ingest(args: IngestArgs) -> spoor::core::Result<ExitCode> {
+    let format = match args.format.as_str() {
         "auto" => None,
         name => Some(Format::from_name(name).ok_or_else(|| {
             let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
             spoor::core::Error::User(format!("unknown format `{name}`; one of: auto, {}", names.join(", ")))
         })?),
     };
-    let mapping = mapping.map(spoor::core::formats::mapping::Mapping::load).transpose()?;
-    let options =
-        IngestOptions { format, mapping, ci_job, max_line_bytes, max_decompressed_bytes, ..Default::default() };
-    let store = Store::open(store)?;
+    let mapping = args.mapping.as_deref().map(spoor::core::formats::mapping::Mapping::load).transpose()?;
+    let options = IngestOptions {
+        format,
+        mapping,
+        ci_job: args.ci_job,
+        max_line_bytes: args.max_line_bytes,
+        decompression: Decompression { max_bytes: args.max_decompressed, max_ratio: args.max_ratio },
+        again: args.again,
+        ..Default::default()
+    };
+    let paths = args.paths;
+    let store = Store::open(&args.store)?;
     let summary = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
@@ -312,7 +335,7 @@ fn run_ingest(
         bar.finish_and_clear();
         summary?
     } else {
-        spoor::core::ingest(&store, &paths, &options, &spoor::core::ingest::Quiet)?
+        spoor::core::ingest(&store, &paths, &options, &NoBar)?
     };
     print_ingest_summary(&summary);
     let failed = summary.files.iter().any(|f| f.error.is_some());
@@ -324,7 +347,25 @@ fn print_ingest_summary(summary: &IngestSummary) {
     for f in &summary.files {
         let name = shorten(&f.path.display().to_string(), 60);
         let format = f.format.map(|x| x.name()).unwrap_or("?");
+        if let Known::Same { path, ingest } = &f.known {
+            let same = if *path == std::path::absolute(&f.path).unwrap_or_default().to_string_lossy() {
+                String::new()
+            } else {
+                format!(" as {path}")
+            };
+            println!("{name:<60} already ingested (same content{same}, ingest {ingest}): skipped");
+            continue;
+        }
         println!("{name:<60} {format:<13} {:>9} {:>9} {:>8} {:>9}", f.read, f.stored, f.skipped, f.rejected);
+        match &f.known {
+            Known::Appended { previous } => {
+                println!("    grew since ingest: read from byte {} (line {}) on", previous.size, previous.lines + 1)
+            }
+            Known::Changed { .. } => {
+                println!("    changed since it was last ingested: read again whole (its earlier rows stay)")
+            }
+            _ => {}
+        }
         for (reason, tally) in &f.reject_reasons {
             println!("    rejected {:>6} × {reason} (first at line {})", tally.count, tally.first_line);
         }

@@ -389,7 +389,9 @@ fn appends_add_files_and_never_rewrite_old_ones() {
     let quiet = spoor::core::ingest::Quiet;
     let first = spoor::core::ingest(&store, &input, &IngestOptions::default(), &quiet).unwrap();
     let before: Vec<_> = first.written.iter().map(|p| (p.clone(), std::fs::read(p).unwrap())).collect();
-    let second = spoor::core::ingest(&store, &input, &IngestOptions::default(), &quiet).unwrap();
+    // `again`: read the same file a second time instead of skipping it as already ingested.
+    let again = IngestOptions { again: true, ..Default::default() };
+    let second = spoor::core::ingest(&store, &input, &again, &quiet).unwrap();
     assert!(second.written.iter().all(|p| !first.written.contains(p)), "new files only");
     for (path, bytes) in before {
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{} unchanged", path.display());

@@ -4,6 +4,10 @@
 //! rows), skipped (well formed, but no table holds it: a Zeek header, a Sysmon image load), or
 //! rejected (malformed; the reason and the raw text go to the `_rejects` table). A file that cannot
 //! be read at all is reported with the reason and ingest goes on with the next one.
+//!
+//! An ingest commits as a whole, recording the files it read in the store's manifest
+//! ([`crate::manifest`]): a file read before is skipped, a file that grew is read from where the
+//! last ingest stopped, and an interrupted ingest can simply be run again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -16,7 +20,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::error::{Error, Result};
 use crate::event::{Event, Origin, TableBuilder};
 use crate::formats::{self, Format, Parser, ParserOptions, Verdict};
-use crate::input::{self, Line, Lines};
+use crate::input::{self, Decompression, Line, Lines};
+use crate::manifest::{Known, Manifest, Source};
 use crate::schema::Table;
 use crate::store::{Store, StoreWriter, partition_date};
 
@@ -43,8 +48,10 @@ pub struct IngestOptions {
     pub max_line_bytes: usize,
     /// Whole-document formats (lockfiles) larger than this are rejected.
     pub max_document_bytes: usize,
-    /// A compressed file that inflates past this is cut off there, with an error.
-    pub max_decompressed_bytes: u64,
+    /// A compressed file that inflates past these limits is cut off there, with an error.
+    pub decompression: Decompression,
+    /// Read every file whole, even those the manifest says were ingested before.
+    pub again: bool,
 }
 
 impl Default for IngestOptions {
@@ -55,7 +62,8 @@ impl Default for IngestOptions {
             ci_job: None,
             max_line_bytes: 16 * 1024 * 1024,
             max_document_bytes: 256 * 1024 * 1024,
-            max_decompressed_bytes: 64 * 1024 * 1024 * 1024,
+            decompression: Decompression::default(),
+            again: false,
         }
     }
 }
@@ -65,6 +73,8 @@ impl Default for IngestOptions {
 pub struct FileSummary {
     pub path: PathBuf,
     pub format: Option<Format>,
+    /// What the manifest knew of the file: new, ingested before (and skipped), grown, changed.
+    pub known: Known,
     /// Bytes read from disk (compressed size for compressed files).
     pub bytes: u64,
     pub read: u64,
@@ -121,6 +131,8 @@ impl IngestSummary {
 
 /// Told of progress, for a progress bar. Both methods may be called often.
 pub trait Progress {
+    /// Another process is writing to the store; this ingest waits for it.
+    fn waiting_for_writer(&self, _holder: &str) {}
     fn start_file(&self, _path: &Path, _bytes: u64) {}
     fn bytes_read(&self, _total_for_file: u64) {}
 }
@@ -141,13 +153,21 @@ pub fn ingest(
         return Err(Error::User("--format mapped needs a mapping: give one with --mapping <file.toml>".into()));
     }
     let files = expand(inputs)?;
-    let mut sink = Sink::new(store.writer()?);
+    // The manifest is read under the write lock, so an ingest that waited sees what the one
+    // before it committed.
+    let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?);
+    let mut manifest = if options.again { Manifest::default() } else { Manifest::load(store.root())? };
     let mut summary = IngestSummary::default();
+    let mut sources = Vec::new();
     for path in files {
-        let file_summary = ingest_file(&path, options, &mut sink, progress)?;
+        let (file_summary, source) = ingest_file(&path, options, &manifest, &mut sink, progress)?;
+        if let Some(source) = source {
+            manifest.remember(&source, sink.writer.id());
+            sources.push(source);
+        }
         summary.files.push(file_summary);
     }
-    summary.written = sink.commit()?;
+    summary.written = sink.commit(sources)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
@@ -172,14 +192,38 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: &dyn Progress) -> Result<FileSummary> {
+/// Ingests one file (or its appended part); returns what happened and, when the file was read,
+/// its manifest entry.
+fn ingest_file(
+    path: &Path,
+    options: &IngestOptions,
+    manifest: &Manifest,
+    sink: &mut Sink,
+    progress: &dyn Progress,
+) -> Result<(FileSummary, Option<Source>)> {
     let mut summary = FileSummary { path: path.to_path_buf(), ..Default::default() };
     let display = path.display().to_string();
+    let (identity, known) = match manifest.classify(path) {
+        Ok(classified) => classified,
+        Err(e) => {
+            summary.error = Some(format!("{display}: cannot read: {e}"));
+            return Ok((summary, None));
+        }
+    };
+    summary.known = known.clone();
+    let Some(blake3) = identity.blake3.clone() else { return Ok((summary, None)) };
+    if let Known::Same { .. } = known {
+        return Ok((summary, None));
+    }
     let metadata = std::fs::metadata(path).ok();
-    progress.start_file(path, metadata.as_ref().map_or(0, |m| m.len()));
+    progress.start_file(path, identity.size);
     let file_time = metadata.and_then(|m| m.modified().ok()).map(DateTime::<Utc>::from);
 
-    let format = match options.format {
+    let previous_format = match &known {
+        Known::Appended { previous } => Format::from_name(&previous.format),
+        _ => None,
+    };
+    let format = match options.format.or(previous_format) {
         _ if options.mapping.is_some() => Format::Mapped,
         Some(f) => f,
         None => match sniff(path, options) {
@@ -188,20 +232,39 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
                 summary.error = Some(format!(
                     "{display}: format not recognised from its content; name it with --format (see `spoor formats`)"
                 ));
-                return Ok(summary);
+                return Ok((summary, None));
             }
             Err(e) => {
                 summary.error = Some(format!("{display}: {e}"));
-                return Ok(summary);
+                return Ok((summary, None));
             }
         },
     };
     summary.format = Some(format);
-    let (_, reader, counter) = match input::open(path, options.max_decompressed_bytes) {
+    // Where to start: after what the last ingest read of a grown file (documents are read whole:
+    // a grown lockfile is a new snapshot, not an appendix).
+    let (offset, first_line) = match &known {
+        Known::Appended { previous } if !format.is_document() => (previous.size, previous.lines),
+        Known::Appended { previous } => {
+            summary.known = Known::Changed { previous: previous.clone() };
+            (0, 0)
+        }
+        _ => (0, 0),
+    };
+    let mut source = Source {
+        path: identity.path.clone(),
+        size: identity.size,
+        modified_ns: identity.modified_ns,
+        blake3,
+        lines: 0,
+        format: format.name().to_string(),
+        offset,
+    };
+    let (_, reader, counter) = match input::open_range(path, offset, identity.size - offset, options.decompression) {
         Ok(r) => r,
         Err(e) => {
             summary.error = Some(format!("{display}: cannot open: {e}"));
-            return Ok(summary);
+            return Ok((summary, None));
         }
     };
     let directory = path
@@ -218,7 +281,10 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
     let parser = format.parser(&parser_options).map_err(Error::User)?;
     match parser {
         Parser::Lines(mut parser) => {
-            let mut lines = Lines::new(reader, options.max_line_bytes);
+            if offset > 0 && parser.carries_state() {
+                replay(path, offset, options, parser.as_mut());
+            }
+            let mut lines = Lines::new(reader, options.max_line_bytes).numbered_after(first_line);
             loop {
                 let (number, line) = match lines.next_line() {
                     None => break,
@@ -266,6 +332,7 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
                     Err(reason) => sink.reject(&mut summary, &origin, &reason, text)?,
                 }
             }
+            source.lines = lines.line_number();
         }
         Parser::Document(mut parser) => {
             let text = match input::read_document(reader, options.max_document_bytes) {
@@ -274,11 +341,11 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
                     summary.read += 1;
                     sink.reject(&mut summary, &context.origin(1), &reason, "")?;
                     summary.bytes = counter.load(Ordering::Relaxed);
-                    return Ok(summary);
+                    return Ok((summary, Some(source)));
                 }
                 Err(e) => {
                     summary.error = Some(format!("{display}: {e}"));
-                    return Ok(summary);
+                    return Ok((summary, Some(source)));
                 }
             };
             let mut entries = Vec::new();
@@ -302,7 +369,19 @@ fn ingest_file(path: &Path, options: &IngestOptions, sink: &mut Sink, progress: 
     }
     summary.bytes = counter.load(Ordering::Relaxed);
     progress.bytes_read(summary.bytes);
-    Ok(summary)
+    Ok((summary, Some(source)))
+}
+
+/// Feeds a stateful parser (Zeek's `#fields` header, a CI log's current step) the part of a file
+/// read before, storing nothing, so the appended part is parsed as it would be in the whole file.
+fn replay(path: &Path, end: u64, options: &IngestOptions, parser: &mut dyn formats::LineParser) {
+    let Ok((_, reader, _)) = input::open_range(path, 0, end, options.decompression) else { return };
+    let mut lines = Lines::new(reader, options.max_line_bytes);
+    while let Some(Ok((_, line))) = lines.next_line() {
+        if let Line::Text(text) = line {
+            let _ = parser.parse(text, &mut Vec::new());
+        }
+    }
 }
 
 fn file_stem(path: &Path) -> Option<String> {
@@ -311,7 +390,7 @@ fn file_stem(path: &Path) -> Option<String> {
 
 /// Reads the first 64 KiB (decompressed) and asks the detector.
 fn sniff(path: &Path, options: &IngestOptions) -> std::io::Result<Option<Format>> {
-    let (_, reader, _) = input::open(path, options.max_decompressed_bytes)?;
+    let (_, reader, _) = input::open(path, options.decompression)?;
     let mut head = Vec::with_capacity(64 * 1024);
     // A read error after some bytes (a truncated stream) is reported when the file is parsed;
     // detection goes by what could be read.
@@ -418,8 +497,8 @@ impl Sink {
         Ok(())
     }
 
-    fn commit(mut self) -> Result<Vec<PathBuf>> {
+    fn commit(mut self, sources: Vec<Source>) -> Result<Vec<PathBuf>> {
         self.flush_all()?;
-        self.writer.commit()
+        self.writer.commit(sources)
     }
 }

@@ -4,7 +4,7 @@
 //! hostile record costs a bounded amount of memory and never hides the records after it.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,48 +38,86 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Stops a decompressor that produces more than `limit` bytes: a small file that inflates to
-/// terabytes must not keep ingest busy forever.
+/// How far a compressed file may inflate: a small file that inflates to terabytes must not keep
+/// ingest busy for hours, nor fill the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decompression {
+    /// Decompressed bytes per file.
+    pub max_bytes: u64,
+    /// Decompressed bytes per compressed byte, checked once past [`RATIO_FLOOR`]: deflate cannot
+    /// exceed about 1032:1, so a real gzip log never comes near 1000:1; a bomb does.
+    pub max_ratio: u64,
+}
+
+/// Below this much output, any ratio is allowed (a small file of repeated lines compresses well).
+pub const RATIO_FLOOR: u64 = 256 * 1024 * 1024;
+
+impl Default for Decompression {
+    fn default() -> Self {
+        Decompression { max_bytes: 64 * 1024 * 1024 * 1024, max_ratio: 1000 }
+    }
+}
+
+/// Stops a decompressor that produces more than the limits allow.
 struct Bounded<R> {
     inner: R,
-    remaining: u64,
-    limit: u64,
+    produced: u64,
+    limits: Decompression,
+    compressed: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 {
+        let limits = self.limits;
+        if self.produced >= limits.max_bytes {
             return Err(io::Error::other(format!(
                 "decompressed size exceeds the limit of {} bytes (raise it with --max-decompressed)",
-                self.limit
+                limits.max_bytes
             )));
         }
-        let want = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
+        let compressed = self.compressed.load(std::sync::atomic::Ordering::Relaxed).max(1);
+        if self.produced > RATIO_FLOOR && self.produced / compressed > limits.max_ratio {
+            return Err(io::Error::other(format!(
+                "{compressed} compressed bytes inflated to {} bytes, more than {}:1 (a decompression bomb?); \
+                 raise the limit with --max-ratio",
+                self.produced, limits.max_ratio
+            )));
+        }
+        let want = buf.len().min((limits.max_bytes - self.produced).min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..want])?;
-        self.remaining -= n as u64;
+        self.produced += n as u64;
         Ok(n)
     }
 }
 
+type Opened = (Compression, Box<dyn BufRead + Send>, std::sync::Arc<std::sync::atomic::AtomicU64>);
+
 /// Opens a file, decompressing gzip and zstd by their magic bytes.
-pub fn open(
-    path: &Path,
-    max_decompressed: u64,
-) -> io::Result<(Compression, Box<dyn BufRead + Send>, std::sync::Arc<std::sync::atomic::AtomicU64>)> {
+pub fn open(path: &Path, limits: Decompression) -> io::Result<Opened> {
+    open_range(path, 0, u64::MAX, limits)
+}
+
+/// Opens bytes `offset..offset + len` of a file (the part appended since the last ingest, or the
+/// part that was hashed), decompressing them as [`open`] does.
+pub fn open_range(path: &Path, offset: u64, len: u64, limits: Decompression) -> io::Result<Opened> {
     let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let file = Counted { inner: File::open(path)?, bytes: bytes.clone() };
+    let mut file = File::open(path)?;
+    if offset > 0 {
+        file.seek(io::SeekFrom::Start(offset))?;
+    }
+    let file = Counted { inner: file.take(len), bytes: bytes.clone() };
     let mut reader = BufReader::with_capacity(256 * 1024, file);
     let compression = Compression::sniff(reader.fill_buf()?);
-    let limit = max_decompressed;
+    let bounded = |inner: Box<dyn Read + Send>| Bounded { inner, produced: 0, limits, compressed: bytes.clone() };
     let boxed: Box<dyn BufRead + Send> = match compression {
         Compression::None => Box::new(reader),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             256 * 1024,
-            Bounded { inner: flate2::bufread::MultiGzDecoder::new(reader), remaining: limit, limit },
+            bounded(Box::new(flate2::bufread::MultiGzDecoder::new(reader))),
         )),
         Compression::Zstd => Box::new(BufReader::with_capacity(
             256 * 1024,
-            Bounded { inner: zstd::stream::read::Decoder::with_buffer(reader)?, remaining: limit, limit },
+            bounded(Box::new(zstd::stream::read::Decoder::with_buffer(reader)?)),
         )),
     };
     Ok((compression, boxed, bytes))
@@ -179,6 +217,12 @@ impl<R: BufRead> Lines<R> {
 
     pub fn line_number(&self) -> u64 {
         self.line
+    }
+
+    /// Numbers the lines on after `line`: for the part of a file appended since the last ingest.
+    pub fn numbered_after(mut self, line: u64) -> Self {
+        self.line = line;
+        self
     }
 }
 

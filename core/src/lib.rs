@@ -10,7 +10,8 @@
 //! - [`schema`]: every table and column, defined once; `docs/schema.md` is generated from it.
 //! - [`formats`]: one module per input format family, and format detection.
 //! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
-//! - [`store`]: the on-disk layout; [`session`]: the query side.
+//! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
+//!   point; [`session`]: the query side.
 
 pub mod error;
 pub mod event;
@@ -18,6 +19,7 @@ pub mod formats;
 pub mod ingest;
 pub mod input;
 pub mod iocs;
+pub mod manifest;
 pub mod schema;
 pub mod session;
 pub mod store;

@@ -1,11 +1,14 @@
 //! The Parquet store: `<store>/<table>/date=YYYY-MM-DD/part-<id>.parquet`.
 //!
 //! Appends only ever add files. A file is written under a hidden temporary name and renamed into
-//! place when the whole ingest commits, so readers never see a partial file and a crashed ingest
-//! leaves nothing but temporary files, which the next writer removes.
+//! place when the whole ingest commits (after its manifest record, see [`crate::manifest`]), so
+//! readers never see a partial file and a crashed ingest leaves nothing but temporary files, which
+//! the next writer removes. One writer at a time: a lock file (`.lock`) keeps a second ingest
+//! waiting until the first has committed.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
@@ -15,6 +18,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
+use crate::manifest::{self, Record, Source};
 use crate::schema::Table;
 
 const TEMP_PREFIX: &str = ".tmp-";
@@ -36,6 +40,8 @@ impl Store {
     }
 
     /// Opens an existing store; a missing directory is an error (for read-only commands).
+    /// The files of an ingest that committed but was killed before making them all visible are
+    /// made visible first (where the store is writable), so a reader never sees half an ingest.
     pub fn open_existing(root: impl Into<PathBuf>) -> Result<Store> {
         let root = root.into();
         if !root.is_dir() {
@@ -45,6 +51,8 @@ impl Store {
                 root.display()
             )));
         }
+        // Best effort: a read-only store is still readable, only without this repair.
+        let _ = manifest::roll_forward(&root, |target| temp_path(target));
         Ok(Store { root })
     }
 
@@ -91,32 +99,70 @@ impl Store {
         Ok(out)
     }
 
-    pub fn writer(&self) -> Result<StoreWriter> {
-        self.remove_stale_temporaries()?;
+    /// Takes the store's write lock (calling `waiting` with the holder's process id if another
+    /// writer has it, then waiting for it), finishes what a crashed writer committed and removes
+    /// what it did not.
+    pub fn writer(&self, waiting: &dyn Fn(&str)) -> Result<StoreWriter> {
+        let lock = self.lock(waiting)?;
+        manifest::roll_forward(&self.root, |target| temp_path(target))?;
+        self.remove_temporaries()?;
         let now = Utc::now();
         let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());
-        Ok(StoreWriter { store: self.clone(), id, sequence: 0, open: HashMap::new(), finished: Vec::new() })
+        Ok(StoreWriter {
+            store: self.clone(),
+            id,
+            sequence: 0,
+            open: HashMap::new(),
+            finished: Vec::new(),
+            _lock: lock,
+        })
     }
 
-    /// Temporary files left by a crashed writer. Only those older than an hour are removed, so a
-    /// concurrent ingest's files in progress are left alone.
-    fn remove_stale_temporaries(&self) -> Result<()> {
-        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fn lock(&self, waiting: &dyn Fn(&str)) -> Result<File> {
+        let path = self.root.join(".lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                waiting(fs::read_to_string(&path).unwrap_or_default().trim());
+                file.lock().map_err(|e| Error::io(&path, e))?;
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        // For the message a waiting writer shows; the lock itself is the flock, released by the
+        // kernel even when this process is killed.
+        let _ = file.set_len(0).and_then(|_| write!(file, "{}", std::process::id()));
+        Ok(file)
+    }
+
+    /// Temporary files left by a crashed writer: with the lock held, no other writer is using them.
+    fn remove_temporaries(&self) -> Result<()> {
         for table in Table::ALL {
             let dir = self.table_dir(table);
             let Ok(partitions) = fs::read_dir(&dir) else { continue };
             for partition in partitions.flatten() {
                 let Ok(files) = fs::read_dir(partition.path()) else { continue };
                 for file in files.flatten() {
-                    let stale = file.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
-                    if file.file_name().to_string_lossy().starts_with(TEMP_PREFIX) && stale {
-                        let _ = fs::remove_file(file.path());
+                    if file.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                        fs::remove_file(file.path()).map_err(|e| Error::io(&file.path(), e))?;
                     }
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Where a store file is written before its ingest commits.
+fn temp_path(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!("{TEMP_PREFIX}{name}"))
 }
 
 struct OpenFile {
@@ -132,9 +178,16 @@ pub struct StoreWriter {
     sequence: u32,
     open: HashMap<(Table, NaiveDate), OpenFile>,
     finished: Vec<(PathBuf, PathBuf)>,
+    /// The store's write lock, held until the writer is committed or dropped.
+    _lock: File,
 }
 
 impl StoreWriter {
+    /// This ingest's id: its manifest record's name, and part of every file it writes.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Appends a batch whose rows all fall on `date` (UTC).
     pub fn write(&mut self, table: Table, date: NaiveDate, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(&(table, date)) {
@@ -154,7 +207,7 @@ impl StoreWriter {
         self.sequence += 1;
         let name = format!("part-{}-{:04}.parquet", self.id, self.sequence);
         let target = dir.join(&name);
-        let temp = dir.join(format!("{TEMP_PREFIX}{name}"));
+        let temp = temp_path(&target);
         let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
         let props = WriterProperties::builder()
             // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost in ingest.
@@ -174,19 +227,49 @@ impl StoreWriter {
         Ok(())
     }
 
-    /// Makes every file written so far visible. Returns their paths.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+    /// Commits the ingest: records the sources read and the files written in the manifest, then
+    /// makes the files visible. Returns their paths.
+    pub fn commit(mut self, sources: Vec<Source>) -> Result<Vec<PathBuf>> {
         self.finish_all()?;
+        if sources.is_empty() && self.finished.is_empty() {
+            return Ok(Vec::new());
+        }
+        let relative = |p: &Path| p.strip_prefix(&self.store.root).unwrap_or(p).to_string_lossy().into_owned();
+        let record = Record {
+            ingest: self.id.clone(),
+            committed: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            sources,
+            files: self.finished.iter().map(|(_, target)| relative(target)).collect(),
+        };
+        pause_for_tests("ingest-written");
+        manifest::write(&self.store.root, &record)?;
+        pause_for_tests("ingest-recorded");
         let mut out = Vec::with_capacity(self.finished.len());
         for (temp, target) in std::mem::take(&mut self.finished) {
-            fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
+            match fs::rename(&temp, &target) {
+                Ok(()) => {}
+                // A reader rolled this committed file forward first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => {}
+                Err(e) => return Err(Error::io(&target, e)),
+            }
             if let Some(dir) = target.parent() {
                 // Persist the rename itself, not only the file's bytes.
                 let _ = File::open(dir).and_then(|d| d.sync_all());
             }
             out.push(target);
+            pause_for_tests("file-renamed");
         }
         Ok(out)
+    }
+}
+
+/// Crash tests stop the process here (`SPOOR_TEST_PAUSE_AT=<point>` in its environment) and kill it.
+pub fn pause_for_tests(point: &str) {
+    if std::env::var("SPOOR_TEST_PAUSE_AT").is_ok_and(|p| p == point) {
+        eprintln!("spoor: paused at {point}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
     }
 }
 

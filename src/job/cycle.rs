@@ -2,8 +2,9 @@
 //! that arrived since the last cycle (with the look-back its sequences need), deliver the
 //! findings not delivered before, then record the new watermark.
 //!
-//! The order makes a crash at any point harmless: an ingest is recorded as intended before it
-//! starts (a crash undoes its files, then the inputs are read again); findings are recorded as
+//! The order makes a crash at any point harmless: an ingest commits as a whole, with the inputs it
+//! read in the store's manifest (a crashed one left nothing, or everything, and the next cycle
+//! reads only the inputs the manifest does not know); findings are recorded as
 //! pending before any sink sees them and each sink's acceptance is recorded as it happens (a
 //! crash resumes with the sinks that had not accepted); the watermark moves only once every
 //! sink has accepted.
@@ -16,9 +17,11 @@ use chrono::{DateTime, Utc};
 
 use super::config::Job;
 use super::sinks::{self, Delivery};
-use super::state::{Commit, IngestIntent, InputMark, Pending, State, StateDir};
+use super::state::{Commit, Pending, State, StateDir};
 use crate::core::Store;
 use crate::core::ingest::{IngestOptions, Quiet};
+use crate::core::manifest::Known;
+use crate::core::store::pause_for_tests;
 use crate::dsl::RunOptions;
 use crate::pack::{Finding, Outcome, Pack, PackHunt, RunConfig};
 
@@ -53,15 +56,6 @@ pub struct CycleReport {
 /// for the test to kill it with SIGKILL) so crash recovery can be tested at each step. The
 /// points: `after-ingest` (files committed, not yet recorded), `after-prepare` (findings
 /// pending), `delivered-<n>` (sink n has them, not yet recorded), `acknowledged-<n>`.
-fn pause(point: &str) {
-    if std::env::var("SPOOR_TEST_PAUSE_AT").is_ok_and(|p| p == point) {
-        eprintln!("spoor: paused at {point}");
-        loop {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
-        }
-    }
-}
-
 /// Microseconds far in the future: the open end of a job's window.
 const OPEN_END: i64 = 253_402_300_799_000_000; // 9999-12-31T23:59:59Z
 
@@ -80,14 +74,10 @@ pub fn run_cycle(
     let mut report = CycleReport::default();
     let store = Store::open(&job.store).map_err(|e| e.to_string())?;
 
-    if let Some(intent) = state.ingest_in_progress.take() {
-        undo_ingest(&store, &intent)?;
-        dir.save(&state)?;
-    }
     if state.pending.is_some() {
         report.recovered = deliver_pending(job, &hunts.pack, &mut state, dir)?;
     }
-    ingest_new(job, &store, &mut state, dir, &mut report)?;
+    ingest_new(job, &store, &mut report)?;
 
     let files = store_files(&store)?;
     let new: Vec<(&String, &PathBuf)> = files.iter().filter(|(name, _)| !state.store_files.contains(*name)).collect();
@@ -168,7 +158,7 @@ pub fn run_cycle(
         commit,
     });
     dir.save(&state)?;
-    pause("after-prepare");
+    pause_for_tests("after-prepare");
     deliver_pending(job, &hunts.pack, &mut state, dir)?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
@@ -264,12 +254,12 @@ fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) ->
             )
         });
         accepted?;
-        pause(&format!("delivered-{i}"));
+        pause_for_tests(&format!("delivered-{i}"));
         if let Some(p) = state.pending.as_mut() {
             p.delivered.insert(i);
         }
         dir.save(state)?;
-        pause(&format!("acknowledged-{i}"));
+        pause_for_tests(&format!("acknowledged-{i}"));
     }
     state.apply(pending.commit);
     dir.save(state)?;
@@ -286,19 +276,6 @@ fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>, String> {
         }
     }
     Ok(out)
-}
-
-/// Removes the files a crashed ingest of this job committed (named with its process id), so
-/// that reading the inputs again does not store their records twice.
-fn undo_ingest(store: &Store, intent: &IngestIntent) -> Result<(), String> {
-    let writer = format!("-{:08x}-", intent.pid);
-    for (name, path) in store_files(store)? {
-        if !intent.store_files_before.contains(&name) && name.contains(&writer) {
-            tracing::warn!(file = %path.display(), "removing a file of an interrupted ingest");
-            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-    }
-    Ok(())
 }
 
 fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
@@ -325,41 +302,22 @@ fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Ingests the input files not ingested before (files that changed since are reported).
-fn ingest_new(
-    job: &Job,
-    store: &Store,
-    state: &mut State,
-    dir: &StateDir,
-    report: &mut CycleReport,
-) -> Result<(), String> {
+/// Ingests the input files: the store's manifest skips those read before and reads only the new
+/// part of those that grew.
+fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), String> {
     if job.ingest.is_empty() {
         return Ok(());
     }
-    let mut marks = BTreeMap::new();
-    let mut paths = Vec::new();
-    for path in input_files(&job.ingest)? {
-        let key = path.to_string_lossy().into_owned();
-        let size = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
-        match state.inputs.get(&key) {
-            Some(mark) if mark.size == size => {}
-            Some(_) => report.changed_inputs.push(key),
-            None => {
-                marks.insert(key, InputMark { size });
-                paths.push(path);
-            }
-        }
-    }
-    if paths.is_empty() {
-        return Ok(());
-    }
-    let before: BTreeSet<String> = store_files(store)?.into_keys().collect();
-    state.ingest_in_progress = Some(IngestIntent { pid: std::process::id(), store_files_before: before });
-    dir.save(state)?;
+    let paths = input_files(&job.ingest)?;
     let options = IngestOptions { format: job.ingest_format, ..Default::default() };
     let summary = crate::core::ingest(store, &paths, &options, &Quiet).map_err(|e| e.to_string())?;
-    pause("after-ingest");
+    pause_for_tests("after-ingest");
     for f in &summary.files {
+        match &f.known {
+            Known::Same { .. } => continue,
+            Known::Changed { .. } => report.changed_inputs.push(f.path.display().to_string()),
+            Known::New | Known::Appended { .. } => {}
+        }
         report.ingested.push((
             f.path.display().to_string(),
             f.stored,
@@ -367,9 +325,7 @@ fn ingest_new(
             f.error.as_ref().map(|e| e.to_string()),
         ));
     }
-    state.inputs.extend(marks);
-    state.ingest_in_progress = None;
-    dir.save(state)
+    Ok(())
 }
 
 /// A store file's rows and the range of its `@timestamp` (from the Parquet footer's statistics).

@@ -117,7 +117,7 @@ fn log(job: &Job, r: &CycleReport) {
         }
     }
     for path in &r.changed_inputs {
-        tracing::warn!(file = %path, "input changed after it was ingested; its new content is not read");
+        tracing::warn!(file = %path, "input changed after it was ingested (not only grew): read again whole");
     }
     if r.too_late > 0 {
         tracing::warn!(rows = r.too_late, before = %micros(r.window_start), "rows arrived later than the allowed lateness and were not hunted");

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::pack::Finding;
 
-const VERSION: u32 = 1;
+// 2: inputs are known from the store's ingest manifest, no longer from the job's state.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
@@ -22,28 +23,12 @@ pub struct State {
     pub event_watermark: Option<i64>,
     /// Store files (relative to the store) whose rows have been hunted.
     pub store_files: BTreeSet<String>,
-    /// Input files already ingested: path → size.
-    pub inputs: BTreeMap<String, InputMark>,
     /// Ids of findings delivered, with the event time (µs) that bounds when they can recur.
     pub sent: BTreeMap<String, i64>,
     /// Hunt and entities of findings delivered → when (µs, wall clock), for `suppress`.
     pub suppressed: BTreeMap<String, i64>,
-    /// An ingest begun and not yet recorded: the store files before it and this process' id,
-    /// so a crash in between is undone (its files removed) before the inputs are read again.
-    pub ingest_in_progress: Option<IngestIntent>,
     /// A cycle whose findings are being delivered: what it found and what it will commit.
     pub pending: Option<Pending>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputMark {
-    pub size: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IngestIntent {
-    pub pid: u32,
-    pub store_files_before: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -114,6 +114,10 @@ fn package_from_tarball(url: &str) -> Option<(String, String)> {
 }
 
 impl LineParser for CiLog {
+    fn carries_state(&self) -> bool {
+        true
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let mut text = line;
         if let Some(c) = TIMESTAMP_PREFIX.captures(line) {

@@ -30,6 +30,12 @@ pub enum Verdict {
 /// Parses one line into events; `Err` rejects the line with a reason.
 pub trait LineParser: Send {
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String>;
+
+    /// Whether a line's meaning depends on the lines before it (a Zeek `#fields` header, a CI
+    /// log's current step): then a file's appended part is parsed after replaying the rest.
+    fn carries_state(&self) -> bool {
+        false
+    }
 }
 
 /// One entry of a document: the line it starts on, and its event or why it was rejected.
@@ -86,6 +92,14 @@ impl Format {
         Format::Bind,
         Format::Mapped,
     ];
+
+    /// Read whole (lockfiles, package metadata, audit logs), not line by line.
+    pub fn is_document(self) -> bool {
+        matches!(
+            self,
+            Format::NpmLock | Format::YarnLock | Format::PnpmLock | Format::GithubAudit | Format::NpmMetadata
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {

@@ -151,6 +151,10 @@ impl Record for TsvRecord<'_> {
 }
 
 impl LineParser for Tsv {
+    fn carries_state(&self) -> bool {
+        true
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         if let Some(header) = line.strip_prefix('#') {
             if let Some(sep) = header.strip_prefix("separator ") {

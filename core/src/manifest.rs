@@ -1,0 +1,285 @@
+//! The ingest manifest: which source files each ingest read (by path, size and content hash) and
+//! which Parquet files it committed, one record per ingest under `<store>/_manifest/`.
+//!
+//! The record is the commit point of an ingest: its Parquet files are complete (synced) before it
+//! is written, and renamed into place after. A crash before the record leaves only temporary
+//! files, which the next writer removes; a crash after it leaves files the next writer renames
+//! into place (`roll_forward`). So an ingest is all or nothing, and re-running an interrupted one
+//! neither loses nor duplicates records.
+//!
+//! The record also lets ingest recognise its inputs: a file whose content was ingested before is
+//! skipped, a file that grew with its old content intact is read from where the last ingest
+//! stopped, and a file whose content changed otherwise is read again whole (and said so).
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const DIR: &str = "_manifest";
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// One source file as one ingest read it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Source {
+    /// Absolute path when read.
+    pub path: String,
+    /// Bytes of the file read: `0..size`, hashed as `blake3`.
+    pub size: u64,
+    /// Modification time (ns since the epoch) when read; with the size, lets an unchanged file be
+    /// recognised without hashing it again.
+    pub modified_ns: Option<u64>,
+    pub blake3: String,
+    /// Lines read in all (line formats), so an appended part is numbered on from there.
+    pub lines: u64,
+    pub format: String,
+    /// The first byte this ingest read: 0, or where the previous ingest of a grown file stopped.
+    pub offset: u64,
+}
+
+/// What one ingest committed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub ingest: String,
+    /// RFC 3339, UTC.
+    pub committed: String,
+    pub sources: Vec<Source>,
+    /// Parquet files, relative to the store's root.
+    pub files: Vec<String>,
+}
+
+/// How an input file relates to what was ingested before.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Known {
+    /// Never seen: read it whole.
+    #[default]
+    New,
+    /// The same content was ingested before (under this path or another): skip it.
+    Same { path: String, ingest: String },
+    /// The file grew and its old content is unchanged: read from `previous.size` on.
+    Appended { previous: Source },
+    /// The same path held other content before: read it whole again.
+    Changed { previous: Source },
+}
+
+/// A file's identity, measured before it is read.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub path: String,
+    pub size: u64,
+    pub modified_ns: Option<u64>,
+    /// Hash of `0..size`; `None` when the size and time showed the file unchanged.
+    pub blake3: Option<String>,
+}
+
+/// Every record of a store, indexed by path and by content.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    /// The latest source read from each path.
+    by_path: HashMap<String, (Source, String)>,
+    /// (size, hash) of every content read whole or completed by appends → (path, ingest).
+    by_content: HashMap<(u64, String), (String, String)>,
+}
+
+impl Manifest {
+    /// Reads every committed record of the store at `root`.
+    pub fn load(root: &Path) -> Result<Manifest> {
+        let mut manifest = Manifest::default();
+        for record in records(root)? {
+            for source in record.sources {
+                manifest
+                    .by_content
+                    .insert((source.size, source.blake3.clone()), (source.path.clone(), record.ingest.clone()));
+                manifest.by_path.insert(source.path.clone(), (source, record.ingest.clone()));
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// Adds a source read by the ingest in progress, so a second copy in the same run is skipped.
+    pub fn remember(&mut self, source: &Source, ingest: &str) {
+        self.by_content.insert((source.size, source.blake3.clone()), (source.path.clone(), ingest.to_string()));
+        self.by_path.insert(source.path.clone(), (source.clone(), ingest.to_string()));
+    }
+
+    /// Measures `path` (hashing it only when its size or time changed) and says what it is.
+    pub fn classify(&self, path: &Path) -> std::io::Result<(Identity, Known)> {
+        let absolute = std::path::absolute(path)?.to_string_lossy().into_owned();
+        let metadata = fs::metadata(path)?;
+        let size = metadata.len();
+        let modified_ns = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as u64);
+        let previous = self.by_path.get(&absolute);
+        if let Some((source, ingest)) = previous
+            && source.size == size
+            && source.modified_ns.is_some()
+            && source.modified_ns == modified_ns
+        {
+            let known = Known::Same { path: source.path.clone(), ingest: ingest.clone() };
+            return Ok((Identity { path: absolute, size, modified_ns, blake3: None }, known));
+        }
+        let prefix = previous.map(|(s, _)| s.size).filter(|&s| s < size);
+        let (hash, prefix_hash) = hash_file(path, size, prefix)?;
+        let identity = Identity { path: absolute, size, modified_ns, blake3: Some(hash.clone()) };
+        if let Some((path, ingest)) = self.by_content.get(&(size, hash)) {
+            return Ok((identity, Known::Same { path: path.clone(), ingest: ingest.clone() }));
+        }
+        let known = match previous {
+            None => Known::New,
+            Some((source, _)) if prefix_hash.as_deref() == Some(source.blake3.as_str()) => {
+                Known::Appended { previous: source.clone() }
+            }
+            Some((source, _)) => Known::Changed { previous: source.clone() },
+        };
+        Ok((identity, known))
+    }
+}
+
+/// The BLAKE3 hash of `0..size` of a file, and of `0..prefix` when asked, in one read.
+fn hash_file(path: &Path, size: u64, prefix: Option<u64>) -> std::io::Result<(String, Option<String>)> {
+    let mut file = File::open(path)?.take(size);
+    let mut hasher = blake3::Hasher::new();
+    let mut prefix_hash = None;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut done = 0u64;
+    loop {
+        let want = match prefix {
+            Some(p) if prefix_hash.is_none() => buf.len().min((p - done) as usize),
+            _ => buf.len(),
+        };
+        if want == 0 {
+            prefix_hash = Some(hasher.finalize().to_hex().to_string());
+            continue;
+        }
+        let n = file.read(&mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+    }
+    if done < size {
+        return Err(std::io::Error::other(format!("the file shrank while being read ({done} of {size} bytes)")));
+    }
+    Ok((hasher.finalize().to_hex().to_string(), prefix_hash))
+}
+
+/// The committed records, oldest first (ingest ids begin with their start time).
+pub fn records(root: &Path) -> Result<Vec<Record>> {
+    let dir = root.join(DIR);
+    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&dir, e)),
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".json") && !name.starts_with('.')
+            })
+            .collect(),
+    };
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            serde_json::from_str(&text).map_err(|e| {
+                Error::User(format!(
+                    "{}: not an ingest record this spoor can read ({e}); the store's manifest was edited or damaged",
+                    path.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Writes a record durably: temporary file, sync, rename, directory sync. The rename is the
+/// moment the ingest commits.
+pub fn write(root: &Path, record: &Record) -> Result<()> {
+    let dir = root.join(DIR);
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let target = dir.join(format!("{}.json", record.ingest));
+    let temp = dir.join(format!("{TEMP_PREFIX}{}.json", record.ingest));
+    let text = serde_json::to_string_pretty(record).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+    file.write_all(text.as_bytes()).and_then(|_| file.sync_all()).map_err(|e| Error::io(&temp, e))?;
+    fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
+    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(&dir, e))
+}
+
+/// Finishes committed ingests that a crash interrupted: renames their files into place.
+/// Returns the files renamed.
+pub fn roll_forward(root: &Path, temp_name: impl Fn(&Path) -> PathBuf) -> Result<Vec<PathBuf>> {
+    let mut renamed = Vec::new();
+    for record in records(root)? {
+        for file in &record.files {
+            let target = root.join(file);
+            let temp = temp_name(&target);
+            if !target.exists() && temp.exists() {
+                match fs::rename(&temp, &target) {
+                    Ok(()) => renamed.push(target),
+                    // Another writer finished it first.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => {}
+                    Err(e) => return Err(Error::io(&target, e)),
+                }
+            }
+        }
+    }
+    Ok(renamed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(ingest: &str, source: Source) -> Record {
+        Record { ingest: ingest.into(), committed: "2026-11-28T00:00:00Z".into(), sources: vec![source], files: vec![] }
+    }
+
+    fn source_of(path: &Path, lines: u64) -> Source {
+        let size = fs::metadata(path).unwrap().len();
+        let (hash, _) = hash_file(path, size, None).unwrap();
+        let abs = std::path::absolute(path).unwrap().to_string_lossy().into_owned();
+        Source { path: abs, size, modified_ns: None, blake3: hash, lines, format: "ecs".into(), offset: 0 }
+    }
+
+    #[test]
+    fn same_content_appended_and_changed_files_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("a.log");
+        fs::write(&log, "one\ntwo\n").unwrap();
+        write(dir.path(), &record("1", source_of(&log, 2))).unwrap();
+        let manifest = Manifest::load(dir.path()).unwrap();
+
+        let copy = dir.path().join("copy.log");
+        fs::copy(&log, &copy).unwrap();
+        assert!(matches!(manifest.classify(&copy).unwrap().1, Known::Same { ingest, .. } if ingest == "1"));
+        assert!(matches!(manifest.classify(&log).unwrap().1, Known::Same { .. }));
+
+        fs::write(&log, "one\ntwo\nthree\n").unwrap();
+        assert!(matches!(manifest.classify(&log).unwrap().1, Known::Appended { previous } if previous.lines == 2));
+
+        fs::write(&log, "uno\ntwo\nthree\n").unwrap();
+        assert!(matches!(manifest.classify(&log).unwrap().1, Known::Changed { .. }));
+
+        assert_eq!(manifest.classify(&dir.path().join("copy.log")).unwrap().0.size, 8);
+        fs::write(dir.path().join("new.log"), "x\n").unwrap();
+        assert_eq!(manifest.classify(&dir.path().join("new.log")).unwrap().1, Known::New);
+    }
+
+    #[test]
+    fn a_damaged_record_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(DIR)).unwrap();
+        fs::write(dir.path().join(DIR).join("x.json"), "{").unwrap();
+        let err = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("x.json") && err.contains("damaged"), "{err}");
+    }
+}
