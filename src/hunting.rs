@@ -97,7 +97,7 @@ async fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), St
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))
+    spoor::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))
 }
 
 fn show(diagnostics: &Diagnostics, hunt: &HuntText, format: DiagnosticFormat) {

@@ -213,6 +213,20 @@ impl From<RunFlags> for hunting::RunArgs {
 }
 
 fn main() -> ExitCode {
+    // Queries are planned on the calling thread (`block_on`): give it the query runtime's stack.
+    let command =
+        std::thread::Builder::new().name("spoor".into()).stack_size(session::QUERY_STACK_BYTES).spawn(command);
+    match command.map(|thread| thread.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn command() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => run_ingest(args),
@@ -406,7 +420,7 @@ fn shorten(s: &str, width: usize) -> String {
 
 fn run_tables(store: &Path, show_schema: bool) -> spoor::core::Result<ExitCode> {
     let store = Store::open_existing(store)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| spoor::core::Error::io(store.root(), e))?;
+    let runtime = session::runtime().map_err(|e| spoor::core::Error::io(store.root(), e))?;
     runtime.block_on(async {
         let ctx = session::context(&store).await?;
         println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", "table", "rows", "files", "first", "last");

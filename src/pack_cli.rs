@@ -45,7 +45,7 @@ pub fn run(
     fail_on_findings: bool,
 ) -> Result<ExitCode, String> {
     let pack = load(root)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))?;
+    let runtime = spoor::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))?;
     runtime.block_on(async {
         let store = Store::open_existing(&args.store).map_err(|e| e.to_string())?;
         let config = pack::RunConfig {
@@ -100,7 +100,7 @@ pub fn docs(root: &Path) -> Result<ExitCode, String> {
 /// Runs every hunt's fixtures and prints pass/fail per hunt. Exit 1 when any fails.
 pub fn test(root: &Path, filter: Option<&str>, bless: bool) -> Result<ExitCode, String> {
     let pack = load(root)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))?;
+    let runtime = spoor::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))?;
     let results = runtime.block_on(pack::test(&pack, filter, bless));
     let mut failed = 0;
     for r in &results {

@@ -18,6 +18,18 @@ use crate::error::{Error, Result};
 use crate::schema::Table;
 use crate::store::Store;
 
+/// Stack for every thread that plans or runs a query. DataFusion's optimizer and expression
+/// evaluation recurse over the plan and its expressions; the language bounds how deep those get
+/// (`spoor_dsl::resolve::MAX_QUERY_DEPTH`, `MAX_EXPRESSION_NODES`), and this is room for them
+/// with a wide margin. It is address space, not memory: pages are used only as deep as a query
+/// goes.
+pub const QUERY_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// The runtime queries run on: worker threads with [`QUERY_STACK_BYTES`] of stack.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(QUERY_STACK_BYTES).build()
+}
+
 /// The partition column added to every table by the directory layout.
 pub const DATE_PARTITION: &str = "date";
 

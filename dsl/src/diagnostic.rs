@@ -66,7 +66,7 @@ impl Code {
         (Code::WrongArguments, "a function got the wrong number or kind of arguments"),
         (Code::InvalidRegex, "a regular expression does not compile or is too large"),
         (Code::InvalidLiteral, "a time, duration, IP address or CIDR literal is malformed"),
-        (Code::TooDeep, "expressions are nested too deeply"),
+        (Code::TooDeep, "expressions or `let` definitions are nested too deeply"),
         (Code::DuplicateName, "a name is defined twice"),
         (Code::Parameter, "a parameter is unknown or its value has the wrong type"),
         (Code::Header, "the header is missing a required key or has a bad value"),

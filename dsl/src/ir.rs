@@ -54,6 +54,32 @@ impl Rel {
 
     /// Every table this relation reads, with whether it is one of spoor's own (in reading order,
     /// repeated where read twice).
+    /// The relations this one reads.
+    pub fn inputs(&self) -> Vec<&Rel> {
+        match &self.kind {
+            RelKind::Scan { .. } | RelKind::Values { .. } => Vec::new(),
+            RelKind::Union(inputs) => inputs.iter().collect(),
+            RelKind::Filter { input, .. }
+            | RelKind::Project { input, .. }
+            | RelKind::Sort { input, .. }
+            | RelKind::Limit { input, .. }
+            | RelKind::Distinct { input, .. }
+            | RelKind::Dedup { input, .. }
+            | RelKind::Expand { input, .. }
+            | RelKind::Aggregate { input, .. }
+            | RelKind::Stack { input, .. }
+            | RelKind::Beacon { input, .. } => vec![input],
+            RelKind::Lookup { input, list, .. } => vec![input, list],
+            RelKind::Sequence(s) => s.steps.iter().chain(&s.until).chain(&s.absent).map(|step| &step.input).collect(),
+            RelKind::Chain(c) => c.steps.iter().map(|(_, r)| r).chain([&c.processes]).collect(),
+        }
+    }
+
+    /// Relations on the longest path from this one to a table: how deep its plan nests.
+    pub fn depth(&self) -> usize {
+        1 + self.inputs().into_iter().map(Rel::depth).max().unwrap_or(0)
+    }
+
     pub fn scans(&self) -> Vec<(String, bool)> {
         let mut out = Vec::new();
         collect_scans(self, &mut out);
@@ -289,30 +315,6 @@ pub fn collect_columns<'e>(e: &'e TExpr, out: &mut Vec<&'e str>) {
 fn collect_scans(rel: &Rel, out: &mut Vec<(String, bool)>) {
     match &rel.kind {
         RelKind::Scan { table, builtin } => out.push((table.clone(), *builtin)),
-        RelKind::Values { .. } => {}
-        RelKind::Union(inputs) => inputs.iter().for_each(|r| collect_scans(r, out)),
-        RelKind::Filter { input, .. }
-        | RelKind::Project { input, .. }
-        | RelKind::Sort { input, .. }
-        | RelKind::Limit { input, .. }
-        | RelKind::Distinct { input, .. }
-        | RelKind::Dedup { input, .. }
-        | RelKind::Expand { input, .. }
-        | RelKind::Aggregate { input, .. }
-        | RelKind::Stack { input, .. }
-        | RelKind::Beacon { input, .. } => collect_scans(input, out),
-        RelKind::Lookup { input, list, .. } => {
-            collect_scans(input, out);
-            collect_scans(list, out);
-        }
-        RelKind::Sequence(s) => {
-            for step in s.steps.iter().chain(&s.until).chain(&s.absent) {
-                collect_scans(&step.input, out);
-            }
-        }
-        RelKind::Chain(c) => {
-            c.steps.iter().for_each(|(_, r)| collect_scans(r, out));
-            collect_scans(&c.processes, out);
-        }
+        _ => rel.inputs().into_iter().for_each(|r| collect_scans(r, out)),
     }
 }

@@ -37,7 +37,7 @@ create_exception!(spoor, SpoorError, PyException, "A problem reading logs, the s
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime"))
+    RUNTIME.get_or_init(|| spoor::core::session::runtime().expect("a tokio runtime"))
 }
 
 /// Runs `work` on the runtime without the GIL, checking every 100 ms for a signal (Ctrl-C

@@ -24,7 +24,7 @@ pub use cycle::CycleReport;
 use state::StateDir;
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the query runtime: {e}"))
+    crate::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))
 }
 
 /// The job's hunts and its locked state directory.

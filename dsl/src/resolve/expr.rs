@@ -18,6 +18,10 @@ pub const AGGREGATES: &[&str] =
 impl Resolver<'_> {
     #[recursive::recursive]
     pub(crate) fn expr(&mut self, e: &Expr, scope: Scope<'_>) -> Option<TExpr> {
+        // Literals are leaves, and an `in` list of any length is one node of the plan.
+        if !matches!(e.kind, ExprKind::Literal(_)) && !self.count_expression_node(e.span) {
+            return None;
+        }
         match &e.kind {
             ExprKind::Name(name) => self.name(name, e, scope),
             ExprKind::Literal(lit) => {

@@ -33,6 +33,8 @@ pub fn resolve(hunt: &ast::Hunt, catalog: &Catalog, params: &ParamValues) -> Res
         params: HashMap::new(),
         diags: Diagnostics::default(),
         expanding: Vec::new(),
+        expansions: 0,
+        expression_nodes: 0,
     };
     let meta = header::meta(&hunt.header, &mut r.diags);
     r.params(&hunt.params, params);
@@ -43,6 +45,18 @@ pub fn resolve(hunt: &ast::Hunt, catalog: &Catalog, params: &ParamValues) -> Res
         r.lets.insert(l.name.name.clone(), l);
     }
     let query = r.pipeline(&hunt.pipeline);
+    if let Some(rel) = &query
+        && rel.depth() > MAX_QUERY_DEPTH
+    {
+        r.error(
+            Diagnostic::new(
+                Code::TooDeep,
+                hunt.pipeline.span,
+                format!("the query nests {} stages deep, more than {MAX_QUERY_DEPTH}", rel.depth()),
+            )
+            .hint("filter in fewer steps: one `where` can hold many conditions"),
+        );
+    }
     match query {
         Some(query) if !r.diags.has_errors() => {
             let hunt_ir = ir::Hunt { meta, query };
@@ -82,7 +96,25 @@ pub(crate) struct Resolver<'a> {
     diags: Diagnostics,
     /// `let`s being expanded, to catch a definition that uses itself.
     expanding: Vec<String>,
+    /// `let` uses expanded so far: each use copies its definition, so a chain of definitions that
+    /// each use the one before twice would grow the query exponentially.
+    expansions: usize,
+    /// Expression nodes resolved so far, `let` copies included.
+    expression_nodes: usize,
 }
+
+/// How deep `let` definitions may use one another (each level is a level of the plan).
+pub const MAX_LET_DEPTH: usize = 128;
+/// How many `let` uses a hunt may expand to in all.
+pub const MAX_LET_EXPANSIONS: usize = 4096;
+/// How deep the query's relations may nest (stages on stages, through `let`s): planning and
+/// optimizing recurse over the plan, and a deeper one would exhaust the stack.
+pub const MAX_QUERY_DEPTH: usize = 128;
+/// How many expression nodes (names, operators, calls; not literals) the whole query may hold. The
+/// optimizer merges the filters of consecutive stages into one conjunction and recurses over it,
+/// so this bounds the deepest expression it can meet. Many alternatives belong in one `in (...)`,
+/// which is one node however long its list.
+pub const MAX_EXPRESSION_NODES: usize = 2048;
 
 /// What names an expression can see.
 #[derive(Clone, Copy)]
@@ -235,10 +267,54 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Counts one expression node; false (with one error for the hunt) past the limit.
+    pub(crate) fn count_expression_node(&mut self, span: Span) -> bool {
+        self.expression_nodes += 1;
+        if self.expression_nodes == MAX_EXPRESSION_NODES + 1 {
+            self.error(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    span,
+                    format!("the query holds more than {MAX_EXPRESSION_NODES} field names, operators and calls"),
+                )
+                .hint("write many alternatives as one `field in (\"a\", \"b\", ...)`, or a lookup against a list"),
+            );
+        }
+        self.expression_nodes <= MAX_EXPRESSION_NODES
+    }
+
     /// Runs `f` while `name` is being expanded, refusing a `let` that uses itself.
     fn expand<T>(&mut self, name: &str, span: Span, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         if self.expanding.iter().any(|n| n == name) {
             self.error(Diagnostic::new(Code::DuplicateName, span, format!("`{name}` is defined in terms of itself")));
+            return None;
+        }
+        if self.expanding.len() >= MAX_LET_DEPTH {
+            self.error(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    span,
+                    format!("`let` definitions use one another more than {MAX_LET_DEPTH} levels deep"),
+                )
+                .hint("filter in fewer steps: one `where` can hold many conditions"),
+            );
+            return None;
+        }
+        self.expansions += 1;
+        if self.expansions > MAX_LET_EXPANSIONS {
+            if self.expansions == MAX_LET_EXPANSIONS + 1 {
+                self.error(
+                    Diagnostic::new(
+                        Code::TooDeep,
+                        span,
+                        format!(
+                            "the hunt uses `let` definitions more than {MAX_LET_EXPANSIONS} times once expanded \
+                             (each use copies its definition, and uses within it)"
+                        ),
+                    )
+                    .hint("a definition used twice by one used twice is expanded four times: use each one fewer times"),
+                );
+            }
             return None;
         }
         self.expanding.push(name.to_string());
