@@ -336,7 +336,13 @@ fn ingest_file(
         }
         Parser::Document(mut parser) => {
             let text = match input::read_document(reader, options.max_document_bytes) {
-                Ok(Ok(text)) => text,
+                Ok(Ok(document)) => {
+                    for (line, reason) in &document.bad_lines {
+                        summary.read += 1;
+                        sink.reject(&mut summary, &context.origin(*line), reason, "")?;
+                    }
+                    document.text
+                }
                 Ok(Err(reason)) => {
                     summary.read += 1;
                     sink.reject(&mut summary, &context.origin(1), &reason, "")?;

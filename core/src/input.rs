@@ -237,18 +237,41 @@ fn classify(bytes: &[u8]) -> Line<'_> {
     }
 }
 
-/// Reads a whole document (lockfile, package metadata) of at most `max_len` bytes.
-pub fn read_document(mut reader: impl Read, max_len: usize) -> io::Result<Result<String, String>> {
+/// A whole document, and the lines of it that were not UTF-8 (blanked in `text`, so the other
+/// lines keep their numbers): (line number, reason).
+pub struct Document {
+    pub text: String,
+    pub bad_lines: Vec<(u64, String)>,
+}
+
+/// Reads a whole document (lockfile, package metadata, audit log) of at most `max_len` bytes.
+/// A line that is not UTF-8 costs only itself: one bad record in a JSON-lines audit log must not
+/// hide the others.
+pub fn read_document(mut reader: impl Read, max_len: usize) -> io::Result<Result<Document, String>> {
     let mut buf = Vec::new();
     reader.by_ref().take(max_len as u64 + 1).read_to_end(&mut buf)?;
     if buf.len() > max_len {
         return Ok(Err(format!("document larger than {max_len} bytes")));
     }
-    Ok(String::from_utf8(buf).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("invalid UTF-8 on line {line}")
-    }))
+    let buf = match String::from_utf8(buf) {
+        Ok(text) => return Ok(Ok(Document { text, bad_lines: Vec::new() })),
+        Err(e) => e.into_bytes(),
+    };
+    let mut text = String::with_capacity(buf.len());
+    let mut bad_lines = Vec::new();
+    for (index, line) in buf.split_inclusive(|&b| b == b'\n').enumerate() {
+        match std::str::from_utf8(line) {
+            Ok(valid) => text.push_str(valid),
+            Err(e) => {
+                bad_lines
+                    .push((index as u64 + 1, format!("invalid UTF-8 at byte {} of the line", e.valid_up_to() + 1)));
+                if line.ends_with(b"\n") {
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    Ok(Ok(Document { text, bad_lines }))
 }
 
 #[cfg(test)]

@@ -6,10 +6,44 @@ pub mod pnpm;
 pub mod yarn;
 
 use chrono::{DateTime, Utc};
+use yaml_rust2::parser::{Event as YamlEvent, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::{Yaml, YamlLoader};
 
 pub(crate) use super::util::Lines;
 use crate::event::Event;
 use crate::schema::Table;
+
+/// Loads YAML documents, refusing aliases (`*name`). No lockfile uses them, and expanding them
+/// copies the anchored node each time: eleven lines of nested aliases ("billion laughs") expand
+/// to billions of nodes.
+pub(crate) fn load_yaml(text: &str) -> Result<Vec<Yaml>, String> {
+    struct NoAliases {
+        loader: YamlLoader,
+        first_alias: Option<Marker>,
+    }
+    impl MarkedEventReceiver for NoAliases {
+        fn on_event(&mut self, event: YamlEvent, mark: Marker) {
+            match event {
+                YamlEvent::Alias(_) => {
+                    self.first_alias.get_or_insert(mark);
+                    let null = YamlEvent::Scalar("~".into(), TScalarStyle::Plain, 0, None);
+                    self.loader.on_event(null, mark);
+                }
+                event => self.loader.on_event(event, mark),
+            }
+        }
+    }
+    let mut receiver = NoAliases { loader: YamlLoader::default(), first_alias: None };
+    Parser::new_from_str(text).load(&mut receiver, true).map_err(|e| format!("not valid YAML: {e}"))?;
+    if let Some(mark) = receiver.first_alias {
+        return Err(format!(
+            "YAML alias on line {}: lockfiles do not use aliases, and expanding them can take unbounded memory",
+            mark.line()
+        ));
+    }
+    Ok(receiver.loader.documents().to_vec())
+}
 
 /// What every lockfile parser needs besides the text.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! `pnpm-lock.yaml`: lockfileVersion 5.x (`/name/1.2.3_peer` keys), 6.0 (`/name@1.2.3(peer)`)
 //! and 9.0 (`name@1.2.3(peer)` keys, with install-time details in `snapshots`).
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::yarn::yaml_text;
 use super::{Lines, LockContext, Package};
@@ -28,7 +28,7 @@ fn split_key(key: &str, v5: bool) -> Option<(String, String)> {
 
 impl DocumentParser for PnpmLock {
     fn parse<'r>(&mut self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String> {
-        let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+        let docs = super::load_yaml(text)?;
         let doc = docs.first().ok_or("empty YAML document")?;
         let version = yaml_text(&doc["lockfileVersion"]).ok_or("no lockfileVersion: not a pnpm-lock.yaml")?;
         let v5 = version.starts_with('5');

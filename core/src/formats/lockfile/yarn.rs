@@ -1,6 +1,6 @@
 //! `yarn.lock`: yarn 1's own text format, and yarn 2+ ("berry"), which is YAML.
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::{Lines, LockContext, Package, name_of_spec};
 use crate::formats::{DocumentParser, Entry};
@@ -79,7 +79,7 @@ impl YarnLock {
     }
 
     fn parse_berry<'r>(&self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String> {
-        let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+        let docs = super::load_yaml(text)?;
         let doc = docs.first().ok_or("empty YAML document")?;
         let Yaml::Hash(entries) = doc else { return Err("yarn.lock is not a YAML mapping".into()) };
         let lines = Lines::new(text);
