@@ -1,7 +1,7 @@
 //! `spoor job run|serve`: scheduled hunt jobs from the command line, logging to stderr
 //! (`SPOOR_LOG` sets the level or filter, as `RUST_LOG` does elsewhere; default `info`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use spoor::job::{self, Job};
@@ -18,17 +18,17 @@ fn init_logs() {
 
 /// One cycle. Exit 0 when nothing new was delivered, the job's `exit_code_on_findings` (1 by
 /// default) when something was, 2 on an error.
-pub fn once(path: &Path) -> Result<ExitCode, String> {
+pub fn once(path: &Path, allow: &[PathBuf]) -> Result<ExitCode, String> {
     init_logs();
-    let job = Job::load(path)?;
+    let job = Job::load_confined(path, allow)?;
     let report = job::run_once(&job)?;
     let delivered = report.delivered + report.recovered;
     Ok(if delivered > 0 { ExitCode::from(job.exit_code_on_findings) } else { ExitCode::SUCCESS })
 }
 
-pub fn serve(path: &Path) -> Result<ExitCode, String> {
+pub fn serve(path: &Path, allow: &[PathBuf]) -> Result<ExitCode, String> {
     init_logs();
-    let job = Job::load(path)?;
+    let job = Job::load_confined(path, allow)?;
     job::serve(&job)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -172,11 +172,17 @@ enum JobCommand {
         /// Run one cycle and exit (for cron, systemd timers, Kubernetes CronJobs).
         #[arg(long)]
         once: bool,
+        /// A directory the job file may name files in, besides its own (repeatable).
+        #[arg(long, value_name = "DIR")]
+        allow: Vec<PathBuf>,
     },
     /// Run cycles on the job's schedule until SIGINT or SIGTERM (the cycle in progress finishes).
     Serve {
         /// The job file (TOML).
         job: PathBuf,
+        /// A directory the job file may name files in, besides its own (repeatable).
+        #[arg(long, value_name = "DIR")]
+        allow: Vec<PathBuf>,
     },
 }
 
@@ -235,9 +241,9 @@ fn command() -> ExitCode {
             language(pack_cli::run(&pack, run.into(), format, output, fail_on_findings))
         }
         Command::Pack(PackCommand::Docs { pack }) => language(pack_cli::docs(&pack)),
-        Command::Job(JobCommand::Run { job, once: true }) => language(job_cli::once(&job)),
-        Command::Job(JobCommand::Run { job, once: false } | JobCommand::Serve { job }) => {
-            language(job_cli::serve(&job))
+        Command::Job(JobCommand::Run { job, once: true, allow }) => language(job_cli::once(&job, &allow)),
+        Command::Job(JobCommand::Run { job, once: false, allow } | JobCommand::Serve { job, allow }) => {
+            language(job_cli::serve(&job, &allow))
         }
         Command::Test { pack, only, bless } => language(pack_cli::test(&pack, only.as_deref(), bless)),
         Command::Hunt { file, expression, run, format, output } => language(

@@ -34,19 +34,26 @@ pub struct TestFile {
     pub hunt: Option<PathBuf>,
     /// Indicator files registered as `iocs` before the first statement (a pack's `iocs/`).
     pub iocs: Vec<PathBuf>,
+    /// Files the test names (`iocs <file>`) must be under this directory: the pack's root, or
+    /// the test's own directory.
+    pub root: PathBuf,
 }
 
 /// Runs one file; on failure, the error names the record and shows expected and actual rows.
 pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
     let iocs = test.iocs.clone();
+    let roots = crate::core::confine::Roots::new(
+        std::slice::from_ref(&test.root),
+        "a test names only files under its pack (or its own directory)",
+    )?;
     let hunt = match &test.hunt {
         Some(path) => Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?),
         None => None,
     };
     let (path, file) = (test.path.clone(), test.path.clone());
     let mut runner = sqllogictest::Runner::new(move || {
-        let (path, hunt, iocs) = (path.clone(), hunt.clone(), iocs.clone());
-        async move { Engine::new(&path, hunt, iocs).await }
+        let (path, hunt, iocs, roots) = (path.clone(), hunt.clone(), iocs.clone(), roots.clone());
+        async move { Engine::new(&path, hunt, iocs, roots).await }
     });
     if bless {
         // sqllogictest would record a statement that fails (a bad fixture row) as expected to
@@ -89,6 +96,7 @@ struct Engine {
     hunt: Option<String>,
     /// The files behind the `iocs` table so far.
     iocs: Vec<PathBuf>,
+    roots: crate::core::confine::Roots,
     ctx: SessionContext,
     options: RunOptions,
     params: ParamValues,
@@ -116,7 +124,12 @@ fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), Failure>
 }
 
 impl Engine {
-    async fn new(file: &Path, hunt: Option<String>, iocs: Vec<PathBuf>) -> Result<Engine, Failure> {
+    async fn new(
+        file: &Path,
+        hunt: Option<String>,
+        iocs: Vec<PathBuf>,
+        roots: crate::core::confine::Roots,
+    ) -> Result<Engine, Failure> {
         let ctx = SessionContext::new_with_config(crate::core::session::config());
         if !iocs.is_empty() {
             register_iocs(&ctx, &iocs)?;
@@ -127,6 +140,7 @@ impl Engine {
             dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
             hunt,
             iocs,
+            roots,
             ctx,
             options: RunOptions { now: time("2026-04-01T00:00:00Z")?, window: None },
             params: ParamValues::new(),
@@ -149,7 +163,10 @@ impl Engine {
                 add_lookup(&self.ctx, name, &rows()).await.map(|_| ()).map_err(|e| Failure(e.to_string()))
             }
             ["iocs", paths @ ..] if !paths.is_empty() => {
-                self.iocs.extend(paths.iter().map(|p| self.dir.join(p)));
+                for path in paths {
+                    let path = self.roots.check("iocs", &self.dir.join(path)).map_err(Failure)?;
+                    self.iocs.push(path);
+                }
                 register_iocs(&self.ctx, &self.iocs)
             }
             ["set", "now", t] => {

@@ -382,7 +382,15 @@ fn the_example_job_reports_the_demo_then_nothing_new() {
         config.replace("../../hunts", &root.join("hunts").display().to_string()),
     )
     .unwrap();
-    let run = || spoor().args(["job", "run"]).arg(example.join("axios.toml")).arg("--once").output().unwrap();
+    // The pack is outside the job's directory: refused until allowed.
+    let refused = spoor().args(["job", "run"]).arg(example.join("axios.toml")).arg("--once").output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("pack ") && stderr.contains("is outside") && stderr.contains("--allow <dir>"), "{stderr}");
+    let run = || {
+        let job = example.join("axios.toml");
+        spoor().args(["job", "run"]).arg(job).arg("--once").arg("--allow").arg(root.join("hunts")).output().unwrap()
+    };
     let first = run();
     assert_eq!(first.status.code(), Some(1), "{}", String::from_utf8_lossy(&first.stderr));
     let stdout = String::from_utf8_lossy(&first.stdout);

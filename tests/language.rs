@@ -31,7 +31,9 @@ async fn main() {
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
-        match run(&TestFile { path, hunt: None, iocs: Vec::new() }, bless).await {
+        match run(&TestFile { root: path.parent().unwrap().to_path_buf(), path, hunt: None, iocs: Vec::new() }, bless)
+            .await
+        {
             Ok(()) => {
                 passed += 1;
                 println!("test {name} ... ok");

@@ -126,7 +126,9 @@ pub fn from_batches(source: &str, batches: &[RecordBatch]) -> Result<Vec<Ioc>> {
     Ok(out)
 }
 
-fn files(path: &Path) -> Result<Vec<PathBuf>> {
+/// The indicator files a path names: itself, or the `.csv`, `.json`, `.ndjson` and `.jsonl`
+/// files under it (hidden ones skipped), in name order.
+pub fn files(path: &Path) -> Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }

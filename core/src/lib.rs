@@ -13,6 +13,7 @@
 //! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
 //!   point; [`session`]: the query side.
 
+pub mod confine;
 pub mod error;
 pub mod event;
 pub mod formats;

@@ -20,6 +20,10 @@ pub struct Job {
     /// The hunts to run with their parameters; empty means the whole pack.
     pub hunts: Vec<HuntSelection>,
     pub iocs: Vec<PathBuf>,
+    /// Where the job may read and write, when loaded with [`Job::load_confined`]: input files
+    /// found in the ingest directories are checked too (a link in `incoming/` to a file
+    /// elsewhere is not read).
+    pub confined_to: Option<crate::core::confine::Roots>,
     pub schedule: Schedule,
     /// How far before the new data a hunt looks (covers its sequences' `within`).
     pub lookback: chrono::Duration,
@@ -221,6 +225,42 @@ impl Job {
         Job::parse(file, &text).map_err(|e| format!("{}: {e}", file.display()))
     }
 
+    /// Reads a job file and checks that every path it names (store, pack, hunts, IOC files,
+    /// inputs, state, sink files) stays inside its own directory or one of `allow`.
+    pub fn load_confined(file: &Path, allow: &[PathBuf]) -> Result<Job, String> {
+        let mut job = Job::load(file)?;
+        let own = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dirs: Vec<PathBuf> = std::iter::once(own.to_path_buf()).chain(allow.iter().cloned()).collect();
+        let roots = crate::core::confine::Roots::new(
+            &dirs,
+            "a job file names only files under its own directory; allow others with --allow <dir>",
+        )?;
+        job.paths()
+            .try_for_each(|(what, path)| roots.check(what, path).map(drop))
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        job.confined_to = Some(roots);
+        Ok(job)
+    }
+
+    /// Every path the job reads or writes, with what it is.
+    fn paths(&self) -> impl Iterator<Item = (&'static str, &Path)> {
+        let hunts = self.hunts.iter().filter_map(|h| match &h.pattern {
+            HuntPattern::Path(path) => Some(("hunt", path.as_path())),
+            HuntPattern::Id(_) => None,
+        });
+        let sinks = self.sinks.iter().filter_map(|s| match s {
+            SinkConfig::Ndjson { path } | SinkConfig::Sarif { path } => Some(("sink", path.as_path())),
+            SinkConfig::Parquet { dir } => Some(("sink", dir.as_path())),
+            SinkConfig::Stdout { .. } | SinkConfig::Webhook(_) => None,
+        });
+        [("store", self.store.as_path()), ("pack", self.pack.as_path()), ("state", self.state_dir.as_path())]
+            .into_iter()
+            .chain(self.iocs.iter().map(|p| ("iocs", p.as_path())))
+            .chain(self.ingest.iter().map(|p| ("ingest path", p.as_path())))
+            .chain(hunts)
+            .chain(sinks)
+    }
+
     pub fn parse(file: &Path, text: &str) -> Result<Job, String> {
         let raw: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
         let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -311,6 +351,7 @@ impl Job {
             pack: at(&raw.pack),
             hunts,
             iocs: raw.iocs.iter().map(|p| at(p)).collect(),
+            confined_to: None,
             schedule,
             lookback: duration("lookback", raw.lookback.as_deref().unwrap_or("24h"))?,
             lateness: duration("lateness", raw.lateness.as_deref().unwrap_or("1h"))?,

@@ -308,7 +308,16 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), 
     if job.ingest.is_empty() {
         return Ok(());
     }
-    let paths = input_files(&job.ingest)?;
+    let mut paths = input_files(&job.ingest)?;
+    if let Some(roots) = &job.confined_to {
+        paths.retain(|path| match roots.check("input file", path) {
+            Ok(_) => true,
+            Err(refused) => {
+                tracing::warn!("{refused}");
+                false
+            }
+        });
+    }
     let options = IngestOptions { format: job.ingest_format, ..Default::default() };
     let summary = crate::core::ingest(store, &paths, &options, &Quiet).map_err(|e| e.to_string())?;
     pause_for_tests("after-ingest");

@@ -9,6 +9,7 @@ mod docs;
 mod findings;
 pub mod render;
 
+use crate::core::confine::Roots;
 use std::path::{Path, PathBuf};
 
 use datafusion::prelude::SessionContext;
@@ -84,14 +85,27 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
     if !root.is_dir() {
         return Err(PackError::Io(format!("{}: not a directory of hunts", root.display())));
     }
+    // Everything the pack reads stays under its root: a shared pack cannot make spoor read
+    // other files through a link or a path (their text would show in diagnostics and findings).
+    let roots =
+        Roots::new(&[root.to_path_buf()], "a pack reads only files under its own directory").map_err(PackError::Io)?;
     let iocs_dir = root.join("iocs");
-    let iocs = if iocs_dir.is_dir() { vec![iocs_dir] } else { Vec::new() };
+    let iocs = if iocs_dir.is_dir() {
+        crate::core::iocs::files(&iocs_dir)
+            .map_err(|e| PackError::Io(e.to_string()))?
+            .iter()
+            .map(|file| roots.check("indicator file", file))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(PackError::Io)?
+    } else {
+        Vec::new()
+    };
     let mut catalog = Catalog::standard();
     catalog.add(crate::core::iocs::TABLE, &crate::core::iocs::schema());
     let mut hunts = Vec::new();
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
-    for path in hunt_files(root)? {
+    for path in hunt_files(root, &roots)? {
         let text = std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?;
         match crate::dsl::check(&text, &catalog, &ParamValues::new()) {
             Ok(resolved) => {
@@ -109,13 +123,9 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
                     problems.push(format!("{}: the header needs {}", path.display(), missing.join(", ")));
                 }
                 let fixture = path.with_extension("slt");
-                hunts.push(PackHunt {
-                    tables: resolved.hunt.tables(),
-                    meta,
-                    fixture: fixture.is_file().then_some(fixture),
-                    path,
-                    text,
-                });
+                let fixture =
+                    fixture.is_file().then(|| roots.check("fixture", &fixture)).transpose().map_err(PackError::Io)?;
+                hunts.push(PackHunt { tables: resolved.hunt.tables(), meta, fixture, path, text });
             }
             Err(diagnostics) => invalid.push((path, text, diagnostics)),
         }
@@ -137,16 +147,23 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
     Ok(Pack { root: root.to_path_buf(), hunts, iocs })
 }
 
-fn hunt_files(root: &Path) -> Result<Vec<PathBuf>, PackError> {
+/// The `.hunt` files under `root`, each checked to stay inside it (a directory linked twice is
+/// walked once, so a link loop ends).
+fn hunt_files(root: &Path, roots: &Roots) -> Result<Vec<PathBuf>, PackError> {
     let mut out = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
+    let mut walked = std::collections::HashSet::new();
     while let Some(dir) = dirs.pop() {
+        if !walked.insert(roots.check("directory", &dir).map_err(PackError::Io)?) {
+            continue;
+        }
         let entries = std::fs::read_dir(&dir).map_err(|e| PackError::Io(format!("{}: {e}", dir.display())))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "hunt") {
+                roots.check("hunt", &path).map_err(PackError::Io)?;
                 out.push(path);
             }
         }
@@ -273,6 +290,7 @@ pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, bless: bool) -> Vec<
                     path: path.clone(),
                     hunt: Some(hunt.path.clone()),
                     iocs: pack.iocs.clone(),
+                    root: pack.root.clone(),
                 };
                 crate::testing::run(&file, bless).await
             }
