@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
@@ -58,6 +59,8 @@ pub struct RunArgs {
     pub iocs: Vec<PathBuf>,
     /// `--memory-limit`, as written.
     pub memory_limit: Option<String>,
+    /// `--timeout`, as written.
+    pub timeout: Option<String>,
 }
 
 impl RunArgs {
@@ -76,7 +79,12 @@ impl RunArgs {
 
     pub fn limits(&self) -> Result<session::Limits, String> {
         let memory = self.memory_limit.as_deref().map(session::Limits::parse_size).transpose();
-        Ok(session::Limits { memory: memory.map_err(|e| format!("--memory-limit {e}"))? })
+        let time =
+            self.timeout.as_deref().map(|t| spoor::dsl::parse_duration(t).map(|us| Duration::from_micros(us as u64)));
+        Ok(session::Limits {
+            memory: memory.map_err(|e| format!("--memory-limit {e}"))?,
+            time: time.transpose().map_err(|e| format!("--timeout {e}"))?,
+        })
     }
 
     async fn context(&self) -> Result<SessionContext, String> {
@@ -134,17 +142,41 @@ async fn compile(
 }
 
 pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<PathBuf>) -> Result<ExitCode, String> {
-    runtime()?.block_on(async {
+    runtime()?.block_on(until_interrupted(async {
         let ctx = args.context().await?;
-        let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(ExitCode::from(2)) };
-        let batches = spoor::dsl::run::run(&ctx, &compiled).await.map_err(|e| e.to_string())?;
+        let work = async {
+            let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(None) };
+            spoor::dsl::run::run(&ctx, &compiled).await.map(Some).map_err(|e| e.to_string())
+        };
+        let ran = match args.limits()?.time {
+            None => work.await,
+            Some(limit) => tokio::time::timeout(limit, work)
+                .await
+                .unwrap_or_else(|_| Err(spoor::dsl::Error::TimedOut(limit).to_string())),
+        };
+        let Some(batches) = ran? else { return Ok(ExitCode::from(2)) };
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         write_rows(&batches, format, output.as_deref())?;
         if format == RowFormat::Table {
             eprintln!("{rows} row{}", if rows == 1 { "" } else { "s" });
         }
         Ok(ExitCode::SUCCESS)
-    })
+    }))
+}
+
+/// Runs a command's work until it ends or Ctrl-C: then the work is dropped (which cancels its
+/// queries; hunts only read the store, so it is left as it was) and the exit status is 130, as
+/// a shell reports a command stopped by SIGINT.
+pub async fn until_interrupted(
+    work: impl std::future::Future<Output = Result<ExitCode, String>>,
+) -> Result<ExitCode, String> {
+    tokio::select! {
+        done = work => done,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted: stopped; the store is unchanged");
+            Ok(ExitCode::from(130))
+        }
+    }
 }
 
 fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>) -> Result<(), String> {

@@ -204,6 +204,9 @@ struct RunFlags {
     /// spill to disk where they can, and the hunt fails with a clear error where they cannot.
     #[arg(long)]
     memory_limit: Option<String>,
+    /// How long each hunt may run (30s, 10m) before it is stopped with an error.
+    #[arg(long)]
+    timeout: Option<String>,
 }
 
 impl From<RunFlags> for hunting::RunArgs {
@@ -214,6 +217,7 @@ impl From<RunFlags> for hunting::RunArgs {
             since: f.since,
             iocs: f.iocs,
             memory_limit: f.memory_limit,
+            timeout: f.timeout,
         }
     }
 }

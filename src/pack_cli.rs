@@ -8,7 +8,7 @@ use spoor::core::Store;
 use spoor::dsl::render;
 use spoor::pack::{self, Pack, PackError};
 
-use crate::hunting::RunArgs;
+use crate::hunting::{self, RunArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FindingFormat {
@@ -46,7 +46,7 @@ pub fn run(
 ) -> Result<ExitCode, String> {
     let pack = load(root)?;
     let runtime = spoor::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))?;
-    runtime.block_on(async {
+    runtime.block_on(hunting::until_interrupted(async {
         let store = Store::open_existing(&args.store).map_err(|e| e.to_string())?;
         let config = pack::RunConfig {
             iocs: args.iocs.clone(),
@@ -89,7 +89,7 @@ pub fn run(
         } else {
             ExitCode::SUCCESS
         })
-    })
+    }))
 }
 
 pub fn docs(root: &Path) -> Result<ExitCode, String> {

@@ -53,6 +53,8 @@ pub struct Limits {
     /// disk (the OS temporary directory) do so beyond it; others fail with a clear error
     /// instead of the process being killed for running out of memory.
     pub memory: Option<usize>,
+    /// How long one hunt may run (planning included) before it is stopped.
+    pub time: Option<std::time::Duration>,
 }
 
 impl Limits {

@@ -27,6 +27,10 @@ pub enum Error {
         "the hunt needs more memory than its limit allows: raise the limit (--memory-limit, memory_limit) or read less (--since, tighter filters) ({0})"
     )]
     ResourcesExhausted(String),
+    #[error(
+        "the hunt ran longer than its time limit of {0:?} and was stopped: raise the limit (--timeout, timeout) or read less (--since, tighter filters)"
+    )]
+    TimedOut(std::time::Duration),
 }
 
 /// Parses and resolves a hunt against a catalog: everything `spoor check` reports.
@@ -82,6 +86,18 @@ pub async fn compile(
     let sources = sources(ctx, &resolved.hunt.query).await?;
     let plan = crate::lower::lower(&resolved.hunt, &sources, options)?;
     Ok(Compiled { hunt: resolved.hunt, warnings: resolved.warnings, plan })
+}
+
+/// Runs `hunt` (compiling and running one, say), stopping it past `limit`: the query's future is
+/// dropped, which cancels every task DataFusion started for it.
+pub async fn within<T>(
+    limit: Option<std::time::Duration>,
+    hunt: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match limit {
+        None => hunt.await,
+        Some(limit) => tokio::time::timeout(limit, hunt).await.unwrap_or(Err(Error::TimedOut(limit))),
+    }
 }
 
 /// The rows a compiled hunt finds.

@@ -154,16 +154,21 @@ impl Store {
     /// Opens the store at `path`, creating the directory when it does not exist.
     /// `memory_limit` ("512MiB", "2GiB") bounds what a query may hold: beyond it, sorts,
     /// aggregations and joins spill to disk where they can, and the hunt fails with a clear
-    /// SpoorError where they cannot.
+    /// SpoorError where they cannot. `timeout` ("30s", "10m") stops any one hunt that runs
+    /// longer, with a SpoorError (Ctrl-C stops one at any time, as KeyboardInterrupt).
     #[new]
-    #[pyo3(signature = (path, memory_limit = None))]
-    fn new(path: PathBuf, memory_limit: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (path, memory_limit = None, timeout = None))]
+    fn new(path: PathBuf, memory_limit: Option<&str>, timeout: Option<&str>) -> PyResult<Self> {
         let inner = spoor::core::Store::open(&path).map_err(|e| SpoorError::new_err(e.to_string()))?;
         let memory = memory_limit
             .map(session::Limits::parse_size)
             .transpose()
             .map_err(|e| PyValueError::new_err(format!("memory_limit={e}")))?;
-        Ok(Store { inner, registered: Vec::new(), limits: session::Limits { memory } })
+        let time = timeout
+            .map(|t| spoor::dsl::parse_duration(t).map(|us| Duration::from_micros(us as u64)))
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("timeout={e}")))?;
+        Ok(Store { inner, registered: Vec::new(), limits: session::Limits { memory, time } })
     }
 
     /// The store's directory.
@@ -249,13 +254,15 @@ impl Store {
         let limits = self.limits;
         let (batches, schema) = run(py, async move {
             let ctx = Store::context(store, limits, registered, iocs).await?;
-            let compiled = spoor::dsl::compile(&ctx, &text, &params, &options).await.map_err(|e| match e {
+            let ran = spoor::dsl::run::within(limits.time, async {
+                let compiled = spoor::dsl::compile(&ctx, &text, &params, &options).await?;
+                let schema: SchemaRef = Arc::new(compiled.plan.schema().as_arrow().clone());
+                Ok((spoor::dsl::run::run(&ctx, &compiled).await?, schema))
+            });
+            ran.await.map_err(|e| match e {
                 spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
                 other => spoor_error(other),
-            })?;
-            let schema: SchemaRef = Arc::new(compiled.plan.schema().as_arrow().clone());
-            let batches = spoor::dsl::run::run(&ctx, &compiled).await.map_err(spoor_error)?;
-            Ok((batches, schema))
+            })
         })?;
         Ok(HuntResult { batches, schema })
     }

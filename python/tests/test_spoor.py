@@ -234,3 +234,20 @@ def test_a_memory_limit_bounds_queries(demo, tmp_path):
         tiny.hunt(hunt)
     with pytest.raises(ValueError, match="memory_limit=`lots`"):
         spoor.Store(tmp_path, memory_limit="lots")
+
+
+def test_a_time_limit_stops_a_long_hunt(demo, tmp_path):
+    store, _ = demo
+    slow = (
+        "sequence by host.name within 30d\n"
+        "  a: process where process.pid > 0\n"
+        "  b: network where destination.port > 0\n"
+        "  c: process where process.pid > 0\n"
+        "| stats n = count()"
+    )
+    hurried = spoor.Store(store.path, timeout="500ms")
+    with pytest.raises(spoor.SpoorError, match="ran longer than its time limit of 500ms"):
+        hurried.hunt(slow)
+    assert hurried.hunt("process | limit 3").num_rows == 3
+    with pytest.raises(ValueError, match="timeout="):
+        spoor.Store(tmp_path, timeout="soon")

@@ -157,6 +157,7 @@ struct JobFile {
     state: Option<PathBuf>,
     exit_code_on_findings: Option<u8>,
     memory_limit: Option<String>,
+    timeout: Option<String>,
     ingest: Option<IngestEntry>,
     #[serde(default, rename = "sink")]
     sinks: Vec<SinkEntry>,
@@ -367,6 +368,7 @@ impl Job {
                     .map(crate::core::session::Limits::parse_size)
                     .transpose()
                     .map_err(|e| format!("memory_limit: {e}"))?,
+                time: raw.timeout.as_deref().map(|t| std_duration("timeout", t)).transpose()?,
             },
         })
     }

@@ -230,14 +230,15 @@ pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], c
             merged
         });
         let params = own.as_ref().unwrap_or(&config.params);
-        let outcome = match crate::dsl::compile(ctx, &hunt.text, params, &config.options).await {
+        let ran = crate::dsl::run::within(config.limits.time, async {
+            let compiled = crate::dsl::compile(ctx, &hunt.text, params, &config.options).await?;
+            crate::dsl::run::run(ctx, &compiled).await
+        });
+        let outcome = match ran.await {
             Err(e) => Outcome::Failed(e.to_string()),
-            Ok(compiled) => match crate::dsl::run::run(ctx, &compiled).await {
-                Err(e) => Outcome::Failed(e.to_string()),
-                Ok(batches) => match findings(hunt, &batches) {
-                    Ok(findings) => Outcome::Ran { findings, batches, missing },
-                    Err(e) => Outcome::Failed(e),
-                },
+            Ok(batches) => match findings(hunt, &batches) {
+                Ok(findings) => Outcome::Ran { findings, batches, missing },
+                Err(e) => Outcome::Failed(e),
             },
         };
         out.push(HuntRun { hunt, outcome });
