@@ -32,10 +32,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store at `root`, creating the directory if needed.
+    /// Opens the store at `root`, creating the directory if needed (and finishing, as
+    /// [`Store::open_existing`] does, an ingest that was killed while making its files visible).
     pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        let _ = manifest::roll_forward(&root, |target| temp_path(target));
         Ok(Store { root })
     }
 
