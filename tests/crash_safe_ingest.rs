@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{corpus, query, walk};
+use common::{corpus, query, wait_for_stderr, walk};
 use spoor::core::Store;
 
 /// Three inputs of three formats; the first stores this many `dns` rows.
@@ -63,27 +61,8 @@ fn ingest_until(store: &Path, paths: &[PathBuf], point: &str) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_line(&mut child, &format!("paused at {point}"));
+    wait_for_stderr(&mut child, &format!("paused at {point}"));
     child
-}
-
-fn wait_for_line(child: &mut Child, wanted: &str) {
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 || Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("spoor ended before printing `{wanted}`");
-        }
-        if line.contains(wanted) {
-            // Keep reading in the background so the child never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return;
-        }
-    }
 }
 
 fn temporaries(store: &Path) -> Vec<PathBuf> {
@@ -213,7 +192,7 @@ fn a_second_ingest_waits_for_the_first_and_survives_its_death() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_line(&mut second, "waiting for another ingest into this store");
+    wait_for_stderr(&mut second, "waiting for another ingest into this store");
     // ...and takes over when the first dies holding it: the first's uncommitted files go.
     first.kill().unwrap();
     first.wait().unwrap();

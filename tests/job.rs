@@ -184,20 +184,8 @@ fn run_until(dir: &JobDir, point: &str) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 || Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("spoor ended before pausing at {point}");
-        }
-        if line.contains(&format!("paused at {point}")) {
-            return child;
-        }
-    }
+    common::wait_for_stderr(&mut child, &format!("paused at {point}"));
+    child
 }
 
 fn once(dir: &JobDir) -> (i32, String) {

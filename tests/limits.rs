@@ -77,7 +77,7 @@ fn ctrl_c_stops_a_hunt_promptly_and_leaves_the_store_as_it_was() {
     let demo = demo_store();
     let before: Vec<_> =
         common::walk(demo.store.root()).into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spoor"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_spoor"))
         .args(["hunt", "-e", SLOW, "--store", demo.store.root().to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

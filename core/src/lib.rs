@@ -20,6 +20,7 @@ pub mod formats;
 pub mod ingest;
 pub mod input;
 pub mod iocs;
+pub mod lock;
 pub mod manifest;
 pub mod schema;
 pub mod session;

@@ -7,8 +7,7 @@
 //! waiting until the first has committed.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
@@ -18,6 +17,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
+use crate::lock::{self, ProcessLock, WhenHeld};
 use crate::manifest::{self, Record, Source};
 use crate::schema::Table;
 
@@ -120,27 +120,13 @@ impl Store {
         })
     }
 
-    fn lock(&self, waiting: &dyn Fn(&str)) -> Result<File> {
+    fn lock(&self, waiting: &dyn Fn(&str)) -> Result<ProcessLock> {
         let path = self.root.join(".lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                waiting(fs::read_to_string(&path).unwrap_or_default().trim());
-                file.lock().map_err(|e| Error::io(&path, e))?;
-            }
-            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        match lock::acquire(&path, WhenHeld::Wait(waiting)) {
+            Ok(Ok(held)) => Ok(held),
+            Ok(Err(_)) => Err(Error::Internal("a lock taken by waiting was not held".into())),
+            Err(e) => Err(Error::io(&path, e)),
         }
-        // For the message a waiting writer shows; the lock itself is the flock, released by the
-        // kernel even when this process is killed.
-        let _ = file.set_len(0).and_then(|_| write!(file, "{}", std::process::id()));
-        Ok(file)
     }
 
     /// Temporary files left by a crashed writer: with the lock held, no other writer is using them.
@@ -181,7 +167,7 @@ pub struct StoreWriter {
     open: HashMap<(Table, NaiveDate), OpenFile>,
     finished: Vec<(PathBuf, PathBuf)>,
     /// The store's write lock, held until the writer is committed or dropped.
-    _lock: File,
+    _lock: ProcessLock,
 }
 
 impl StoreWriter {

@@ -3,7 +3,7 @@
 //! process runs the job, so a second one stops instead of corrupting the state).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -58,8 +58,8 @@ pub struct Commit {
 /// The state directory, locked for this process.
 pub struct StateDir {
     dir: PathBuf,
-    // Held for the lock; released when dropped (or when the process dies, even by kill -9).
-    _lock: File,
+    // Released when dropped (or when the process dies, even by kill -9).
+    _lock: crate::core::lock::ProcessLock,
 }
 
 impl StateDir {
@@ -68,27 +68,17 @@ impl StateDir {
     pub fn lock(dir: &Path, job: &str) -> Result<StateDir, String> {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = dir.join("lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
+        let lock = match crate::core::lock::acquire(&path, crate::core::lock::WhenHeld::GiveUp) {
+            Ok(Ok(lock)) => lock,
+            Ok(Err(holder)) => {
                 return Err(format!(
-                    "job `{job}` is already running (process {}; lock {}): wait for it or stop it",
-                    holder.trim(),
+                    "job `{job}` is already running (process {holder}; lock {}): wait for it or stop it",
                     path.display()
                 ));
             }
-            Err(TryLockError::Error(e)) => return Err(format!("{}: cannot lock: {e}", path.display())),
-        }
-        file.set_len(0).and_then(|_| write!(file, "{}", std::process::id())).map_err(|e| e.to_string())?;
-        Ok(StateDir { dir: dir.to_path_buf(), _lock: file })
+            Err(e) => return Err(format!("{}: cannot lock: {e}", path.display())),
+        };
+        Ok(StateDir { dir: dir.to_path_buf(), _lock: lock })
     }
 
     fn path(&self) -> PathBuf {

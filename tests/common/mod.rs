@@ -89,3 +89,25 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Reads the child's stderr until a line contains `wanted` (then drains the rest in the
+/// background, so the child never blocks on a full pipe). Kills the child and panics if it
+/// exits first, or after two minutes.
+pub fn wait_for_stderr(child: &mut std::process::Child, wanted: &str) {
+    use std::io::BufRead;
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
+    let mut line = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 || std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("spoor ended before printing `{wanted}`");
+        }
+        if line.contains(wanted) {
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return;
+        }
+    }
+}
