@@ -101,7 +101,9 @@ impl Package {
 /// `name@range`, `@scope/name@range`, `alias@npm:real@range` → the name the spec installs.
 pub(crate) fn name_of_spec(spec: &str) -> &str {
     let spec = spec.trim().trim_matches('"');
-    let cut = spec[1..].find('@').map(|i| i + 1).unwrap_or(spec.len());
+    // A scoped name starts with `@`; the `@` before the range is the next one.
+    let from = usize::from(spec.starts_with('@'));
+    let cut = spec[from..].find('@').map_or(spec.len(), |i| i + from);
     &spec[..cut]
 }
 
@@ -114,6 +116,15 @@ mod tests {
         assert_eq!(name_of_spec("lodash@^4.17.0"), "lodash");
         assert_eq!(name_of_spec("\"@babel/core@^7.0.0\""), "@babel/core");
         assert_eq!(name_of_spec("pkg@npm:@yao-pkg/pkg@^6"), "pkg");
+    }
+
+    #[test]
+    fn specs_found_by_fuzzing_do_not_panic() {
+        // fuzz/artifacts/ingest_records/crash-907d25fa…: a yarn berry entry with an empty key.
+        assert_eq!(name_of_spec(""), "");
+        assert_eq!(name_of_spec("\"\""), "");
+        assert_eq!(name_of_spec("@"), "@");
+        assert_eq!(name_of_spec("é@1.0.0"), "é");
     }
 
     #[test]
