@@ -261,9 +261,9 @@ fn normalize(kind: &str, value: &str) -> Option<String> {
             if value.contains(char::is_whitespace) {
                 return None;
             }
-            match value[1..].rfind('@').map(|i| i + 1) {
-                Some(at) => (at + 1 < value.len()).then(|| value.to_string()),
-                None => Some(value.to_string()),
+            match crate::formats::util::split_name_version(value) {
+                (_, Some(version)) => (!version.is_empty()).then(|| value.to_string()),
+                (_, None) => Some(value.to_string()),
             }
         }
         _ => Some(value.to_string()),

@@ -223,6 +223,16 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// Splits a package spec `name@version` into its name and what follows the `@` (`None` without
+/// one). A scoped name starts with `@` (`@babel/core@7.0.0`): the separator is the next `@`.
+pub fn split_name_version(spec: &str) -> (&str, Option<&str>) {
+    let from = usize::from(spec.starts_with('@'));
+    match spec[from..].find('@') {
+        Some(i) => (&spec[..from + i], Some(&spec[from + i + 1..])),
+        None => (spec, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

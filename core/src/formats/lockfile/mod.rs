@@ -100,11 +100,7 @@ impl Package {
 
 /// `name@range`, `@scope/name@range`, `alias@npm:real@range` → the name the spec installs.
 pub(crate) fn name_of_spec(spec: &str) -> &str {
-    let spec = spec.trim().trim_matches('"');
-    // A scoped name starts with `@`; the `@` before the range is the next one.
-    let from = usize::from(spec.starts_with('@'));
-    let cut = spec[from..].find('@').map_or(spec.len(), |i| i + from);
-    &spec[..cut]
+    super::util::split_name_version(spec.trim().trim_matches('"')).0
 }
 
 #[cfg(test)]

@@ -97,8 +97,8 @@ impl V1<'_> {
             // Aliases are written `npm:real-name@1.2.3`.
             let (real, version) = match raw_version.strip_prefix("npm:") {
                 Some(spec) => {
-                    let name_end = spec[1..].find('@').map(|i| i + 1).unwrap_or(spec.len());
-                    (Some(spec[..name_end].to_owned()), spec.get(name_end + 1..).unwrap_or("").to_owned())
+                    let (real, version) = crate::formats::util::split_name_version(spec);
+                    (Some(real.to_owned()), version.unwrap_or("").to_owned())
                 }
                 None => (None, raw_version),
             };

@@ -21,8 +21,8 @@ fn split_key(key: &str, v5: bool) -> Option<(String, String)> {
         let version = version.split('_').next().unwrap_or(version);
         Some((name.to_owned(), version.to_owned()))
     } else {
-        let at = key[1..].find('@')? + 1;
-        Some((key[..at].to_owned(), key[at + 1..].to_owned()))
+        let (name, version) = super::super::util::split_name_version(key);
+        Some((name.to_owned(), version?.to_owned()))
     }
 }
 
@@ -70,6 +70,15 @@ impl DocumentParser for PnpmLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_found_by_fuzzing_do_not_panic() {
+        // fuzz/artifacts/ingest_records/crash-5f295fb3…: a `packages:` key that is empty.
+        assert_eq!(split_key("", false), None);
+        assert_eq!(split_key("/", false), None);
+        assert_eq!(split_key("é", false), None);
+        assert_eq!(split_key("/@scope/a@1.0.0", false), Some(("@scope/a".into(), "1.0.0".into())));
+    }
 
     #[test]
     fn keys_of_every_version() {
