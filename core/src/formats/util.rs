@@ -203,7 +203,11 @@ impl<'t> Lines<'t> {
 
     /// The line of the first `needle` at or after byte `from` (else anywhere), and its offset.
     pub fn find(&self, needle: &str, from: usize) -> (u64, usize) {
-        let start = from.min(self.text.len());
+        // Callers search on from one past a match, which may fall inside a character.
+        let mut start = from.min(self.text.len());
+        while !self.text.is_char_boundary(start) {
+            start += 1;
+        }
         let at = self.text[start..].find(needle).map(|i| i + start).or_else(|| self.text.find(needle));
         match at {
             Some(at) => (self.starts.partition_point(|&s| s <= at) as u64, at),
@@ -236,6 +240,14 @@ pub fn split_name_version(spec: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_from_inside_a_character_does_not_panic() {
+        // fuzz/artifacts/ingest_records/crash-dc2c94fc…: a GitHub audit array whose entry search
+        // resumed one byte into a byte-order mark.
+        let lines = Lines::new("\u{feff}a\n\"x\"\n");
+        assert_eq!(lines.find("\"x\"", 1), (2, 5));
+    }
     use serde_json::json;
 
     #[test]
