@@ -215,9 +215,8 @@ fn ingest_file(
     if let Known::Same { .. } = known {
         return Ok((summary, None));
     }
-    let metadata = std::fs::metadata(path).ok();
     progress.start_file(path, identity.size);
-    let file_time = metadata.and_then(|m| m.modified().ok()).map(DateTime::<Utc>::from);
+    let file_time = identity.modified_ns.map(|ns| DateTime::<Utc>::from_timestamp_nanos(ns as i64));
 
     let previous_format = match &known {
         Known::Appended { previous } => Format::from_name(&previous.format),
