@@ -85,8 +85,16 @@ async fn main() {
 
     let pack = spoor::pack::load(&root.join("hunts")).unwrap_or_else(|e| panic!("{e}"));
     let ctx = spoor::core::session::context(&store).await.expect("a session");
-    spoor::pack::register_iocs(&ctx, &pack, &[]).await.expect("the pack's IOCs");
     let options = RunOptions { now: Utc::now(), window: None };
+    let config = spoor::pack::RunConfig {
+        iocs: Vec::new(),
+        extra_iocs: Vec::new(),
+        params: ParamValues::new(),
+        hunt_params: Default::default(),
+        options: options.clone(),
+        limits: Default::default(),
+    };
+    spoor::pack::register_iocs(&ctx, &pack, &config).await.expect("the pack's IOCs");
     println!("\n| hunt | rows | best ms | median ms |\n|---|---:|---:|---:|");
     for hunt in &pack.hunts {
         if filter.as_ref().is_some_and(|f| !hunt.id().contains(f.as_str())) {

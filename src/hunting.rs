@@ -290,16 +290,43 @@ fn hunt_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-pub fn explain(hunt: HuntText, args: RunArgs, sql: bool) -> Result<ExitCode, String> {
-    runtime()?.block_on(async {
+/// What `spoor explain` prints.
+#[derive(Debug, Clone, Copy)]
+pub enum Explained {
+    /// The optimized logical plan.
+    Plan,
+    /// SQL from DataFusion's unparser.
+    Sql,
+    /// The physical plan after running it, with each operator's metrics.
+    Analyzed,
+}
+
+pub fn explain(hunt: HuntText, args: RunArgs, shown: Explained) -> Result<ExitCode, String> {
+    runtime()?.block_on(until_interrupted(async {
         let ctx = args.context().await?;
+        let started = std::time::Instant::now();
         let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(ExitCode::from(2)) };
-        if sql {
-            println!("{}", spoor::dsl::run::to_sql(&compiled.plan).map_err(|e| e.to_string())?);
-        } else {
-            let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).map_err(|e| e.to_string())?;
-            println!("{}", optimized.display_indent());
+        let compiling = started.elapsed();
+        match shown {
+            Explained::Sql => println!("{}", spoor::dsl::run::to_sql(&compiled.plan).map_err(|e| e.to_string())?),
+            Explained::Plan => {
+                let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).map_err(|e| e.to_string())?;
+                println!("{}", optimized.display_indent());
+            }
+            Explained::Analyzed => {
+                let analysis = spoor::dsl::run::within(args.limits()?.time, spoor::dsl::run::analyze(&ctx, &compiled))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{}", analysis.plan);
+                println!(
+                    "{} rows; compiled in {:.1} ms, planned in {:.1} ms, ran in {:.1} ms",
+                    analysis.rows,
+                    compiling.as_secs_f64() * 1e3,
+                    analysis.planning.as_secs_f64() * 1e3,
+                    analysis.running.as_secs_f64() * 1e3
+                );
+            }
         }
         Ok(ExitCode::SUCCESS)
-    })
+    }))
 }

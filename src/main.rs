@@ -103,8 +103,12 @@ enum Command {
         #[command(flatten)]
         run: RunFlags,
         /// Print SQL instead of the plan, to run the hunt on another engine.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "analyze")]
         sql: bool,
+        /// Run the hunt and print the physical plan with what each operator did (rows, time,
+        /// data read and pruned), and how long planning and running took.
+        #[arg(long)]
+        analyze: bool,
     },
     /// Run or document a hunt pack.
     #[command(subcommand)]
@@ -255,10 +259,18 @@ fn command() -> ExitCode {
                 .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),
         ),
         Command::Check { files, iocs, format } => language(hunting::check(&files, &iocs, format)),
-        Command::Explain { file, expression, run, sql } => language(
-            hunting::HuntText::read(file.as_deref(), expression)
-                .and_then(|hunt| hunting::explain(hunt, run.into(), sql)),
-        ),
+        Command::Explain { file, expression, run, sql, analyze } => {
+            language(hunting::HuntText::read(file.as_deref(), expression).and_then(|hunt| {
+                let shown = if sql {
+                    hunting::Explained::Sql
+                } else if analyze {
+                    hunting::Explained::Analyzed
+                } else {
+                    hunting::Explained::Plan
+                };
+                hunting::explain(hunt, run.into(), shown)
+            }))
+        }
         Command::Functions { markdown } => {
             if markdown {
                 print!("{}", spoor::dsl::functions::markdown());

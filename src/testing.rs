@@ -245,7 +245,7 @@ impl sqllogictest::AsyncDB for Engine {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, text: &str) -> Result<DBOutput<DefaultColumnType>, Failure> {
-        let head = text.trim_start().split_whitespace().next().unwrap_or_default();
+        let head = text.split_whitespace().next().unwrap_or_default();
         if matches!(head, "events" | "lookup" | "set" | "iocs") {
             self.statement(text).await?;
             return Ok(DBOutput::StatementComplete(0));

@@ -106,6 +106,19 @@ fn hunt_check_and_explain_from_the_command_line() {
         spoor(&["explain", "-s", store, "--sql", "-e", "process | where process.name == \"curl\" | select host.name"]);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), r#"SELECT "host.name" AS "host.name" FROM process WHERE ("process.name" = 'curl')"#);
+
+    // --analyze runs the hunt: the physical plan with what each operator did, and the rows found.
+    let (code, out, err) = spoor(&["explain", "-s", store, "--analyze", "-e", publishes]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("DataSourceExec") && out.contains("metrics=[output_rows="), "{out}");
+    assert!(out_rows > 1);
+    let summary = out.lines().last().unwrap();
+    assert!(
+        summary.starts_with(&format!("{out_rows} rows; compiled in ")) && summary.contains(" ran in "),
+        "{summary}"
+    );
+    let (code, _, err) = spoor(&["explain", "-s", store, "--analyze", "--sql", "-e", publishes]);
+    assert_eq!(code, 2, "--analyze and --sql together are refused: {err}");
 }
 
 #[test]

@@ -399,10 +399,10 @@ fn sniff(path: &Path, options: &IngestOptions) -> std::io::Result<Option<Format>
     let mut head = Vec::with_capacity(64 * 1024);
     // A read error after some bytes (a truncated stream) is reported when the file is parsed;
     // detection goes by what could be read.
-    if let Err(e) = reader.take(64 * 1024).read_to_end(&mut head) {
-        if head.is_empty() {
-            return Err(e);
-        }
+    if let Err(e) = reader.take(64 * 1024).read_to_end(&mut head)
+        && head.is_empty()
+    {
+        return Err(e);
     }
     let text = match std::str::from_utf8(&head) {
         Ok(t) => t,

@@ -39,6 +39,31 @@ pub fn config() -> SessionConfig {
         // Column names are ECS names like `process.name`: keep them as they are.
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        // Hash joins build one table from their left input and stream the right through it,
+        // instead of shuffling both sides by key first. The left input of spoor's joins is the
+        // narrow side (a lookup's list, a sequence's earlier steps, a chain's parents), and
+        // shuffling a wide side cost more than it saved: the pack ran faster this way
+        // (docs/performance.md).
+        .set_bool("datafusion.optimizer.repartition_joins", false)
+}
+
+/// DataFusion's own settings from the environment, over spoor's: `DATAFUSION_` and the key in
+/// capitals with `_` for `.` (`DATAFUSION_EXECUTION_TARGET_PARTITIONS=4`), as DataFusion's CLI
+/// reads them, to tune a machine without a rebuild. A value the setting cannot take is an error.
+pub fn with_environment(config: SessionConfig) -> Result<SessionConfig> {
+    with_variables(config, |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+}
+
+/// As [`with_environment`], with the variables from `variable`.
+pub fn with_variables(mut config: SessionConfig, variable: impl Fn(&str) -> Option<String>) -> Result<SessionConfig> {
+    let keys: Vec<String> = config.options().entries().into_iter().map(|e| e.key).collect();
+    for key in keys {
+        let name = key.to_uppercase().replace('.', "_");
+        if let Some(value) = variable(&name) {
+            config.options_mut().set(&key, &value).map_err(|e| Error::User(format!("{name}={value}: {e}")))?;
+        }
+    }
+    Ok(config)
 }
 
 /// A session over every table that has data in the store.
@@ -89,7 +114,7 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         // Fair to every spilling operator, so one large sort cannot starve the others.
         runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
     }
-    let mut config = config();
+    let mut config = with_environment(config())?;
     if let Some(bytes) = limits.memory {
         // A sort keeps this much back for merging what it spilled (10 MB by default): a tenth of
         // the limit, so sorts spill under small limits instead of failing outright.

@@ -37,7 +37,7 @@ impl Store {
     pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
-        let _ = manifest::roll_forward(&root, |target| temp_path(target));
+        let _ = manifest::roll_forward(&root, temp_path);
         Ok(Store { root })
     }
 
@@ -54,7 +54,7 @@ impl Store {
             )));
         }
         // Best effort: a read-only store is still readable, only without this repair.
-        let _ = manifest::roll_forward(&root, |target| temp_path(target));
+        let _ = manifest::roll_forward(&root, temp_path);
         Ok(Store { root })
     }
 
@@ -106,7 +106,7 @@ impl Store {
     /// what it did not.
     pub fn writer(&self, waiting: &dyn Fn(&str)) -> Result<StoreWriter> {
         let lock = self.lock(waiting)?;
-        manifest::roll_forward(&self.root, |target| temp_path(target))?;
+        manifest::roll_forward(&self.root, temp_path)?;
         self.remove_temporaries()?;
         let now = Utc::now();
         let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());

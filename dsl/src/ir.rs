@@ -52,8 +52,6 @@ impl Rel {
         self.fields.iter().find(|f| f.name == name)
     }
 
-    /// Every table this relation reads, with whether it is one of spoor's own (in reading order,
-    /// repeated where read twice).
     /// The relations this one reads.
     pub fn inputs(&self) -> Vec<&Rel> {
         match &self.kind {
@@ -80,6 +78,18 @@ impl Rel {
         1 + self.inputs().into_iter().map(Rel::depth).max().unwrap_or(0)
     }
 
+    /// A table read through filters and projections only: planning it twice reads the table
+    /// twice, which costs little more than once (projection and filter pushdown).
+    pub fn is_plain_read(&self) -> bool {
+        match &self.kind {
+            RelKind::Scan { .. } | RelKind::Values { .. } => true,
+            RelKind::Filter { input, .. } | RelKind::Project { input, .. } => input.is_plain_read(),
+            _ => false,
+        }
+    }
+
+    /// Every table this relation reads, with whether it is one of spoor's own (in reading order,
+    /// repeated where read twice).
     pub fn scans(&self) -> Vec<(String, bool)> {
         let mut out = Vec::new();
         collect_scans(self, &mut out);

@@ -59,7 +59,7 @@ pub async fn catalog(ctx: &SessionContext) -> Result<Catalog, DataFusionError> {
         if spoor_core::Table::from_name(&name).is_some() {
             continue;
         }
-        if let Some(provider) = ctx.table_provider(name.as_str()).await.ok() {
+        if let Ok(provider) = ctx.table_provider(name.as_str()).await {
             catalog.add(&name, &provider.schema());
         }
     }
@@ -103,15 +103,50 @@ pub async fn within<T>(
 /// The rows a compiled hunt finds.
 pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
     let collected = async { ctx.execute_logical_plan(compiled.plan.clone()).await?.collect().await };
-    collected.await.map_err(|e: DataFusionError| match e.find_root() {
+    collected.await.map_err(failed)
+}
+
+/// A failed run: out of memory is the user's to fix (a limit or a narrower hunt); the rest is
+/// the engine's.
+fn failed(e: DataFusionError) -> Error {
+    match e.find_root() {
         DataFusionError::ResourcesExhausted(reason) => Error::ResourcesExhausted(reason.clone()),
         _ => Error::Engine(e),
-    })
+    }
 }
 
 /// The plan after DataFusion's optimizer: what will run, with the filters pushed into scans.
 pub fn optimized(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan, Error> {
     Ok(ctx.state().optimize(plan)?)
+}
+
+/// What running the hunt did: DataFusion's physical plan with each operator's metrics (rows out,
+/// time spent, bytes read, files and row groups pruned), as SQL's `EXPLAIN ANALYZE` shows them,
+/// and how long planning and running took. The rows found are counted, not kept.
+pub async fn analyze(ctx: &SessionContext, compiled: &Compiled) -> Result<Analysis, Error> {
+    let started = std::time::Instant::now();
+    let physical = ctx.state().create_physical_plan(&compiled.plan).await?;
+    let planned = started.elapsed();
+    let batches = datafusion::physical_plan::collect(Arc::clone(&physical), ctx.task_ctx()).await.map_err(failed)?;
+    let plan = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(physical.as_ref())
+        .indent(false)
+        .to_string();
+    Ok(Analysis {
+        plan,
+        rows: batches.iter().map(RecordBatch::num_rows).sum(),
+        planning: planned,
+        running: started.elapsed() - planned,
+    })
+}
+
+/// See [`analyze`].
+#[derive(Debug)]
+pub struct Analysis {
+    pub plan: String,
+    pub rows: usize,
+    /// DataFusion's optimizer and physical planner (the hunt was already compiled).
+    pub planning: std::time::Duration,
+    pub running: std::time::Duration,
 }
 
 /// SQL for the plan, from DataFusion's unparser, to run the hunt on another engine.

@@ -127,17 +127,17 @@ impl LineParser for CiLog {
             }
             text = &line[c.get(0).expect("group 0 always matches").end()..];
         }
-        if self.last_time.is_none() {
-            if let Some(at) = text.find("current time: ") {
-                self.last_time = util::parse_time(&text[at + "current time: ".len()..]);
-            }
+        if self.last_time.is_none()
+            && let Some(at) = text.find("current time: ")
+        {
+            self.last_time = util::parse_time(&text[at + "current time: ".len()..]);
         }
         for (label, is_machine) in [("Machine name: '", true), ("Runner name: '", false)] {
-            if let Some(name) = text.trim_start().strip_prefix(label).and_then(|r| r.strip_suffix('\'')) {
-                if is_machine || !self.host_from_machine {
-                    self.host = Some(name.to_ascii_lowercase());
-                    self.host_from_machine = is_machine;
-                }
+            if let Some(name) = text.trim_start().strip_prefix(label).and_then(|r| r.strip_suffix('\''))
+                && (is_machine || !self.host_from_machine)
+            {
+                self.host = Some(name.to_ascii_lowercase());
+                self.host_from_machine = is_machine;
             }
         }
         if self.last_time.is_none() && self.fallback_time.is_none() {
@@ -146,16 +146,16 @@ impl LineParser for CiLog {
         let trimmed = text.trim_end();
 
         // A pending npm script header takes its command from the next `> ` line.
-        if let Some((name, version, stage)) = self.pending_script.take() {
-            if let Some(command) = trimmed.strip_prefix("> ") {
-                let mut e = self.event("lifecycle_script", Some("npm"), text);
-                e.text("package.name", Some(name))
-                    .text("package.version", Some(version))
-                    .text("ci.script.stage", Some(stage))
-                    .text("process.command_line", Some(command.to_owned()));
-                out.push(e);
-                return Ok(Verdict::Stored);
-            }
+        if let Some((name, version, stage)) = self.pending_script.take()
+            && let Some(command) = trimmed.strip_prefix("> ")
+        {
+            let mut e = self.event("lifecycle_script", Some("npm"), text);
+            e.text("package.name", Some(name))
+                .text("package.version", Some(version))
+                .text("ci.script.stage", Some(stage))
+                .text("process.command_line", Some(command.to_owned()));
+            out.push(e);
+            return Ok(Verdict::Stored);
         }
 
         if let Some(rest) = trimmed.strip_prefix("##[group]") {
@@ -195,23 +195,23 @@ impl LineParser for CiLog {
             out.push(e);
             return Ok(Verdict::Stored);
         }
-        if let Some(c) = NPM_SCRIPT_HEADER.captures(trimmed) {
-            if LIFECYCLE_STAGES.contains(&&c[3]) {
-                self.pending_script = Some((c[1].to_string(), c[2].to_string(), c[3].to_string()));
-                return Ok(Verdict::Skipped("npm script header (recorded with its command line)"));
-            }
+        if let Some(c) = NPM_SCRIPT_HEADER.captures(trimmed)
+            && LIFECYCLE_STAGES.contains(&&c[3])
+        {
+            self.pending_script = Some((c[1].to_string(), c[2].to_string(), c[3].to_string()));
+            return Ok(Verdict::Skipped("npm script header (recorded with its command line)"));
         }
-        if let Some(c) = PNPM_SCRIPT.captures(trimmed) {
-            if LIFECYCLE_STAGES.contains(&&c[2]) {
-                let version = PNPM_SCRIPT_PATH_VERSION.captures(trimmed).map(|v| v[1].to_string());
-                let mut e = self.event("lifecycle_script", Some("pnpm"), text);
-                e.text("package.name", Some(c[1].to_string()))
-                    .text("package.version", version)
-                    .text("ci.script.stage", Some(c[2].to_string()))
-                    .text("process.command_line", Some(c[3].to_string()));
-                out.push(e);
-                return Ok(Verdict::Stored);
-            }
+        if let Some(c) = PNPM_SCRIPT.captures(trimmed)
+            && LIFECYCLE_STAGES.contains(&&c[2])
+        {
+            let version = PNPM_SCRIPT_PATH_VERSION.captures(trimmed).map(|v| v[1].to_string());
+            let mut e = self.event("lifecycle_script", Some("pnpm"), text);
+            e.text("package.name", Some(c[1].to_string()))
+                .text("package.version", version)
+                .text("ci.script.stage", Some(c[2].to_string()))
+                .text("process.command_line", Some(c[3].to_string()));
+            out.push(e);
+            return Ok(Verdict::Stored);
         }
         if let Some(c) = PNPM_ADDED.captures(trimmed) {
             let mut e = self.event("package_install", Some("pnpm"), text);

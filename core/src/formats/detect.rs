@@ -18,10 +18,10 @@ pub fn detect(path: &Path, head: &str) -> Option<Format> {
     if first.starts_with("#separator") {
         return Some(Format::Zeek);
     }
-    if first.starts_with('{') {
-        if let Ok(v) = serde_json::from_str::<Json>(first) {
-            return detect_json(&v);
-        }
+    if first.starts_with('{')
+        && let Ok(v) = serde_json::from_str::<Json>(first)
+    {
+        return detect_json(&v);
     }
     if let Some(format) = detect_json_document(first, head) {
         return Some(format);

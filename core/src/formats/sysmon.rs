@@ -388,16 +388,16 @@ fn parse_event_xml(xml: &str) -> Result<XmlEvent, String> {
             }
             Xml::GeneralRef(reference) => {
                 // `&amp;` and friends inside data values arrive as separate references.
-                if let (Some(d), Some(last)) = (current.as_deref(), out.data.0.last_mut()) {
-                    if d.starts_with("Data:") {
-                        if let Ok(Some(c)) = reference.resolve_char_ref() {
-                            last.1.push(c);
-                        } else {
-                            let name = String::from_utf8_lossy(&reference).into_owned();
-                            match quick_xml::escape::resolve_predefined_entity(&name) {
-                                Some(resolved) => last.1.push_str(resolved),
-                                None => last.1.push_str(&format!("&{name};")),
-                            }
+                if let (Some(d), Some(last)) = (current.as_deref(), out.data.0.last_mut())
+                    && d.starts_with("Data:")
+                {
+                    if let Ok(Some(c)) = reference.resolve_char_ref() {
+                        last.1.push(c);
+                    } else {
+                        let name = String::from_utf8_lossy(&reference).into_owned();
+                        match quick_xml::escape::resolve_predefined_entity(&name) {
+                            Some(resolved) => last.1.push_str(resolved),
+                            None => last.1.push_str(&format!("&{name};")),
                         }
                     }
                 }

@@ -17,10 +17,10 @@ pub fn field<'v>(value: &'v Json, path: &str) -> Option<&'v Json> {
     let mut offset = 0;
     while let Some(dot) = rest.find('.') {
         let head = &path[..offset + dot];
-        if let Some(inner) = object.get(head) {
-            if let Some(found) = field(inner, &path[offset + dot + 1..]) {
-                return Some(found);
-            }
+        if let Some(inner) = object.get(head)
+            && let Some(found) = field(inner, &path[offset + dot + 1..])
+        {
+            return Some(found);
         }
         offset += dot + 1;
         rest = &path[offset..];

@@ -45,6 +45,7 @@ impl Lowerer<'_> {
     pub(super) fn lookup(
         &self,
         input: LogicalPlanBuilder,
+        input_rel: &Rel,
         list: LogicalPlanBuilder,
         list_rel: &Rel,
         alias: &str,
@@ -55,37 +56,74 @@ impl Lowerer<'_> {
         rel: &Rel,
     ) -> Result<LogicalPlanBuilder> {
         let renamed = |n: &str| format!("{alias}.{n}");
-        let list = list.projected(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?.build()?;
+        let list = list.projected(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?;
         let key = renamed(column);
+        // The list is the join's build side (DataFusion hashes the left input): it is the
+        // small one, and a match set built from it can be pushed into the table's scan.
+        let probe = join.swap();
         let joined = match mode {
             LookupMode::Exact => {
-                input.join(list, join, (vec![Column::from_name(field)], vec![Column::from_name(key)]), None)?
+                list.join(input.build()?, probe, (vec![Column::from_name(key)], vec![Column::from_name(field)]), None)?
             }
-            LookupMode::Nocase => {
-                input.join_with_expr_keys(list, join, (vec![lower(col(field))], vec![lower(col(&key))]), None)?
-            }
-            LookupMode::Domain => {
-                // Every parent domain of the name (`a.b.c`, `b.c`, `c`), one row each, joined on
-                // equality: a hash join, however long the list.
-                const SUFFIX: &str = "__spoor_domain";
-                let expanded = input
-                    .projected(
-                        self.output(rel)
-                            .into_iter()
-                            .filter(|f| !f.name.starts_with(&format!("{alias}.")))
-                            .map(|f| col(&f.name))
-                            .chain([functions::domain_suffixes(col(field)).alias(SUFFIX)]),
-                    )?
-                    .unnest_column(Column::from_name(SUFFIX))?;
-                let trimmed = datafusion::functions::string::expr_fn::rtrim(vec![lower(col(&key)), lit(".")]);
-                expanded.join_with_expr_keys(list, JoinType::Inner, (vec![col(SUFFIX)], vec![trimmed]), None)?
-            }
+            LookupMode::Nocase => list.join_with_expr_keys(
+                input.build()?,
+                probe,
+                (vec![lower(col(&key))], vec![lower(col(field))]),
+                None,
+            )?,
+            LookupMode::Domain => self.domain_lookup(input, list, &key, field, input_rel, alias, rel)?,
             LookupMode::Cidr => {
                 let contains = functions::cidr_match(col(field), col(&key));
-                input.join_on(list, JoinType::Inner, [contains])?
+                list.join_on(input.build()?, JoinType::Inner, [contains])?
             }
         };
         joined.projected(self.output(rel).into_iter().map(|f| col(&f.name)))
+    }
+
+    /// Rows whose `field` is a listed domain or a subdomain of one: every parent domain of the
+    /// name (`a.b.c`, `b.c`, `c`) joined on equality to the list, a hash join however long
+    /// the list. Where the input is a plain read of a table, the parents are computed once per
+    /// distinct name, and the names that matched are then joined back to the table's rows.
+    #[allow(clippy::too_many_arguments)]
+    fn domain_lookup(
+        &self,
+        input: LogicalPlanBuilder,
+        list: LogicalPlanBuilder,
+        key: &str,
+        field: &str,
+        input_rel: &Rel,
+        alias: &str,
+        rel: &Rel,
+    ) -> Result<LogicalPlanBuilder> {
+        const SUFFIX: &str = "__spoor_domain";
+        const NAME: &str = "__spoor_name";
+        let listed = datafusion::functions::string::expr_fn::rtrim(vec![lower(col(key)), lit(".")]);
+        if input_rel.is_plain_read() {
+            let input = input.build()?;
+            let names = LogicalPlanBuilder::from(input.clone())
+                .aggregate([col(field).alias(NAME)], Vec::<Expr>::new())?
+                .projected([col(NAME), functions::domain_suffixes(col(NAME)).alias(SUFFIX)])?
+                .unnest_column(Column::from_name(SUFFIX))?
+                .build()?;
+            let matched = list.join_with_expr_keys(names, JoinType::Inner, (vec![listed], vec![col(SUFFIX)]), None)?;
+            return matched.join(
+                input,
+                JoinType::Inner,
+                (vec![Column::from_name(NAME)], vec![Column::from_name(field)]),
+                None,
+            );
+        }
+        let expanded = input
+            .projected(
+                self.output(rel)
+                    .into_iter()
+                    .filter(|f| !f.name.starts_with(&format!("{alias}.")))
+                    .map(|f| col(&f.name))
+                    .chain([functions::domain_suffixes(col(field)).alias(SUFFIX)]),
+            )?
+            .unnest_column(Column::from_name(SUFFIX))?
+            .build()?;
+        list.join_with_expr_keys(expanded, JoinType::Inner, (vec![listed], vec![col(SUFFIX)]), None)
     }
 
     /// Per key: connections, first and last time, and the mean, standard deviation and jitter

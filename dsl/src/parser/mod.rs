@@ -287,12 +287,11 @@ fn let_statement<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Let> {
     let (i, name) = expect_ident(sp, i, "a name after `let`")?;
     let (i, _) = expect_symbol(i, "=", "`=` after the name")?;
     // `let x = (process | where ...)` defines a pipeline; anything else is an expression.
-    if let Ok((after_paren, _)) = symbol("(").parse(i) {
-        if let Ok((after, pipeline)) = pipeline(sp, after_paren) {
-            if let Ok((after, _)) = symbol(")").parse(after) {
-                return Ok((after, Let { name, value: LetValue::Pipeline(pipeline) }));
-            }
-        }
+    if let Ok((after_paren, _)) = symbol("(").parse(i)
+        && let Ok((after, pipeline)) = pipeline(sp, after_paren)
+        && let Ok((after, _)) = symbol(")").parse(after)
+    {
+        return Ok((after, Let { name, value: LetValue::Pipeline(pipeline) }));
     }
     let (i, value) = expect_expr(sp, i, "`=`")?;
     Ok((i, Let { name, value: LetValue::Expr(value) }))

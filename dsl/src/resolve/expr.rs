@@ -80,19 +80,18 @@ impl Resolver<'_> {
             return Some(TExpr::column(column, f.ty.clone()));
         }
         // `alias.field` of an earlier step.
-        if let Some((alias, field)) = name.split_once('.') {
-            if let Some((_, fields)) = scope.earlier.iter().find(|(a, _)| a == alias) {
-                if let Some(f) = fields.iter().find(|f| f.name == field) {
-                    return Some(TExpr::column(name, f.ty.clone()));
-                }
-                let mut d =
-                    Diagnostic::new(Code::UnknownField, e.span, format!("step `{alias}` has no field `{field}`"));
-                if let Some(s) = did_you_mean(field, fields.iter().map(|f| f.name.as_str())) {
-                    d = d.hint(format!("did you mean `{alias}.{s}`?"));
-                }
-                self.error(d);
-                return None;
+        if let Some((alias, field)) = name.split_once('.')
+            && let Some((_, fields)) = scope.earlier.iter().find(|(a, _)| a == alias)
+        {
+            if let Some(f) = fields.iter().find(|f| f.name == field) {
+                return Some(TExpr::column(name, f.ty.clone()));
             }
+            let mut d = Diagnostic::new(Code::UnknownField, e.span, format!("step `{alias}` has no field `{field}`"));
+            if let Some(s) = did_you_mean(field, fields.iter().map(|f| f.name.as_str())) {
+                d = d.hint(format!("did you mean `{alias}.{s}`?"));
+            }
+            self.error(d);
+            return None;
         }
         if let Some(l) = self.lets.get(name).copied() {
             return match &l.value {
@@ -240,14 +239,14 @@ impl Resolver<'_> {
                             None,
                         );
                     };
-                    if let Matches { nocase } = op {
-                        if let Err(message) = validate_regex(pattern, nocase) {
-                            self.error(
+                    if let Matches { nocase } = op
+                        && let Err(message) = validate_regex(pattern, nocase)
+                    {
+                        self.error(
                                 Diagnostic::new(Code::InvalidRegex, right.span, message)
                                     .hint("regexes use Rust syntax (no look-around or backreferences); write them in '...' to keep backslashes"),
                             );
-                            return None;
-                        }
+                        return None;
                     }
                 }
                 Some(binary(op, Self::as_text(l), Self::as_text(r), Type::Bool))
@@ -539,16 +538,16 @@ impl Resolver<'_> {
                 ok = false;
                 continue;
             }
-            if f.name == "url_part" && i == 1 {
-                if let TExprKind::Literal(Value::Text(part)) = &t.kind {
-                    if !functions::URL_PARTS.contains(&part.as_str()) {
-                        self.error(
-                            Diagnostic::new(Code::WrongArguments, a.span, format!("unknown URL part `{part}`"))
-                                .hint(format!("parts are: {}", functions::URL_PARTS.join(", "))),
-                        );
-                        ok = false;
-                    }
-                }
+            if f.name == "url_part"
+                && i == 1
+                && let TExprKind::Literal(Value::Text(part)) = &t.kind
+                && !functions::URL_PARTS.contains(&part.as_str())
+            {
+                self.error(
+                    Diagnostic::new(Code::WrongArguments, a.span, format!("unknown URL part `{part}`"))
+                        .hint(format!("parts are: {}", functions::URL_PARTS.join(", "))),
+                );
+                ok = false;
             }
             let wants_text = spec.accepts == functions::Accepts::Text;
             typed.push(if wants_text { Self::as_text(t) } else { t });
