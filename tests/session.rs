@@ -55,13 +55,14 @@ fn raw_ndjson_can_be_queried_in_place() {
 fn datafusion_settings_come_from_the_environment_over_spoors() {
     let variables = |name: &str| match name {
         "DATAFUSION_EXECUTION_TARGET_PARTITIONS" => Some("3".to_string()),
-        "DATAFUSION_OPTIMIZER_REPARTITION_JOINS" => Some("true".to_string()),
+        "DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS" => Some("false".to_string()),
         _ => None,
     };
+    assert!(session::config().options().execution.parquet.pushdown_filters);
     let config = session::with_variables(session::config(), variables).unwrap();
     assert_eq!(config.options().execution.target_partitions, 3);
-    assert!(config.options().optimizer.repartition_joins, "spoor's own setting is overridden");
-    assert!(config.options().execution.parquet.pushdown_filters, "spoor's other settings stay");
+    assert!(!config.options().execution.parquet.pushdown_filters, "spoor's own setting is overridden");
+    assert!(config.options().catalog.information_schema, "spoor's other settings stay");
 
     let wrong = |name: &str| (name == "DATAFUSION_EXECUTION_TARGET_PARTITIONS").then(|| "many".to_string());
     let err = session::with_variables(session::config(), wrong).unwrap_err().to_string();

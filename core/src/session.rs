@@ -39,12 +39,6 @@ pub fn config() -> SessionConfig {
         // Column names are ECS names like `process.name`: keep them as they are.
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
-        // Hash joins build one table from their left input and stream the right through it,
-        // instead of shuffling both sides by key first. The left input of spoor's joins is the
-        // narrow side (a lookup's list, a sequence's earlier steps, a chain's parents), and
-        // shuffling a wide side cost more than it saved: the pack ran faster this way
-        // (docs/performance.md).
-        .set_bool("datafusion.optimizer.repartition_joins", false)
 }
 
 /// DataFusion's own settings from the environment, over spoor's: `DATAFUSION_` and the key in

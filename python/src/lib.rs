@@ -41,38 +41,48 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 /// Runs `work` on the runtime without the GIL, checking every 100 ms for a signal (Ctrl-C
-/// raises KeyboardInterrupt and cancels the work).
+/// raises KeyboardInterrupt and cancels the work). The wait is on a channel, not on the
+/// runtime's timer: a query can keep every worker busy for seconds between two yields, and
+/// the timer only fires when a worker is free to drive it.
 fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, PyErrBox>> + Send + 'static,
 {
-    let mut handle = runtime().spawn(work);
-    let outcome = py.detach(|| {
+    let (done, outcome) = std::sync::mpsc::channel();
+    let handle = runtime().spawn(async move {
+        // The receiver is gone only when the caller was interrupted and stopped waiting.
+        let _ = done.send(work.await);
+    });
+    let outcome = py.detach(move || {
         loop {
-            let waited =
-                runtime().block_on(async { tokio::time::timeout(Duration::from_millis(100), &mut handle).await });
-            match waited {
-                Ok(joined) => return Ok(joined),
-                Err(_) => {
+            match outcome.recv_timeout(Duration::from_millis(100)) {
+                Ok(result) => return Ok(result),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     if let Err(signal) = Python::attach(|py| py.check_signals()) {
                         handle.abort();
                         return Err(signal);
                     }
                 }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Ok(Err(PyErrBox::Stopped));
+                }
             }
         }
     })?;
-    match outcome {
-        Ok(result) => result.map_err(PyErrBox::into_pyerr),
-        Err(e) => Err(PyRuntimeError::new_err(format!("the query stopped: {e}"))),
-    }
+    outcome.map_err(PyErrBox::into_pyerr)
 }
 
 /// An error made without the GIL, turned into a Python exception with it.
 enum PyErrBox {
-    Hunt { diagnostics: Diagnostics, text: String, name: String },
+    Hunt {
+        diagnostics: Diagnostics,
+        text: String,
+        name: String,
+    },
     Spoor(String),
+    /// The work ended without an answer: it panicked (a bug in spoor).
+    Stopped,
 }
 
 impl PyErrBox {
@@ -82,6 +92,9 @@ impl PyErrBox {
                 HuntError::new_err(render::pretty(&diagnostics, &text, &name, false).trim_end().to_string())
             }
             PyErrBox::Spoor(message) => SpoorError::new_err(message),
+            PyErrBox::Stopped => {
+                PyRuntimeError::new_err("the query stopped without an answer (a bug in spoor; please report it)")
+            }
         }
     }
 }
