@@ -155,13 +155,17 @@ pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<Pat
                 .unwrap_or_else(|_| Err(spoor::dsl::Error::TimedOut(limit).to_string())),
         };
         let Some(batches) = ran? else { return Ok(ExitCode::from(2)) };
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         write_rows(&batches, format, output.as_deref())?;
         if format == RowFormat::Table {
-            eprintln!("{rows} row{}", if rows == 1 { "" } else { "s" });
+            eprintln!("{}", rows(batches.iter().map(RecordBatch::num_rows).sum()));
         }
         Ok(ExitCode::SUCCESS)
     }))
+}
+
+/// "1 row", "3 rows".
+fn rows(n: usize) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
 }
 
 /// Runs a command's work until it ends or Ctrl-C: then the work is dropped (which cancels its
@@ -319,8 +323,8 @@ pub fn explain(hunt: HuntText, args: RunArgs, shown: Explained) -> Result<ExitCo
                     .map_err(|e| e.to_string())?;
                 println!("{}", analysis.plan);
                 println!(
-                    "{} rows; compiled in {:.1} ms, planned in {:.1} ms, ran in {:.1} ms",
-                    analysis.rows,
+                    "{}; compiled in {:.1} ms, planned in {:.1} ms, ran in {:.1} ms",
+                    rows(analysis.rows),
                     compiling.as_secs_f64() * 1e3,
                     analysis.planning.as_secs_f64() * 1e3,
                     analysis.running.as_secs_f64() * 1e3

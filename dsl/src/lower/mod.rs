@@ -181,7 +181,7 @@ impl Lowerer<'_> {
             }
             RelKind::Lookup { input, list, alias, field, column, mode, keep } => {
                 let join = if *keep { JoinType::Left } else { JoinType::Inner };
-                self.lookup(self.rel(input)?, input, self.rel(list)?, list, alias, field, column, *mode, join, rel)
+                self.lookup(input, list, alias, field, column, *mode, join, rel)
             }
             RelKind::Beacon { input, by } => self.beacon(self.rel(input)?, by),
             RelKind::Sequence(s) => self.sequence(s, rel),

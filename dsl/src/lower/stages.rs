@@ -44,9 +44,7 @@ impl Lowerer<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn lookup(
         &self,
-        input: LogicalPlanBuilder,
         input_rel: &Rel,
-        list: LogicalPlanBuilder,
         list_rel: &Rel,
         alias: &str,
         field: &str,
@@ -56,7 +54,9 @@ impl Lowerer<'_> {
         rel: &Rel,
     ) -> Result<LogicalPlanBuilder> {
         let renamed = |n: &str| format!("{alias}.{n}");
-        let list = list.projected(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?;
+        let input = self.rel(input_rel)?;
+        let list =
+            self.rel(list_rel)?.projected(list_rel.fields.iter().map(|f| col(&f.name).alias(renamed(&f.name))))?;
         let key = renamed(column);
         // The list is the join's build side (DataFusion hashes the left input): it is the
         // small one, and a match set built from it can be pushed into the table's scan.
