@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use chrono::{DateTime, Utc};
 
@@ -47,8 +47,8 @@ impl<'a> Event<'a> {
 
     /// Sets a column. The name must be one of the table's columns and the value of its kind;
     /// a mismatch is a bug in a parser, caught by its tests.
-    pub fn set(&mut self, column: &str, value: Value<'a>) -> &mut Self {
-        match self.table.column_index(column) {
+    pub fn set(&mut self, column: &'static str, value: Value<'a>) -> &mut Self {
+        match self.table.static_column_index(column) {
             Some(index) => {
                 debug_assert!(
                     kind_matches(self.table.columns()[index].kind, &value),
@@ -73,7 +73,7 @@ impl<'a> Event<'a> {
     }
 
     /// Sets a text column unless the value is absent, empty or a placeholder (`-`).
-    pub fn text(&mut self, column: &str, value: Option<impl Into<Cow<'a, str>>>) -> &mut Self {
+    pub fn text(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) -> &mut Self {
         if let Some(v) = value {
             let v = v.into();
             if !is_placeholder(&v) {
@@ -84,37 +84,37 @@ impl<'a> Event<'a> {
     }
 
     /// Sets a text column to the lowercased value (host names, DNS names, hashes, emails).
-    pub fn lower(&mut self, column: &str, value: Option<&str>) -> &mut Self {
-        self.text(column, value.map(|v| Cow::Owned(lowercase(v).into_owned())))
+    pub fn lower(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) -> &mut Self {
+        self.text(column, value.map(|v| lowercase(v.into())))
     }
 
     /// Sets an IP column to the address's canonical form; text that is no address is kept as is.
-    pub fn ip(&mut self, column: &str, value: Option<&str>) -> &mut Self {
-        self.text(column, value.map(|v| Cow::Owned(canonical_ip(v).into_owned())))
+    pub fn ip(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) -> &mut Self {
+        self.text(column, value.map(|v| canonical_ip(v.into())))
     }
 
-    pub fn int(&mut self, column: &str, value: Option<i64>) -> &mut Self {
+    pub fn int(&mut self, column: &'static str, value: Option<i64>) -> &mut Self {
         if let Some(v) = value {
             self.set(column, Value::Int(v));
         }
         self
     }
 
-    pub fn bool(&mut self, column: &str, value: Option<bool>) -> &mut Self {
+    pub fn bool(&mut self, column: &'static str, value: Option<bool>) -> &mut Self {
         if let Some(v) = value {
             self.set(column, Value::Bool(v));
         }
         self
     }
 
-    pub fn time(&mut self, column: &str, value: Option<DateTime<Utc>>) -> &mut Self {
+    pub fn time(&mut self, column: &'static str, value: Option<DateTime<Utc>>) -> &mut Self {
         if let Some(v) = value {
             self.set(column, Value::Time(v.timestamp_micros()));
         }
         self
     }
 
-    pub fn list(&mut self, column: &str, values: Vec<Cow<'a, str>>) -> &mut Self {
+    pub fn list(&mut self, column: &'static str, values: Vec<Cow<'a, str>>) -> &mut Self {
         self.set(column, Value::TextList(values))
     }
 
@@ -165,22 +165,23 @@ fn is_placeholder(v: &str) -> bool {
     v.is_empty() || v == "-"
 }
 
-fn lowercase(v: &str) -> Cow<'_, str> {
-    if v.bytes().any(|b| b.is_ascii_uppercase()) || !v.is_ascii() {
-        Cow::Owned(v.to_lowercase())
-    } else {
-        Cow::Borrowed(v)
+/// Lowercased text, borrowed still when it was lowercase already (as most is).
+fn lowercase(v: Cow<'_, str>) -> Cow<'_, str> {
+    if !v.bytes().any(|b| b.is_ascii_uppercase()) && v.is_ascii() {
+        return v;
     }
+    Cow::Owned(v.to_lowercase())
 }
 
-pub fn canonical_ip(v: &str) -> Cow<'_, str> {
+/// An IP address in its canonical form (`2001:db8::1`, no brackets); other text as it is.
+pub fn canonical_ip(v: Cow<'_, str>) -> Cow<'_, str> {
     let trimmed = v.trim().trim_start_matches('[').trim_end_matches(']');
     match trimmed.parse::<IpAddr>() {
         Ok(ip) => {
             let canonical = ip.to_string();
-            if canonical == v { Cow::Borrowed(v) } else { Cow::Owned(canonical) }
+            if canonical == *v { v } else { Cow::Owned(canonical) }
         }
-        Err(_) => Cow::Borrowed(v),
+        Err(_) => v,
     }
 }
 
@@ -231,11 +232,25 @@ impl ColumnBuilder {
         }
     }
 
+    /// The array built so far. The builder starts again with the room this batch took, as the
+    /// next is likely as large: growing from empty would copy each column's data many times.
     fn finish(&mut self) -> ArrayRef {
         match self {
-            ColumnBuilder::Time(b) => Arc::new(b.finish()),
-            ColumnBuilder::Text(b) => Arc::new(b.finish()),
-            ColumnBuilder::Int(b) => Arc::new(b.finish()),
+            ColumnBuilder::Time(b) => {
+                let array = b.finish();
+                *b = TimestampMicrosecondBuilder::with_capacity(array.len()).with_timezone("UTC");
+                Arc::new(array)
+            }
+            ColumnBuilder::Text(b) => {
+                let array = b.finish();
+                *b = StringBuilder::with_capacity(array.len(), array.value_data().len());
+                Arc::new(array)
+            }
+            ColumnBuilder::Int(b) => {
+                let array = b.finish();
+                *b = Int64Builder::with_capacity(array.len());
+                Arc::new(array)
+            }
             ColumnBuilder::Bool(b) => Arc::new(b.finish()),
             ColumnBuilder::TextList(b) => Arc::new(b.finish()),
         }

@@ -7,6 +7,7 @@
 //! Columns are flat, with dotted names (`process.parent.name`), so every hunt addresses a field
 //! by the name a hunter already knows from ECS, Elastic and Splunk CIM.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -421,6 +422,36 @@ impl Table {
         indexes[self as usize].get(name).copied()
     }
 
+    /// [`Table::column_index`] for a name that is static text, as every parser's column names
+    /// are. A parser sets the same few dozen columns for every record it reads, so each answer
+    /// is remembered under the text's address: static text is never freed, so its address
+    /// never comes to mean other text. This takes a record's column lookups from a hash and a
+    /// string comparison each to one load.
+    pub fn static_column_index(self, name: &'static str) -> Option<usize> {
+        #[derive(Clone, Copy)]
+        struct Remembered {
+            address: usize,
+            len: usize,
+            table: usize,
+            index: Option<usize>,
+        }
+        const EMPTY: Remembered = Remembered { address: 0, len: 0, table: 0, index: None };
+        thread_local! {
+            static REMEMBERED: [Cell<Remembered>; 256] = const { [const { Cell::new(EMPTY) }; 256] };
+        }
+        let (address, len, table) = (name.as_ptr() as usize, name.len(), self as usize);
+        let slot = (address ^ (address >> 7) ^ table.wrapping_mul(0x9e37)) % 256;
+        REMEMBERED.with(|remembered| {
+            let entry = remembered[slot].get();
+            if entry.address == address && entry.len == len && entry.table == table {
+                return entry.index;
+            }
+            let index = self.column_index(name);
+            remembered[slot].set(Remembered { address, len, table, index });
+            index
+        })
+    }
+
     pub fn schema(self) -> SchemaRef {
         static SCHEMAS: OnceLock<Vec<SchemaRef>> = OnceLock::new();
         SCHEMAS.get_or_init(|| {
@@ -477,6 +508,22 @@ pub fn markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_column_indexes_agree_with_the_schema() {
+        // Twice round every table's columns, so the second pass reads what the first remembered
+        // (and what other tables' names, landing in the same slots, overwrote).
+        for _ in 0..2 {
+            for t in Table::ALL {
+                for (i, c) in t.columns().iter().enumerate() {
+                    assert_eq!(t.static_column_index(c.name), Some(i), "{t}.{}", c.name);
+                }
+                assert_eq!(t.static_column_index("no.such.column"), None);
+            }
+        }
+        assert_eq!(Table::Audit.static_column_index("process.command_line"), None);
+        assert!(Table::Process.static_column_index("process.command_line").is_some());
+    }
 
     #[test]
     fn tables_are_in_def_order() {

@@ -60,11 +60,11 @@ fn github_event<'r>(v: &Json) -> Result<Event<'r>, String> {
         .text("event.code", Some(action.clone().into_owned()))
         .text("audit.original_action", Some(action.into_owned()))
         .text("user.name", owned(text(v, "actor")))
-        .lower("user.email", util::text_any(v, &["actor_email", "email"]).as_deref())
+        .lower("user.email", util::text_any(v, &["actor_email", "email"]).map(Cow::into_owned))
         .text("user.target.name", owned(util::text_any(v, &["user", "target_login"])))
-        .lower("audit.old_value", util::text_any(v, &["old_email", "old_value"]).as_deref())
-        .lower("audit.new_value", util::text_any(v, &["new_email", "new_value", "email"]).as_deref())
-        .ip("source.ip", util::text_any(v, &["actor_ip", "ip"]).as_deref())
+        .lower("audit.old_value", util::text_any(v, &["old_email", "old_value"]).map(Cow::into_owned))
+        .lower("audit.new_value", util::text_any(v, &["new_email", "new_value", "email"]).map(Cow::into_owned))
+        .ip("source.ip", util::text_any(v, &["actor_ip", "ip"]).map(Cow::into_owned))
         .text(
             "source.geo.country_iso_code",
             owned(util::text_any(v, &["actor_location.country_code", "actor_location.country"])),
@@ -153,7 +153,7 @@ impl DocumentParser for NpmMetadata {
                 .text("event.code", Some("publish"))
                 .text("audit.original_action", Some("publish"))
                 .text("user.name", owned(util::text(meta, "_npmUser.name")))
-                .lower("user.email", util::text(meta, "_npmUser.email").as_deref())
+                .lower("user.email", util::text(meta, "_npmUser.email").map(Cow::into_owned))
                 .text("package.name", Some(package.to_owned()))
                 .text("package.version", Some(version.clone()))
                 .list("package.scripts", scripts)

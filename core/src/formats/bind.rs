@@ -71,11 +71,11 @@ impl LineParser for QueryLog {
         let flags = &c["flags"];
         e.text("event.action", Some("query"))
             .text("event.code", Some("query"))
-            .ip("source.ip", Some(&c["ip"]))
+            .ip("source.ip", c.name("ip").map(|m| m.as_str()))
             .int("source.port", c["port"].parse().ok())
-            .ip("destination.ip", Some(&c["server"]))
+            .ip("destination.ip", c.name("server").map(|m| m.as_str()))
             .int("destination.port", Some(53))
-            .lower("dns.question.name", Some(c["name"].trim_end_matches('.')))
+            .lower("dns.question.name", c.name("name").map(|m| m.as_str().trim_end_matches('.')))
             .text("dns.question.type", Some(c["type"].to_string()))
             .text("network.transport", Some(if flags.contains('T') { "tcp" } else { "udp" }));
         out.push(e);

@@ -91,7 +91,7 @@ impl CiLog {
         e.text("event.action", Some(action.to_owned()))
             .text("ci.provider", Some(self.provider))
             .text("ci.job.id", self.job.clone())
-            .lower("host.name", self.host.as_deref())
+            .lower("host.name", self.host.clone())
             .text("ci.step.name", self.step.clone())
             .text("package.manager", manager.map(str::to_owned))
             .text("message", Some(Cow::Borrowed(message)))

@@ -363,7 +363,7 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
     let time = doc.timestamp.as_ref().and_then(|t| util::parse_time(&t.0)).ok_or("no valid @timestamp")?;
     let mut e = Event::new(table).at(Some(time));
     let host = doc.host.as_ref().and_then(|h| h.name.as_ref().or(h.hostname.as_ref()));
-    e.lower("host.name", host.map(|h| h.0.as_ref())).text("event.code", s(&doc.event.code));
+    e.lower("host.name", host.map(|h| h.0.clone())).text("event.code", s(&doc.event.code));
     if let Some(user) = &doc.user {
         e.text("user.name", s(&user.name));
         if table == Table::Process {
@@ -387,8 +387,8 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                 });
                 e.text("process.command_line", command_line).text("process.working_directory", s(&p.working_directory));
                 if let Some(h) = &p.hash {
-                    e.lower("process.hash.sha256", h.sha256.as_ref().map(|v| v.0.as_ref()))
-                        .lower("process.hash.md5", h.md5.as_ref().map(|v| v.0.as_ref()));
+                    e.lower("process.hash.sha256", h.sha256.as_ref().map(|v| v.0.clone()))
+                        .lower("process.hash.md5", h.md5.as_ref().map(|v| v.0.clone()));
                 }
                 if let Some(parent) = &p.parent {
                     let name = s(&parent.name)
@@ -407,11 +407,11 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                 .int("event.duration", int(&doc.event.duration));
             endpoints(&mut e, doc);
             if let Some(n) = &doc.network {
-                e.lower("network.protocol", n.protocol.as_ref().map(|v| v.0.as_ref()))
-                    .lower("network.direction", n.direction.as_ref().map(|v| v.0.as_ref()));
+                e.lower("network.protocol", n.protocol.as_ref().map(|v| v.0.clone()))
+                    .lower("network.direction", n.direction.as_ref().map(|v| v.0.clone()));
             }
             if let Some(d) = &doc.destination {
-                e.lower("destination.domain", d.domain.as_ref().map(|v| v.0.as_ref()));
+                e.lower("destination.domain", d.domain.as_ref().map(|v| v.0.clone()));
             }
             e.int("source.bytes", doc.source.as_ref().and_then(|x| int(&x.bytes)))
                 .int("destination.bytes", doc.destination.as_ref().and_then(|x| int(&x.bytes)));
@@ -438,8 +438,8 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                     .text("file.extension", extension)
                     .int("file.size", int(&f.size));
                 if let Some(h) = &f.hash {
-                    e.lower("file.hash.sha256", h.sha256.as_ref().map(|v| v.0.as_ref()))
-                        .lower("file.hash.md5", h.md5.as_ref().map(|v| v.0.as_ref()));
+                    e.lower("file.hash.sha256", h.sha256.as_ref().map(|v| v.0.clone()))
+                        .lower("file.hash.md5", h.md5.as_ref().map(|v| v.0.clone()));
                 }
             }
         }
@@ -474,19 +474,14 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
             endpoints(&mut e, doc);
             if let Some(d) = &doc.dns {
                 let question = d.question.as_ref();
-                let name = question.and_then(|q| q.name.as_ref()).map(|n| n.0.trim_end_matches('.'));
+                let name = question.and_then(|q| q.name.as_ref()).map(|n| without_root_dot(n.0.clone()));
                 let answers = d
                     .answers
                     .iter()
                     .filter_map(|a| a.data.as_ref())
                     .map(|a| Cow::Owned(a.0.to_ascii_lowercase()))
                     .collect();
-                let resolved = d
-                    .resolved_ip
-                    .0
-                    .iter()
-                    .map(|ip| Cow::Owned(crate::event::canonical_ip(&ip.0).into_owned()))
-                    .collect();
+                let resolved = d.resolved_ip.0.iter().map(|ip| crate::event::canonical_ip(ip.0.clone())).collect();
                 e.lower("dns.question.name", name)
                     .text(
                         "dns.question.type",
@@ -503,16 +498,25 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
     Ok(e)
 }
 
+/// `example.com.` → `example.com`, borrowing still where the name was borrowed.
+fn without_root_dot(name: Cow<'_, str>) -> Cow<'_, str> {
+    match name {
+        Cow::Borrowed(n) => Cow::Borrowed(n.trim_end_matches('.')),
+        Cow::Owned(n) if n.ends_with('.') => Cow::Owned(n.trim_end_matches('.').to_owned()),
+        owned => owned,
+    }
+}
+
 /// Source and destination address, port and transport: the same in network and dns rows.
 fn endpoints<'r>(e: &mut Event<'r>, doc: &Doc<'r>) {
     if let Some(x) = &doc.source {
-        e.ip("source.ip", x.ip.as_ref().map(|v| v.0.as_ref())).int("source.port", int(&x.port));
+        e.ip("source.ip", x.ip.as_ref().map(|v| v.0.clone())).int("source.port", int(&x.port));
     }
     if let Some(x) = &doc.destination {
-        e.ip("destination.ip", x.ip.as_ref().map(|v| v.0.as_ref())).int("destination.port", int(&x.port));
+        e.ip("destination.ip", x.ip.as_ref().map(|v| v.0.clone())).int("destination.port", int(&x.port));
     }
     if let Some(n) = &doc.network {
-        e.lower("network.transport", n.transport.as_ref().map(|v| v.0.as_ref()));
+        e.lower("network.transport", n.transport.as_ref().map(|v| v.0.clone()));
     }
 }
 

@@ -147,8 +147,8 @@ impl LineParser for Mapping {
             };
             match kind {
                 Kind::Text => match *column {
-                    "host.name" => e.lower(column, text.as_deref()),
-                    c if c.ends_with(".ip") => e.ip(column, text.as_deref()),
+                    "host.name" => e.lower(column, text.map(Cow::into_owned)),
+                    c if c.ends_with(".ip") => e.ip(column, text.map(Cow::into_owned)),
                     _ => e.text(column, text.map(|t| Cow::Owned(t.into_owned()))),
                 },
                 Kind::Int => match text {

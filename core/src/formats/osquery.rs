@@ -42,7 +42,7 @@ fn row_event<'r>(
     // Evented tables carry the event's own `time`; snapshots only the query's time.
     let time = get("time").and_then(|t| util::parse_time(&t)).or(fallback);
     let mut e = Event::new(table).at(time);
-    e.text("event.code", Some(source.to_owned())).lower("host.name", host);
+    e.text("event.code", Some(source.to_owned())).lower("host.name", host.map(str::to_owned));
     let path = get("path");
     let name = get("name").or_else(|| path.as_deref().map(|p| basename(p).to_owned()));
     e.int("process.pid", int("pid")).text("process.executable", path).text("process.name", name);
@@ -68,9 +68,9 @@ fn row_event<'r>(
             e.text("event.action", Some("connection"))
                 .text("network.transport", transport)
                 .text("network.direction", direction)
-                .ip("source.ip", get("local_address").as_deref())
+                .ip("source.ip", get("local_address"))
                 .int("source.port", int("local_port"))
-                .ip("destination.ip", get("remote_address").as_deref())
+                .ip("destination.ip", get("remote_address"))
                 .int("destination.port", int("remote_port"));
         }
         Table::File => {
@@ -87,8 +87,8 @@ fn row_event<'r>(
                 .text("file.path", target)
                 .text("file.name", file_name)
                 .text("file.extension", extension)
-                .lower("file.hash.sha256", get("sha256").as_deref())
-                .lower("file.hash.md5", get("md5").as_deref())
+                .lower("file.hash.sha256", get("sha256"))
+                .lower("file.hash.md5", get("md5"))
                 .int("file.size", int("size"));
         }
         _ => {}

@@ -65,7 +65,7 @@ fn map_event<'r>(envelope: Envelope<'_>, data: &dyn Data) -> Result<Option<Event
     };
     let mut e = Event::new(table).at(Some(time));
     e.text("event.code", Some(envelope.event_id.to_string()));
-    e.lower("host.name", envelope.host.as_deref());
+    e.lower("host.name", envelope.host.map(Cow::into_owned));
 
     let image = get("Image");
     let user = get("User");
@@ -119,13 +119,13 @@ fn map_event<'r>(envelope: Envelope<'_>, data: &dyn Data) -> Result<Option<Event
         3 => {
             let outbound = get("Initiated").and_then(|i| util::parse_bool(&i));
             e.text("event.action", Some("connection"))
-                .lower("network.transport", get("Protocol").as_deref())
+                .lower("network.transport", get("Protocol"))
                 .text("network.direction", outbound.map(|o| if o { "outbound" } else { "inbound" }))
-                .ip("source.ip", get("SourceIp").as_deref())
+                .ip("source.ip", get("SourceIp"))
                 .int("source.port", get("SourcePort").and_then(|p| parse_int(&p)))
-                .ip("destination.ip", get("DestinationIp").as_deref())
+                .ip("destination.ip", get("DestinationIp"))
                 .int("destination.port", get("DestinationPort").and_then(|p| parse_int(&p)))
-                .lower("destination.domain", get("DestinationHostname").as_deref());
+                .lower("destination.domain", get("DestinationHostname"));
         }
         11 | 23 | 26 => {
             let path = get("TargetFilename");
@@ -165,7 +165,7 @@ fn map_event<'r>(envelope: Envelope<'_>, data: &dyn Data) -> Result<Option<Event
         22 => {
             let (answers, ips) = dns_results(&get("QueryResults").unwrap_or_default());
             e.text("event.action", Some("query"))
-                .lower("dns.question.name", get("QueryName").as_deref().map(|q| q.trim_end_matches('.')))
+                .lower("dns.question.name", get("QueryName").map(|q| q.trim_end_matches('.').to_owned()))
                 .text("dns.response_code", get("QueryStatus").map(|s| dns_status(&s)))
                 .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
                 .list("dns.resolved_ip", ips.into_iter().map(Cow::Owned).collect());

@@ -30,11 +30,11 @@ fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String
     let mut e = Event::new(table).at(Some(time));
     e.text("event.code", Some(log.to_owned()))
         .text("event.id", get("uid"))
-        .ip("source.ip", get("id.orig_h").as_deref())
+        .ip("source.ip", get("id.orig_h"))
         .int("source.port", int("id.orig_p"))
-        .ip("destination.ip", get("id.resp_h").as_deref())
+        .ip("destination.ip", get("id.resp_h"))
         .int("destination.port", int("id.resp_p"))
-        .lower("network.transport", get("proto").as_deref());
+        .lower("network.transport", get("proto"));
     if table == Table::Dns {
         let answers: Vec<String> =
             r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
@@ -45,7 +45,7 @@ fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String
             .collect();
         e.text("event.action", Some("query"))
             .int("dns.id", int("trans_id"))
-            .lower("dns.question.name", get("query").as_deref().map(|q| q.trim_end_matches('.')))
+            .lower("dns.question.name", get("query").map(|q| q.trim_end_matches('.').to_owned()))
             .text("dns.question.type", get("qtype_name"))
             .text("dns.response_code", get("rcode_name"))
             .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
@@ -54,7 +54,7 @@ fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String
         let duration =
             r.get("duration").and_then(|d| d.parse::<f64>().ok()).filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9);
         e.text("event.action", Some("connection"))
-            .lower("network.protocol", get("service").as_deref())
+            .lower("network.protocol", get("service"))
             .int("source.bytes", int("orig_bytes"))
             .int("destination.bytes", int("resp_bytes"))
             .int("event.duration", duration.map(|d| (d * 1e9) as i64));
