@@ -387,8 +387,7 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                 });
                 e.text("process.command_line", command_line).text("process.working_directory", s(&p.working_directory));
                 if let Some(h) = &p.hash {
-                    e.lower("process.hash.sha256", h.sha256.as_ref().map(|v| v.0.clone()))
-                        .lower("process.hash.md5", h.md5.as_ref().map(|v| v.0.clone()));
+                    e.lower("process.hash.sha256", s(&h.sha256)).lower("process.hash.md5", s(&h.md5));
                 }
                 if let Some(parent) = &p.parent {
                     let name = s(&parent.name)
@@ -407,11 +406,10 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                 .int("event.duration", int(&doc.event.duration));
             endpoints(&mut e, doc);
             if let Some(n) = &doc.network {
-                e.lower("network.protocol", n.protocol.as_ref().map(|v| v.0.clone()))
-                    .lower("network.direction", n.direction.as_ref().map(|v| v.0.clone()));
+                e.lower("network.protocol", s(&n.protocol)).lower("network.direction", s(&n.direction));
             }
             if let Some(d) = &doc.destination {
-                e.lower("destination.domain", d.domain.as_ref().map(|v| v.0.clone()));
+                e.lower("destination.domain", s(&d.domain));
             }
             e.int("source.bytes", doc.source.as_ref().and_then(|x| int(&x.bytes)))
                 .int("destination.bytes", doc.destination.as_ref().and_then(|x| int(&x.bytes)));
@@ -438,8 +436,7 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                     .text("file.extension", extension)
                     .int("file.size", int(&f.size));
                 if let Some(h) = &f.hash {
-                    e.lower("file.hash.sha256", h.sha256.as_ref().map(|v| v.0.clone()))
-                        .lower("file.hash.md5", h.md5.as_ref().map(|v| v.0.clone()));
+                    e.lower("file.hash.sha256", s(&h.sha256)).lower("file.hash.md5", s(&h.md5));
                 }
             }
         }
@@ -474,7 +471,7 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
             endpoints(&mut e, doc);
             if let Some(d) = &doc.dns {
                 let question = d.question.as_ref();
-                let name = question.and_then(|q| q.name.as_ref()).map(|n| without_root_dot(n.0.clone()));
+                let name = question.and_then(|q| q.name.as_ref()).map(|n| util::without_root_dot(n.0.clone()));
                 let answers = d
                     .answers
                     .iter()
@@ -498,25 +495,16 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
     Ok(e)
 }
 
-/// `example.com.` → `example.com`, borrowing still where the name was borrowed.
-fn without_root_dot(name: Cow<'_, str>) -> Cow<'_, str> {
-    match name {
-        Cow::Borrowed(n) => Cow::Borrowed(n.trim_end_matches('.')),
-        Cow::Owned(n) if n.ends_with('.') => Cow::Owned(n.trim_end_matches('.').to_owned()),
-        owned => owned,
-    }
-}
-
 /// Source and destination address, port and transport: the same in network and dns rows.
 fn endpoints<'r>(e: &mut Event<'r>, doc: &Doc<'r>) {
     if let Some(x) = &doc.source {
-        e.ip("source.ip", x.ip.as_ref().map(|v| v.0.clone())).int("source.port", int(&x.port));
+        e.ip("source.ip", s(&x.ip)).int("source.port", int(&x.port));
     }
     if let Some(x) = &doc.destination {
-        e.ip("destination.ip", x.ip.as_ref().map(|v| v.0.clone())).int("destination.port", int(&x.port));
+        e.ip("destination.ip", s(&x.ip)).int("destination.port", int(&x.port));
     }
     if let Some(n) = &doc.network {
-        e.lower("network.transport", n.transport.as_ref().map(|v| v.0.clone()));
+        e.lower("network.transport", s(&n.transport));
     }
 }
 

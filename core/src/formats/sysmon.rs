@@ -165,7 +165,7 @@ fn map_event<'r>(envelope: Envelope<'_>, data: &dyn Data) -> Result<Option<Event
         22 => {
             let (answers, ips) = dns_results(&get("QueryResults").unwrap_or_default());
             e.text("event.action", Some("query"))
-                .lower("dns.question.name", get("QueryName").map(|q| q.trim_end_matches('.').to_owned()))
+                .lower("dns.question.name", get("QueryName").map(|q| util::without_root_dot(q.into())))
                 .text("dns.response_code", get("QueryStatus").map(|s| dns_status(&s)))
                 .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
                 .list("dns.resolved_ip", ips.into_iter().map(Cow::Owned).collect());

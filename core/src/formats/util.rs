@@ -237,6 +237,15 @@ pub fn split_name_version(spec: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// `example.com.` → `example.com`, borrowing still where the name was borrowed.
+pub fn without_root_dot(name: Cow<'_, str>) -> Cow<'_, str> {
+    match name {
+        Cow::Borrowed(n) => Cow::Borrowed(n.trim_end_matches('.')),
+        Cow::Owned(n) if n.ends_with('.') => Cow::Owned(n.trim_end_matches('.').to_owned()),
+        owned => owned,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@ fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String
             .collect();
         e.text("event.action", Some("query"))
             .int("dns.id", int("trans_id"))
-            .lower("dns.question.name", get("query").map(|q| q.trim_end_matches('.').to_owned()))
+            .lower("dns.question.name", get("query").map(|q| util::without_root_dot(q.into())))
             .text("dns.question.type", get("qtype_name"))
             .text("dns.response_code", get("rcode_name"))
             .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
