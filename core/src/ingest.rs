@@ -211,7 +211,6 @@ fn ingest_file(
         }
     };
     summary.known = known.clone();
-    let Some(blake3) = identity.blake3.clone() else { return Ok((summary, None)) };
     if let Known::Same { .. } = known {
         return Ok((summary, None));
     }
@@ -254,12 +253,18 @@ fn ingest_file(
         path: identity.path.clone(),
         size: identity.size,
         modified_ns: identity.modified_ns,
-        blake3,
+        blake3: identity.blake3.clone().unwrap_or_default(),
         lines: 0,
         format: format.name().to_string(),
         offset,
     };
-    let (_, reader, counter) = match input::open_range(path, offset, identity.size - offset, options.decompression) {
+    // A file the manifest did not need to hash is hashed as it is read.
+    let tap = identity.blake3.is_none().then(input::HashTap::default);
+    let opened = match &tap {
+        Some(tap) => input::open_hashed(path, identity.size, options.decompression, tap.clone()),
+        None => input::open_range(path, offset, identity.size - offset, options.decompression),
+    };
+    let (_, reader, counter) = match opened {
         Ok(r) => r,
         Err(e) => {
             summary.error = Some(format!("{display}: cannot open: {e}"));
@@ -346,11 +351,11 @@ fn ingest_file(
                     summary.read += 1;
                     sink.reject(&mut summary, &context.origin(1), &reason, "")?;
                     summary.bytes = counter.load(Ordering::Relaxed);
-                    return Ok((summary, Some(source)));
+                    return Ok(sealed(summary, source, tap, counter.load(Ordering::Relaxed)));
                 }
                 Err(e) => {
                     summary.error = Some(format!("{display}: {e}"));
-                    return Ok((summary, Some(source)));
+                    return Ok(sealed(summary, source, tap, counter.load(Ordering::Relaxed)));
                 }
             };
             let mut entries = Vec::new();
@@ -374,7 +379,33 @@ fn ingest_file(
     }
     summary.bytes = counter.load(Ordering::Relaxed);
     progress.bytes_read(summary.bytes);
-    Ok((summary, Some(source)))
+    let read = summary.bytes;
+    Ok(sealed(summary, source, tap, read))
+}
+
+/// Completes a source's manifest entry with the hash taken while reading, if one was taken.
+/// A file that shrank meanwhile is recorded as the bytes there were; one that cannot be read to
+/// its end is not recorded, with the reason (its rows stay: they were read, and a later ingest
+/// reads the file again).
+fn sealed(
+    mut summary: FileSummary,
+    mut source: Source,
+    tap: Option<input::HashTap>,
+    read: u64,
+) -> (FileSummary, Option<Source>) {
+    let Some(tap) = tap else { return (summary, Some(source)) };
+    match tap.finish(&summary.path, read, source.size) {
+        Ok((hashed, hash)) => {
+            source.size = hashed;
+            source.blake3 = hash;
+            (summary, Some(source))
+        }
+        Err(e) => {
+            let display = summary.path.display();
+            summary.error.get_or_insert_with(|| format!("{display}: cannot read to its end: {e}"));
+            (summary, None)
+        }
+    }
 }
 
 /// Feeds a stateful parser (Zeek's `#fields` header, a CI log's current step) the part of a file

@@ -24,15 +24,49 @@ impl Compression {
     }
 }
 
-/// Counts the compressed bytes consumed, for progress and throughput.
+/// Counts the compressed bytes consumed, for progress and throughput, and hashes them when asked.
 pub struct Counted<R> {
     inner: R,
     pub bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    hash: Option<HashTap>,
+}
+
+/// The BLAKE3 hash of a file's raw bytes, taken as they are read for parsing, so that a new file
+/// is read from disk once rather than once to identify it and once to parse it.
+#[derive(Clone, Default)]
+pub struct HashTap(std::sync::Arc<std::sync::Mutex<blake3::Hasher>>);
+
+impl HashTap {
+    /// The hash of `0..size`, and how many bytes that was (fewer when the file shrank). The parser
+    /// may have stopped early (a corrupt gzip stream, an oversized document); the rest is read
+    /// here, so the hash always covers the bytes the manifest records.
+    pub fn finish(self, path: &Path, read: u64, size: u64) -> io::Result<(u64, String)> {
+        let mut hasher = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hashed = read;
+        if read < size {
+            let mut file = File::open(path)?;
+            file.seek(io::SeekFrom::Start(read))?;
+            let mut rest = file.take(size - read);
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = rest.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                hashed += n as u64;
+            }
+        }
+        Ok((hashed, hasher.finalize().to_hex().to_string()))
+    }
 }
 
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if let Some(HashTap(hasher)) = &self.hash {
+            hasher.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).update(&buf[..n]);
+        }
         self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
@@ -100,12 +134,21 @@ pub fn open(path: &Path, limits: Decompression) -> io::Result<Opened> {
 /// Opens bytes `offset..offset + len` of a file (the part appended since the last ingest, or the
 /// part that was hashed), decompressing them as [`open`] does.
 pub fn open_range(path: &Path, offset: u64, len: u64, limits: Decompression) -> io::Result<Opened> {
+    open_tapped(path, offset, len, limits, None)
+}
+
+/// Opens the first `len` bytes of a file, hashing the raw bytes into `tap` as they are read.
+pub fn open_hashed(path: &Path, len: u64, limits: Decompression, tap: HashTap) -> io::Result<Opened> {
+    open_tapped(path, 0, len, limits, Some(tap))
+}
+
+fn open_tapped(path: &Path, offset: u64, len: u64, limits: Decompression, hash: Option<HashTap>) -> io::Result<Opened> {
     let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut file = File::open(path)?;
     if offset > 0 {
         file.seek(io::SeekFrom::Start(offset))?;
     }
-    let file = Counted { inner: file.take(len), bytes: bytes.clone() };
+    let file = Counted { inner: file.take(len), bytes: bytes.clone(), hash };
     let mut reader = BufReader::with_capacity(256 * 1024, file);
     let compression = Compression::sniff(reader.fill_buf()?);
     let bounded = |inner: Box<dyn Read + Send>| Bounded { inner, produced: 0, limits, compressed: bytes.clone() };
@@ -277,6 +320,34 @@ pub fn read_document(mut reader: impl Read, max_len: usize) -> io::Result<Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_tap_covers_the_whole_file_even_when_reading_stopped_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        let content: Vec<u8> = (0..1_000_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        std::fs::write(&path, &content).unwrap();
+        let size = content.len() as u64;
+        let whole = blake3::hash(&content).to_hex().to_string();
+
+        let tap = HashTap::default();
+        let (_, mut reader, counter) = open_hashed(&path, size, Decompression::default(), tap.clone()).unwrap();
+        reader.fill_buf().unwrap();
+        let read = counter.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(read > 0 && read < size, "only the first buffer was read ({read} bytes)");
+        drop(reader);
+        assert_eq!(tap.finish(&path, read, size).unwrap(), (size, whole));
+
+        let tap = HashTap::default();
+        let (_, mut reader, _) = open_hashed(&path, size, Decompression::default(), tap.clone()).unwrap();
+        io::copy(&mut reader, &mut io::sink()).unwrap();
+        let (hashed, hash) = tap.finish(&path, size, size).unwrap();
+        assert_eq!((hashed, hash), (size, blake3::hash(&content).to_hex().to_string()));
+
+        std::fs::write(&path, &content[..1000]).unwrap();
+        let (hashed, hash) = HashTap::default().finish(&path, 0, size).unwrap();
+        assert_eq!((hashed, hash), (1000, blake3::hash(&content[..1000]).to_hex().to_string()), "a file that shrank");
+    }
 
     fn collect(input: &[u8], max: usize) -> Vec<String> {
         let mut lines = Lines::new(input, max);

@@ -72,7 +72,9 @@ pub struct Identity {
     pub path: String,
     pub size: u64,
     pub modified_ns: Option<u64>,
-    /// Hash of `0..size`; `None` when the size and time showed the file unchanged.
+    /// Hash of `0..size`; `None` when the size and time showed the file unchanged, or when the
+    /// hash is not needed to classify the file (no content of its size was read before) and is
+    /// taken while the file is read instead ([`crate::input::HashTap`]).
     pub blake3: Option<String>,
 }
 
@@ -81,8 +83,9 @@ pub struct Identity {
 pub struct Manifest {
     /// The latest source read from each path.
     by_path: HashMap<String, (Source, String)>,
-    /// (size, hash) of every content read whole or completed by appends → (path, ingest).
-    by_content: HashMap<(u64, String), (String, String)>,
+    /// size → hash → (path, ingest) of every content read whole or completed by appends. Keyed by
+    /// size first so that a file whose size no earlier content had need not be hashed to classify.
+    by_content: HashMap<u64, HashMap<String, (String, String)>>,
 }
 
 impl Manifest {
@@ -90,11 +93,8 @@ impl Manifest {
     pub fn load(root: &Path) -> Result<Manifest> {
         let mut manifest = Manifest::default();
         for record in records(root)? {
-            for source in record.sources {
-                manifest
-                    .by_content
-                    .insert((source.size, source.blake3.clone()), (source.path.clone(), record.ingest.clone()));
-                manifest.by_path.insert(source.path.clone(), (source, record.ingest.clone()));
+            for source in &record.sources {
+                manifest.remember(source, &record.ingest);
             }
         }
         Ok(manifest)
@@ -102,11 +102,15 @@ impl Manifest {
 
     /// Adds a source read by the ingest in progress, so a second copy in the same run is skipped.
     pub fn remember(&mut self, source: &Source, ingest: &str) {
-        self.by_content.insert((source.size, source.blake3.clone()), (source.path.clone(), ingest.to_string()));
+        self.by_content
+            .entry(source.size)
+            .or_default()
+            .insert(source.blake3.clone(), (source.path.clone(), ingest.to_string()));
         self.by_path.insert(source.path.clone(), (source.clone(), ingest.to_string()));
     }
 
-    /// Measures `path` (hashing it only when its size or time changed) and says what it is.
+    /// Measures `path` and says what it is, hashing it first only when that can tell: when content
+    /// of the same size was read before, or the file may have grown from what was read.
     pub fn classify(&self, path: &Path) -> std::io::Result<(Identity, Known)> {
         let absolute = std::path::absolute(path)?.to_string_lossy().into_owned();
         let metadata = fs::metadata(path)?;
@@ -126,9 +130,17 @@ impl Manifest {
             return Ok((Identity { path: absolute, size, modified_ns, blake3: None }, known));
         }
         let prefix = previous.map(|(s, _)| s.size).filter(|&s| s < size);
+        let same_size = self.by_content.get(&size);
+        if prefix.is_none() && same_size.is_none() {
+            let known = match previous {
+                None => Known::New,
+                Some((source, _)) => Known::Changed { previous: source.clone() },
+            };
+            return Ok((Identity { path: absolute, size, modified_ns, blake3: None }, known));
+        }
         let (hash, prefix_hash) = hash_file(path, size, prefix)?;
         let identity = Identity { path: absolute, size, modified_ns, blake3: Some(hash.clone()) };
-        if let Some((path, ingest)) = self.by_content.get(&(size, hash)) {
+        if let Some((path, ingest)) = same_size.and_then(|contents| contents.get(&hash)) {
             return Ok((identity, Known::Same { path: path.clone(), ingest: ingest.clone() }));
         }
         let known = match previous {
@@ -271,7 +283,9 @@ mod tests {
 
         assert_eq!(manifest.classify(&dir.path().join("copy.log")).unwrap().0.size, 8);
         fs::write(dir.path().join("new.log"), "x\n").unwrap();
-        assert_eq!(manifest.classify(&dir.path().join("new.log")).unwrap().1, Known::New);
+        let (identity, known) = manifest.classify(&dir.path().join("new.log")).unwrap();
+        assert_eq!(known, Known::New);
+        assert_eq!(identity.blake3, None, "no content of its size was read before: hashed while read");
     }
 
     #[test]
