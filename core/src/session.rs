@@ -129,7 +129,11 @@ async fn register_table(ctx: &SessionContext, store: &Store, table: Table) -> Re
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(DATE_PARTITION.to_string(), DataType::Date32)]);
     let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(table.schema());
-    let provider = ListingTable::try_new(config)?;
+    // Statistics of each file (row counts, min/max for pruning and join planning) are read from
+    // its footer once per session, not once per scan: a pack scans the same tables many times.
+    // DataFusion checks each entry against the file's size and time before using it.
+    let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
+    let provider = ListingTable::try_new(config)?.with_cache(statistics);
     ctx.register_table(table.name(), Arc::new(provider))?;
     Ok(())
 }
