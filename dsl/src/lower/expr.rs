@@ -69,6 +69,9 @@ pub fn expr(e: &TExpr, options: &RunOptions) -> Expr {
                     .unwrap_or(lit(false));
                 return if *negated { Expr::Not(Box::new(any)) } else { any };
             }
+            if *nocase && let Some(any) = ascii_nocase_any(&target, list) {
+                return if *negated { Expr::Not(Box::new(any)) } else { any };
+            }
             let target = if *nocase { string::lower(target) } else { target };
             let values = list.iter().map(|v| value(v, &x.ty)).collect();
             target.in_list(values, *negated)
@@ -87,6 +90,23 @@ pub fn expr(e: &TExpr, options: &RunOptions) -> Expr {
         TExprKind::WindowStart => time(options.window_start_micros()),
         TExprKind::WindowEnd => time(options.window_end_micros()),
     }
+}
+
+/// `x in~ (...)` over a few ASCII texts as case-insensitive LIKEs without wildcards: Arrow
+/// compares those in place (`eq_ignore_ascii_case`) where `lower(x) IN (...)` would lowercase a
+/// copy of every value first. Longer lists keep the one hashed IN.
+fn ascii_nocase_any(target: &Expr, list: &[Value]) -> Option<Expr> {
+    const MOST: usize = 4;
+    if list.is_empty() || list.len() > MOST {
+        return None;
+    }
+    list.iter()
+        .map(|v| match v {
+            Value::Text(s) if s.is_ascii() => Some(like(target.clone(), escape_like(s), true)),
+            _ => None,
+        })
+        .reduce(|a, b| Some(a?.or(b?)))
+        .flatten()
 }
 
 fn like(target: Expr, pattern: String, case_insensitive: bool) -> Expr {
@@ -144,6 +164,11 @@ fn binary(op: BinaryOp, left: &TExpr, right: &TExpr, options: &RunOptions) -> Ex
         Gt => operator(Operator::Gt),
         GtEq => operator(Operator::GtEq),
         EqNocase | NotEqNocase => {
+            // As in `ascii_nocase_any`: compared in place rather than lowercased copies.
+            if let Some(s) = text_literal(right).filter(|s| s.is_ascii()) {
+                let equal = like(l, escape_like(s), true);
+                return if op == EqNocase { equal } else { Expr::Not(Box::new(equal)) };
+            }
             let r = match text_literal(right) {
                 Some(s) => lit(s.to_lowercase()),
                 None => string::lower(r),
