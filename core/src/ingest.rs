@@ -351,7 +351,8 @@ fn ingest_file(
                     summary.read += 1;
                     sink.reject(&mut summary, &context.origin(1), &reason, "")?;
                     summary.bytes = counter.load(Ordering::Relaxed);
-                    return Ok(sealed(summary, source, tap, counter.load(Ordering::Relaxed)));
+                    let read = summary.bytes;
+                    return Ok(sealed(summary, source, tap, read));
                 }
                 Err(e) => {
                     summary.error = Some(format!("{display}: {e}"));

@@ -46,16 +46,7 @@ impl HashTap {
         if read < size {
             let mut file = File::open(path)?;
             file.seek(io::SeekFrom::Start(read))?;
-            let mut rest = file.take(size - read);
-            let mut buf = vec![0u8; 256 * 1024];
-            loop {
-                let n = rest.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                hashed += n as u64;
-            }
+            hashed += io::copy(&mut file.take(size - read), &mut *hasher)?;
         }
         Ok((hashed, hasher.finalize().to_hex().to_string()))
     }
