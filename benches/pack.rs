@@ -111,6 +111,9 @@ async fn main() {
             times.push(started.elapsed().as_secs_f64() * 1e3);
         }
         times.sort_by(f64::total_cmp);
+        if std::env::var_os("SPOOR_BENCH_PHASES").is_some() {
+            phases(&ctx, &hunt.text, &options, runs).await;
+        }
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         println!("| `{}` | {rows} | {:.0} | {:.0} |", hunt.id(), times[0], times[times.len() / 2]);
         let file = std::fs::File::create(results.join(format!("{}.ndjson", hunt.id()))).expect("a results file");
@@ -123,4 +126,27 @@ async fn main() {
         std::fs::write(results.join(format!("{}.timing.json", hunt.id())), timing.to_string())
             .expect("timing is written");
     }
+}
+
+/// Where a hunt's time goes (`SPOOR_BENCH_PHASES=1`): compile (parse, resolve, lower), logical
+/// optimization, physical planning and execution, best of `runs` each.
+async fn phases(ctx: &datafusion::prelude::SessionContext, text: &str, options: &RunOptions, runs: usize) {
+    let mut best = [f64::MAX; 4];
+    for _ in 0..runs {
+        let mut lap = Instant::now();
+        let mut next = |i: usize, best: &mut [f64; 4]| {
+            best[i] = best[i].min(lap.elapsed().as_secs_f64() * 1e3);
+            lap = Instant::now();
+        };
+        let compiled = spoor::dsl::compile(ctx, text, &ParamValues::new(), options).await.expect("compiles");
+        next(0, &mut best);
+        let state = ctx.state();
+        let optimized = state.optimize(&compiled.plan).expect("optimizes");
+        next(1, &mut best);
+        let physical = state.query_planner().create_physical_plan(&optimized, &state).await.expect("plans");
+        next(2, &mut best);
+        datafusion::physical_plan::collect(physical, ctx.task_ctx()).await.expect("runs");
+        next(3, &mut best);
+    }
+    println!("    compile {:.1} ms, optimize {:.1} ms, physical plan {:.1} ms, run {:.1} ms", best[0], best[1], best[2], best[3]);
 }
