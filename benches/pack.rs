@@ -133,20 +133,20 @@ async fn main() {
 async fn phases(ctx: &datafusion::prelude::SessionContext, text: &str, options: &RunOptions, runs: usize) {
     let mut best = [f64::MAX; 4];
     for _ in 0..runs {
-        let mut lap = Instant::now();
-        let mut next = |i: usize, best: &mut [f64; 4]| {
-            best[i] = best[i].min(lap.elapsed().as_secs_f64() * 1e3);
-            lap = Instant::now();
-        };
+        let started = Instant::now();
         let compiled = spoor::dsl::compile(ctx, text, &ParamValues::new(), options).await.expect("compiles");
-        next(0, &mut best);
+        let compiled_at = Instant::now();
         let state = ctx.state();
         let optimized = state.optimize(&compiled.plan).expect("optimizes");
-        next(1, &mut best);
+        let optimized_at = Instant::now();
         let physical = state.query_planner().create_physical_plan(&optimized, &state).await.expect("plans");
-        next(2, &mut best);
+        let planned_at = Instant::now();
         datafusion::physical_plan::collect(physical, ctx.task_ctx()).await.expect("runs");
-        next(3, &mut best);
+        let laps = [compiled_at - started, optimized_at - compiled_at, planned_at - optimized_at, planned_at.elapsed()];
+        for (best, lap) in best.iter_mut().zip(laps) {
+            *best = best.min(lap.as_secs_f64() * 1e3);
+        }
     }
-    println!("    compile {:.1} ms, optimize {:.1} ms, physical plan {:.1} ms, run {:.1} ms", best[0], best[1], best[2], best[3]);
+    let [compile, optimize, plan, run] = best;
+    println!("    compile {compile:.1} ms, optimize {optimize:.1} ms, physical plan {plan:.1} ms, run {run:.1} ms");
 }
