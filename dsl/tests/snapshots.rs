@@ -44,6 +44,11 @@ fn sequence_errors() {
 }
 
 #[test]
+fn keyword_as_name() {
+    insta::assert_snapshot!(diagnostics("let rare = (network | where destination.port == 8000)\nnetwork\n"));
+}
+
+#[test]
 fn sarif() {
     let source = "process | where process.nme == \"x\"";
     let d = spoor_dsl::check(source, &Catalog::standard(), &ParamValues::new()).expect_err("has errors");

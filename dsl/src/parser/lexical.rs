@@ -159,6 +159,11 @@ pub fn keyword<'a>(kw: &'static str) -> impl Parser<&'a str, Output = &'a str, E
     }
 }
 
+/// Whether `w` is one of the language's words (any case), which a bare name cannot be.
+pub fn is_keyword(w: &str) -> bool {
+    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(w))
+}
+
 /// A name that is not a keyword: a field, table, alias, function, `let` or parameter. Backticks
 /// quote any other name (`` `weird-name` ``).
 pub fn name(i: &str) -> PResult<'_, Cow<'_, str>> {
@@ -170,7 +175,7 @@ pub fn name(i: &str) -> PResult<'_, Cow<'_, str>> {
         };
     }
     let (rest, w) = word(i)?;
-    if KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(w)) {
+    if is_keyword(w) {
         return Err(nom::Err::Error(PError::new(i, "a name")));
     }
     Ok((rest, Cow::Borrowed(w)))

@@ -259,7 +259,18 @@ fn ident<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Ident> {
 fn expect_ident<'a>(sp: &Spans<'a>, i: &'a str, what: &'static str) -> PResult<'a, Ident> {
     ident(sp, i).map_err(|e| match e {
         nom::Err::Failure(f) => nom::Err::Failure(f),
-        _ => nom::Err::Failure(PError::new(ws(i).map_or(i, |r| r.0), what)),
+        _ => {
+            let at = ws(i).map_or(i, |r| r.0);
+            let error = PError::new(at, what);
+            // `let rare = ...` reads as a name to the author; say why it is not one.
+            let error = match word(at).ok().map(|(_, w)| w).filter(|w| is_keyword(w)) {
+                Some(w) => error.with_hint(format!(
+                    "`{w}` is a keyword of the language: choose another name (or write it in backticks to use it as one)"
+                )),
+                None => error,
+            };
+            nom::Err::Failure(error)
+        }
     })
 }
 
