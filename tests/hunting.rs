@@ -106,6 +106,15 @@ fn hunt_check_and_explain_from_the_command_line() {
         spoor(&["explain", "-s", store, "--sql", "-e", "process | where process.name == \"curl\" | select host.name"]);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), r#"SELECT "host.name" AS "host.name" FROM process WHERE ("process.name" = 'curl')"#);
+    // spoor's regex test goes out as the operators other engines know.
+    let regexes =
+        r#"process | where process.name matches "^cu" or process.command_line matches~ "sfrclak" | select host.name"#;
+    let (code, out, err) = spoor(&["explain", "-s", store, "--sql", "-e", regexes]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        r#"SELECT "host.name" AS "host.name" FROM process WHERE (("process.name" ~ '^cu') OR ("process.command_line" ~* 'sfrclak'))"#
+    );
 
     // --analyze runs the hunt: the physical plan with what each operator did, and the rows found.
     let (code, out, err) = spoor(&["explain", "-s", store, "--analyze", "-e", publishes]);

@@ -5,11 +5,14 @@ use std::sync::Arc;
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr, LogicalPlan, Operator, binary_expr};
 use datafusion::prelude::SessionContext;
+use datafusion::sql::unparser::Unparser;
+use datafusion::sql::unparser::dialect::{DefaultDialect, Dialect};
 
 use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostics;
+use crate::functions;
 use crate::ir::{self, Rel};
 use crate::lower::{RunOptions, Sources};
 use crate::resolve::{ParamValues, Resolved};
@@ -151,7 +154,32 @@ pub struct Analysis {
 
 /// SQL for the plan, from DataFusion's unparser, to run the hunt on another engine.
 pub fn to_sql(plan: &LogicalPlan) -> Result<String, Error> {
-    Ok(datafusion::sql::unparser::plan_to_sql(plan)?.to_string())
+    Ok(Unparser::new(&ExportDialect).plan_to_sql(plan)?.to_string())
+}
+
+/// DataFusion's default SQL, with spoor's regex test written as the `~` / `~*` operators other
+/// engines know.
+struct ExportDialect;
+
+impl Dialect for ExportDialect {
+    fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
+        DefaultDialect {}.identifier_quote_style(identifier)
+    }
+
+    fn scalar_function_to_sql_overrides(
+        &self,
+        unparser: &Unparser,
+        name: &str,
+        args: &[Expr],
+    ) -> datafusion::error::Result<Option<datafusion::sql::sqlparser::ast::Expr>> {
+        let operator = match name {
+            functions::MATCHES => Operator::RegexMatch,
+            functions::MATCHES_NOCASE => Operator::RegexIMatch,
+            _ => return Ok(None),
+        };
+        let [text, pattern] = args else { return Ok(None) };
+        unparser.expr_to_sql(&binary_expr(text.clone(), operator, pattern.clone())).map(Some)
+    }
 }
 
 /// A table source for every table the hunt reads. spoor's own tables that the store has no data

