@@ -27,6 +27,9 @@ use regex_automata::util::prefilter::Prefilter;
 use regex_automata::util::syntax;
 use regex_automata::{MatchKind, Span};
 
+/// Candidates found before the search may give way to testing row by row.
+const DENSE_AFTER: usize = 64;
+
 /// The names the test has in a plan.
 pub const NAME: &str = "spoor_matches";
 pub const NAME_NOCASE: &str = "spoor_imatches";
@@ -35,6 +38,15 @@ pub const NAME_NOCASE: &str = "spoor_imatches";
 /// where `text` is null.
 pub fn matches(text: Expr, pattern: &str, nocase: bool) -> Expr {
     ScalarUDF::new_from_impl(RegexTest::new(pattern, nocase)).call(vec![text, lit(pattern)])
+}
+
+/// As [`matches`], but only where the pattern's literals can be searched for over the whole
+/// column; `None` otherwise (and for an invalid pattern), for callers with a cheaper row-by-row
+/// test of their own to fall back on.
+pub fn matches_by_literals(text: Expr, pattern: &str, nocase: bool) -> Option<Expr> {
+    let test = RegexTest::new(pattern, nocase);
+    test.compiled().ok()?.prefixes.as_ref()?;
+    Some(ScalarUDF::new_from_impl(test).call(vec![text, lit(pattern)]))
 }
 
 #[derive(Debug)]
@@ -96,24 +108,37 @@ impl Compiled {
                 found.set_bit(row, true);
             }
         };
-        match &self.prefixes {
-            Some(prefixes) => {
-                let offsets = text.value_offsets();
-                let values = text.value_data();
-                let end = offsets[text.len()] as usize;
-                let mut at = offsets[0] as usize;
-                while at < end {
-                    let Some(candidate) = prefixes.find(values, Span::from(at..end)) else { break };
-                    // The row holding the candidate's start: the last one starting at or before it.
-                    let row = offsets.partition_point(|&o| o as usize <= candidate.start).saturating_sub(1);
-                    test_row(row);
-                    // The row is decided; a literal running on into the next row must not hide
-                    // one that starts inside it, so search again from the next row's start.
-                    at = offsets[row + 1] as usize;
+        let mut next_row = 0;
+        if let Some(prefixes) = &self.prefixes {
+            let offsets = text.value_offsets();
+            let values = text.value_data();
+            let end = offsets[text.len()] as usize;
+            let mut at = offsets[0] as usize;
+            let mut candidates = 0;
+            while at < end {
+                let Some(candidate) = prefixes.find(values, Span::from(at..end)) else {
+                    next_row = text.len();
+                    break;
+                };
+                // The row holding the candidate's start: the last one starting at or before it.
+                let row = offsets.partition_point(|&o| o as usize <= candidate.start).saturating_sub(1);
+                test_row(row);
+                next_row = row + 1;
+                // The row is decided; a literal running on into the next row must not hide one
+                // that starts inside it, so search again from the next row's start.
+                at = offsets[next_row] as usize;
+                // Where most rows hold a literal, searching first only adds work: test the rest
+                // row by row.
+                candidates += 1;
+                if candidates >= DENSE_AFTER && candidates * 2 > next_row {
+                    break;
                 }
             }
-            None => (0..text.len()).for_each(test_row),
+            if at >= end {
+                next_row = text.len();
+            }
         }
+        (next_row..text.len()).for_each(test_row);
         BooleanArray::new(found.finish(), text.nulls().cloned())
     }
 }
@@ -237,6 +262,29 @@ mod tests {
         for (pattern, nocase) in patterns {
             assert_eq!(test(pattern, nocase, &rows), row_by_row(pattern, nocase, &rows), "{pattern}");
         }
+    }
+
+    #[test]
+    fn where_most_rows_hold_a_literal_the_rest_are_tested_row_by_row() {
+        let mut rows: Vec<Option<&str>> = Vec::new();
+        for i in 0..500 {
+            rows.push(match i % 5 {
+                0 => Some("npm install x"),
+                1 => Some("npm run build"),
+                2 => None,
+                3 => Some("echo npm"),
+                _ => Some("yarn add y"),
+            });
+        }
+        assert_eq!(test(INSTALLER, false, &rows), row_by_row(INSTALLER, false, &rows));
+    }
+
+    #[test]
+    fn only_patterns_with_searchable_literals_are_taken_by_literals() {
+        let text = datafusion::prelude::col("x");
+        assert!(matches_by_literals(text.clone(), r"^(?:node|node\.exe)$", true).is_some());
+        assert!(matches_by_literals(text.clone(), r"[a-z]{8,}", false).is_none());
+        assert!(matches_by_literals(text, r"(unclosed", false).is_none());
     }
 
     #[test]

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::types::Type;
 
-pub use matches::{NAME as MATCHES, NAME_NOCASE as MATCHES_NOCASE, matches};
+pub use matches::{NAME as MATCHES, NAME_NOCASE as MATCHES_NOCASE, matches, matches_by_literals};
 pub use url_part::PARTS as URL_PARTS;
 
 /// A network (`10.0.0.0/8`) or single address in canonical form, if the text is one.

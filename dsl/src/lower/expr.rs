@@ -92,21 +92,26 @@ pub fn expr(e: &TExpr, options: &RunOptions) -> Expr {
     }
 }
 
-/// `x in~ (...)` over a few ASCII texts as case-insensitive LIKEs without wildcards: Arrow
-/// compares those in place (`eq_ignore_ascii_case`) where `lower(x) IN (...)` would lowercase a
-/// copy of every value first. Longer lists keep the one hashed IN.
+/// `x in~ (...)` over a few ASCII texts, compared ignoring case without lowercasing a copy of
+/// every value first (as `lower(x) IN (...)` would): as an anchored regex, whose texts are
+/// searched for over the whole column at once, where they can be; else as case-insensitive LIKEs
+/// without wildcards, which Arrow compares in place. Longer lists keep the one hashed IN.
 fn ascii_nocase_any(target: &Expr, list: &[Value]) -> Option<Expr> {
     const MOST: usize = 4;
     if list.is_empty() || list.len() > MOST {
         return None;
     }
-    list.iter()
+    let texts: Vec<&str> = list
+        .iter()
         .map(|v| match v {
-            Value::Text(s) if s.is_ascii() => Some(like(target.clone(), escape_like(s), true)),
+            Value::Text(s) if s.is_ascii() => Some(s.as_str()),
             _ => None,
         })
-        .reduce(|a, b| Some(a?.or(b?)))
-        .flatten()
+        .collect::<Option<_>>()?;
+    let escaped: Vec<String> = texts.iter().map(|s| regex::escape(s)).collect();
+    let pattern = format!("^(?:{})$", escaped.join("|"));
+    functions::matches_by_literals(target.clone(), &pattern, true)
+        .or_else(|| texts.iter().map(|s| like(target.clone(), escape_like(s), true)).reduce(|a, b| a.or(b)))
 }
 
 fn like(target: Expr, pattern: String, case_insensitive: bool) -> Expr {
