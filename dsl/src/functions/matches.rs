@@ -54,7 +54,7 @@ struct RegexTest {
     pattern: String,
     nocase: bool,
     signature: Signature,
-    /// Built on first use, so that planning never compiles a regex it does not run.
+    /// Built once, on first use (or when a caller asks whether the literals can be searched for).
     compiled: OnceLock<std::result::Result<Compiled, String>>,
 }
 
@@ -108,39 +108,37 @@ impl Compiled {
                 found.set_bit(row, true);
             }
         };
-        let mut next_row = 0;
-        if let Some(prefixes) = &self.prefixes {
-            let offsets = text.value_offsets();
-            let values = text.value_data();
-            let end = offsets[text.len()] as usize;
-            let mut at = offsets[0] as usize;
-            let mut candidates = 0;
-            while at < end {
-                let Some(candidate) = prefixes.find(values, Span::from(at..end)) else {
-                    next_row = text.len();
-                    break;
-                };
-                // The row holding the candidate's start: the last one starting at or before it.
-                let row = offsets.partition_point(|&o| o as usize <= candidate.start).saturating_sub(1);
-                test_row(row);
-                next_row = row + 1;
-                // The row is decided; a literal running on into the next row must not hide one
-                // that starts inside it, so search again from the next row's start.
-                at = offsets[next_row] as usize;
-                // Where most rows hold a literal, searching first only adds work: test the rest
-                // row by row.
-                candidates += 1;
-                if candidates >= DENSE_AFTER && candidates * 2 > next_row {
-                    break;
-                }
-            }
-            if at >= end {
-                next_row = text.len();
-            }
-        }
-        (next_row..text.len()).for_each(test_row);
+        let undecided = match &self.prefixes {
+            Some(prefixes) => search(prefixes, text, &mut test_row),
+            None => 0,
+        };
+        (undecided..text.len()).for_each(test_row);
         BooleanArray::new(found.finish(), text.nulls().cloned())
     }
+}
+
+/// Tests, in order, the rows where one of the literals starts, and returns the first row left
+/// undecided: the end, or the row after the last tested where most rows turned out to hold a
+/// literal, since there searching first only adds work to testing row by row.
+fn search(prefixes: &Prefilter, text: &StringArray, mut test_row: impl FnMut(usize)) -> usize {
+    let offsets = text.value_offsets();
+    let values = text.value_data();
+    let end = offsets[text.len()] as usize;
+    let mut at = offsets[0] as usize;
+    let mut candidates = 0;
+    while let Some(candidate) = (at < end).then(|| prefixes.find(values, Span::from(at..end))).flatten() {
+        // The row holding the candidate's start: the last one starting at or before it.
+        let row = offsets.partition_point(|&o| o as usize <= candidate.start).saturating_sub(1);
+        test_row(row);
+        candidates += 1;
+        if candidates >= DENSE_AFTER && candidates * 2 > row + 1 {
+            return row + 1;
+        }
+        // The row is decided; a literal running on into the next row must not hide one that
+        // starts inside it, so search again from the next row's start.
+        at = offsets[row + 1] as usize;
+    }
+    text.len()
 }
 
 impl PartialEq for RegexTest {
