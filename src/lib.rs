@@ -12,9 +12,9 @@ pub mod pack;
 pub mod testing;
 
 /// Programs built on this crate (the `spoor` command, the benchmarks and tests; not the Python
-/// module, which Python loads with dlopen) allocate through mimalloc. Planning and running a hunt allocate and free small
-/// objects by the thousand (expressions, schemas, statistics); with glibc's malloc that was about
-/// a quarter of a small hunt's CPU time. A program with its own global allocator turns off the
+/// module, which Python loads with dlopen) allocate through mimalloc. Planning and running a
+/// hunt allocate and free small objects by the thousand (expressions, schemas, statistics); with
+/// glibc's malloc that was about a quarter of a small hunt's CPU time. A program with its own global allocator turns off the
 /// default `mimalloc` feature.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]

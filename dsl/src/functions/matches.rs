@@ -15,7 +15,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, StringArray};
+use arrow::array::{Array, BooleanArray, BooleanBufferBuilder, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
@@ -26,6 +26,8 @@ use regex::Regex;
 use regex_automata::util::prefilter::Prefilter;
 use regex_automata::util::syntax;
 use regex_automata::{MatchKind, Span};
+
+use super::strings;
 
 /// Candidates found before the search may give way to testing row by row.
 const DENSE_AFTER: usize = 64;
@@ -181,15 +183,6 @@ impl ScalarUDFImpl for RegexTest {
             ColumnarValue::Array(array) => Ok(ColumnarValue::Array(Arc::new(compiled.test(&strings(array)?)))),
         }
     }
-}
-
-/// Text of any layout (views, large, dictionary) as a plain string array.
-fn strings(array: &ArrayRef) -> Result<StringArray> {
-    if array.data_type() == &DataType::Utf8 {
-        return Ok(array.as_string::<i32>().clone());
-    }
-    let cast = arrow::compute::cast(array, &DataType::Utf8)?;
-    Ok(cast.as_string::<i32>().clone())
 }
 
 #[cfg(test)]

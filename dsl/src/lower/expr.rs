@@ -169,7 +169,8 @@ fn binary(op: BinaryOp, left: &TExpr, right: &TExpr, options: &RunOptions) -> Ex
         Gt => operator(Operator::Gt),
         GtEq => operator(Operator::GtEq),
         EqNocase | NotEqNocase => {
-            // As in `ascii_nocase_any`: compared in place rather than lowercased copies.
+            // An ASCII text is compared in place (a LIKE without wildcards) rather than against
+            // a lowercased copy of every value.
             if let Some(s) = text_literal(right).filter(|s| s.is_ascii()) {
                 let equal = like(l, escape_like(s), true);
                 return if op == EqNocase { equal } else { Expr::Not(Box::new(equal)) };
