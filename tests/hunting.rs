@@ -153,3 +153,37 @@ fn iocs_from_a_stix_bundle_drive_a_lookup() {
     assert!(out.lines().skip(1).all(|l| l.ends_with(",axios C2")), "{out}");
     assert!(out.lines().count() > 1, "{out}");
 }
+
+#[test]
+fn a_sequence_exported_as_sql_finds_the_same_rows() {
+    // spoor runs a sequence's matching policy with an operator of its own (KeepFirst); the SQL
+    // export says it with row_number() windows, and both must find the same matches.
+    let paths = [documented("npm_metadata_axios.json"), documented("npm_metadata_plain-crypto-js.json")];
+    let ingested = ingest_files(&paths);
+    // Parsing and planning the exported SQL recurse deeply: on a worker with spoor's query stack.
+    let runtime = spoor::core::session::runtime().unwrap();
+    let store = ingested.store.clone();
+    let checked = runtime.spawn(async move {
+        let ctx = spoor::core::session::context(&store).await.unwrap();
+        let hunt = r#"sequence by package.name within 30d
+              before: audit where event.action == "package_publish"
+              after: audit where event.action == "package_publish" and user.email != before.user.email
+            | select after.package.name, before.package.version, after.package.version, after.user.email"#;
+        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions::now()).await.unwrap();
+        let explained = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap().display_indent().to_string();
+        assert_eq!(explained.matches("KeepFirst:").count(), 2, "{explained}");
+        let sql = spoor::dsl::run::to_sql(&compiled.plan).unwrap();
+        assert_eq!(sql.matches("row_number()").count(), 2, "{sql}");
+        let sorted = |batches| async {
+            let frame = ctx.read_batches(batches).unwrap();
+            let order = frame.schema().columns().into_iter().map(|c| datafusion::prelude::col(c).sort(true, true));
+            let batches = frame.sort(order.collect()).unwrap().collect().await.unwrap();
+            arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+        };
+        let found = sorted(spoor::dsl::run::run(&ctx, &compiled).await.unwrap()).await;
+        let exported = sorted(ctx.sql(&sql).await.unwrap().collect().await.unwrap()).await;
+        assert_eq!(found, exported, "{sql}");
+        assert!(found.contains("ifstap@proton.me"), "{found}");
+    });
+    runtime.block_on(checked).unwrap();
+}

@@ -11,7 +11,7 @@
 //! - [`formats`]: one module per input format family, and format detection.
 //! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
 //! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
-//!   point; [`session`]: the query side.
+//!   point; [`session`]: the query side; [`keep_first`]: an operator of spoor's own for it.
 
 pub mod confine;
 pub mod error;
@@ -20,6 +20,7 @@ pub mod formats;
 pub mod ingest;
 pub mod input;
 pub mod iocs;
+pub mod keep_first;
 pub mod lock;
 pub mod manifest;
 pub mod schema;

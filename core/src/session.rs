@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{JsonReadOptions, SessionConfig};
 
 use crate::error::{Error, Result};
@@ -115,7 +116,13 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         let reserve = (bytes / 10).min(10 * 1024 * 1024);
         config = config.set_usize("datafusion.execution.sort_spill_reservation_bytes", reserve);
     }
-    let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime.build_arc()?)
+        .with_default_features()
+        .with_query_planner(Arc::new(crate::keep_first::Planner))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     for table in store.tables()? {
         register_table(&ctx, store, table).await?;
     }

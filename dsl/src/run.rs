@@ -5,7 +5,9 @@ use std::sync::Arc;
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
+use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::{Expr, LogicalPlan, Operator, binary_expr};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::unparser::Unparser;
 use datafusion::sql::unparser::dialect::{DefaultDialect, Dialect};
@@ -105,8 +107,19 @@ pub async fn within<T>(
 
 /// The rows a compiled hunt finds.
 pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
-    let collected = async { ctx.execute_logical_plan(compiled.plan.clone()).await?.collect().await };
+    let collected =
+        async { datafusion::physical_plan::collect(physical_plan(ctx, &compiled.plan).await?, ctx.task_ctx()).await };
     collected.await.map_err(failed)
+}
+
+/// The plan DataFusion runs for `plan`: optimized, then planned by spoor's planner (which knows
+/// spoor's own operators) whichever planner `ctx` has.
+pub async fn physical_plan(
+    ctx: &SessionContext,
+    plan: &LogicalPlan,
+) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
+    let state = ctx.state();
+    spoor_core::keep_first::Planner.create_physical_plan(&state.optimize(plan)?, &state).await
 }
 
 /// A failed run: out of memory is the user's to fix (a limit or a narrower hunt); the rest is
@@ -128,7 +141,7 @@ pub fn optimized(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan
 /// and how long planning and running took. The rows found are counted, not kept.
 pub async fn analyze(ctx: &SessionContext, compiled: &Compiled) -> Result<Analysis, Error> {
     let started = std::time::Instant::now();
-    let physical = ctx.state().create_physical_plan(&compiled.plan).await?;
+    let physical = physical_plan(ctx, &compiled.plan).await?;
     let planned = started.elapsed();
     let batches = datafusion::physical_plan::collect(Arc::clone(&physical), ctx.task_ctx()).await.map_err(failed)?;
     let plan = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(physical.as_ref())
@@ -154,7 +167,8 @@ pub struct Analysis {
 
 /// SQL for the plan, from DataFusion's unparser, to run the hunt on another engine.
 pub fn to_sql(plan: &LogicalPlan) -> Result<String, Error> {
-    Ok(Unparser::new(&ExportDialect).plan_to_sql(plan)?.to_string())
+    let plan = spoor_core::keep_first::KeepFirst::as_windows(plan.clone())?;
+    Ok(Unparser::new(&ExportDialect).plan_to_sql(&plan)?.to_string())
 }
 
 /// DataFusion's default SQL, with spoor's regex test written as the `~` / `~*` operators other

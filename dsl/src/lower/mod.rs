@@ -14,12 +14,13 @@ use chrono::{DateTime, Utc};
 use datafusion::common::{Column, JoinType, UnnestOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{
     Aggregate, Expr, ExprFunctionExt, Filter, LogicalPlan, LogicalPlanBuilder, Projection, Sort, SortExpr, TableSource,
-    Window, cast, lit,
+    cast, lit,
 };
 use datafusion::scalar::ScalarValue;
+
+use spoor_core::keep_first::KeepFirst;
 
 use crate::ir::{Rel, RelKind};
 use crate::types::Type;
@@ -163,7 +164,7 @@ impl Lowerer<'_> {
             RelKind::Dedup { input, fields } => {
                 let inner = self.rel(input)?;
                 let order = event_order(input, "");
-                keep_first(inner, fields.iter().map(|f| col(f)).collect(), order, "__spoor_first")?
+                keep_first(inner, fields.iter().map(|f| col(f)).collect(), order)?
                     .projected(self.output(rel).into_iter().map(|f| col(&f.name)))
             }
             RelKind::Expand { input, field } => self
@@ -269,7 +270,6 @@ pub(crate) trait Direct: Sized {
     fn projected(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder>;
     fn keep(self, predicate: Expr) -> Result<LogicalPlanBuilder>;
     fn ordered(self, keys: Vec<SortExpr>) -> Result<LogicalPlanBuilder>;
-    fn windowed(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder>;
     fn grouped(
         self,
         groups: impl IntoIterator<Item = Expr>,
@@ -293,11 +293,6 @@ impl Direct for LogicalPlanBuilder {
             input: Arc::new(self.build()?),
             fetch: None,
         })))
-    }
-
-    fn windowed(self, exprs: impl IntoIterator<Item = Expr>) -> Result<LogicalPlanBuilder> {
-        let node = Window::try_new(exprs.into_iter().collect(), Arc::new(self.build()?))?;
-        Ok(LogicalPlanBuilder::from(LogicalPlan::Window(node)))
     }
 
     fn grouped(
@@ -330,10 +325,8 @@ pub(crate) fn keep_first(
     input: LogicalPlanBuilder,
     keys: Vec<Expr>,
     order: Vec<SortExpr>,
-    rank: &str,
 ) -> Result<LogicalPlanBuilder> {
-    let ranked = row_number().partition_by(keys).order_by(order).build()?.alias(rank);
-    input.windowed([ranked])?.keep(col(rank).eq(lit(1u64)))
+    Ok(LogicalPlanBuilder::from(KeepFirst::new(input.build()?, keys, order).into_plan()))
 }
 
 pub(crate) fn data_type(ty: &Type) -> arrow::datatypes::DataType {

@@ -65,9 +65,9 @@ impl Lowerer<'_> {
         if s.steps.len() > 1 {
             // One match per first event: the earliest completion.
             let later: Vec<SortExpr> = s.steps[1..].iter().flat_map(|st| order(&st.alias, true)).collect();
-            plan = keep_first(plan, identity(first), later, "__spoor_first")?;
+            plan = keep_first(plan, identity(first), later)?;
             // One match per last event: the one that started latest (the tightest).
-            plan = keep_first(plan, identity(last), order(first, false), "__spoor_last")?;
+            plan = keep_first(plan, identity(last), order(first, false))?;
         }
         let mut out = vec![c(first, "@timestamp").alias("@timestamp")];
         out.extend(self.output(rel).into_iter().filter(|f| f.name != "@timestamp").map(|f| col(&f.name)));
