@@ -76,6 +76,8 @@ pub async fn catalog(ctx: &SessionContext) -> Result<Catalog, DataFusionError> {
 pub struct Compiled {
     pub hunt: ir::Hunt,
     pub warnings: Diagnostics,
+    /// DataFusion's logical plan, with spoor's own nodes (`KeepFirst`) in it: run it with
+    /// [`run`], or in a session from `spoor_core::session`, whose planner knows them.
     pub plan: LogicalPlan,
 }
 

@@ -319,8 +319,8 @@ pub(crate) fn event_order(rel: &Rel, prefix: &str) -> Vec<SortExpr> {
         .collect()
 }
 
-/// Of each group of rows with equal `keys`, the first by `order`. The `rank` column (named by
-/// the caller, so several can stack) stays for the caller's final projection to drop.
+/// Of each group of rows with equal `keys`, the first by `order` (spoor's own operator; see
+/// `spoor_core::keep_first`).
 pub(crate) fn keep_first(
     input: LogicalPlanBuilder,
     keys: Vec<Expr>,
