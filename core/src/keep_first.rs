@@ -39,7 +39,7 @@ use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSe
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, Distribution, ExecutionPlan, ExecutionPlanProperties, Partitioning, PhysicalExpr,
-    PlanProperties,
+    PlanProperties, apply_expression_roots,
 };
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt};
@@ -118,9 +118,7 @@ impl UserDefinedLogicalNodeCore for KeepFirst {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let keys: Vec<String> = self.keys.iter().map(|k| k.to_string()).collect();
-        let order: Vec<String> = self.order.iter().map(|s| s.to_string()).collect();
-        write!(f, "KeepFirst: keys=[{}], order=[{}]", keys.join(", "), order.join(", "))
+        write!(f, "KeepFirst: keys=[{}], order=[{}]", listed(&self.keys), listed(&self.order))
     }
 
     fn with_exprs_and_inputs(&self, exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
@@ -240,9 +238,7 @@ impl KeepFirstExec {
 
 impl DisplayAs for KeepFirstExec {
     fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let keys: Vec<String> = self.keys.iter().map(|k| k.to_string()).collect();
-        let order: Vec<String> = self.order.iter().map(|s| s.to_string()).collect();
-        write!(f, "KeepFirstExec: keys=[{}], order=[{}]", keys.join(", "), order.join(", "))
+        write!(f, "KeepFirstExec: keys=[{}], order=[{}]", listed(&self.keys), listed(&self.order))
     }
 }
 
@@ -275,12 +271,7 @@ impl ExecutionPlan for KeepFirstExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        for expr in self.keys.iter().chain(self.order.iter().map(|s| &s.expr)) {
-            if f(expr)? == TreeNodeRecursion::Stop {
-                return Ok(TreeNodeRecursion::Stop);
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
+        apply_expression_roots(self.keys.iter().chain(self.order.iter().map(|s| &s.expr)), f)
     }
 
     fn with_new_children(self: Arc<Self>, mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
@@ -433,6 +424,10 @@ impl Best {
         }
         Ok(out)
     }
+}
+
+fn listed<T: fmt::Display>(items: &[T]) -> String {
+    items.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn too_many() -> DataFusionError {
