@@ -1,9 +1,10 @@
 //! Domain names, public-suffix aware (the `psl` crate compiles in the Public Suffix List), so
 //! `a.b.evil.co.uk` has the registered domain `evil.co.uk`, not `co.uk`.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ListBuilder, StringArray, StringBuilder};
+use arrow::array::{Array, ListBuilder, StringBuilder};
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::Expr;
 
@@ -21,7 +22,7 @@ pub static REGISTERED_DOMAIN: Function = Function {
         Example { call: r#"registered_domain("co.uk")"#, result: "NULL" },
     ],
     literal_args: &[],
-    lower: |a| unary_text("spoor_registered_domain", &REGISTERED, a, |n| psl::domain_str(&n).map(str::to_string)),
+    lower: |a| unary_text("spoor_registered_domain", &REGISTERED, a, psl::domain_str),
 };
 
 pub static PUBLIC_SUFFIX: Function = Function {
@@ -35,7 +36,7 @@ pub static PUBLIC_SUFFIX: Function = Function {
         Example { call: r#"public_suffix("x.github.io")"#, result: "github.io" },
     ],
     literal_args: &[],
-    lower: |a| unary_text("spoor_public_suffix", &SUFFIX, a, |n| psl::suffix_str(&n).map(str::to_string)),
+    lower: |a| unary_text("spoor_public_suffix", &SUFFIX, a, psl::suffix_str),
 };
 
 pub static DOMAIN_LABELS: Function = Function {
@@ -51,9 +52,9 @@ pub static DOMAIN_LABELS: Function = Function {
     literal_args: &[],
     lower: |a| {
         list("spoor_domain_labels", &LABELS, a, |n| {
-            let registered = psl::domain_str(&n)?;
+            let registered = psl::domain_str(n)?;
             let prefix = n.strip_suffix(registered)?.trim_end_matches('.');
-            Some(if prefix.is_empty() { Vec::new() } else { prefix.split('.').map(str::to_string).collect() })
+            Some(if prefix.is_empty() { Vec::new() } else { prefix.split('.').collect() })
         })
     },
 };
@@ -67,11 +68,11 @@ static SUFFIXES: OnceLock<Udf> = OnceLock::new();
 /// list, which is a hash join however long the list.
 pub fn suffixes(e: Expr) -> Expr {
     list("spoor_domain_suffixes", &SUFFIXES, vec![e], |n| {
-        let mut out = vec![n.clone()];
-        let mut rest = n.as_str();
+        let mut out = vec![n];
+        let mut rest = n;
         while let Some((_, tail)) = rest.split_once('.') {
             if !tail.is_empty() {
-                out.push(tail.to_string());
+                out.push(tail);
             }
             rest = tail;
         }
@@ -79,39 +80,41 @@ pub fn suffixes(e: Expr) -> Expr {
     })
 }
 
-fn normalize(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
+/// Trimmed, without its trailing dot, lowercased: a copy only where lowercasing changes it, as
+/// these functions run on every DNS question of a hunt.
+fn normalize(name: &str) -> Cow<'_, str> {
+    let name = name.trim().trim_end_matches('.');
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
-fn unary_text(
-    name: &'static str,
-    cell: &'static OnceLock<Udf>,
-    args: Vec<Expr>,
-    f: fn(String) -> Option<String>,
-) -> Expr {
+fn unary_text(name: &'static str, cell: &'static OnceLock<Udf>, args: Vec<Expr>, f: fn(&str) -> Option<&str>) -> Expr {
     cell.get_or_init(|| {
         udf(name, vec![DataType::Utf8], DataType::Utf8, move |a| {
             let names = strings(&a[0])?;
-            let out: StringArray = names.iter().map(|n| n.and_then(|n| f(normalize(n)))).collect();
-            Ok(Arc::new(out))
+            let mut out = StringBuilder::with_capacity(names.len(), names.values().len());
+            for name in names.iter() {
+                let normalized = name.map(normalize);
+                out.append_option(normalized.as_deref().and_then(f));
+            }
+            Ok(Arc::new(out.finish()))
         })
     })
     .call(args)
 }
 
-fn list(
-    name: &'static str,
-    cell: &'static OnceLock<Udf>,
-    args: Vec<Expr>,
-    f: fn(String) -> Option<Vec<String>>,
-) -> Expr {
+fn list(name: &'static str, cell: &'static OnceLock<Udf>, args: Vec<Expr>, f: fn(&str) -> Option<Vec<&str>>) -> Expr {
     cell.get_or_init(|| {
         let item = Arc::new(arrow::datatypes::Field::new("item", DataType::Utf8, true));
         udf(name, vec![DataType::Utf8], DataType::List(item), move |a| {
             let names = strings(&a[0])?;
             let mut out = ListBuilder::new(StringBuilder::new());
             for n in names.iter() {
-                match n.and_then(|n| f(normalize(n))) {
+                let normalized = n.map(normalize);
+                match normalized.as_deref().and_then(f) {
                     Some(items) => {
                         for i in items {
                             out.values().append_value(i);
