@@ -26,10 +26,37 @@ fn filters_and_the_time_window_reach_the_parquet_scan() {
             "{scan}"
         );
         // ...and the predicate and time bounds prune row groups and rows inside the scan.
-        assert!(scan.contains(r#"process.name = Utf8("sh")"#), "{scan}");
+        // The stored dictionary is compared as it is, not decoded to text first.
+        assert!(scan.contains(r#"process.name = Dictionary(Int32, Utf8("sh"))"#), "{scan}");
         assert!(scan.contains("partial_filters=[@timestamp >= TimestampMicrosecond(1774828800000000"), "{scan}");
         let rows: usize = spoor::dsl::run::run(&ctx, &compiled).await.unwrap().iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows, 1, "the fixture's one `sh` inside the window");
+    });
+}
+
+#[test]
+fn text_stored_as_a_dictionary_comes_out_as_plain_text() {
+    use arrow::datatypes::{DataType, Field};
+    let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
+        let process = ctx.table("process").await.unwrap();
+        let stored = process.schema().field_with_unqualified_name("host.name").unwrap().data_type().clone();
+        assert!(matches!(stored, DataType::Dictionary(..)), "{stored}");
+        let hunt = "process | stats names = values(process.name) by host.name | select host.name, names";
+        let options = RunOptions::now();
+        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &options).await.unwrap();
+        let batches = spoor::dsl::run::run(&ctx, &compiled).await.unwrap();
+        let schema = batches.first().expect("rows").schema();
+        assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+        let item = match schema.field(1).data_type() {
+            DataType::List(item) => item.clone(),
+            other => panic!("names: {other}"),
+        };
+        assert_eq!(item.data_type(), Field::new("item", DataType::Utf8, true).data_type());
+        let sql = spoor::dsl::run::to_sql(&compiled.plan).unwrap();
+        assert!(!sql.contains("CAST"), "the export has no casts of its own: {sql}");
     });
 }
 

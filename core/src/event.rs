@@ -8,8 +8,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, StringDictionaryBuilder,
+    TimestampMicrosecondBuilder,
 };
+use arrow::datatypes::Int32Type;
 use chrono::{DateTime, Utc};
 
 use crate::schema::{Kind, Table, common};
@@ -153,7 +155,7 @@ impl<'a> Event<'a> {
 fn kind_matches(kind: Kind, value: &Value) -> bool {
     matches!(
         (kind, value),
-        (Kind::Text, Value::Text(_))
+        (Kind::Text | Kind::Label, Value::Text(_))
             | (Kind::Int, Value::Int(_))
             | (Kind::Bool, Value::Bool(_))
             | (Kind::Time, Value::Time(_))
@@ -196,6 +198,7 @@ pub struct Origin<'a> {
 enum ColumnBuilder {
     Time(TimestampMicrosecondBuilder),
     Text(StringBuilder),
+    Label(StringDictionaryBuilder<Int32Type>),
     Int(Int64Builder),
     Bool(BooleanBuilder),
     TextList(ListBuilder<StringBuilder>),
@@ -206,6 +209,7 @@ impl ColumnBuilder {
         match kind {
             Kind::Time => ColumnBuilder::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             Kind::Text => ColumnBuilder::Text(StringBuilder::new()),
+            Kind::Label => ColumnBuilder::Label(StringDictionaryBuilder::new()),
             Kind::Int => ColumnBuilder::Int(Int64Builder::new()),
             Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
             Kind::TextList => ColumnBuilder::TextList(ListBuilder::new(StringBuilder::new())),
@@ -216,6 +220,7 @@ impl ColumnBuilder {
         match (self, value) {
             (ColumnBuilder::Time(b), Some(Value::Time(v))) => b.append_value(*v),
             (ColumnBuilder::Text(b), Some(Value::Text(v))) => b.append_value(v),
+            (ColumnBuilder::Label(b), Some(Value::Text(v))) => b.append_value(v),
             (ColumnBuilder::Int(b), Some(Value::Int(v))) => b.append_value(*v),
             (ColumnBuilder::Bool(b), Some(Value::Bool(v))) => b.append_value(*v),
             (ColumnBuilder::TextList(b), Some(Value::TextList(v))) => {
@@ -226,6 +231,7 @@ impl ColumnBuilder {
             }
             (ColumnBuilder::Time(b), _) => b.append_null(),
             (ColumnBuilder::Text(b), _) => b.append_null(),
+            (ColumnBuilder::Label(b), _) => b.append_null(),
             (ColumnBuilder::Int(b), _) => b.append_null(),
             (ColumnBuilder::Bool(b), _) => b.append_null(),
             (ColumnBuilder::TextList(b), _) => b.append_null(),
@@ -246,6 +252,9 @@ impl ColumnBuilder {
                 *b = StringBuilder::with_capacity(array.len(), array.value_data().len());
                 Arc::new(array)
             }
+            // Each batch gets a dictionary of its own values only, so a batch's size does not
+            // depend on the batches before it.
+            ColumnBuilder::Label(b) => Arc::new(b.finish()),
             ColumnBuilder::Int(b) => {
                 let array = b.finish();
                 *b = Int64Builder::with_capacity(array.len());

@@ -44,6 +44,10 @@ pub enum Kind {
     /// UTC instant, microsecond precision.
     Time,
     Text,
+    /// Text with few distinct values (host, user and process names, actions, the log file read),
+    /// stored as a dictionary: a hunt reads and compares each distinct value once per batch
+    /// instead of copying and testing it on every row. Results show it as plain text.
+    Label,
     Int,
     Bool,
     /// A list of strings (DNS answers, package dependencies).
@@ -55,6 +59,7 @@ impl Kind {
         match self {
             Kind::Time => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
             Kind::Text => DataType::Utf8,
+            Kind::Label => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
             Kind::Int => DataType::Int64,
             Kind::Bool => DataType::Boolean,
             Kind::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
@@ -65,10 +70,23 @@ impl Kind {
         match self {
             Kind::Time => "timestamp (µs, UTC)",
             Kind::Text => "string",
+            Kind::Label => "string (dictionary)",
             Kind::Int => "int64",
             Kind::Bool => "bool",
             Kind::TextList => "list<string>",
         }
+    }
+}
+
+/// `data_type` with every dictionary replaced by its values' type, or `None` if it has none.
+pub fn without_dictionaries(data_type: &DataType) -> Option<DataType> {
+    match data_type {
+        DataType::Dictionary(_, values) => {
+            Some(without_dictionaries(values).unwrap_or_else(|| values.as_ref().clone()))
+        }
+        DataType::List(item) => without_dictionaries(item.data_type())
+            .map(|inner| DataType::List(Arc::new(Field::new(item.name(), inner, item.is_nullable())))),
+        _ => None,
     }
 }
 
@@ -83,7 +101,7 @@ const fn c(name: &'static str, kind: Kind, doc: &'static str) -> Column {
     Column { name, kind, doc }
 }
 
-use Kind::{Bool, Int, Text, TextList, Time};
+use Kind::{Bool, Int, Label, Text, TextList, Time};
 
 /// Positions of the columns spoor fills itself, the same in every table (see [`COMMON`]).
 pub mod common {
@@ -97,12 +115,16 @@ pub mod common {
 /// Columns every table starts with: when it happened, where it was seen, and where it was read.
 const COMMON: &[Column] = &[
     c("@timestamp", Time, "When the event happened, in UTC. Never null."),
-    c("event.action", Text, "What happened, normalized per table (see the table's list)."),
-    c("event.code", Text, "The source's own event code (Sysmon EventID, osquery table, Zeek log path, GitHub action)."),
+    c("event.action", Label, "What happened, normalized per table (see the table's list)."),
+    c(
+        "event.code",
+        Label,
+        "The source's own event code (Sysmon EventID, osquery table, Zeek log path, GitHub action).",
+    ),
     c("event.ingested", Time, "When spoor stored the row."),
-    c("host.name", Text, "The host the event was seen on, lowercased."),
-    c("spoor.format", Text, "The input format the row was parsed from (see `spoor ingest --help`)."),
-    c("log.file.path", Text, "The file the row was read from, as given to `spoor ingest`."),
+    c("host.name", Label, "The host the event was seen on, lowercased."),
+    c("spoor.format", Label, "The input format the row was parsed from (see `spoor ingest --help`)."),
+    c("log.file.path", Label, "The file the row was read from, as given to `spoor ingest`."),
     c(
         "log.file.line",
         Int,
@@ -111,8 +133,8 @@ const COMMON: &[Column] = &[
 ];
 
 const PROCESS_FIELDS: &[Column] = &[
-    c("user.name", Text, "The account the process runs as."),
-    c("user.domain", Text, "The account's domain, where the source has one."),
+    c("user.name", Label, "The account the process runs as."),
+    c("user.domain", Label, "The account's domain, where the source has one."),
     c(
         "process.entity_id",
         Text,
@@ -121,7 +143,7 @@ const PROCESS_FIELDS: &[Column] = &[
     c("process.pid", Int, "Process id."),
     c(
         "process.name",
-        Text,
+        Label,
         "Executable file name without its directory (`curl`, `powershell.exe`), lowercased on Windows.",
     ),
     c("process.executable", Text, "Full path of the executable."),
@@ -131,24 +153,24 @@ const PROCESS_FIELDS: &[Column] = &[
     c("process.hash.md5", Text, "MD5 of the executable, lowercase hex."),
     c("process.parent.entity_id", Text, "The parent's entity id."),
     c("process.parent.pid", Int, "The parent's process id."),
-    c("process.parent.name", Text, "The parent's executable file name."),
+    c("process.parent.name", Label, "The parent's executable file name."),
     c("process.parent.executable", Text, "The parent's executable path."),
     c("process.parent.command_line", Text, "The parent's command line."),
 ];
 
 /// The acting process, for tables whose events are done by a process (network, file, registry, dns).
 const ACTOR_PROCESS: &[Column] = &[
-    c("user.name", Text, "The account the acting process runs as."),
+    c("user.name", Label, "The account the acting process runs as."),
     c("process.entity_id", Text, "Entity id of the acting process."),
     c("process.pid", Int, "Process id of the acting process."),
-    c("process.name", Text, "Executable file name of the acting process."),
+    c("process.name", Label, "Executable file name of the acting process."),
     c("process.executable", Text, "Executable path of the acting process."),
 ];
 
 const NETWORK_FIELDS: &[Column] = &[
-    c("network.transport", Text, "`tcp`, `udp`, `icmp`, lowercased."),
-    c("network.protocol", Text, "Application protocol where known (`dns`, `http`, `ssl`)."),
-    c("network.direction", Text, "`outbound` when the host initiated, `inbound` otherwise, where known."),
+    c("network.transport", Label, "`tcp`, `udp`, `icmp`, lowercased."),
+    c("network.protocol", Label, "Application protocol where known (`dns`, `http`, `ssl`)."),
+    c("network.direction", Label, "`outbound` when the host initiated, `inbound` otherwise, where known."),
     c("source.ip", Text, "Initiator IP address, in canonical text form."),
     c("source.port", Int, "Initiator port."),
     c("destination.ip", Text, "Responder IP address, in canonical text form."),
@@ -163,7 +185,7 @@ const NETWORK_FIELDS: &[Column] = &[
 const FILE_FIELDS: &[Column] = &[
     c("file.path", Text, "Full path of the file."),
     c("file.name", Text, "File name without its directory."),
-    c("file.extension", Text, "Extension without the dot, lowercased."),
+    c("file.extension", Label, "Extension without the dot, lowercased."),
     c("file.hash.sha256", Text, "SHA-256 of the file, lowercase hex, where the source hashed it."),
     c("file.hash.md5", Text, "MD5 of the file, lowercase hex."),
     c("file.size", Int, "Size in bytes."),
@@ -171,17 +193,17 @@ const FILE_FIELDS: &[Column] = &[
 
 const REGISTRY_FIELDS: &[Column] = &[
     c("registry.path", Text, "Full path of the key or value (`HKLM\\Software\\...\\Run\\x`)."),
-    c("registry.hive", Text, "Hive abbreviation (`HKLM`, `HKU`, `HKCR`)."),
+    c("registry.hive", Label, "Hive abbreviation (`HKLM`, `HKU`, `HKCR`)."),
     c("registry.key", Text, "Key path without the hive and the value name."),
     c("registry.value", Text, "Value name."),
     c("registry.data.strings", Text, "Data written, as text."),
-    c("registry.data.type", Text, "Data type (`REG_SZ`, `REG_DWORD`, ...) where given."),
+    c("registry.data.type", Label, "Data type (`REG_SZ`, `REG_DWORD`, ...) where given."),
 ];
 
 const DNS_FIELDS: &[Column] = &[
     c("dns.question.name", Text, "The name queried, lowercased, without a trailing dot."),
-    c("dns.question.type", Text, "Query type (`A`, `AAAA`, `TXT`, ...)."),
-    c("dns.response_code", Text, "Response code (`NOERROR`, `NXDOMAIN`, ...)."),
+    c("dns.question.type", Label, "Query type (`A`, `AAAA`, `TXT`, ...)."),
+    c("dns.response_code", Label, "Response code (`NOERROR`, `NXDOMAIN`, ...)."),
     c("dns.answers", TextList, "Answer data, in order (addresses and names)."),
     c("dns.resolved_ip", TextList, "The IP addresses among the answers."),
     c("dns.id", Int, "DNS transaction id."),
@@ -189,26 +211,26 @@ const DNS_FIELDS: &[Column] = &[
     c("source.port", Int, "The client's port."),
     c("destination.ip", Text, "The server that was asked."),
     c("destination.port", Int, "The server's port."),
-    c("network.transport", Text, "`udp` or `tcp`."),
+    c("network.transport", Label, "`udp` or `tcp`."),
     c("event.id", Text, "The source's id of the record (Zeek uid)."),
 ];
 
 const CI_FIELDS: &[Column] = &[
-    c("ci.provider", Text, "`github`, `gitlab`, or `shell` for plain package-manager output."),
+    c("ci.provider", Label, "`github`, `gitlab`, or `shell` for plain package-manager output."),
     c("ci.job.id", Text, "The job the log belongs to (given at ingest, else the log file's name)."),
     c("ci.step.name", Text, "The step (`##[group]Run npm ci`) the line belongs to."),
-    c("package.manager", Text, "`npm`, `yarn`, `pnpm` or `bun`."),
+    c("package.manager", Label, "`npm`, `yarn`, `pnpm` or `bun`."),
     c("package.name", Text, "Package fetched, installed or running a script."),
     c("package.version", Text, "Its version."),
     c("url.original", Text, "Tarball URL, where the log shows it."),
-    c("ci.script.stage", Text, "Lifecycle stage of a script that ran (`preinstall`, `install`, `postinstall`, ...)."),
+    c("ci.script.stage", Label, "Lifecycle stage of a script that ran (`preinstall`, `install`, `postinstall`, ...)."),
     c("process.command_line", Text, "The step's command, or the lifecycle script's command."),
-    c("log.level", Text, "`error`, `warning`, `info`."),
+    c("log.level", Label, "`error`, `warning`, `info`."),
     c("message", Text, "The log line, without its timestamp prefix."),
 ];
 
 const PACKAGE_FIELDS: &[Column] = &[
-    c("package.manager", Text, "`npm`, `yarn` or `pnpm`, by the lockfile's kind."),
+    c("package.manager", Label, "`npm`, `yarn` or `pnpm`, by the lockfile's kind."),
     c("package.lockfile_version", Text, "The lockfile's format version (`3`, `berry-4`, `9.0`, ...)."),
     c("package.project", Text, "The project the lockfile belongs to (root package name, else its directory)."),
     c("package.name", Text, "Installed package name (the real name, not an alias)."),
@@ -228,22 +250,22 @@ const PACKAGE_FIELDS: &[Column] = &[
 ];
 
 const AUDIT_FIELDS: &[Column] = &[
-    c("event.provider", Text, "`github` or `npm`."),
-    c("event.outcome", Text, "`success` or `failure`, where given."),
+    c("event.provider", Label, "`github` or `npm`."),
+    c("event.outcome", Label, "`success` or `failure`, where given."),
     c(
         "audit.original_action",
         Text,
         "The action as the source names it (`org.update_member`, `billing.change_email`).",
     ),
-    c("user.name", Text, "The acting account."),
+    c("user.name", Label, "The acting account."),
     c("user.email", Text, "The acting account's email, lowercased, where given (npm publisher email)."),
-    c("user.target.name", Text, "The account acted upon."),
+    c("user.target.name", Label, "The account acted upon."),
     c("audit.old_value", Text, "Value before the change (old email, ...)."),
     c("audit.new_value", Text, "Value after the change (new email, ...)."),
     c("source.ip", Text, "Where the actor came from."),
-    c("source.geo.country_iso_code", Text, "Country of the actor's address, where given."),
+    c("source.geo.country_iso_code", Label, "Country of the actor's address, where given."),
     c("user_agent.original", Text, "The actor's user agent."),
-    c("organization.name", Text, "Organisation or enterprise."),
+    c("organization.name", Label, "Organisation or enterprise."),
     c("package.name", Text, "Package acted upon, where any."),
     c("package.version", Text, "Version acted upon (published, deprecated, ...)."),
     c("package.scripts", TextList, "Install-time lifecycle scripts of a published version, as `stage: command`."),
@@ -489,7 +511,9 @@ pub fn markdown() -> String {
          addresses are stored as text in canonical form (`2001:DB8::1` becomes `2001:db8::1`); a value that is\n\
          not an address is kept as written.\n\n\
          Parquet layout: `<store>/<table>/date=YYYY-MM-DD/part-<id>.parquet` (zstd), partitioned by the\n\
-         UTC date of `@timestamp`.\n",
+         UTC date of `@timestamp`. Columns typed \"string (dictionary)\" hold few distinct values and are\n\
+         stored as Arrow dictionaries (`dictionary<int32, string>`), which hunts compare once per\n\
+         distinct value; results, exports and the Python API give them as plain strings.\n",
     );
     for table in Table::ALL {
         let def = table.def();

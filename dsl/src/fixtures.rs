@@ -4,11 +4,12 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
+use spoor_core::schema::without_dictionaries;
 
 /// One JSON object per row, with the line it was written on (for `log.file.line`).
 pub struct Rows<'a> {
@@ -53,9 +54,30 @@ pub async fn add_lookup(ctx: &SessionContext, name: &str, rows: &Rows<'_>) -> Re
     append(ctx, name, schema, batches).await
 }
 
+/// Rows of `text` in `schema`. Arrow's JSON reader has no dictionaries: their columns are read as
+/// their values' type, then encoded.
 fn decode(schema: &SchemaRef, text: &str) -> Result<Vec<RecordBatch>> {
-    let reader = arrow::json::ReaderBuilder::new(Arc::clone(schema)).build(Cursor::new(text.as_bytes()))?;
-    Ok(reader.collect::<std::result::Result<Vec<_>, _>>()?)
+    let plain = |f: &arrow::datatypes::FieldRef| match without_dictionaries(f.data_type()) {
+        Some(t) => Arc::new(f.as_ref().clone().with_data_type(t)),
+        None => Arc::clone(f),
+    };
+    let read_as = Arc::new(Schema::new_with_metadata(
+        schema.fields().iter().map(plain).collect::<Vec<_>>(),
+        schema.metadata().clone(),
+    ));
+    let reader = arrow::json::ReaderBuilder::new(read_as).build(Cursor::new(text.as_bytes()))?;
+    reader
+        .map(|batch| {
+            let batch = batch?;
+            let columns = batch
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+        })
+        .collect()
 }
 
 async fn append(ctx: &SessionContext, name: &str, schema: SchemaRef, mut batches: Vec<RecordBatch>) -> Result<usize> {

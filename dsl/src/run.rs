@@ -6,7 +6,7 @@ use arrow::record_batch::RecordBatch;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::QueryPlanner;
-use datafusion::logical_expr::{Expr, LogicalPlan, Operator, binary_expr};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator, binary_expr};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::unparser::Unparser;
@@ -169,8 +169,37 @@ pub struct Analysis {
 
 /// SQL for the plan, from DataFusion's unparser, to run the hunt on another engine.
 pub fn to_sql(plan: &LogicalPlan) -> Result<String, Error> {
-    let plan = spoor_core::keep_first::KeepFirst::as_windows(plan.clone())?;
+    let plan = spoor_core::keep_first::KeepFirst::as_windows(without_result_casts(plan.clone())?)?;
     Ok(Unparser::new(&ExportDialect).plan_to_sql(&plan)?.to_string())
+}
+
+/// The plan without the casts that give results dictionary-stored text as plain text
+/// (`lower::lower`): in SQL a dictionary is an engine's encoding, not a type. A projection left
+/// with nothing else to do goes too.
+fn without_result_casts(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::logical_expr::expr::{Alias, Cast};
+    let LogicalPlan::Projection(projection) = &plan else { return Ok(plan) };
+    let input = Arc::clone(&projection.input);
+    let uncast = |e: &Expr| -> datafusion::error::Result<Expr> {
+        let Expr::Alias(Alias { expr, name, .. }) = e else { return Ok(e.clone()) };
+        let Expr::Cast(Cast { expr: inner, field }) = expr.as_ref() else { return Ok(e.clone()) };
+        let source = inner.get_type(input.schema())?;
+        let decoded = spoor_core::schema::without_dictionaries(&source).is_some_and(|t| &t == field.data_type());
+        Ok(if decoded { inner.as_ref().clone().alias(name) } else { e.clone() })
+    };
+    let exprs = projection.expr.iter().map(uncast).collect::<datafusion::error::Result<Vec<_>>>()?;
+    let passes_through = exprs.len() == input.schema().fields().len()
+        && exprs.iter().zip(input.schema().columns()).all(|(e, c)| match e {
+            Expr::Column(x) => *x == c,
+            Expr::Alias(Alias { expr, name, .. }) => {
+                matches!(expr.as_ref(), Expr::Column(x) if *x == c && *name == c.name)
+            }
+            _ => false,
+        });
+    if passes_through {
+        return Ok(Arc::unwrap_or_clone(input));
+    }
+    Ok(LogicalPlan::Projection(datafusion::logical_expr::Projection::try_new(exprs, input)?))
 }
 
 /// DataFusion's default SQL, with spoor's regex test written as the `~` / `~*` operators other

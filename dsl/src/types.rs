@@ -43,6 +43,7 @@ impl Type {
                 let inner = Type::of_column(if is_ip { "x.ip" } else { "x" }, f.data_type())?;
                 Type::List(Box::new(inner))
             }
+            DataType::Dictionary(_, values) => Type::of_column(name, values)?,
             DataType::Null => Type::Null,
             _ => return None,
         })

@@ -146,7 +146,7 @@ impl LineParser for Mapping {
                 Field::Path(path) => util::text(&v, path),
             };
             match kind {
-                Kind::Text => match *column {
+                Kind::Text | Kind::Label => match *column {
                     "host.name" => e.lower(column, text.map(Cow::into_owned)),
                     c if c.ends_with(".ip") => e.ip(column, text.map(Cow::into_owned)),
                     _ => e.text(column, text.map(|t| Cow::Owned(t.into_owned()))),

@@ -15,7 +15,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Array, BooleanArray, BooleanBufferBuilder, StringArray};
+use arrow::array::{Array, AsArray, BooleanArray, BooleanBufferBuilder, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
@@ -180,7 +180,14 @@ impl ScalarUDFImpl for RegexTest {
                 let array = strings(&value.to_array()?)?;
                 Ok(ColumnarValue::Scalar(ScalarValue::Boolean(compiled.test(&array).iter().next().flatten())))
             }
-            ColumnarValue::Array(array) => Ok(ColumnarValue::Array(Arc::new(compiled.test(&strings(array)?)))),
+            // A dictionary's distinct texts are tested once each, and each row takes its text's answer.
+            ColumnarValue::Array(array) => match array.as_any_dictionary_opt() {
+                Some(dictionary) => {
+                    let answers = compiled.test(&strings(dictionary.values())?);
+                    Ok(ColumnarValue::Array(arrow::compute::take(&answers, dictionary.keys(), None)?))
+                }
+                None => Ok(ColumnarValue::Array(Arc::new(compiled.test(&strings(array)?)))),
+            },
         }
     }
 }
@@ -284,5 +291,29 @@ mod tests {
         let sliced = rows.slice(1, 2);
         let found: Vec<_> = Compiled::new(INSTALLER, false).unwrap().test(&sliced).iter().collect();
         assert_eq!(found, vec![Some(false), Some(true)]);
+    }
+
+    #[test]
+    fn a_dictionary_gives_each_row_its_texts_answer() {
+        use arrow::array::{ArrayRef, DictionaryArray, Int32Array};
+        // Keys reuse texts, one is null, and one text ("bash") is used by no row.
+        let values = StringArray::from(vec![Some("node"), Some("bash"), Some("NODE.EXE"), None]);
+        let keys = Int32Array::from(vec![Some(0), Some(2), None, Some(0), Some(3)]);
+        let dictionary: ArrayRef = Arc::new(DictionaryArray::new(keys, Arc::new(values)));
+        let plain = arrow::compute::cast(&dictionary, &DataType::Utf8).unwrap();
+        let test = RegexTest::new(r"^(?:node|node\.exe)$", true);
+        let answer = |array: &ArrayRef| {
+            let args = ScalarFunctionArgs {
+                args: vec![ColumnarValue::Array(Arc::clone(array))],
+                arg_fields: vec![],
+                number_rows: array.len(),
+                return_field: Arc::new(arrow::datatypes::Field::new("x", DataType::Boolean, true)),
+                config_options: Arc::default(),
+            };
+            let ColumnarValue::Array(found) = test.invoke_with_args(args).unwrap() else { panic!("an array") };
+            found.as_boolean().iter().collect::<Vec<_>>()
+        };
+        assert_eq!(answer(&dictionary), vec![Some(true), Some(true), None, Some(true), None]);
+        assert_eq!(answer(&dictionary), answer(&plain));
     }
 }

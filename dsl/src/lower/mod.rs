@@ -81,13 +81,25 @@ pub type Sources = HashMap<String, Arc<dyn TableSource>>;
 pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) -> Result<LogicalPlan> {
     let needed = prune::needed(&hunt.query);
     let plan = Lowerer { sources, options, needed }.rel(&hunt.query)?;
-    // Decoded bytes are for reading: results show them as text (invalid UTF-8 as U+FFFD).
-    if !hunt.query.fields.iter().any(|f| f.ty == Type::Bytes) {
+    // Results are plain Arrow: decoded bytes show as text (invalid UTF-8 as U+FFFD) and
+    // dictionary-stored text as text, whatever the storage chose for speed.
+    let schema = plan.schema().clone();
+    let plain: Vec<Option<arrow::datatypes::DataType>> = hunt
+        .query
+        .fields
+        .iter()
+        .map(|f| {
+            let index = schema.index_of_column_by_name(None, &f.name)?;
+            spoor_core::schema::without_dictionaries(schema.field(index).data_type())
+        })
+        .collect();
+    if !hunt.query.fields.iter().any(|f| f.ty == Type::Bytes) && plain.iter().all(Option::is_none) {
         return plan.build();
     }
-    let items = hunt.query.fields.iter().map(|f| match f.ty {
-        Type::Bytes => crate::functions::bytes_to_text(col(&f.name)).alias(&f.name),
-        _ => col(&f.name),
+    let items = hunt.query.fields.iter().zip(plain).map(|(f, plain)| match (&f.ty, plain) {
+        (Type::Bytes, _) => crate::functions::bytes_to_text(col(&f.name)).alias(&f.name),
+        (_, Some(plain)) => cast(col(&f.name), plain).alias(&f.name),
+        (_, None) => col(&f.name),
     });
     plan.projected(items)?.build()
 }
