@@ -9,7 +9,7 @@ use spoor::dsl::{ParamValues, RunOptions};
 #[test]
 fn filters_and_the_time_window_reach_the_parquet_scan() {
     let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = spoor::core::session::runtime().unwrap();
     runtime.block_on(async {
         let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
         let now = chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00Z").unwrap().to_utc();
@@ -38,7 +38,7 @@ fn filters_and_the_time_window_reach_the_parquet_scan() {
 fn text_stored_as_a_dictionary_comes_out_as_plain_text() {
     use arrow::datatypes::{DataType, Field};
     let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = spoor::core::session::runtime().unwrap();
     runtime.block_on(async {
         let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
         let process = ctx.table("process").await.unwrap();
