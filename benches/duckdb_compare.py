@@ -2,7 +2,7 @@
 """Runs the DuckDB equivalent of each hunt (benches/duckdb/<hunt id>.sql) over a spoor store's
 Parquet files, checks that it returns the same rows as spoor did, and prints both times.
 
-    python3 benches/duckdb_compare.py --store DIR --results DIR [--iocs hunts/iocs] [--runs 3]
+    python3 benches/duckdb_compare.py --store DIR --results DIR [--iocs hunts/iocs] [--runs 3] [FILTER]
 
 `--results` holds spoor's rows and times per hunt (`<hunt>.ndjson`, `<hunt>.timing.json`), as
 `cargo bench --bench pack` writes them. Needs the `duckdb` package (from PyPI). Rows are
@@ -98,6 +98,7 @@ def main():
     parser.add_argument("--results", required=True)
     parser.add_argument("--iocs", default=os.path.join(os.path.dirname(__file__), "..", "hunts", "iocs"))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("filter", nargs="?", default="", help="only hunts whose id contains this")
     args = parser.parse_args()
     con = connect(args.store, args.iocs)
     print("| hunt | rows | same rows | spoor ms | DuckDB ms | spoor / DuckDB |")
@@ -105,6 +106,8 @@ def main():
     mismatches = 0
     for sql_path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "duckdb", "*.sql"))):
         hunt = os.path.basename(sql_path)[: -len(".sql")]
+        if args.filter not in hunt:
+            continue
         sql = open(sql_path).read()
         times = []
         for _ in range(max(1, args.runs)):

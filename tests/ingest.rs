@@ -401,3 +401,46 @@ fn appends_add_files_and_never_rewrite_old_ones() {
     let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(".tmp-")).collect();
     assert!(leftovers.is_empty(), "no temporary files after commit: {leftovers:?}");
 }
+
+#[test]
+fn small_files_are_stored_uncompressed_and_large_ones_with_zstd() {
+    use parquet::basic::Compression;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dns.json");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let lookup = |day: u32, i: usize| {
+        format!(
+            r#"{{"EventID":22,"Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2026-03-{day:02} 00:41:02.950","QueryName":"host{i}.example.test"}}"#
+        )
+    };
+    for i in 0..10 {
+        writeln!(file, "{}", lookup(30, i)).unwrap();
+    }
+    for i in 0..9000 {
+        writeln!(file, "{}", lookup(31, i)).unwrap();
+    }
+    drop(file);
+    let t = ingest_files(&[path]);
+    assert_eq!(one_row(&t.store, "SELECT count(*) FROM dns"), ["9010"]);
+    let mut found: Vec<(u64, Compression)> = t
+        .summary
+        .written
+        .iter()
+        .map(|p| {
+            let reader = SerializedFileReader::new(std::fs::File::open(p).unwrap()).unwrap();
+            let meta = reader.metadata();
+            let rows = meta.file_metadata().num_rows() as u64;
+            let mut codecs: Vec<_> =
+                meta.row_groups().iter().flat_map(|g| g.columns().iter().map(|c| c.compression())).collect();
+            codecs.dedup();
+            assert_eq!(codecs.len(), 1, "one codec per file: {codecs:?}");
+            (rows, codecs[0])
+        })
+        .collect();
+    found.sort_by_key(|(rows, _)| *rows);
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0], (10, Compression::UNCOMPRESSED));
+    assert_eq!(found[1].0, 9000);
+    assert!(matches!(found[1].1, Compression::ZSTD(_)), "{:?}", found[1].1);
+}

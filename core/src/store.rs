@@ -26,6 +26,12 @@ const TEMP_PREFIX: &str = ".tmp-";
 /// Open Parquet writers hold a row group in memory each; past this many, the oldest is finished.
 const MAX_OPEN_FILES: usize = 8;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Files of fewer rows are written uncompressed. Reading a zstd column chunk starts with making
+/// a zstd context (Parquet's reader makes a compressor and a decompressor per chunk), which costs
+/// more than decompressing a few kilobytes; small tables such as `audit` (a few rows a day) are
+/// read by many hunts, so that cost was most of their scan. Compressing them would save little
+/// space: a file this small is a few hundred kilobytes at most.
+const SMALL_FILE_ROWS: usize = 8 * 1024;
 
 /// Columns whose values rarely repeat within a file. Parquet's dictionary encoding would hash
 /// every value only to find that out (a 64k-row group of timestamps fills a dictionary of 64k
@@ -170,9 +176,71 @@ fn temp_path(target: &Path) -> PathBuf {
 }
 
 struct OpenFile {
-    writer: ArrowWriter<File>,
+    table: Table,
+    contents: Contents,
     temp: PathBuf,
     target: PathBuf,
+}
+
+/// A file's rows are held back until there are enough of them to know it is not a small file
+/// ([`SMALL_FILE_ROWS`]), which is written without compression.
+enum Contents {
+    Few { batches: Vec<RecordBatch>, rows: usize },
+    Many(Box<ArrowWriter<File>>),
+}
+
+impl OpenFile {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        match &mut self.contents {
+            Contents::Many(writer) => return writer.write(batch).map_err(|e| Error::parquet(&self.temp, e)),
+            Contents::Few { batches, rows } => {
+                batches.push(batch.clone());
+                *rows += batch.num_rows();
+                if *rows < SMALL_FILE_ROWS {
+                    return Ok(());
+                }
+            }
+        }
+        // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost in ingest.
+        self.start_writing(Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level")))
+    }
+
+    /// Creates the file and writes the rows held back.
+    fn start_writing(&mut self, compression: Compression) -> Result<()> {
+        let file = File::create(&self.temp).map_err(|e| Error::io(&self.temp, e))?;
+        let mut writer = ArrowWriter::try_new(file, self.table.schema(), Some(properties(self.table, compression)))
+            .map_err(|e| Error::parquet(&self.temp, e))?;
+        if let Contents::Few { batches, .. } = &self.contents {
+            for batch in batches {
+                writer.write(batch).map_err(|e| Error::parquet(&self.temp, e))?;
+            }
+        }
+        self.contents = Contents::Many(Box::new(writer));
+        Ok(())
+    }
+
+    /// Writes the footer and syncs the file.
+    fn finish(mut self) -> Result<(PathBuf, PathBuf)> {
+        if matches!(self.contents, Contents::Few { .. }) {
+            self.start_writing(Compression::UNCOMPRESSED)?;
+        }
+        let Contents::Many(writer) = self.contents else { unreachable!("started writing above") };
+        let handle = writer.into_inner().map_err(|e| Error::parquet(&self.temp, e))?;
+        handle.sync_all().map_err(|e| Error::io(&self.temp, e))?;
+        Ok((self.temp, self.target))
+    }
+}
+
+fn properties(table: Table, compression: Compression) -> WriterProperties {
+    let mut props =
+        WriterProperties::builder().set_compression(compression).set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for column in table.columns().iter().filter(|c| mostly_distinct(c.name)) {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
+    }
+    for column in table.columns().iter().filter(|c| free_text(c.name)) {
+        props = props.set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
+    }
+    props.build()
 }
 
 /// Writes batches into new Parquet files, made visible together by [`StoreWriter::commit`].
@@ -201,8 +269,7 @@ impl StoreWriter {
             let file = self.create(table, date)?;
             self.open.insert((table, date), file);
         }
-        let file = self.open.get_mut(&(table, date)).expect("inserted above");
-        file.writer.write(batch).map_err(|e| Error::parquet(&file.temp, e))
+        self.open.get_mut(&(table, date)).expect("inserted above").write(batch)
     }
 
     fn create(&mut self, table: Table, date: NaiveDate) -> Result<OpenFile> {
@@ -212,27 +279,12 @@ impl StoreWriter {
         let name = format!("part-{}-{:04}.parquet", self.id, self.sequence);
         let target = dir.join(&name);
         let temp = temp_path(&target);
-        let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
-        let mut props = WriterProperties::builder()
-            // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost in ingest.
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level")))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-        for column in table.columns().iter().filter(|c| mostly_distinct(c.name)) {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
-        }
-        for column in table.columns().iter().filter(|c| free_text(c.name)) {
-            props = props.set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
-        }
-        let props = props.build();
-        let writer = ArrowWriter::try_new(file, table.schema(), Some(props)).map_err(|e| Error::parquet(&temp, e))?;
-        Ok(OpenFile { writer, temp, target })
+        Ok(OpenFile { table, contents: Contents::Few { batches: Vec::new(), rows: 0 }, temp, target })
     }
 
     fn finish_all(&mut self) -> Result<()> {
         for (_, file) in self.open.drain() {
-            let handle = file.writer.into_inner().map_err(|e| Error::parquet(&file.temp, e))?;
-            handle.sync_all().map_err(|e| Error::io(&file.temp, e))?;
-            self.finished.push((file.temp, file.target));
+            self.finished.push(file.finish()?);
         }
         Ok(())
     }
@@ -287,7 +339,8 @@ impl Drop for StoreWriter {
     /// A writer dropped without commit (an error, a panic elsewhere) removes its temporary files.
     fn drop(&mut self) {
         for (_, file) in self.open.drain() {
-            drop(file.writer);
+            drop(file.contents);
+            // Absent while its rows were still held back.
             let _ = fs::remove_file(&file.temp);
         }
         for (temp, _) in self.finished.drain(..) {
