@@ -61,6 +61,24 @@ fn text_stored_as_a_dictionary_comes_out_as_plain_text() {
 }
 
 #[test]
+fn a_lone_distinct_count_is_planned_as_a_grouping() {
+    let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
+    let runtime = spoor::core::session::runtime().unwrap();
+    runtime.block_on(async {
+        let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
+        let hunt = "process | stats users = count_distinct(user.name) by host.name";
+        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions::now()).await.unwrap();
+        let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap();
+        let text = optimized.display_indent().to_string();
+        // DataFusion rewrites it only when the aggregate is unnamed inside its `Aggregate` node:
+        // a grouping on host and user, then a plain count per host, with no hash set per host.
+        let aggregates: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("Aggregate:")).collect();
+        assert_eq!(aggregates.len(), 2, "{text}");
+        assert!(!text.contains("DISTINCT"), "{text}");
+    });
+}
+
+#[test]
 fn hunt_check_and_explain_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s");

@@ -307,17 +307,46 @@ impl Direct for LogicalPlanBuilder {
         })))
     }
 
+    /// The aggregates' names are given in a projection above the `Aggregate`, as DataFusion's
+    /// SQL planner does: its optimizer recognizes aggregates only unnamed (a lone
+    /// `count_distinct` by some key becomes a grouping on key and value, then a count, instead
+    /// of a hash set per group).
     fn grouped(
         self,
         groups: impl IntoIterator<Item = Expr>,
         aggregates: impl IntoIterator<Item = Expr>,
     ) -> Result<LogicalPlanBuilder> {
-        let node = Aggregate::try_new(
-            Arc::new(self.build()?),
-            groups.into_iter().collect(),
-            aggregates.into_iter().collect(),
-        )?;
-        Ok(LogicalPlanBuilder::from(LogicalPlan::Aggregate(node)))
+        let groups: Vec<Expr> = groups.into_iter().collect();
+        let mut unnamed: Vec<Expr> = Vec::new();
+        let mut outputs: Vec<(usize, Option<String>)> = Vec::new();
+        for aggregate in aggregates {
+            let (aggregate, name) = match aggregate {
+                Expr::Alias(alias) => (*alias.expr, Some(alias.name)),
+                other => (other, None),
+            };
+            // The same aggregate twice under two names is computed once.
+            let index = match unnamed.iter().position(|u| *u == aggregate) {
+                Some(index) => index,
+                None => {
+                    unnamed.push(aggregate);
+                    unnamed.len() - 1
+                }
+            };
+            outputs.push((index, name));
+        }
+        let group_count = groups.len();
+        let node = Aggregate::try_new(Arc::new(self.build()?), groups, unnamed)?;
+        let schema = Arc::clone(&node.schema);
+        let column = |i: usize| Expr::Column(Column::from(schema.qualified_field(i)));
+        let mut named: Vec<Expr> = (0..group_count).map(column).collect();
+        named.extend(outputs.into_iter().map(|(index, name)| {
+            let value = column(group_count + index);
+            match name {
+                Some(name) => value.alias(name),
+                None => value,
+            }
+        }));
+        LogicalPlanBuilder::from(LogicalPlan::Aggregate(node)).projected(named)
     }
 }
 
