@@ -192,43 +192,49 @@ enum Contents {
 impl OpenFile {
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match &mut self.contents {
-            Contents::Many(writer) => return writer.write(batch).map_err(|e| Error::parquet(&self.temp, e)),
+            Contents::Many(writer) => writer.write(batch).map_err(|e| Error::parquet(&self.temp, e)),
             Contents::Few { batches, rows } => {
                 batches.push(batch.clone());
                 *rows += batch.num_rows();
-                if *rows < SMALL_FILE_ROWS {
-                    return Ok(());
+                if *rows >= SMALL_FILE_ROWS {
+                    // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost.
+                    let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level"));
+                    let writer = create_writer(self.table, &self.temp, batches, zstd)?;
+                    self.contents = Contents::Many(writer);
                 }
+                Ok(())
             }
         }
-        // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost in ingest.
-        self.start_writing(Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level")))
-    }
-
-    /// Creates the file and writes the rows held back.
-    fn start_writing(&mut self, compression: Compression) -> Result<()> {
-        let file = File::create(&self.temp).map_err(|e| Error::io(&self.temp, e))?;
-        let mut writer = ArrowWriter::try_new(file, self.table.schema(), Some(properties(self.table, compression)))
-            .map_err(|e| Error::parquet(&self.temp, e))?;
-        if let Contents::Few { batches, .. } = &self.contents {
-            for batch in batches {
-                writer.write(batch).map_err(|e| Error::parquet(&self.temp, e))?;
-            }
-        }
-        self.contents = Contents::Many(Box::new(writer));
-        Ok(())
     }
 
     /// Writes the footer and syncs the file.
-    fn finish(mut self) -> Result<(PathBuf, PathBuf)> {
-        if matches!(self.contents, Contents::Few { .. }) {
-            self.start_writing(Compression::UNCOMPRESSED)?;
-        }
-        let Contents::Many(writer) = self.contents else { unreachable!("started writing above") };
+    fn finish(self) -> Result<(PathBuf, PathBuf)> {
+        let writer = match self.contents {
+            Contents::Many(writer) => writer,
+            Contents::Few { batches, .. } => {
+                create_writer(self.table, &self.temp, &batches, Compression::UNCOMPRESSED)?
+            }
+        };
         let handle = writer.into_inner().map_err(|e| Error::parquet(&self.temp, e))?;
         handle.sync_all().map_err(|e| Error::io(&self.temp, e))?;
         Ok((self.temp, self.target))
     }
+}
+
+/// Creates the file at `temp` and writes the rows held back.
+fn create_writer(
+    table: Table,
+    temp: &Path,
+    batches: &[RecordBatch],
+    compression: Compression,
+) -> Result<Box<ArrowWriter<File>>> {
+    let file = File::create(temp).map_err(|e| Error::io(temp, e))?;
+    let mut writer = ArrowWriter::try_new(file, table.schema(), Some(properties(table, compression)))
+        .map_err(|e| Error::parquet(temp, e))?;
+    for batch in batches {
+        writer.write(batch).map_err(|e| Error::parquet(temp, e))?;
+    }
+    Ok(Box::new(writer))
 }
 
 fn properties(table: Table, compression: Compression) -> WriterProperties {
