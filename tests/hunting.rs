@@ -4,20 +4,34 @@
 mod common;
 
 use common::{documented, ingest_files, spoor};
+use datafusion::prelude::SessionContext;
+use spoor::dsl::run::Compiled;
 use spoor::dsl::{ParamValues, RunOptions};
 
-#[test]
-fn filters_and_the_time_window_reach_the_parquet_scan() {
+/// Runs `test` on spoor's query runtime with a session over the ECS endpoint fixture's store.
+fn on_endpoint_events<F: std::future::Future<Output = ()>>(test: impl FnOnce(SessionContext) -> F) {
     let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
     let runtime = spoor::core::session::runtime().unwrap();
     runtime.block_on(async {
         let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
+        test(ctx).await
+    });
+}
+
+/// A hunt compiled, and its plan after DataFusion's optimizer as text.
+async fn compiled_and_optimized(ctx: &SessionContext, hunt: &str, options: &RunOptions) -> (Compiled, String) {
+    let compiled = spoor::dsl::compile(ctx, hunt, &ParamValues::new(), options).await.unwrap();
+    let text = spoor::dsl::run::optimized(ctx, &compiled.plan).unwrap().display_indent().to_string();
+    (compiled, text)
+}
+
+#[test]
+fn filters_and_the_time_window_reach_the_parquet_scan() {
+    on_endpoint_events(|ctx| async move {
         let now = chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00Z").unwrap().to_utc();
         let options = RunOptions { now, window: Some((now - chrono::Duration::days(2), now)) };
         let hunt = r#"process | where process.name == "sh" | select host.name, process.command_line"#;
-        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &options).await.unwrap();
-        let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap();
-        let text = optimized.display_indent().to_string();
+        let (compiled, text) = compiled_and_optimized(&ctx, hunt, &options).await;
         let scan =
             text.lines().find(|l| l.trim_start().starts_with("TableScan: process")).unwrap_or_else(|| panic!("{text}"));
         // Whole date partitions outside the window are skipped...
@@ -37,10 +51,7 @@ fn filters_and_the_time_window_reach_the_parquet_scan() {
 #[test]
 fn text_stored_as_a_dictionary_comes_out_as_plain_text() {
     use arrow::datatypes::{DataType, Field};
-    let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
-    let runtime = spoor::core::session::runtime().unwrap();
-    runtime.block_on(async {
-        let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
+    on_endpoint_events(|ctx| async move {
         let process = ctx.table("process").await.unwrap();
         let stored = process.schema().field_with_unqualified_name("host.name").unwrap().data_type().clone();
         assert!(matches!(stored, DataType::Dictionary(..)), "{stored}");
@@ -62,14 +73,9 @@ fn text_stored_as_a_dictionary_comes_out_as_plain_text() {
 
 #[test]
 fn a_lone_distinct_count_is_planned_as_a_grouping() {
-    let ingested = ingest_files(&[documented("ecs_endpoint.ndjson")]);
-    let runtime = spoor::core::session::runtime().unwrap();
-    runtime.block_on(async {
-        let ctx = spoor::core::session::context(&ingested.store).await.unwrap();
+    on_endpoint_events(|ctx| async move {
         let hunt = "process | stats users = count_distinct(user.name) by host.name";
-        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions::now()).await.unwrap();
-        let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap();
-        let text = optimized.display_indent().to_string();
+        let (_, text) = compiled_and_optimized(&ctx, hunt, &RunOptions::now()).await;
         // DataFusion rewrites it only when the aggregate is unnamed inside its `Aggregate` node:
         // a grouping on host and user, then a plain count per host, with no hash set per host.
         let aggregates: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("Aggregate:")).collect();
