@@ -314,8 +314,7 @@ pub fn explain(hunt: HuntText, args: RunArgs, shown: Explained) -> Result<ExitCo
         match shown {
             Explained::Sql => println!("{}", spoor::dsl::run::to_sql(&compiled.plan).map_err(|e| e.to_string())?),
             Explained::Plan => {
-                let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).map_err(|e| e.to_string())?;
-                println!("{}", optimized.display_indent());
+                println!("{}", spoor::dsl::run::explained(&ctx, &compiled.plan).map_err(|e| e.to_string())?);
             }
             Explained::Analyzed => {
                 let analysis = spoor::dsl::run::within(args.limits()?.time, spoor::dsl::run::analyze(&ctx, &compiled))

@@ -21,7 +21,7 @@ fn on_endpoint_events<F: std::future::Future<Output = ()>>(test: impl FnOnce(Ses
 /// A hunt compiled, and its plan after DataFusion's optimizer as text.
 async fn compiled_and_optimized(ctx: &SessionContext, hunt: &str, options: &RunOptions) -> (Compiled, String) {
     let compiled = spoor::dsl::compile(ctx, hunt, &ParamValues::new(), options).await.unwrap();
-    let text = spoor::dsl::run::optimized(ctx, &compiled.plan).unwrap().display_indent().to_string();
+    let text = spoor::dsl::run::explained(ctx, &compiled.plan).unwrap();
     (compiled, text)
 }
 
@@ -221,7 +221,7 @@ fn a_sequence_exported_as_sql_finds_the_same_rows() {
               after: audit where event.action == "package_publish" and user.email != before.user.email
             | select after.package.name, before.package.version, after.package.version, after.user.email"#;
         let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions::now()).await.unwrap();
-        let explained = spoor::dsl::run::optimized(&ctx, &compiled.plan).unwrap().display_indent().to_string();
+        let explained = spoor::dsl::run::explained(&ctx, &compiled.plan).unwrap();
         assert_eq!(explained.matches("KeepFirst:").count(), 2, "{explained}");
         let sql = spoor::dsl::run::to_sql(&compiled.plan).unwrap();
         assert_eq!(sql.matches("row_number()").count(), 2, "{sql}");
@@ -235,6 +235,57 @@ fn a_sequence_exported_as_sql_finds_the_same_rows() {
         let exported = sorted(ctx.sql(&sql).await.unwrap().collect().await.unwrap()).await;
         assert_eq!(found, exported, "{sql}");
         assert!(found.contains("ifstap@proton.me"), "{found}");
+    });
+    runtime.block_on(checked).unwrap();
+}
+
+#[test]
+fn a_let_used_several_times_over_small_tables_is_computed_once_with_the_same_rows() {
+    let paths = [documented("npm_metadata_axios.json"), documented("npm_metadata_plain-crypto-js.json")];
+    let ingested = ingest_files(&paths);
+    let runtime = spoor::core::session::runtime().unwrap();
+    let store = ingested.store.clone();
+    let checked = runtime.spawn(async move {
+        let ctx = spoor::core::session::context(&store).await.unwrap();
+        let hunt = r#"let publishes = (audit | where event.action == "package_publish")
+            let firsts = (publishes | stats first_publish = min(@timestamp) by user.email)
+            sequence by package.name within 30d
+              before: publishes
+              after: publishes where user.email != before.user.email
+            | lookup firsts on after.user.email = firsts.user.email
+            | select after.package.name, before.package.version, after.package.version, after.user.email,
+                new_publisher = firsts.first_publish == after.@timestamp"#;
+        let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions::now()).await.unwrap();
+        let explained = spoor::dsl::run::explained(&ctx, &compiled.plan).unwrap();
+        assert_eq!(explained.matches("publishes, computed once for all its uses:").count(), 1, "{explained}");
+        assert_eq!(explained.matches("TableScan: audit").count(), 1, "the table is read once: {explained}");
+        assert!(!explained.contains("firsts, computed once"), "`firsts` is used once: {explained}");
+        let analysis = spoor::dsl::run::analyze(&ctx, &compiled).await.unwrap();
+        assert!(analysis.plan.starts_with("publishes, computed once for all its uses:"), "{}", analysis.plan);
+
+        let sorted = |batches| async {
+            let frame = ctx.read_batches(batches).unwrap();
+            let order = frame.schema().columns().into_iter().map(|c| datafusion::prelude::col(c).sort(true, true));
+            let batches = frame.sort(order.collect()).unwrap().collect().await.unwrap();
+            arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+        };
+        let found = sorted(spoor::dsl::run::run(&ctx, &compiled).await.unwrap()).await;
+        assert!(found.contains("ifstap@proton.me"), "{found}");
+        // Planned at each use instead, the same rows: as the language defines a `let`...
+        let resolved =
+            spoor::dsl::check(hunt, &spoor::dsl::run::catalog(&ctx).await.unwrap(), &ParamValues::new()).unwrap();
+        let sources = spoor::dsl::run::sources(&ctx, &resolved.hunt.query).await.unwrap();
+        let inlined = spoor::dsl::lower(&resolved.hunt, &sources, &RunOptions::now()).unwrap();
+        assert!(!spoor::dsl::run::explained(&ctx, &inlined).unwrap().contains("computed once"));
+        let planned_at_each_use = Compiled { plan: inlined, ..compiled.clone() };
+        assert_eq!(found, sorted(spoor::dsl::run::run(&ctx, &planned_at_each_use).await.unwrap()).await);
+        // ...when DataFusion runs the plan itself (each use plans the definition again)...
+        let direct = ctx.execute_logical_plan(compiled.plan.clone()).await.unwrap().collect().await.unwrap();
+        assert_eq!(found, sorted(direct).await);
+        // ...and exported as SQL, with the definition written out at each use.
+        let sql = spoor::dsl::run::to_sql(&compiled.plan).unwrap();
+        assert!(!sql.contains("FROM publishes"), "{sql}");
+        assert_eq!(found, sorted(ctx.sql(&sql).await.unwrap().collect().await.unwrap()).await, "{sql}");
     });
     runtime.block_on(checked).unwrap();
 }

@@ -116,6 +116,20 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         let reserve = (bytes / 10).min(10 * 1024 * 1024);
         config = config.set_usize("datafusion.execution.sort_spill_reservation_bytes", reserve);
     }
+    // Filters are pushed into the Parquet decoder per table (`register_table`), not for all.
+    let pushdown = config.options().execution.parquet.pushdown_filters;
+    config.options_mut().execution.parquet.pushdown_filters = false;
+    let tables = store.tables()?;
+    let mut sizes = TableSizes::default();
+    for &table in &tables {
+        let files = store.files(table)?;
+        let bytes = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map(|m| m.len()).map_err(|e| Error::io(f, e)))
+            .sum::<Result<u64>>()?;
+        sizes.bytes.insert(table.name().to_string(), bytes);
+    }
+    let config = config.with_extension(Arc::new(sizes.clone()));
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime.build_arc()?)
@@ -123,16 +137,47 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         .with_query_planner(Arc::new(crate::keep_first::Planner))
         .build();
     let ctx = SessionContext::new_with_state(state);
-    for table in store.tables()? {
-        register_table(&ctx, store, table).await?;
+    for table in tables {
+        let small = sizes.is_small(table.name());
+        register_table(&ctx, store, table, pushdown && !small).await?;
     }
     Ok(ctx)
 }
 
-async fn register_table(ctx: &SessionContext, store: &Store, table: Table) -> Result<()> {
+/// A store table of at most this many bytes of Parquet is small: its scans decode whole files
+/// rather than filter rows inside the decoder, and a hunt's `let` that reads only small tables
+/// is computed once for all its uses (`spoor_dsl::lower::shared`). On the benchmark fleet
+/// (docs/performance.md) that is `audit` (144 KB) and `ci` (380 KB), whose hunts are mostly
+/// fixed costs; the tables of events are larger.
+pub const SMALL_TABLE_BYTES: u64 = 1 << 20;
+
+/// Bytes of Parquet each store table held when the session was made, kept in the session's
+/// configuration (`SessionConfig::get_extension`) for the hunt compiler.
+#[derive(Debug, Clone, Default)]
+pub struct TableSizes {
+    bytes: std::collections::HashMap<String, u64>,
+}
+
+impl TableSizes {
+    pub fn bytes(&self, table: &str) -> Option<u64> {
+        self.bytes.get(table).copied()
+    }
+
+    /// At most [`SMALL_TABLE_BYTES`]; a table of unknown size is not small.
+    pub fn is_small(&self, table: &str) -> bool {
+        self.bytes(table).is_some_and(|bytes| bytes <= SMALL_TABLE_BYTES)
+    }
+}
+
+/// `pushdown`: filters are evaluated inside the Parquet decoder, which then decodes the other
+/// columns only for the rows that pass. On a large table that skips most of the decoding; on a
+/// small one, decoding every row and filtering after is faster.
+async fn register_table(ctx: &SessionContext, store: &Store, table: Table, pushdown: bool) -> Result<()> {
     let dir = store.table_dir(table);
     let url = ListingTableUrl::parse(format!("{}/", dir.canonicalize().map_err(|e| Error::io(&dir, e))?.display()))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+    let mut parquet = ctx.state().default_table_options().parquet;
+    parquet.global.pushdown_filters = pushdown;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(parquet)))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(DATE_PARTITION.to_string(), DataType::Date32)]);
     let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(table.schema());

@@ -66,7 +66,8 @@ impl Rel {
             | RelKind::Expand { input, .. }
             | RelKind::Aggregate { input, .. }
             | RelKind::Stack { input, .. }
-            | RelKind::Beacon { input, .. } => vec![input],
+            | RelKind::Beacon { input, .. }
+            | RelKind::Let { input, .. } => vec![input],
             RelKind::Lookup { input, list, .. } => vec![input, list],
             RelKind::Sequence(s) => s.steps.iter().chain(&s.until).chain(&s.absent).map(|step| &step.input).collect(),
             RelKind::Chain(c) => c.steps.iter().map(|(_, r)| r).chain([&c.processes]).collect(),
@@ -75,7 +76,9 @@ impl Rel {
 
     /// Relations on the longest path from this one to a table: how deep its plan nests.
     pub fn depth(&self) -> usize {
-        1 + self.inputs().into_iter().map(Rel::depth).max().unwrap_or(0)
+        let below = self.inputs().into_iter().map(Rel::depth).max().unwrap_or(0);
+        // A `let` use adds no stage of its own.
+        if matches!(self.kind, RelKind::Let { .. }) { below } else { 1 + below }
     }
 
     /// A table read through filters and projections only: planning it twice reads the table
@@ -83,7 +86,9 @@ impl Rel {
     pub fn is_plain_read(&self) -> bool {
         match &self.kind {
             RelKind::Scan { .. } | RelKind::Values { .. } => true,
-            RelKind::Filter { input, .. } | RelKind::Project { input, .. } => input.is_plain_read(),
+            RelKind::Filter { input, .. } | RelKind::Project { input, .. } | RelKind::Let { input, .. } => {
+                input.is_plain_read()
+            }
             _ => false,
         }
     }
@@ -189,6 +194,12 @@ pub enum RelKind {
     },
     Sequence(Box<Sequence>),
     Chain(Box<Chain>),
+    /// One use of a `let` pipeline: its definition, expanded here. Uses of one name are equal,
+    /// so the lowering may compute the definition once for all of them.
+    Let {
+        name: String,
+        input: Box<Rel>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

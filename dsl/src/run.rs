@@ -1,11 +1,15 @@
 //! The stages put together against a DataFusion session: check, compile, run, explain, export.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
+use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator, binary_expr};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
@@ -16,7 +20,7 @@ use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostics;
 use crate::functions;
 use crate::ir::{self, Rel};
-use crate::lower::{RunOptions, Sources};
+use crate::lower::{RunOptions, Sources, shared};
 use crate::resolve::{ParamValues, Resolved};
 
 /// A hunt that failed: the author's mistake (diagnostics to show with the source), or the
@@ -91,8 +95,21 @@ pub async fn compile(
     let catalog = catalog(ctx).await?;
     let resolved = check(source, &catalog, params).map_err(Error::Hunt)?;
     let sources = sources(ctx, &resolved.hunt.query).await?;
-    let plan = crate::lower::lower(&resolved.hunt, &sources, options)?;
+    let shared = shared::chosen(&resolved.hunt.query, |table| small(ctx, &sources, table));
+    let plan = crate::lower::lower_sharing(&resolved.hunt, &sources, options, &shared)?;
     Ok(Compiled { hunt: resolved.hunt, warnings: resolved.warnings, plan })
+}
+
+/// A table that a `let` computed once may read: a small store table
+/// (`spoor_core::session::SMALL_TABLE_BYTES`) or one held in memory (IOC lists, frames from a
+/// notebook).
+fn small(ctx: &SessionContext, sources: &Sources, table: &str) -> bool {
+    let in_memory = sources
+        .get(table)
+        .and_then(|source| datafusion::datasource::source_as_provider(source).ok())
+        .is_some_and(|provider| provider.is::<MemTable>());
+    let sizes = ctx.state_ref().read().config().get_extension::<spoor_core::session::TableSizes>();
+    in_memory || sizes.is_some_and(|s| s.is_small(table))
 }
 
 /// Runs `hunt` (compiling and running one, say), stopping it past `limit`: the query's future is
@@ -109,19 +126,53 @@ pub async fn within<T>(
 
 /// The rows a compiled hunt finds.
 pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
-    let collected =
-        async { datafusion::physical_plan::collect(physical_plan(ctx, &compiled.plan).await?, ctx.task_ctx()).await };
+    let collected = async {
+        // Held while the plan runs: the memory its computed `let`s take is counted until then.
+        let computed = with_lets_computed(ctx, &compiled.plan).await?;
+        datafusion::physical_plan::collect(planned(&ctx.state(), &computed.plan).await?, ctx.task_ctx()).await
+    };
     collected.await.map_err(failed)
 }
 
-/// The plan DataFusion runs for `plan`: optimized, then planned by spoor's planner (which knows
-/// spoor's own operators) whichever planner `ctx` has.
-pub async fn physical_plan(
-    ctx: &SessionContext,
-    plan: &LogicalPlan,
-) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
+/// `plan` optimized, then planned by spoor's planner (which knows spoor's own operators)
+/// whichever planner `ctx` has.
+pub async fn planned(state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
+    spoor_core::keep_first::Planner.create_physical_plan(&state.optimize(plan)?, state).await
+}
+
+/// A plan whose `let`s computed once ([`crate::lower::shared`]) have been computed.
+pub struct LetsComputed {
+    /// The plan, reading the `let`s' rows from memory.
+    pub plan: LogicalPlan,
+    /// Each `let`'s name and the plan that computed it, with its metrics.
+    pub lets: Vec<(String, Arc<dyn ExecutionPlan>)>,
+    /// The memory the rows take, counted in the session's memory pool (so against
+    /// `--memory-limit`) until this is dropped.
+    _held: Vec<MemoryReservation>,
+}
+
+/// Computes the `let`s `plan` computes once, each before those that read it.
+pub async fn with_lets_computed(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LetsComputed, DataFusionError> {
+    let definitions = shared::definitions(plan);
+    if definitions.is_empty() {
+        return Ok(LetsComputed { plan: plan.clone(), lets: Vec::new(), _held: Vec::new() });
+    }
     let state = ctx.state();
-    spoor_core::keep_first::Planner.create_physical_plan(&state.optimize(plan)?, &state).await
+    let mut rows: HashMap<String, Arc<dyn TableProvider>> = HashMap::new();
+    let mut lets = Vec::new();
+    let mut held = Vec::new();
+    for provider in definitions {
+        let Some(definition) = provider.downcast_ref::<shared::SharedLet>() else { continue };
+        let physical = planned(&state, &shared::reading(definition.plan().clone(), &rows)?).await?;
+        let batches = datafusion::physical_plan::collect(Arc::clone(&physical), ctx.task_ctx()).await?;
+        let consumer = MemoryConsumer::new(format!("let {}", definition.name()));
+        let reservation = consumer.register(&ctx.runtime_env().memory_pool);
+        reservation.try_grow(batches.iter().map(RecordBatch::get_array_memory_size).sum())?;
+        held.push(reservation);
+        rows.insert(definition.name().to_string(), Arc::new(MemTable::try_new(provider.schema(), vec![batches])?));
+        lets.push((definition.name().to_string(), physical));
+    }
+    Ok(LetsComputed { plan: shared::reading(plan.clone(), &rows)?, lets, _held: held })
 }
 
 /// A failed run: out of memory is the user's to fix (a limit or a narrower hunt); the rest is
@@ -133,9 +184,19 @@ fn failed(e: DataFusionError) -> Error {
     }
 }
 
-/// The plan after DataFusion's optimizer: what will run, with the filters pushed into scans.
-pub fn optimized(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan, Error> {
-    Ok(ctx.state().optimize(plan)?)
+/// The plan after DataFusion's optimizer, as text: what will run, with the filters pushed into
+/// scans. The `let`s computed once come first, each under its name.
+pub fn explained(ctx: &SessionContext, plan: &LogicalPlan) -> Result<String, Error> {
+    let state = ctx.state();
+    let mut out = String::new();
+    for provider in shared::definitions(plan) {
+        if let Some(definition) = provider.downcast_ref::<shared::SharedLet>() {
+            let optimized = state.optimize(definition.plan())?;
+            out += &format!("{}, computed once for all its uses:\n{}\n", definition.name(), optimized.display_indent());
+        }
+    }
+    out += &state.optimize(plan)?.display_indent().to_string();
+    Ok(out)
 }
 
 /// What running the hunt did: DataFusion's physical plan with each operator's metrics (rows out,
@@ -143,12 +204,20 @@ pub fn optimized(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan
 /// and how long planning and running took. The rows found are counted, not kept.
 pub async fn analyze(ctx: &SessionContext, compiled: &Compiled) -> Result<Analysis, Error> {
     let started = std::time::Instant::now();
-    let physical = physical_plan(ctx, &compiled.plan).await?;
+    let computed = with_lets_computed(ctx, &compiled.plan).await.map_err(failed)?;
+    let physical = planned(&ctx.state(), &computed.plan).await?;
     let planned = started.elapsed();
     let batches = datafusion::physical_plan::collect(Arc::clone(&physical), ctx.task_ctx()).await.map_err(failed)?;
-    let plan = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(physical.as_ref())
-        .indent(false)
-        .to_string();
+    let shown = |plan: &Arc<dyn ExecutionPlan>| {
+        datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan.as_ref())
+            .indent(false)
+            .to_string()
+    };
+    let mut plan = String::new();
+    for (name, computed) in &computed.lets {
+        plan += &format!("{name}, computed once for all its uses:\n{}\n", shown(computed));
+    }
+    plan += &shown(&physical);
     Ok(Analysis {
         plan,
         rows: batches.iter().map(RecordBatch::num_rows).sum(),
@@ -162,14 +231,16 @@ pub async fn analyze(ctx: &SessionContext, compiled: &Compiled) -> Result<Analys
 pub struct Analysis {
     pub plan: String,
     pub rows: usize,
-    /// DataFusion's optimizer and physical planner (the hunt was already compiled).
+    /// DataFusion's optimizer and physical planner (the hunt was already compiled), and the
+    /// `let`s computed once.
     pub planning: std::time::Duration,
     pub running: std::time::Duration,
 }
 
 /// SQL for the plan, from DataFusion's unparser, to run the hunt on another engine.
 pub fn to_sql(plan: &LogicalPlan) -> Result<String, Error> {
-    let plan = spoor_core::keep_first::KeepFirst::as_windows(without_result_casts(plan.clone())?)?;
+    let plan = shared::inlined(without_result_casts(plan.clone())?)?;
+    let plan = spoor_core::keep_first::KeepFirst::as_windows(plan)?;
     Ok(Unparser::new(&ExportDialect).plan_to_sql(&plan)?.to_string())
 }
 

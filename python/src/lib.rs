@@ -820,8 +820,7 @@ fn explain(py: Python<'_>, query_or_path: &str, store: &Store, sql: bool) -> PyR
         if sql {
             spoor::dsl::run::to_sql(&compiled.plan).map_err(spoor_error)
         } else {
-            let optimized = spoor::dsl::run::optimized(&ctx, &compiled.plan).map_err(spoor_error)?;
-            Ok(optimized.display_indent().to_string())
+            spoor::dsl::run::explained(&ctx, &compiled.plan).map_err(spoor_error)
         }
     })
 }

@@ -5,9 +5,11 @@
 mod expr;
 mod prune;
 mod sequence;
+pub mod shared;
 mod stages;
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -77,10 +79,28 @@ impl RunOptions {
 /// The table sources a plan reads, by name (store tables, lookups).
 pub type Sources = HashMap<String, Arc<dyn TableSource>>;
 
-/// Lowers a resolved hunt to a logical plan.
+/// Lowers a resolved hunt to a logical plan, each `let` planned at each of its uses.
 pub fn lower(hunt: &crate::ir::Hunt, sources: &Sources, options: &RunOptions) -> Result<LogicalPlan> {
-    let needed = prune::needed(&hunt.query);
-    let plan = Lowerer { sources, options, needed }.rel(&hunt.query)?;
+    lower_sharing(hunt, sources, options, &HashSet::new())
+}
+
+/// As [`lower`], with the `let`s named in `shared` planned once for all their uses (see
+/// [`shared`]; [`shared::chosen`] picks them).
+pub fn lower_sharing(
+    hunt: &crate::ir::Hunt,
+    sources: &Sources,
+    options: &RunOptions,
+    shared: &HashSet<String>,
+) -> Result<LogicalPlan> {
+    let pruned = prune::needed(&hunt.query, shared);
+    let lowerer = Lowerer {
+        sources,
+        options,
+        needed: pruned.needed,
+        shared: pruned.shared,
+        planned: RefCell::new(HashMap::new()),
+    };
+    let plan = lowerer.rel(&hunt.query)?;
     // Results are plain Arrow: decoded bytes show as text (invalid UTF-8 as U+FFFD) and
     // dictionary-stored text as text, whatever the storage chose for speed.
     let schema = plan.schema().clone();
@@ -108,6 +128,10 @@ pub(crate) struct Lowerer<'a> {
     sources: &'a Sources,
     options: &'a RunOptions,
     needed: prune::Needed,
+    /// The `let`s computed once: the copy of each definition to plan.
+    shared: HashMap<String, &'a Rel>,
+    /// Those planned so far, as the table their uses read.
+    planned: RefCell<HashMap<String, Arc<dyn TableSource>>>,
 }
 
 /// The `date` partition column of store tables.
@@ -207,7 +231,32 @@ impl Lowerer<'_> {
             RelKind::Beacon { input, by } => self.beacon(self.rel(input)?, by),
             RelKind::Sequence(s) => self.sequence(s, rel),
             RelKind::Chain(c) => self.chain(c, rel),
+            RelKind::Let { name, input } => match self.shared.get(name) {
+                None => self.rel(input),
+                Some(definition) => {
+                    let source = self.planned_once(name, definition)?;
+                    let schema = source.schema();
+                    let indices = self
+                        .output(rel)
+                        .into_iter()
+                        .map(|f| schema.index_of(&f.name))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    LogicalPlanBuilder::scan(name.as_str(), source, Some(indices))
+                }
+            },
         }
+    }
+
+    /// The table every use of the shared `let` `name` reads: its definition, planned on first use.
+    fn planned_once(&self, name: &str, definition: &Rel) -> Result<Arc<dyn TableSource>> {
+        if let Some(source) = self.planned.borrow().get(name) {
+            return Ok(Arc::clone(source));
+        }
+        let plan =
+            self.rel(definition)?.projected(self.output(definition).into_iter().map(|f| col(&f.name)))?.build()?;
+        let source = datafusion::datasource::provider_as_source(Arc::new(shared::SharedLet::new(name, plan)));
+        self.planned.borrow_mut().insert(name.to_string(), Arc::clone(&source));
+        Ok(source)
     }
 
     fn scan(&self, table: &str, builtin: bool, rel: &Rel) -> Result<LogicalPlanBuilder> {

@@ -3,7 +3,10 @@
 //! DataFusion's optimizer prunes columns too, but only after the plan is built; a sequence over
 //! three tables carries ~70 columns through every join and window while it is being built, and
 //! building is most of a hunt's compile time. So the lowering asks this map first and builds each
-//! node only as wide as needed. Nodes not in the map (a lookup's list, say) keep every column.
+//! node only as wide as needed. Nodes not in the map keep every column.
+//!
+//! A `let` computed once for all its uses ([`super::shared`]) is planned from one of its copies,
+//! which must produce every column any use asks for.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,11 +14,48 @@ use crate::ir::{Rel, RelKind, TExpr, collect_columns};
 
 pub type Needed = HashMap<*const Rel, HashSet<String>>;
 
-/// The columns each node of `root`'s pipeline must produce: the root all its fields.
-pub fn needed(root: &Rel) -> Needed {
-    let mut out = Needed::new();
-    visit(root, root.fields.iter().map(|f| f.name.clone()).collect(), &mut out);
-    out
+/// What the lowering needs to know of columns.
+pub struct Pruned<'r> {
+    /// For each node the lowering builds, the columns asked of it.
+    pub needed: Needed,
+    /// For each `let` computed once, by name: the copy of its definition to plan.
+    pub shared: HashMap<String, &'r Rel>,
+}
+
+/// The columns each node of `root`'s pipeline must produce (the root all its fields), with the
+/// `let`s named in `shared` planned once, from their first use, for all their uses.
+pub fn needed<'r>(root: &'r Rel, shared: &HashSet<String>) -> Pruned<'r> {
+    let mut walk = Walk { needed: Needed::new(), sharing: shared, shared: HashMap::new() };
+    visit(root, root.fields.iter().map(|f| f.name.clone()).collect(), &mut walk);
+    // A definition asked for more columns than it was last visited with is visited again; its
+    // own shared uses may then ask for more in turn. Sets only grow, so this ends.
+    let mut visited: HashMap<String, HashSet<String>> = HashMap::new();
+    loop {
+        let pending: Vec<(String, &Rel, HashSet<String>)> = walk
+            .shared
+            .iter()
+            .filter(|(name, (_, columns))| visited.get(*name) != Some(columns))
+            .map(|(name, (definition, columns))| (name.clone(), *definition, columns.clone()))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        for (name, definition, columns) in pending {
+            visited.insert(name, columns.clone());
+            visit(definition, columns, &mut walk);
+        }
+    }
+    Pruned {
+        needed: walk.needed,
+        shared: walk.shared.into_iter().map(|(name, (definition, _))| (name, definition)).collect(),
+    }
+}
+
+struct Walk<'r, 's> {
+    needed: Needed,
+    sharing: &'s HashSet<String>,
+    /// Each shared `let` met so far: its first use's definition and the columns all uses ask for.
+    shared: HashMap<String, (&'r Rel, HashSet<String>)>,
 }
 
 /// Columns that order events and identify them (dedup, first/last, sequence policy).
@@ -27,8 +67,8 @@ fn add(set: &mut HashSet<String>, e: &TExpr) {
     set.extend(columns.into_iter().map(str::to_string));
 }
 
-fn visit(rel: &Rel, needed: HashSet<String>, out: &mut Needed) {
-    out.insert(rel as *const Rel, needed.clone());
+fn visit<'r>(rel: &'r Rel, needed: HashSet<String>, out: &mut Walk<'r, '_>) {
+    out.needed.insert(rel as *const Rel, needed.clone());
     let mut below = needed;
     match &rel.kind {
         RelKind::Scan { .. } | RelKind::Values { .. } => {}
@@ -55,6 +95,11 @@ fn visit(rel: &Rel, needed: HashSet<String>, out: &mut Needed) {
             visit(input, below, out);
         }
         RelKind::Limit { input, .. } => visit(input, below, out),
+        RelKind::Let { name, input } if out.sharing.contains(name) => {
+            let (_, columns) = out.shared.entry(name.clone()).or_insert_with(|| (input, HashSet::new()));
+            columns.extend(below);
+        }
+        RelKind::Let { input, .. } => visit(input, below, out),
         RelKind::Distinct { input, fields } => visit(input, fields.iter().cloned().collect(), out),
         RelKind::Dedup { input, fields } => {
             below.extend(fields.iter().cloned());
@@ -74,11 +119,13 @@ fn visit(rel: &Rel, needed: HashSet<String>, out: &mut Needed) {
         RelKind::Stack { input, fields, across, .. } => {
             visit(input, fields.iter().cloned().chain(across.clone()).collect(), out);
         }
-        RelKind::Lookup { input, alias, field, .. } => {
+        RelKind::Lookup { input, list, alias, field, .. } => {
             let prefix = format!("{alias}.");
             let mut used: HashSet<String> = below.into_iter().filter(|c| !c.starts_with(&prefix)).collect();
             used.insert(field.clone());
             visit(input, used, out);
+            // The lowering joins every column of the list.
+            visit(list, list.fields.iter().map(|f| f.name.clone()).collect(), out);
         }
         RelKind::Beacon { input, by } => {
             visit(input, by.iter().cloned().chain(["@timestamp".to_string()]).collect(), out);

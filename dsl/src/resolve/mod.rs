@@ -213,7 +213,10 @@ impl<'a> Resolver<'a> {
     fn table(&mut self, name: &ast::Ident) -> Option<Rel> {
         if let Some(l) = self.lets.get(&name.name).copied() {
             return match &l.value {
-                ast::LetValue::Pipeline(p) => self.expand(&name.name, name.span, |r| r.pipeline(p)),
+                ast::LetValue::Pipeline(p) => self.expand(&name.name, name.span, |r| r.pipeline(p)).map(|input| Rel {
+                    fields: input.fields.clone(),
+                    kind: ir::RelKind::Let { name: name.name.clone(), input: Box::new(input) },
+                }),
                 ast::LetValue::Expr(e) => match &e.kind {
                     ast::ExprKind::List(_) => {
                         let list = self.literal_list(e, Scope::of(&[]))?;
