@@ -18,6 +18,14 @@ fn on_endpoint_events<F: std::future::Future<Output = ()>>(test: impl FnOnce(Ses
     });
 }
 
+/// `batches` as a table, rows sorted by every column: to compare results whatever their order.
+async fn sorted_table(ctx: &SessionContext, batches: Vec<arrow::record_batch::RecordBatch>) -> String {
+    let frame = ctx.read_batches(batches).unwrap();
+    let order = frame.schema().columns().into_iter().map(|c| datafusion::prelude::col(c).sort(true, true));
+    let batches = frame.sort(order.collect()).unwrap().collect().await.unwrap();
+    arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+}
+
 /// A hunt compiled, and its plan after DataFusion's optimizer as text.
 async fn compiled_and_optimized(ctx: &SessionContext, hunt: &str, options: &RunOptions) -> (Compiled, String) {
     let compiled = spoor::dsl::compile(ctx, hunt, &ParamValues::new(), options).await.unwrap();
@@ -225,12 +233,7 @@ fn a_sequence_exported_as_sql_finds_the_same_rows() {
         assert_eq!(explained.matches("KeepFirst:").count(), 2, "{explained}");
         let sql = spoor::dsl::run::to_sql(&compiled.plan).unwrap();
         assert_eq!(sql.matches("row_number()").count(), 2, "{sql}");
-        let sorted = |batches| async {
-            let frame = ctx.read_batches(batches).unwrap();
-            let order = frame.schema().columns().into_iter().map(|c| datafusion::prelude::col(c).sort(true, true));
-            let batches = frame.sort(order.collect()).unwrap().collect().await.unwrap();
-            arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
-        };
+        let sorted = |batches| sorted_table(&ctx, batches);
         let found = sorted(spoor::dsl::run::run(&ctx, &compiled).await.unwrap()).await;
         let exported = sorted(ctx.sql(&sql).await.unwrap().collect().await.unwrap()).await;
         assert_eq!(found, exported, "{sql}");
@@ -263,12 +266,7 @@ fn a_let_used_several_times_over_small_tables_is_computed_once_with_the_same_row
         let analysis = spoor::dsl::run::analyze(&ctx, &compiled).await.unwrap();
         assert!(analysis.plan.starts_with("publishes, computed once for all its uses:"), "{}", analysis.plan);
 
-        let sorted = |batches| async {
-            let frame = ctx.read_batches(batches).unwrap();
-            let order = frame.schema().columns().into_iter().map(|c| datafusion::prelude::col(c).sort(true, true));
-            let batches = frame.sort(order.collect()).unwrap().collect().await.unwrap();
-            arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
-        };
+        let sorted = |batches| sorted_table(&ctx, batches);
         let found = sorted(spoor::dsl::run::run(&ctx, &compiled).await.unwrap()).await;
         assert!(found.contains("ifstap@proton.me"), "{found}");
         // Planned at each use instead, the same rows: as the language defines a `let`...

@@ -119,15 +119,19 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
     // Filters are pushed into the Parquet decoder per table (`register_table`), not for all.
     let pushdown = config.options().execution.parquet.pushdown_filters;
     config.options_mut().execution.parquet.pushdown_filters = false;
-    let tables = store.tables()?;
+    let mut tables = Vec::new();
     let mut sizes = TableSizes::default();
-    for &table in &tables {
+    for table in Table::ALL {
         let files = store.files(table)?;
+        if files.is_empty() {
+            continue;
+        }
         let bytes = files
             .iter()
             .map(|f| std::fs::metadata(f).map(|m| m.len()).map_err(|e| Error::io(f, e)))
             .sum::<Result<u64>>()?;
         sizes.bytes.insert(table.name().to_string(), bytes);
+        tables.push(table);
     }
     let config = config.with_extension(Arc::new(sizes.clone()));
     let state = SessionStateBuilder::new()
