@@ -18,6 +18,21 @@ fn on_endpoint_events<F: std::future::Future<Output = ()>>(test: impl FnOnce(Ses
     });
 }
 
+/// Runs `test` on a worker of spoor's query runtime, with a session over the axios and
+/// plain-crypto-js registry metadata. Parsing and planning exported SQL recurse deeply: the
+/// worker has spoor's query stack.
+fn on_npm_metadata<F>(test: impl FnOnce(SessionContext) -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let ingested =
+        ingest_files(&[documented("npm_metadata_axios.json"), documented("npm_metadata_plain-crypto-js.json")]);
+    let runtime = spoor::core::session::runtime().unwrap();
+    let store = ingested.store.clone();
+    let checked = runtime.spawn(async move { test(spoor::core::session::context(&store).await.unwrap()).await });
+    runtime.block_on(checked).unwrap();
+}
+
 /// `batches` as a table, rows sorted by every column: to compare results whatever their order.
 async fn sorted_table(ctx: &SessionContext, batches: Vec<arrow::record_batch::RecordBatch>) -> String {
     let frame = ctx.read_batches(batches).unwrap();
@@ -217,13 +232,7 @@ fn iocs_from_a_stix_bundle_drive_a_lookup() {
 fn a_sequence_exported_as_sql_finds_the_same_rows() {
     // spoor runs a sequence's matching policy with an operator of its own (KeepFirst); the SQL
     // export says it with row_number() windows, and both must find the same matches.
-    let paths = [documented("npm_metadata_axios.json"), documented("npm_metadata_plain-crypto-js.json")];
-    let ingested = ingest_files(&paths);
-    // Parsing and planning the exported SQL recurse deeply: on a worker with spoor's query stack.
-    let runtime = spoor::core::session::runtime().unwrap();
-    let store = ingested.store.clone();
-    let checked = runtime.spawn(async move {
-        let ctx = spoor::core::session::context(&store).await.unwrap();
+    on_npm_metadata(|ctx| async move {
         let hunt = r#"sequence by package.name within 30d
               before: audit where event.action == "package_publish"
               after: audit where event.action == "package_publish" and user.email != before.user.email
@@ -239,17 +248,11 @@ fn a_sequence_exported_as_sql_finds_the_same_rows() {
         assert_eq!(found, exported, "{sql}");
         assert!(found.contains("ifstap@proton.me"), "{found}");
     });
-    runtime.block_on(checked).unwrap();
 }
 
 #[test]
 fn a_let_used_several_times_over_small_tables_is_computed_once_with_the_same_rows() {
-    let paths = [documented("npm_metadata_axios.json"), documented("npm_metadata_plain-crypto-js.json")];
-    let ingested = ingest_files(&paths);
-    let runtime = spoor::core::session::runtime().unwrap();
-    let store = ingested.store.clone();
-    let checked = runtime.spawn(async move {
-        let ctx = spoor::core::session::context(&store).await.unwrap();
+    on_npm_metadata(|ctx| async move {
         let hunt = r#"let publishes = (audit | where event.action == "package_publish")
             let firsts = (publishes | stats first_publish = min(@timestamp) by user.email)
             sequence by package.name within 30d
@@ -285,5 +288,4 @@ fn a_let_used_several_times_over_small_tables_is_computed_once_with_the_same_row
         assert!(!sql.contains("FROM publishes"), "{sql}");
         assert_eq!(found, sorted(ctx.sql(&sql).await.unwrap().collect().await.unwrap()).await, "{sql}");
     });
-    runtime.block_on(checked).unwrap();
 }
