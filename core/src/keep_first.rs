@@ -9,7 +9,8 @@
 //! map from key to the best row so far, and holds only those rows, not its whole input.
 //!
 //! Three pieces, as DataFusion's extension points want them: the logical node [`KeepFirst`],
-//! the operator [`KeepFirstExec`], and [`Planner`], the query planner that knows the node. The
+//! the operator [`KeepFirstExec`], and [`KeepFirstPlanner`], which turns the one into the other
+//! for spoor's query planner (`crate::planner`). The
 //! node also says what it means in plain SQL ([`KeepFirst::as_window`]), for exporting a hunt to
 //! another engine.
 
@@ -24,7 +25,6 @@ use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column, DFSchemaRef, DataFusionError, Result, internal_err};
-use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::functions_window::expr_fn::row_number;
@@ -41,7 +41,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, Distribution, ExecutionPlan, ExecutionPlanProperties, Partitioning, PhysicalExpr,
     PlanProperties, apply_expression_roots,
 };
-use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
+use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt};
 
 /// The logical node: `input`'s rows, only the first of each `keys` group by `order`.
@@ -57,7 +57,7 @@ impl KeepFirst {
         KeepFirst { input, keys, order }
     }
 
-    /// The node as a DataFusion plan (an extension node, which [`Planner`] plans).
+    /// The node as a DataFusion plan (an extension node, which [`KeepFirstPlanner`] plans).
     pub fn into_plan(self) -> LogicalPlan {
         LogicalPlan::Extension(Extension { node: Arc::new(self) })
     }
@@ -137,21 +137,12 @@ impl UserDefinedLogicalNodeCore for KeepFirst {
     }
 }
 
-/// DataFusion's query planner, which also plans [`KeepFirst`]. Hunts are planned with it
-/// whatever session they run in (see `spoor_dsl::run`); sessions from `session::context` use it
-/// for every query.
+/// Plans [`KeepFirst`] nodes as [`KeepFirstExec`].
 #[derive(Debug, Default)]
-pub struct Planner;
+pub struct KeepFirstPlanner;
 
 #[async_trait]
-impl QueryPlanner for Planner {
-    async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(Self)]).create_physical_plan(plan, session).await
-    }
-}
-
-#[async_trait]
-impl ExtensionPlanner for Planner {
+impl ExtensionPlanner for KeepFirstPlanner {
     async fn plan_extension(
         &self,
         planner: &dyn PhysicalPlanner,

@@ -11,7 +11,8 @@
 //! - [`formats`]: one module per input format family, and format detection.
 //! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
 //! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
-//!   point; [`session`]: the query side; [`keep_first`]: an operator of spoor's own for it.
+//!   point; [`session`]: the query side; [`planner`]: its query planner, which knows
+//!   [`keep_first`], an operator of spoor's own.
 
 pub mod confine;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod iocs;
 pub mod keep_first;
 pub mod lock;
 pub mod manifest;
+pub mod planner;
 pub mod schema;
 pub mod session;
 pub mod store;

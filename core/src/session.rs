@@ -138,7 +138,7 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         .with_config(config)
         .with_runtime_env(runtime.build_arc()?)
         .with_default_features()
-        .with_query_planner(Arc::new(crate::keep_first::Planner))
+        .with_query_planner(Arc::new(crate::planner::Planner))
         .build();
     let ctx = SessionContext::new_with_state(state);
     for table in tables {

@@ -11,7 +11,8 @@ use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, col, lit};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use spoor_core::keep_first::{KeepFirst, Planner};
+use spoor_core::keep_first::KeepFirst;
+use spoor_core::planner::Planner;
 
 /// Rows `(k, t, n)`: `keys` distinct keys (one in seven NULL), times that repeat (ties), and
 /// `n` numbering the rows in arrival order; in `batches` batches, in one partition.

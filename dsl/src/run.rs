@@ -137,7 +137,7 @@ pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<Record
 /// `plan` optimized, then planned by spoor's planner (which knows spoor's own operators)
 /// whichever planner `ctx` has.
 pub async fn planned(state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
-    spoor_core::keep_first::Planner.create_physical_plan(&state.optimize(plan)?, state).await
+    spoor_core::planner::Planner.create_physical_plan(&state.optimize(plan)?, state).await
 }
 
 /// A plan whose `let`s computed once ([`crate::lower::shared`]) have been computed.
