@@ -128,36 +128,23 @@ async fn main() {
     }
 }
 
-/// Where a hunt's time goes (`SPOOR_BENCH_PHASES=1`): compile (parse, resolve, lower), the
-/// `let`s computed once, logical optimization, physical planning and execution, best of `runs`
-/// each.
+/// Where a hunt's time goes (`SPOOR_BENCH_PHASES=1`): compile (parse, resolve, lower), prepare
+/// (logical optimization while the `let`s computed once are computed, then physical planning)
+/// and execution, best of `runs` each.
 async fn phases(ctx: &datafusion::prelude::SessionContext, text: &str, options: &RunOptions, runs: usize) {
-    let mut best = [f64::MAX; 5];
+    let mut best = [f64::MAX; 3];
     for _ in 0..runs {
         let started = Instant::now();
         let compiled = spoor::dsl::compile(ctx, text, &ParamValues::new(), options).await.expect("compiles");
         let compiled_at = Instant::now();
-        let computed = spoor::dsl::run::with_lets_computed(ctx, &compiled.plan).await.expect("lets computed");
-        let computed_at = Instant::now();
-        let state = ctx.state();
-        let optimized = state.optimize(&computed.plan).expect("optimizes");
-        let optimized_at = Instant::now();
-        let physical = state.query_planner().create_physical_plan(&optimized, &state).await.expect("plans");
-        let planned_at = Instant::now();
-        datafusion::physical_plan::collect(physical, ctx.task_ctx()).await.expect("runs");
-        let laps = [
-            compiled_at - started,
-            computed_at - compiled_at,
-            optimized_at - computed_at,
-            planned_at - optimized_at,
-            planned_at.elapsed(),
-        ];
+        let prepared = spoor::dsl::run::prepared(ctx, &compiled.plan).await.expect("prepares");
+        let prepared_at = Instant::now();
+        datafusion::physical_plan::collect(std::sync::Arc::clone(&prepared.plan), ctx.task_ctx()).await.expect("runs");
+        let laps = [compiled_at - started, prepared_at - compiled_at, prepared_at.elapsed()];
         for (best, lap) in best.iter_mut().zip(laps) {
             *best = best.min(lap.as_secs_f64() * 1e3);
         }
     }
-    let [compile, lets, optimize, plan, run] = best;
-    println!(
-        "    compile {compile:.1} ms, lets {lets:.1} ms, optimize {optimize:.1} ms, physical plan {plan:.1} ms, run {run:.1} ms"
-    );
+    let [compile, prepare, run] = best;
+    println!("    compile {compile:.1} ms, prepare {prepare:.1} ms, run {run:.1} ms");
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
@@ -128,8 +129,8 @@ pub async fn within<T>(
 pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
     let collected = async {
         // Held while the plan runs: the memory its computed `let`s take is counted until then.
-        let computed = with_lets_computed(ctx, &compiled.plan).await?;
-        datafusion::physical_plan::collect(planned(&ctx.state(), &computed.plan).await?, ctx.task_ctx()).await
+        let prepared = prepared(ctx, &compiled.plan).await?;
+        datafusion::physical_plan::collect(Arc::clone(&prepared.plan), ctx.task_ctx()).await
     };
     collected.await.map_err(failed)
 }
@@ -140,39 +141,60 @@ pub async fn planned(state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn
     spoor_core::planner::Planner.create_physical_plan(&state.optimize(plan)?, state).await
 }
 
-/// A plan whose `let`s computed once ([`crate::lower::shared`]) have been computed.
-pub struct LetsComputed {
-    /// The plan, reading the `let`s' rows from memory.
-    pub plan: LogicalPlan,
-    /// Each `let`'s name and the plan that computed it, with its metrics.
+/// A hunt ready to run: its physical plan, reading the rows of the `let`s computed once
+/// ([`crate::lower::shared`]), which are computed.
+pub struct Prepared {
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// Each computed `let`'s name and the plan that computed it, with its metrics.
     pub lets: Vec<(String, Arc<dyn ExecutionPlan>)>,
-    /// The memory the rows take, counted in the session's memory pool (so against
+    /// The memory the `let`s' rows take, counted in the session's memory pool (so against
     /// `--memory-limit`) until this is dropped.
     _held: Vec<MemoryReservation>,
 }
 
-/// Computes the `let`s `plan` computes once, each before those that read it.
-pub async fn with_lets_computed(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LetsComputed, DataFusionError> {
+/// Computes the `let`s `plan` computes once while the optimizer works on `plan` itself, then
+/// plans it to read their rows. The two overlap because, on the small tables such `let`s read,
+/// each takes about as long as the other (a few milliseconds): the optimizer needs only the
+/// `let`s' schemas, and the physical planner their rows (for their sizes, which pick each
+/// join's sides).
+pub async fn prepared(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Prepared, DataFusionError> {
+    let state = ctx.state();
     let definitions = shared::definitions(plan);
     if definitions.is_empty() {
-        return Ok(LetsComputed { plan: plan.clone(), lets: Vec::new(), _held: Vec::new() });
+        return Ok(Prepared { plan: planned(&state, plan).await?, lets: Vec::new(), _held: Vec::new() });
     }
+    // Aborted when dropped, as when the hunt is stopped while the optimizer works.
+    let computing = SpawnedTask::spawn(computed(ctx.clone(), definitions));
+    let optimized = state.optimize(plan)?;
+    let lets = computing.join().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
+    let physical =
+        spoor_core::planner::Planner.create_physical_plan(&shared::reading(optimized, &lets.rows)?, &state).await?;
+    Ok(Prepared { plan: physical, lets: lets.plans, _held: lets.held })
+}
+
+/// The rows of shared `let`s, as tables by name, with what computed them.
+struct Computed {
+    rows: HashMap<String, Arc<dyn TableProvider>>,
+    plans: Vec<(String, Arc<dyn ExecutionPlan>)>,
+    held: Vec<MemoryReservation>,
+}
+
+/// Computes `definitions` in order, so each reads the rows of those before it.
+async fn computed(ctx: SessionContext, definitions: Vec<Arc<dyn TableProvider>>) -> Result<Computed, DataFusionError> {
     let state = ctx.state();
-    let mut rows: HashMap<String, Arc<dyn TableProvider>> = HashMap::new();
-    let mut lets = Vec::new();
-    let mut held = Vec::new();
+    let mut out = Computed { rows: HashMap::new(), plans: Vec::new(), held: Vec::new() };
     for provider in definitions {
         let Some(definition) = provider.downcast_ref::<shared::SharedLet>() else { continue };
-        let physical = planned(&state, &shared::reading(definition.plan().clone(), &rows)?).await?;
+        let physical = planned(&state, &shared::reading(definition.plan().clone(), &out.rows)?).await?;
         let batches = datafusion::physical_plan::collect(Arc::clone(&physical), ctx.task_ctx()).await?;
         let consumer = MemoryConsumer::new(format!("let {}", definition.name()));
         let reservation = consumer.register(&ctx.runtime_env().memory_pool);
         reservation.try_grow(batches.iter().map(RecordBatch::get_array_memory_size).sum())?;
-        held.push(reservation);
-        rows.insert(definition.name().to_string(), Arc::new(MemTable::try_new(provider.schema(), vec![batches])?));
-        lets.push((definition.name().to_string(), physical));
+        out.held.push(reservation);
+        out.rows.insert(definition.name().to_string(), Arc::new(MemTable::try_new(provider.schema(), vec![batches])?));
+        out.plans.push((definition.name().to_string(), physical));
     }
-    Ok(LetsComputed { plan: shared::reading(plan.clone(), &rows)?, lets, _held: held })
+    Ok(out)
 }
 
 /// A failed run: out of memory is the user's to fix (a limit or a narrower hunt); the rest is
@@ -204,20 +226,20 @@ pub fn explained(ctx: &SessionContext, plan: &LogicalPlan) -> Result<String, Err
 /// and how long planning and running took. The rows found are counted, not kept.
 pub async fn analyze(ctx: &SessionContext, compiled: &Compiled) -> Result<Analysis, Error> {
     let started = std::time::Instant::now();
-    let computed = with_lets_computed(ctx, &compiled.plan).await.map_err(failed)?;
-    let physical = planned(&ctx.state(), &computed.plan).await?;
+    let prepared = prepared(ctx, &compiled.plan).await.map_err(failed)?;
     let planned = started.elapsed();
-    let batches = datafusion::physical_plan::collect(Arc::clone(&physical), ctx.task_ctx()).await.map_err(failed)?;
+    let batches =
+        datafusion::physical_plan::collect(Arc::clone(&prepared.plan), ctx.task_ctx()).await.map_err(failed)?;
     let shown = |plan: &Arc<dyn ExecutionPlan>| {
         datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan.as_ref())
             .indent(false)
             .to_string()
     };
     let mut plan = String::new();
-    for (name, computed) in &computed.lets {
+    for (name, computed) in &prepared.lets {
         plan += &format!("{name}, computed once for all its uses:\n{}\n", shown(computed));
     }
-    plan += &shown(&physical);
+    plan += &shown(&prepared.plan);
     Ok(Analysis {
         plan,
         rows: batches.iter().map(RecordBatch::num_rows).sum(),
