@@ -293,9 +293,10 @@ fn a_let_used_several_times_over_small_tables_is_computed_once_with_the_same_row
 #[test]
 fn sorted_rows_stay_in_order_through_the_steps_after_the_sort() {
     // DataFusion parallelizes a computing step above a sort by dealing the sorted batches out
-    // to several partitions (a round-robin repartition), which are each sorted but not in
-    // order together; spoor's planner merges them back in order. Three input partitions of
-    // shuffled numbers, many batches of output.
+    // to several partitions (a round-robin repartition), each sorted but not in order
+    // together, and collecting the plan concatenates them as they finish. Three input
+    // partitions of shuffled numbers, many batches of output; the sort key kept in the output
+    // and left out of it.
     use arrow::array::{AsArray, Int64Array};
     use arrow::datatypes::{DataType, Field, Int64Type, Schema};
     let schema = std::sync::Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
@@ -305,37 +306,44 @@ fn sorted_rows_stay_in_order_through_the_steps_after_the_sort() {
             vec![arrow::record_batch::RecordBatch::try_new(schema.clone(), vec![std::sync::Arc::new(numbers)]).unwrap()]
         })
         .collect();
-    let config = spoor::core::session::config().with_target_partitions(4).with_batch_size(1024);
-    let state = datafusion::execution::session_state::SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features()
-        .with_query_planner(std::sync::Arc::new(spoor::core::planner::Planner))
-        .build();
-    let ctx = SessionContext::new_with_state(state);
-    let events = datafusion::datasource::MemTable::try_new(schema, partitions).unwrap();
-    ctx.register_table("events", std::sync::Arc::new(events)).unwrap();
+    let session = |planner: Option<spoor::core::planner::Planner>| {
+        let config = spoor::core::session::config().with_target_partitions(4).with_batch_size(1024);
+        let mut state = datafusion::execution::session_state::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features();
+        if let Some(planner) = planner {
+            state = state.with_query_planner(std::sync::Arc::new(planner));
+        }
+        let ctx = SessionContext::new_with_state(state.build());
+        let events = datafusion::datasource::MemTable::try_new(schema.clone(), partitions.clone()).unwrap();
+        ctx.register_table("events", std::sync::Arc::new(events)).unwrap();
+        ctx
+    };
+    let (spoors, datafusions) = (session(Some(spoor::core::planner::Planner)), session(None));
+    let options = RunOptions { now: chrono::Utc::now(), window: None };
     spoor::core::session::runtime().unwrap().block_on(async {
-        let hunt = "events | sort n desc | extend doubled = n * 2 | where doubled != 10";
-        let compiled =
-            spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions { now: chrono::Utc::now(), window: None })
-                .await
-                .unwrap();
-        let physical = spoor::dsl::run::prepared(&ctx, &compiled.plan).await.unwrap().plan;
-        let shape = datafusion::physical_plan::displayable(physical.as_ref()).indent(false).to_string();
-        assert!(
-            shape.contains("RoundRobinBatch"),
-            "the case this guards: steps after the sort run in parallel\n{shape}"
-        );
-        let check = |batches: Vec<arrow::record_batch::RecordBatch>, how: &str| {
-            let doubled: Vec<i64> = batches
-                .iter()
-                .flat_map(|b| b.column_by_name("doubled").unwrap().as_primitive::<Int64Type>().values().to_vec())
-                .collect();
-            assert!(doubled.len() > 30_000, "{how}: many batches of rows, not {}", doubled.len());
-            assert!(doubled.windows(2).all(|w| w[0] >= w[1]), "{how}: the rows are out of order");
-        };
-        check(spoor::dsl::run::run(&ctx, &compiled).await.unwrap(), "spoor's runner");
-        // A session with spoor's planner keeps the order for plans it runs itself.
-        check(ctx.execute_logical_plan(compiled.plan.clone()).await.unwrap().collect().await.unwrap(), "the session");
+        for hunt in [
+            "events | sort n desc | extend doubled = n * 2 | where doubled != 10",
+            "events | sort n desc | select doubled = n * 2",
+        ] {
+            let compiled = spoor::dsl::compile(&spoors, hunt, &ParamValues::new(), &options).await.unwrap();
+            let unguarded = datafusions.state().create_physical_plan(&compiled.plan).await.unwrap();
+            let shape = datafusion::physical_plan::displayable(unguarded.as_ref()).indent(false).to_string();
+            assert!(shape.contains("RoundRobinBatch"), "the case this guards: DataFusion's own plan\n{shape}");
+            let check = |batches: Vec<arrow::record_batch::RecordBatch>, how: &str| {
+                let doubled: Vec<i64> = batches
+                    .iter()
+                    .flat_map(|b| b.column_by_name("doubled").unwrap().as_primitive::<Int64Type>().values().to_vec())
+                    .collect();
+                assert!(doubled.len() > 30_000, "{hunt}, {how}: many batches of rows, not {}", doubled.len());
+                assert!(doubled.windows(2).all(|w| w[0] >= w[1]), "{hunt}, {how}: the rows are out of order");
+            };
+            check(spoor::dsl::run::run(&spoors, &compiled).await.unwrap(), "spoor's runner");
+            // A session with spoor's planner keeps the order for plans it runs itself.
+            check(
+                spoors.execute_logical_plan(compiled.plan.clone()).await.unwrap().collect().await.unwrap(),
+                "the session",
+            );
+        }
     });
 }

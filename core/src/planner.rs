@@ -11,8 +11,8 @@ use datafusion::catalog::Session;
 use datafusion::common::Result;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
-use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
 use crate::keep_first::KeepFirstPlanner;
@@ -24,23 +24,35 @@ pub struct Planner;
 impl QueryPlanner for Planner {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
         let planner = DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(KeepFirstPlanner)]);
-        Ok(merged_in_order(planner.create_physical_plan(plan, session).await?))
+        in_order(planner.create_physical_plan(plan, session).await?)
     }
 }
 
-/// `plan` with its partitions merged in its order, where they are each in that order.
+/// `plan` with the order of its sort kept to its output.
 ///
 /// DataFusion runs a step that computes (an `extend`, the casts of a result) over a sort's rows
-/// in parallel by dealing the sorted batches out to several partitions, each still sorted. Its
-/// optimizer guarantees the order only at the sort, below that step, and whoever runs the plan
-/// then concatenates the partitions in whatever order they finish: sorted rows would come out
-/// shuffled batch by batch. A merge at the top restores the order the plan promises.
-fn merged_in_order(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
-    if plan.output_partitioning().partition_count() <= 1 {
-        return plan;
+/// in parallel by dealing the sorted batches out round-robin to several partitions, each still
+/// sorted. Its optimizer guarantees the order only at the sort, below that step, and whoever
+/// runs the plan then concatenates the partitions in whatever order they finish: sorted rows
+/// would come out shuffled batch by batch. Such a repartition between the sort and the output
+/// is taken out, so the steps above it run on the sort's one partition, in order; that costs
+/// little, as the sort has already gathered every row into one stream.
+fn in_order(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    if let Some(repartition) = plan.downcast_ref::<RepartitionExec>()
+        && matches!(repartition.partitioning(), Partitioning::RoundRobinBatch(_))
+        && repartition.input().output_partitioning().partition_count() == 1
+        && repartition.input().output_ordering().is_some()
+    {
+        return Ok(Arc::clone(repartition.input()));
     }
-    match plan.output_ordering().cloned() {
-        Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering, plan)),
-        None => plan,
+    let children = plan.children();
+    let [child] = children.as_slice() else { return Ok(plan) };
+    if !plan.maintains_input_order()[0] {
+        return Ok(plan);
     }
+    let kept = in_order(Arc::clone(child))?;
+    if Arc::ptr_eq(&kept, child) {
+        return Ok(plan);
+    }
+    plan.with_new_children(vec![kept])
 }
