@@ -10,9 +10,8 @@
 //!
 //! Three pieces, as DataFusion's extension points want them: the logical node [`KeepFirst`],
 //! the operator [`KeepFirstExec`], and [`KeepFirstPlanner`], which turns the one into the other
-//! for spoor's query planner (`crate::planner`). The
-//! node also says what it means in plain SQL ([`KeepFirst::as_window`]), for exporting a hunt to
-//! another engine.
+//! for spoor's query planner (`crate::planner`). The node also says what it means in plain SQL
+//! ([`KeepFirst::as_window`]), for exporting a hunt to another engine.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
