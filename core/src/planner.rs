@@ -11,6 +11,7 @@ use datafusion::catalog::Session;
 use datafusion::common::Result;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
@@ -51,8 +52,5 @@ fn in_order(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
         return Ok(plan);
     }
     let kept = in_order(Arc::clone(child))?;
-    if Arc::ptr_eq(&kept, child) {
-        return Ok(plan);
-    }
-    plan.with_new_children(vec![kept])
+    replace_children_if_necessary(plan, vec![kept])
 }
