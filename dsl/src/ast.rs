@@ -284,6 +284,8 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// The remainder of a division, with the sign of the dividend.
+    Mod,
 }
 
 impl BinaryOp {
@@ -314,6 +316,7 @@ impl BinaryOp {
             Sub => "-",
             Mul => "*",
             Div => "/",
+            Mod => "%",
         }
     }
 }

@@ -215,7 +215,12 @@ fn additive<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
 fn multiplicative<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
     let (mut i, mut left) = unary(sp, i)?;
     loop {
-        let op = alt((symbol("*").map(|_| BinaryOp::Mul), symbol("/").map(|_| BinaryOp::Div))).parse(i);
+        let op = alt((
+            symbol("*").map(|_| BinaryOp::Mul),
+            symbol("/").map(|_| BinaryOp::Div),
+            symbol("%").map(|_| BinaryOp::Mod),
+        ))
+        .parse(i);
         let Ok((rest, op)) = op else { return Ok((i, left)) };
         let (rest, right) = expect_expr_at(sp, rest, &format!("`{}`", op.symbol()), unary)?;
         left = binary(op, left, right);

@@ -279,17 +279,24 @@ impl Resolver<'_> {
                 }
                 Some(binary(op, l, r, ty))
             }
-            Mul | Div => {
+            Mul | Div | Mod => {
                 let ty = match (&l.ty, &r.ty) {
                     (Type::Int, Type::Int) => Type::Int,
-                    (Type::Duration, Type::Int) => Type::Duration,
+                    (Type::Duration, Type::Int) if op != Mod => Type::Duration,
+                    // What is left of a span after whole days, hours...: `(@timestamp -
+                    // 2026-01-01T00:00:00Z) % 1d` is the time of day.
+                    (Type::Duration, Type::Duration) if op == Mod => Type::Duration,
                     // How many of one span fit in another: `(t2 - t1) / 1m` is minutes.
                     (Type::Duration, Type::Duration) if op == Div => Type::Float,
                     (a, b) if a.is_numeric() && b.is_numeric() => Type::Float,
                     (a, b) => {
                         return mismatch(
                             self,
-                            format!("cannot {} {a} by {b}", if op == Mul { "multiply" } else { "divide" }),
+                            match op {
+                                Mul => format!("cannot multiply {a} by {b}"),
+                                Div => format!("cannot divide {a} by {b}"),
+                                _ => format!("cannot take the remainder of {a} by {b}"),
+                            },
                             None,
                         );
                     }
