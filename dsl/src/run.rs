@@ -214,11 +214,16 @@ pub fn explained(ctx: &SessionContext, plan: &LogicalPlan) -> Result<String, Err
     for provider in shared::definitions(plan) {
         if let Some(definition) = provider.downcast_ref::<shared::SharedLet>() {
             let optimized = state.optimize(definition.plan())?;
-            out += &format!("{}, computed once for all its uses:\n{}\n", definition.name(), optimized.display_indent());
+            out += &computed_once(definition.name(), &optimized.display_indent().to_string());
         }
     }
     out += &state.optimize(plan)?.display_indent().to_string();
     Ok(out)
+}
+
+/// A `let` computed once, as explain and analyze show it before the hunt's own plan.
+fn computed_once(name: &str, plan: &str) -> String {
+    format!("{name}, computed once for all its uses:\n{plan}\n")
 }
 
 /// What running the hunt did: DataFusion's physical plan with each operator's metrics (rows out,
@@ -237,7 +242,7 @@ pub async fn analyze(ctx: &SessionContext, compiled: &Compiled) -> Result<Analys
     };
     let mut plan = String::new();
     for (name, computed) in &prepared.lets {
-        plan += &format!("{name}, computed once for all its uses:\n{}\n", shown(computed));
+        plan += &computed_once(name, &shown(computed));
     }
     plan += &shown(&prepared.plan);
     Ok(Analysis {

@@ -290,6 +290,10 @@ impl Resolver<'_> {
                     (Type::Duration, Type::Duration) if op == Div => Type::Float,
                     (a, b) if a.is_numeric() && b.is_numeric() => Type::Float,
                     (a, b) => {
+                        let hint = (op == Mod && *a == Type::Time).then(|| {
+                            "subtract a time first: `(@timestamp - 2026-01-01T00:00:00Z) % 1d` is the time of day"
+                                .to_string()
+                        });
                         return mismatch(
                             self,
                             match op {
@@ -297,7 +301,7 @@ impl Resolver<'_> {
                                 Div => format!("cannot divide {a} by {b}"),
                                 _ => format!("cannot take the remainder of {a} by {b}"),
                             },
-                            None,
+                            hint,
                         );
                     }
                 };
