@@ -206,7 +206,7 @@ fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>)
         RowFormat::Csv => {
             let mut writer = arrow::csv::Writer::new(sink);
             for b in batches {
-                writer.write(b).map_err(|e| error(&e))?;
+                writer.write(&nested_as_text(b).map_err(|e| error(&e))?).map_err(|e| error(&e))?;
             }
         }
         RowFormat::Parquet => {
@@ -332,4 +332,33 @@ pub fn explain(hunt: HuntText, args: RunArgs, shown: Explained) -> Result<ExitCo
         }
         Ok(ExitCode::SUCCESS)
     }))
+}
+
+/// The batch with its lists and maps (`dns.answers`, `winlog.event_data`) written as text
+/// (`[a, b]`, `{PipeName: \\.\pipe\x}`), which CSV has no other way to hold.
+fn nested_as_text(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::array::{ArrayRef, StringBuilder};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let nested = |t: &DataType| t.is_nested();
+    if !batch.schema().fields().iter().any(|f| nested(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !nested(field.data_type()) {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+        let mut text = StringBuilder::new();
+        for row in 0..column.len() {
+            if column.is_null(row) { text.append_null() } else { text.append_value(formatter.value(row).to_string()) }
+        }
+        fields.push(Field::new(field.name(), DataType::Utf8, true));
+        columns.push(std::sync::Arc::new(text.finish()));
+    }
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
 }

@@ -44,6 +44,10 @@ struct IngestArgs {
     /// Reject lines longer than this many bytes.
     #[arg(long, default_value_t = IngestOptions::default().max_line_bytes)]
     max_line_bytes: usize,
+    /// Reject whole documents (lockfiles, package metadata, compressed EVTX files, which are
+    /// read into memory) larger than this many bytes.
+    #[arg(long, default_value_t = IngestOptions::default().max_document_bytes)]
+    max_document_bytes: usize,
     /// Stop decompressing a file past this many bytes.
     #[arg(long, default_value_t = IngestOptions::default().decompression.max_bytes)]
     max_decompressed: u64,
@@ -356,9 +360,9 @@ fn run_ingest(args: IngestArgs) -> spoor::core::Result<ExitCode> {
         mapping,
         ci_job: args.ci_job,
         max_line_bytes: args.max_line_bytes,
+        max_document_bytes: args.max_document_bytes,
         decompression: Decompression { max_bytes: args.max_decompressed, max_ratio: args.max_ratio },
         again: args.again,
-        ..Default::default()
     };
     let paths = args.paths;
     let store = Store::open(&args.store)?;
@@ -402,17 +406,21 @@ fn print_ingest_summary(summary: &IngestSummary) {
             }
             _ => {}
         }
+        let at = f.format.map(|x| x.position_name()).unwrap_or("line");
+        for (reason, tally) in &f.skip_reasons {
+            println!("    skipped  {:>6} × {reason} (first at {at} {})", tally.count, tally.first_line);
+        }
         for (reason, tally) in &f.reject_reasons {
-            println!("    rejected {:>6} × {reason} (first at line {})", tally.count, tally.first_line);
+            println!("    rejected {:>6} × {reason} (first at {at} {})", tally.count, tally.first_line);
         }
         if let Some(e) = &f.error {
             println!("    error: {e}");
         }
     }
     println!();
-    println!("{:<10} {:>10}", "table", "rows");
+    println!("{:<16} {:>10}", "table", "rows");
     for (table, rows) in summary.rows() {
-        println!("{:<10} {rows:>10}", table.name());
+        println!("{:<16} {rows:>10}", table.name());
     }
     let bytes = summary.total(|f| f.bytes);
     let seconds = summary.elapsed.as_secs_f64().max(1e-9);

@@ -33,9 +33,14 @@ fn errors_name_the_problem_and_exit_non_zero() {
     let store = dir.path().join("s");
     let store = store.to_str().unwrap();
     let (code, _, err) =
-        spoor(&["ingest", &data("documented/ecs_endpoint.ndjson"), "--store", store, "--format", "evtx"]);
+        spoor(&["ingest", &data("documented/ecs_endpoint.ndjson"), "--store", store, "--format", "etw"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown format `evtx`; one of: auto, sysmon,"), "{err}");
+    assert!(err.contains("unknown format `etw`; one of: auto, windows, evtx,"), "{err}");
+
+    let (code, out, _) =
+        spoor(&["ingest", &data("documented/ecs_endpoint.ndjson"), "--store", store, "--format", "evtx"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ecs_endpoint.ndjson: not a readable EVTX file: EVTX:"), "{out}");
 
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "dear diary\n").unwrap();

@@ -16,8 +16,8 @@ use spoor::core::ingest::{IngestOptions, IngestSummary};
 fn line_formats() -> Vec<(Format, PathBuf)> {
     vec![
         (Format::Ecs, documented("ecs_endpoint.ndjson")),
-        (Format::Winlogbeat, documented("winlogbeat_sysmon.ndjson")),
-        (Format::Sysmon, corpus("edr/mordor/cmd_bitsadmin_download_psh_script.json")),
+        (Format::Windows, documented("winlogbeat_sysmon.ndjson")),
+        (Format::Windows, corpus("edr/mordor/cmd_bitsadmin_download_psh_script.json")),
         (Format::SysmonLinux, corpus("edr/mordor/sentinel_syslog_linux_sysmon_log4shell_jndi.json")),
         (Format::Zeek, corpus("dns/zeek/lsass_campaign01_metasploit_dns.log")),
         (Format::ZeekJson, corpus("dns/zeek/apt29_day1_SCRANTON_dns.json")),
@@ -120,7 +120,7 @@ fn hostile_records_cost_the_good_ones_nothing_in_any_line_format() {
 fn json_nested_ten_thousand_levels_deep_is_rejected_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let deep = format!("{}{}\n", "{\"a\":".repeat(10_000), "}".repeat(10_000));
-    for format in [Format::Ecs, Format::Sysmon, Format::Winlogbeat, Format::ZeekJson, Format::Osquery, Format::Mapped] {
+    for format in [Format::Ecs, Format::Windows, Format::ZeekJson, Format::Osquery, Format::Mapped] {
         let summary = ingest_bytes(dir.path(), format.name(), deep.as_bytes(), format);
         assert_eq!((summary.files[0].read, summary.files[0].rejected), (1, 1), "{}", format.name());
     }

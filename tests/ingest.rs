@@ -14,10 +14,12 @@ use spoor::core::ingest::IngestOptions;
 fn sysmon_flat_json_from_mordor() {
     let t = ingest_files(&[corpus("edr/mordor/cmd_bitsadmin_download_psh_script.json")]);
     let f = &t.summary.files[0];
-    assert_eq!(f.format, Some(Format::Sysmon));
+    assert_eq!(f.format, Some(Format::Windows));
     assert_eq!(f.read, 424);
     assert_eq!(f.rejected, 0);
-    assert_eq!(f.skip_reasons["sysmon 7 (image loaded): no table"].count, 141);
+    assert_eq!(f.skipped, 0, "every Windows event has a table: {:?}", f.skip_reasons);
+    assert_eq!(f.stored, 424);
+    assert_eq!(f.rows[&spoor::core::Table::Library], 141, "Sysmon 7 image loads");
 
     let row = one_row(
         &t.store,
@@ -41,7 +43,7 @@ fn sysmon_flat_json_from_mordor() {
             "{39e4a257-79ed-5f92-6e17-000000000700}",
             "1",
             "118",
-            "sysmon",
+            "windows",
         ]
     );
 
@@ -266,23 +268,25 @@ fn bad_records_are_rejected_with_file_line_and_reason() {
     writeln!(file, r#"{{"EventID":1,"Channel":"x","Image":"/bin/sh"}}"#).unwrap(); // 4: no time
     writeln!(file, r#"{{"EventID":1,"Channel":"x","UtcTime":"1500-01-01 00:00:00","Image":"/bin/sh"}}"#).unwrap(); // 5: out of range
     writeln!(file, "{}", "x".repeat(2000)).unwrap(); // 6: too long
-    writeln!(file, r#"{{"EventID":7,"Channel":"x","UtcTime":"2026-03-31 00:41:00"}}"#).unwrap(); // 7: skipped
+    writeln!(file, r#"{{"EventID":7,"Channel":"x","UtcTime":"2026-03-31 00:41:00"}}"#).unwrap(); // 7: stored in `windows`
     writeln!(file, "{good}").unwrap(); // 8: stored
     drop(file);
 
     let t = ingest_with(
         &[path],
-        IngestOptions { format: Some(Format::Sysmon), max_line_bytes: 1000, ..Default::default() },
+        IngestOptions { format: Some(Format::Windows), max_line_bytes: 1000, ..Default::default() },
     );
     let f = &t.summary.files[0];
-    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 2, 1, 5));
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 3, 0, 5));
+    assert_eq!(one_row(&t.store, r#"SELECT "event.code", "winlog.channel" FROM windows"#), ["7", "x"]);
     let rejects = query(&t.store, r#"SELECT "log.file.line", "error.message" FROM _rejects ORDER BY "log.file.line""#);
     let lines: Vec<&str> = rejects.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(lines, ["2", "3", "4", "5", "6"]);
     assert!(rejects[0][1].starts_with("not valid JSON: EOF while parsing"), "{}", rejects[0][1]);
     assert_eq!(rejects[1][1], "invalid UTF-8 at byte 23 of the line");
-    assert_eq!(rejects[2][1], "no event time (UtcTime, @timestamp or TimeCreated)");
-    assert_eq!(rejects[3][1], "no event time (UtcTime, @timestamp or TimeCreated)");
+    let no_time = "no event time (System TimeCreated, UtcTime, @timestamp, TimeCreated or TimeGenerated)";
+    assert_eq!(rejects[2][1], no_time);
+    assert_eq!(rejects[3][1], no_time);
     assert_eq!(rejects[4][1], "line is 2000 bytes, longer than the limit of 1000 (--max-line-bytes)");
     let raw = one_row(&t.store, r#"SELECT "event.original", "log.file.path" FROM _rejects WHERE "log.file.line" = 2"#);
     assert_eq!(raw[0], "{\"EventID\":1,\"Image\":");
@@ -363,13 +367,12 @@ fn a_50_mb_line_is_rejected_without_being_held() {
 fn a_file_of_the_wrong_format_is_rejected_line_by_line() {
     let t = ingest_with(
         &[corpus("dns/zeek/lsass_campaign01_metasploit_dns.log")],
-        IngestOptions { format: Some(Format::Sysmon), ..Default::default() },
+        IngestOptions { format: Some(Format::Windows), ..Default::default() },
     );
     let f = &t.summary.files[0];
     assert_eq!((f.read, f.stored, f.rejected), (105, 0, 105));
-    assert!(f.reject_reasons.keys().all(|r| r.starts_with("not valid JSON: ")), "{:?}", f.reject_reasons);
-    let header = &f.reject_reasons["not valid JSON: expected value at line 1 column 1"];
-    assert_eq!((header.count, header.first_line), (9, 1), "the nine # header lines");
+    let reason = &f.reject_reasons["neither a JSON object nor an <Event> element"];
+    assert_eq!((reason.count, reason.first_line), (105, 1), "{:?}", f.reject_reasons);
 }
 
 #[test]
@@ -377,7 +380,7 @@ fn a_record_missing_its_key_field_is_rejected_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no-id.json");
     std::fs::write(&path, "{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Image\":\"x\"}\n").unwrap();
-    let t = ingest_with(&[path], IngestOptions { format: Some(Format::Sysmon), ..Default::default() });
+    let t = ingest_with(&[path], IngestOptions { format: Some(Format::Windows), ..Default::default() });
     assert_eq!(t.summary.files[0].reject_reasons.keys().collect::<Vec<_>>(), ["no EventID"]);
 }
 
@@ -443,4 +446,191 @@ fn small_files_are_stored_uncompressed_and_large_ones_with_zstd() {
     assert_eq!(found[0], (10, Compression::UNCOMPRESSED));
     assert_eq!(found[1].0, 9000);
     assert!(matches!(found[1].1, Compression::ZSTD(_)), "{:?}", found[1].1);
+}
+
+// Windows event logs in the shapes hunters hold them (tests/data/windows, see its README).
+
+fn windows(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/windows").join(rel)
+}
+
+#[test]
+fn evtx_files_are_read_with_every_record_numbered() {
+    let t = ingest_files(&[windows("evtx/new-user-security.evtx"), windows("evtx/Security_short_selected.evtx")]);
+    for f in &t.summary.files {
+        assert_eq!(f.format, Some(Format::Evtx), "{}", f.path.display());
+        assert_eq!((f.rejected, f.skipped), (0, 0), "{:?}", f.reject_reasons);
+    }
+    assert_eq!((t.summary.files[0].read, t.summary.files[1].read), (4, 7));
+    // Security 4720 and 4728/4732: account management lands in `audit`. A row's line is its
+    // record's number in the file (these events were exported, so the numbers the records had in
+    // their channel, `winlog.record_id`, differ).
+    let rows = query(
+        &t.store,
+        r#"SELECT "event.action", "event.code", "user.target.name", "group.name", "log.file.line", "winlog.record_id",
+                  "winlog.channel", "spoor.format"
+           FROM audit ORDER BY "winlog.record_id""#,
+    );
+    assert_eq!(
+        rows,
+        common::rows(&[
+            [
+                "member_add",
+                "4728",
+                "S-1-5-21-3463664321-2923530833-3546627382-1000",
+                "None",
+                "1",
+                "111",
+                "Security",
+                "evtx"
+            ],
+            ["user_create", "4720", "IEUser", "NULL", "2", "112", "Security", "evtx"],
+            [
+                "member_add",
+                "4732",
+                "S-1-5-21-3463664321-2923530833-3546627382-1000",
+                "Users",
+                "3",
+                "113",
+                "Security",
+                "evtx"
+            ],
+            [
+                "member_add",
+                "4732",
+                "S-1-5-21-3463664321-2923530833-3546627382-1000",
+                "Administrators",
+                "4",
+                "116",
+                "Security",
+                "evtx"
+            ],
+        ])
+    );
+    // Nothing of a record is dropped: what no column holds is in `winlog.event_data`.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "winlog.event_data"['SamAccountName'], "winlog.event_data"['PrivilegeList'] FROM audit WHERE "event.code" = '4720'"#,
+    );
+    assert_eq!(row, ["IEUser", "NULL"], "`-` is Windows' placeholder for no value");
+}
+
+#[test]
+fn a_dirty_evtx_file_keeps_every_record_it_can_read_and_names_the_chunks_it_cannot() {
+    let t = ingest_files(&[windows("evtx/sysmon.evtx.zst"), windows("evtx/sample_with_a_bad_chunk_magic.evtx.zst")]);
+    let (sysmon, bad) = (&t.summary.files[0], &t.summary.files[1]);
+    assert_eq!(sysmon.format, Some(Format::Evtx), "compressed EVTX is detected after decompression");
+    assert_eq!((sysmon.read, sysmon.stored, sysmon.rejected), (366, 358, 8));
+    assert!(
+        sysmon.reject_reasons.keys().all(|r| r.starts_with("EVTX: Failed to parse chunk number ")),
+        "{:?}",
+        sysmon.reject_reasons
+    );
+    assert_eq!((bad.read, bad.stored, bad.rejected), (304, 300, 4));
+    assert!(bad.reject_reasons.keys().any(|r| r.contains("of chunk 7")), "{:?}", bad.reject_reasons);
+    // Sysmon 10 (process access) keeps its target and rights, which no column holds.
+    let rows = query(
+        &t.store,
+        r#"SELECT "process.name", "winlog.event_data"['TargetImage'], "winlog.event_data"['GrantedAccess'], count(*)
+           FROM windows WHERE "event.code" = '10' AND "winlog.event_data"['GrantedAccess'] = '0x1000'
+           GROUP BY 1, 2, 3 ORDER BY 1"#,
+    );
+    assert_eq!(
+        rows,
+        common::rows(&[
+            ["svchost.exe", r"C:\Windows\system32\lsass.exe", "0x1000", "50"],
+            ["vmtoolsd.exe", r"C:\Windows\system32\lsass.exe", "0x1000", "2"],
+        ])
+    );
+}
+
+#[test]
+fn sentinel_exports_keep_their_time_and_every_field() {
+    let t = ingest_files(&[
+        windows("sentinel/windowsevent_sysmon_log4shell.json"),
+        windows("sentinel/securityevent_log4shell.json"),
+        windows("sentinel/securityevent_goldensaml_adfs.json"),
+    ]);
+    let reads: Vec<_> = t.summary.files.iter().map(|f| (f.format, f.read, f.stored)).collect();
+    assert_eq!(
+        reads,
+        [(Some(Format::Windows), 50, 50), (Some(Format::Windows), 39, 39), (Some(Format::Windows), 38, 38)]
+    );
+    // WindowsEvent: Sysmon's data as a JSON string in EventData.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "@timestamp", "host.name", "process.parent.name", "process.name", "user.name"
+           FROM process WHERE "process.parent.name" = 'tomcat9.exe' AND "spoor.format" = 'windows' ORDER BY 1 LIMIT 1"#,
+    );
+    assert_eq!(row[1..], ["workstation5", "tomcat9.exe", "powershell.exe", "LOCAL SERVICE"]);
+    // SecurityEvent with EventData as XML text: Windows Filtering Platform connections.
+    let rows = query(
+        &t.store,
+        r#"SELECT "process.name", "network.direction", "destination.ip", "destination.port" FROM network
+           WHERE "event.code" = '5156' AND "log.file.path" LIKE '%securityevent_log4shell%' ORDER BY 1, 4"#,
+    );
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert!(rows.contains(&common::rows(&[["tomcat9.exe", "outbound", "192.168.3.5", "1389"]])[0]), "{rows:?}");
+    // SecurityEvent of another provider (AD FS) whose unnamed data Sentinel keeps as an array.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "event.provider", "winlog.event_data"['param3'] FROM windows
+           WHERE "event.code" = '412' ORDER BY "@timestamp" LIMIT 1"#,
+    );
+    assert_eq!(
+        row,
+        ["AD FS Auditing", "http://schemas.microsoft.com/ws/2006/05/servicemodel/tokens/SecureConversation"]
+    );
+}
+
+#[test]
+fn mordor_intrusions_land_in_their_tables() {
+    let t =
+        ingest_files(&[windows("mordor/empire_launcher_vbs.json"), windows("mordor/metasploit_getsystem_rtcpef.json")]);
+    let (empire, metasploit) = (&t.summary.files[0], &t.summary.files[1]);
+    assert_eq!((empire.read, empire.stored, empire.skipped), (142, 142, 0));
+    // The first part of a split script block is held and stored joined with the second.
+    assert_eq!((metasploit.read, metasploit.stored, metasploit.skipped), (21, 20, 1));
+    assert_eq!(metasploit.skip_reasons.keys().next().unwrap(), spoor::core::formats::windows::HELD_PART);
+
+    // Empire's VBS stager: wscript starts an encoded PowerShell, whose script blocks are logged.
+    let rows = query(
+        &t.store,
+        r#"SELECT "event.code", "process.parent.name", "process.name" FROM process
+           WHERE "process.parent.name" = 'wscript.exe' ORDER BY 1"#,
+    );
+    assert_eq!(
+        rows,
+        common::rows(&[["1", "wscript.exe", "powershell.exe"], ["4688", "wscript.exe", "powershell.exe"]])
+    );
+    let row = one_row(
+        &t.store,
+        r#"SELECT "powershell.command.name", "user.name", "process.command_line" LIKE '%powershell.exe -noP -sta -w 1 -enc%'
+           FROM powershell WHERE "event.code" = '4103' AND "powershell.command.name" = 'New-Object' LIMIT 1"#,
+    );
+    assert_eq!(row, ["New-Object", "pgustavo", "true"]);
+
+    // Meterpreter's getsystem: a service runs a DLL that connects to the payload's named pipe.
+    let rows = query(
+        &t.store,
+        r#"SELECT "event.action", "file.name", "process.name" FROM file
+           WHERE "event.action" IN ('pipe_creation', 'pipe_connection') ORDER BY 1 DESC"#,
+    );
+    assert_eq!(
+        rows,
+        common::rows(&[
+            ["pipe_creation", r"\rtcpef", "winx64_payload.exe"],
+            ["pipe_connection", r"\rtcpef", "rundll32.exe"]
+        ])
+    );
+    let rows = query(&t.store, r#"SELECT "event.code", "service.name", "service.image_path" FROM service ORDER BY 1"#);
+    let image = r"rundll32.exe C:\Users\PEDRO~1.GUS\AppData\Local\Temp\rtcpef.dll,a /p:rtcpef";
+    assert_eq!(rows, common::rows(&[["4697", "rtcpef", image], ["7045", "rtcpef", image]]));
+    // The two parts are one block again, as long as the two together.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "powershell.total", character_length("powershell.file.script_block_text"), "log.file.line"
+           FROM powershell WHERE "powershell.file.script_block_id" = '12512144-9ce7-4d0c-9335-479dddfbdf11'"#,
+    );
+    assert_eq!(row, ["2", "20130", "21"]);
 }

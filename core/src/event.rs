@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder, StringDictionaryBuilder,
-    TimestampMicrosecondBuilder,
+    Array, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, MapBuilder, RecordBatch, StringBuilder,
+    StringDictionaryBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::Int32Type;
 use chrono::{DateTime, Utc};
@@ -24,6 +24,8 @@ pub enum Value<'a> {
     /// Microseconds since the Unix epoch, UTC.
     Time(i64),
     TextList(Vec<Cow<'a, str>>),
+    /// Name → text pairs, in the source's order.
+    Map(Vec<(Cow<'a, str>, Cow<'a, str>)>),
 }
 
 /// A record for one table. Columns not set are null; setting a column twice keeps the first value.
@@ -120,6 +122,11 @@ impl<'a> Event<'a> {
         self.set(column, Value::TextList(values))
     }
 
+    /// Sets a map column, unless there are no pairs.
+    pub fn map(&mut self, column: &'static str, pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> &mut Self {
+        if pairs.is_empty() { self } else { self.set(column, Value::Map(pairs)) }
+    }
+
     /// The same event, owning all its text (to outlive the input it was read from).
     pub fn into_owned(self) -> Event<'static> {
         let values = self
@@ -129,6 +136,9 @@ impl<'a> Event<'a> {
                 let v = match v {
                     Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
                     Value::TextList(l) => Value::TextList(l.into_iter().map(|t| Cow::Owned(t.into_owned())).collect()),
+                    Value::Map(m) => Value::Map(
+                        m.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned()))).collect(),
+                    ),
                     Value::Int(i) => Value::Int(i),
                     Value::Bool(b) => Value::Bool(b),
                     Value::Time(t) => Value::Time(t),
@@ -160,6 +170,7 @@ fn kind_matches(kind: Kind, value: &Value) -> bool {
             | (Kind::Bool, Value::Bool(_))
             | (Kind::Time, Value::Time(_))
             | (Kind::TextList, Value::TextList(_))
+            | (Kind::Map, Value::Map(_))
     )
 }
 
@@ -202,6 +213,7 @@ enum ColumnBuilder {
     Int(Int64Builder),
     Bool(BooleanBuilder),
     TextList(ListBuilder<StringBuilder>),
+    Map(MapBuilder<StringBuilder, StringBuilder>),
 }
 
 impl ColumnBuilder {
@@ -213,6 +225,7 @@ impl ColumnBuilder {
             Kind::Int => ColumnBuilder::Int(Int64Builder::new()),
             Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
             Kind::TextList => ColumnBuilder::TextList(ListBuilder::new(StringBuilder::new())),
+            Kind::Map => ColumnBuilder::Map(MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())),
         }
     }
 
@@ -229,6 +242,14 @@ impl ColumnBuilder {
                 }
                 b.append(true);
             }
+            (ColumnBuilder::Map(b), Some(Value::Map(pairs))) => {
+                for (key, value) in pairs {
+                    b.keys().append_value(key);
+                    b.values().append_value(value);
+                }
+                b.append(true).expect("as many keys as values were appended");
+            }
+            (ColumnBuilder::Map(b), _) => b.append(false).expect("a null map has no entries"),
             (ColumnBuilder::Time(b), _) => b.append_null(),
             (ColumnBuilder::Text(b), _) => b.append_null(),
             (ColumnBuilder::Label(b), _) => b.append_null(),
@@ -262,6 +283,7 @@ impl ColumnBuilder {
             }
             ColumnBuilder::Bool(b) => Arc::new(b.finish()),
             ColumnBuilder::TextList(b) => Arc::new(b.finish()),
+            ColumnBuilder::Map(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -306,6 +328,7 @@ impl TableBuilder {
             self.bytes += match value {
                 Value::Text(t) => t.len(),
                 Value::TextList(l) => l.iter().map(|t| t.len() + 4).sum(),
+                Value::Map(m) => m.iter().map(|(k, v)| k.len() + v.len() + 8).sum(),
                 _ => 8,
             };
         }

@@ -336,7 +336,39 @@ fn ingest_file(
                     Err(reason) => sink.reject(&mut summary, &origin, &reason, text)?,
                 }
             }
+            // Rows held for records that never came (a script block cut short) are stored at
+            // the file's last line.
+            let last = context.origin(lines.line_number());
+            for held in parser.finish() {
+                match held {
+                    Ok(event) => {
+                        if let Some(timestamp) = event.timestamp {
+                            sink.append(&event, timestamp, &last)?;
+                            *summary.rows.entry(event.table).or_default() += 1;
+                        }
+                    }
+                    Err(reason) => {
+                        summary.read += 1;
+                        sink.reject(&mut summary, &last, &reason, "")?;
+                    }
+                }
+            }
             source.lines = lines.line_number();
+        }
+        Parser::Evtx => {
+            let outcome = read_evtx(path, reader, options, &context, &mut summary, sink)?;
+            let read = match outcome {
+                // Read from the file itself, not through the hashing reader.
+                Ok(EvtxRead::FromFile) => 0,
+                Ok(EvtxRead::Decompressed) => counter.load(Ordering::Relaxed),
+                Err(reason) => {
+                    summary.error = Some(format!("{display}: {reason}"));
+                    0
+                }
+            };
+            summary.bytes = identity.size;
+            progress.bytes_read(summary.bytes);
+            return Ok(sealed(summary, source, tap, read));
         }
         Parser::Document(mut parser) => {
             let text = match input::read_document(reader, options.max_document_bytes) {
@@ -382,6 +414,58 @@ fn ingest_file(
     progress.bytes_read(summary.bytes);
     let read = summary.bytes;
     Ok(sealed(summary, source, tap, read))
+}
+
+/// How an EVTX file was read: from the file (seeking, as the parser wants), or decompressed
+/// into memory first (`.evtx.gz`, `.evtx.zst`).
+enum EvtxRead {
+    FromFile,
+    Decompressed,
+}
+
+/// Reads an EVTX file's records into the sink; `Err` when it is not a readable EVTX file.
+fn read_evtx(
+    path: &Path,
+    reader: Box<dyn std::io::BufRead + Send>,
+    options: &IngestOptions,
+    context: &FileContext,
+    summary: &mut FileSummary,
+    sink: &mut Sink,
+) -> Result<std::result::Result<EvtxRead, String>> {
+    let mut store = |item: formats::windows::evtx::Item| -> Result<()> {
+        summary.read += 1;
+        let origin = context.origin(item.number);
+        match item.record.and_then(formats::windows::tables::to_event) {
+            Ok(event) => sink.store(summary, std::slice::from_ref(&event), &origin, ""),
+            Err(reason) => sink.reject(summary, &origin, &reason, ""),
+        }
+    };
+    let mut head = [0u8; 8];
+    let plain = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && head.as_slice() == formats::windows::evtx::SIGNATURE;
+    let (outcome, how) = if plain {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        (formats::windows::evtx::read(std::io::BufReader::new(file), &mut store), EvtxRead::FromFile)
+    } else {
+        // A compressed EVTX file: the parser seeks, so it is read into memory, within the
+        // document size limit.
+        let mut bytes = Vec::new();
+        let limit = options.max_document_bytes as u64;
+        if let Err(e) = reader.take(limit + 1).read_to_end(&mut bytes) {
+            return Ok(Err(format!("cannot decompress: {e}")));
+        }
+        if bytes.len() as u64 > limit {
+            return Ok(Err(format!(
+                "a compressed EVTX file is read into memory, and this one is larger than {limit} bytes \
+                 (--max-document-bytes); decompress it first"
+            )));
+        }
+        (formats::windows::evtx::read(std::io::Cursor::new(bytes), &mut store), EvtxRead::Decompressed)
+    };
+    match outcome {
+        Ok(stored) => stored.map(|()| Ok(how)),
+        Err(reason) => Ok(Err(reason)),
+    }
 }
 
 /// Completes a source's manifest entry with the hash taken while reading, if one was taken.

@@ -52,6 +52,9 @@ pub enum Kind {
     Bool,
     /// A list of strings (DNS answers, package dependencies).
     TextList,
+    /// Names to text: the fields of a source record that no column holds (`winlog.event_data`),
+    /// kept under the source's own names so that nothing read is lost and hunts can still ask.
+    Map,
 }
 
 impl Kind {
@@ -63,6 +66,7 @@ impl Kind {
             Kind::Int => DataType::Int64,
             Kind::Bool => DataType::Boolean,
             Kind::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            Kind::Map => map_type(),
         }
     }
 
@@ -74,8 +78,20 @@ impl Kind {
             Kind::Int => "int64",
             Kind::Bool => "bool",
             Kind::TextList => "list<string>",
+            Kind::Map => "map<string, string>",
         }
     }
+}
+
+/// The Arrow type of a [`Kind::Map`] column: exactly what arrow's `MapBuilder` of two string
+/// builders produces (entries `keys`, `values`), so that built batches match the schema.
+fn map_type() -> DataType {
+    static TYPE: OnceLock<DataType> = OnceLock::new();
+    TYPE.get_or_init(|| {
+        use arrow::array::{Array, MapBuilder, StringBuilder};
+        MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()).finish().data_type().clone()
+    })
+    .clone()
 }
 
 /// `data_type` with every dictionary replaced by its values' type, or `None` if it has none.
@@ -101,7 +117,7 @@ const fn c(name: &'static str, kind: Kind, doc: &'static str) -> Column {
     Column { name, kind, doc }
 }
 
-use Kind::{Bool, Int, Label, Text, TextList, Time};
+use Kind::{Bool, Int, Label, Map, Text, TextList, Time};
 
 /// Positions of the columns spoor fills itself, the same in every table (see [`COMMON`]).
 pub mod common {
@@ -151,11 +167,29 @@ const PROCESS_FIELDS: &[Column] = &[
     c("process.working_directory", Text, "Working directory."),
     c("process.hash.sha256", Text, "SHA-256 of the executable, lowercase hex."),
     c("process.hash.md5", Text, "MD5 of the executable, lowercase hex."),
+    c("process.hash.sha1", Text, "SHA-1 of the executable, lowercase hex."),
+    c("process.hash.imphash", Text, "Import hash of the executable (Sysmon `IMPHASH`), lowercase hex."),
+    c(
+        "process.pe.original_file_name",
+        Text,
+        "The file name the executable was built as (PE version info), even when renamed.",
+    ),
+    c("process.pe.description", Text, "The executable's PE file description."),
+    c("process.pe.product", Text, "The executable's PE product name."),
+    c("process.pe.company", Text, "The executable's PE company name."),
+    c("process.integrity_level", Label, "Windows integrity level (`Low`, `Medium`, `High`, `System`)."),
+    c("user.id", Text, "The account's identifier (Windows SID, Unix uid)."),
+    c(
+        "winlog.logon.id",
+        Text,
+        "The Windows logon session (`0x3e7`), which joins processes to the logon that started them.",
+    ),
     c("process.parent.entity_id", Text, "The parent's entity id."),
     c("process.parent.pid", Int, "The parent's process id."),
     c("process.parent.name", Label, "The parent's executable file name."),
     c("process.parent.executable", Text, "The parent's executable path."),
     c("process.parent.command_line", Text, "The parent's command line."),
+    c("process.parent.user.name", Label, "The account the parent runs as (Sysmon `ParentUser`)."),
 ];
 
 /// The acting process, for tables whose events are done by a process (network, file, registry, dns).
@@ -189,6 +223,8 @@ const FILE_FIELDS: &[Column] = &[
     c("file.hash.sha256", Text, "SHA-256 of the file, lowercase hex, where the source hashed it."),
     c("file.hash.md5", Text, "MD5 of the file, lowercase hex."),
     c("file.size", Int, "Size in bytes."),
+    c("file.hash.sha1", Text, "SHA-1 of the file, lowercase hex."),
+    c("file.hash.imphash", Text, "Import hash of the file (Sysmon `IMPHASH`), lowercase hex."),
 ];
 
 const REGISTRY_FIELDS: &[Column] = &[
@@ -249,8 +285,109 @@ const PACKAGE_FIELDS: &[Column] = &[
     c("package.path", Text, "Where it sits in the tree (`node_modules/a/node_modules/b`), or how it was reached."),
 ];
 
+/// Where a Windows event log record came from, and its event data that no column holds.
+/// Every table that Windows events fill has these.
+const WINDOWS_FIELDS: &[Column] = &[
+    c(
+        "event.provider",
+        Label,
+        "The event's provider (`Microsoft-Windows-Sysmon`, `Microsoft-Windows-Security-Auditing`).",
+    ),
+    c("winlog.channel", Label, "The event log channel (`Security`, `Microsoft-Windows-Sysmon/Operational`)."),
+    c("winlog.record_id", Int, "The record's number in its channel."),
+    c(
+        "winlog.event_data",
+        Map,
+        "The event's data fields that no column holds, by their own names (`winlog.event_data.GrantedAccess` in a hunt). Names are written without spaces, as SigmaHQ writes them.",
+    ),
+];
+
+const AUTHENTICATION_FIELDS: &[Column] = &[
+    c("event.outcome", Label, "`success` or `failure`."),
+    c("user.name", Label, "The account that logged on, or whose credentials were used."),
+    c("user.domain", Label, "That account's domain."),
+    c("user.id", Text, "That account's SID."),
+    c("user.target.name", Label, "The account whose credentials were given (4648), where it differs."),
+    c("user.target.domain", Label, "That account's domain."),
+    c("winlog.logon.id", Text, "The logon session created (`TargetLogonId`), which process starts name as theirs."),
+    c(
+        "winlog.logon.type",
+        Label,
+        "How the account logged on: `Interactive`, `Network`, `RemoteInteractive`, ... (4624 LogonType by name).",
+    ),
+    c("source.ip", Text, "Where the logon came from."),
+    c("source.port", Int, "The source port."),
+    c("source.domain", Text, "The workstation name the source gave."),
+    c("process.pid", Int, "The process that asked for the logon."),
+    c("process.name", Label, "Its executable file name, lowercased."),
+    c("process.executable", Text, "Its executable path."),
+];
+
+const LIBRARY_FIELDS: &[Column] = &[
+    c("dll.path", Text, "Full path of the loaded module or driver."),
+    c("dll.name", Label, "Its file name, lowercased."),
+    c("dll.hash.sha256", Text, "SHA-256 of the module, lowercase hex."),
+    c("dll.hash.md5", Text, "MD5 of the module, lowercase hex."),
+    c("dll.hash.sha1", Text, "SHA-1 of the module, lowercase hex."),
+    c("dll.hash.imphash", Text, "Import hash of the module, lowercase hex."),
+    c("dll.pe.original_file_name", Text, "The name the module was built as."),
+    c("dll.pe.description", Text, "PE file description."),
+    c("dll.pe.product", Text, "PE product name."),
+    c("dll.pe.company", Text, "PE company name."),
+    c("dll.code_signature.signed", Bool, "Whether the module is signed."),
+    c("dll.code_signature.status", Label, "Signature status (`Valid`, `Expired`, ...)."),
+    c("dll.code_signature.subject_name", Text, "Who signed it."),
+];
+
+const POWERSHELL_FIELDS: &[Column] = &[
+    c("user.name", Label, "The account the script ran as, where the event names it."),
+    c("process.pid", Int, "The PowerShell host process."),
+    c("process.command_line", Text, "The host application's command line (`HostApplication`)."),
+    c(
+        "powershell.file.script_block_text",
+        Text,
+        "The script block's text (4104). A block Windows split over several events is joined back into one row.",
+    ),
+    c("powershell.file.script_block_id", Text, "The script block's id, shared by the events it was split over."),
+    c("powershell.total", Int, "How many events Windows split the block over (`MessageTotal`)."),
+    c("powershell.command.name", Text, "The command that ran (4103 module logging)."),
+    c("powershell.command.invocation_details", Text, "What it was called with (4103 `Payload`)."),
+    c("file.path", Text, "The script file the block came from, where there was one."),
+];
+
+const SERVICE_FIELDS: &[Column] = &[
+    c("user.name", Label, "The account that installed the service (4697), where the event names it."),
+    c("service.name", Text, "The service's name."),
+    c(
+        "service.image_path",
+        Text,
+        "What the service runs: its command line (7045 `ImagePath`, 4697 `ServiceFileName`).",
+    ),
+    c("service.type", Label, "Service type (`user mode service`, `0x10`, ...), as the event gives it."),
+    c("service.start_type", Label, "Start type (`auto start`, `demand start`, `2`, ...), as the event gives it."),
+    c("service.account", Text, "The account the service runs as."),
+];
+
+const SCHEDULED_TASK_FIELDS: &[Column] = &[
+    c("user.name", Label, "The account that made the change, or the task's user context."),
+    c("user.domain", Label, "That account's domain."),
+    c("task.name", Text, "The task's path and name (`\\Microsoft\\Windows\\Updater`)."),
+    c("task.content", Text, "The task's definition (XML), where the event carries it (4698, 4702)."),
+    c("task.action", Text, "The action or program that ran (TaskScheduler 200/201), where given."),
+];
+
+const OTHER_WINDOWS_FIELDS: &[Column] = &[
+    c("user.name", Label, "The account the event names as its subject, where it names one."),
+    c("user.domain", Label, "That account's domain."),
+    c("user.id", Text, "The account's SID (the record's `UserID`, else the subject's)."),
+    c("process.pid", Int, "The process the event names, where it names one."),
+    c("process.name", Label, "Its executable file name, lowercased."),
+    c("process.executable", Text, "Its executable path."),
+    c("process.entity_id", Text, "Its entity id (Sysmon `ProcessGuid`)."),
+];
+
 const AUDIT_FIELDS: &[Column] = &[
-    c("event.provider", Label, "`github` or `npm`."),
+    c("event.provider", Label, "`github`, `npm`, or the Windows event provider."),
     c("event.outcome", Label, "`success` or `failure`, where given."),
     c(
         "audit.original_action",
@@ -260,6 +397,8 @@ const AUDIT_FIELDS: &[Column] = &[
     c("user.name", Label, "The acting account."),
     c("user.email", Text, "The acting account's email, lowercased, where given (npm publisher email)."),
     c("user.target.name", Label, "The account acted upon."),
+    c("user.target.domain", Label, "That account's domain, where given."),
+    c("group.name", Label, "The group a member was added to or removed from."),
     c("audit.old_value", Text, "Value before the change (old email, ...)."),
     c("audit.new_value", Text, "Value after the change (new email, ...)."),
     c("source.ip", Text, "Where the actor came from."),
@@ -288,6 +427,13 @@ pub enum Table {
     Ci,
     Package,
     Audit,
+    Authentication,
+    Library,
+    Powershell,
+    Service,
+    ScheduledTask,
+    /// Windows events of every other kind, with their data kept whole.
+    Windows,
     /// Records that could not be stored, with the reason: kept in the store so nothing read is lost.
     Rejects,
 }
@@ -313,21 +459,35 @@ const DEFS: &[TableDef] = &[
     TableDef {
         table: Table::Network,
         name: "network",
-        doc: "Network connections (Sysmon 3, ECS network, osquery socket_events, Zeek conn.log).",
-        actions: &["connection"],
+        doc: "Network connections (Sysmon 3, Security 5156/5157, ECS network, osquery socket_events, Zeek conn.log).",
+        actions: &["connection", "blocked"],
         specific: NETWORK_FIELDS,
     },
     TableDef {
         table: Table::File,
         name: "file",
-        doc: "File creation, change and deletion, with hashes where the source has them (Sysmon 11/23/26, ECS file).",
-        actions: &["creation", "deletion", "modification", "rename"],
+        doc: "File creation, change, deletion and access, with hashes where the source has them (Sysmon 2, 9, 11, 15, 23, 26-29, ECS file, Security 4663 on files), and named pipes as Elastic's Sysmon integration keeps them: the pipe's name in `file.name` (Sysmon 17, 18).",
+        actions: &[
+            "creation",
+            "deletion",
+            "modification",
+            "rename",
+            "access",
+            "creation_time_change",
+            "stream_creation",
+            "raw_read",
+            "pipe_creation",
+            "pipe_connection",
+            "executable_blocked",
+            "shredding_blocked",
+            "executable_detected",
+        ],
         specific: FILE_FIELDS,
     },
     TableDef {
         table: Table::Registry,
         name: "registry",
-        doc: "Windows registry changes (Sysmon 12/13/14, ECS registry).",
+        doc: "Windows registry changes (Sysmon 12/13/14, Security 4657, ECS registry).",
         actions: &["key_create", "key_delete", "value_set", "rename"],
         specific: REGISTRY_FIELDS,
     },
@@ -363,7 +523,7 @@ const DEFS: &[TableDef] = &[
     TableDef {
         table: Table::Audit,
         name: "audit",
-        doc: "Account and registry events: GitHub audit log entries and npm publishes (from registry package metadata).",
+        doc: "Account and registry events: GitHub audit log entries, npm publishes (from registry package metadata), and Windows account management (Security 4720-4767).",
         actions: &[
             "email_change",
             "mfa_disable",
@@ -375,9 +535,77 @@ const DEFS: &[TableDef] = &[
             "member_add",
             "member_remove",
             "login",
+            "user_create",
+            "user_delete",
+            "user_enable",
+            "user_disable",
+            "user_change",
+            "user_rename",
+            "password_change",
+            "password_reset",
+            "lockout",
             "other",
         ],
         specific: AUDIT_FIELDS,
+    },
+    TableDef {
+        table: Table::Authentication,
+        name: "authentication",
+        doc: "Logons, logoffs and credential use (Security 4624, 4625, 4634, 4647, 4648, 4672, 4768, 4769, 4771, 4776).",
+        actions: &[
+            "logon",
+            "logon_failure",
+            "logoff",
+            "explicit_credentials",
+            "special_privileges",
+            "kerberos_tgt",
+            "kerberos_service_ticket",
+            "kerberos_preauth_failure",
+            "ntlm_validate",
+        ],
+        specific: AUTHENTICATION_FIELDS,
+    },
+    TableDef {
+        table: Table::Library,
+        name: "library",
+        doc: "Modules and drivers loaded (Sysmon 7 image loads, Sysmon 6 driver loads), with hashes, PE names and signatures.",
+        actions: &["load", "driver_load"],
+        specific: LIBRARY_FIELDS,
+    },
+    TableDef {
+        table: Table::Powershell,
+        name: "powershell",
+        doc: "PowerShell script blocks (4104, joined back when split), module logging (4103) and engine events (400, 403, 600, 800).",
+        actions: &[
+            "script_block",
+            "module_logging",
+            "pipeline_execution",
+            "engine_start",
+            "engine_stop",
+            "provider_start",
+        ],
+        specific: POWERSHELL_FIELDS,
+    },
+    TableDef {
+        table: Table::Service,
+        name: "service",
+        doc: "Services installed (System 7045, Security 4697).",
+        actions: &["install"],
+        specific: SERVICE_FIELDS,
+    },
+    TableDef {
+        table: Table::ScheduledTask,
+        name: "scheduled_task",
+        doc: "Scheduled tasks created, changed, deleted and run (Security 4698-4702, TaskScheduler 106, 140, 141, 200, 201).",
+        actions: &["create", "update", "delete", "enable", "disable", "run_start", "run_end"],
+        specific: SCHEDULED_TASK_FIELDS,
+    },
+    TableDef {
+        table: Table::Windows,
+        name: "windows",
+        doc: "Every Windows event no other table holds (Sysmon 4, 5, 8, 9, 10, 16, 19-21, 24, 25, 255; Security object access, log clearing, ...; Defender; any channel), with all its data in `winlog.event_data`. `event.code` is the event id.",
+        actions: &["event"],
+        specific: OTHER_WINDOWS_FIELDS,
     },
     TableDef {
         table: Table::Rejects,
@@ -389,7 +617,7 @@ const DEFS: &[TableDef] = &[
 ];
 
 impl Table {
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 15] = [
         Table::Process,
         Table::Network,
         Table::File,
@@ -398,6 +626,12 @@ impl Table {
         Table::Ci,
         Table::Package,
         Table::Audit,
+        Table::Authentication,
+        Table::Library,
+        Table::Powershell,
+        Table::Service,
+        Table::ScheduledTask,
+        Table::Windows,
         Table::Rejects,
     ];
 
@@ -421,11 +655,15 @@ impl Table {
 
     fn build_columns(self) -> Vec<Column> {
         let actor: &[Column] = match self {
-            Table::Network | Table::File | Table::Registry | Table::Dns => ACTOR_PROCESS,
+            Table::Network | Table::File | Table::Registry | Table::Dns | Table::Library => ACTOR_PROCESS,
             _ => &[],
         };
+        let windows: &[Column] = match self {
+            Table::Ci | Table::Package | Table::Rejects => &[],
+            _ => WINDOWS_FIELDS,
+        };
         let mut out: Vec<Column> = Vec::new();
-        for col in COMMON.iter().chain(actor).chain(self.def().specific) {
+        for col in COMMON.iter().chain(actor).chain(self.def().specific).chain(windows) {
             // A table may take a column from two groups (dns: `source.ip` is both actor and
             // network context); the first definition wins.
             if !out.iter().any(|c| c.name == col.name) {

@@ -138,6 +138,7 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         .with_config(config)
         .with_runtime_env(runtime.build_arc()?)
         .with_default_features()
+        .with_optimizer_rules(optimizer_rules())
         .with_query_planner(Arc::new(crate::planner::Planner))
         .build();
     let ctx = SessionContext::new_with_state(state);
@@ -146,6 +147,16 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         register_table(&ctx, store, table, pushdown && !small).await?;
     }
     Ok(ctx)
+}
+
+/// DataFusion's optimizer rules, less the two that move field access (`get_field`) towards the
+/// scan. spoor's map columns have dotted names (`winlog.event_data`), and with them those rules
+/// build a plan whose schema holds the column both qualified and unqualified, which DataFusion
+/// 55 then refuses as ambiguous (`windows | where winlog.event_data.A == "x" | stats count() by
+/// winlog.event_data.B`). A map is read whole from Parquet either way, so nothing is lost.
+fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send + Sync>> {
+    const LEFT_OUT: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
+    datafusion::optimizer::Optimizer::new().rules.into_iter().filter(|rule| !LEFT_OUT.contains(&rule.name())).collect()
 }
 
 /// A store table of at most this many bytes of Parquet is small: its scans decode whole files

@@ -19,6 +19,9 @@ pub enum Type {
     /// Decoded bytes (`base64_decode`, `xor_decode`); read as text where text is needed.
     Bytes,
     List(Box<Type>),
+    /// Names to text: a record's fields that no column holds (`winlog.event_data`), read as
+    /// `winlog.event_data.PipeName` or `get(winlog.event_data, "PipeName")`.
+    Map,
     /// The `null` literal, which fits anywhere.
     Null,
 }
@@ -44,6 +47,7 @@ impl Type {
                 Type::List(Box::new(inner))
             }
             DataType::Dictionary(_, values) => Type::of_column(name, values)?,
+            DataType::Map(..) => Type::Map,
             DataType::Null => Type::Null,
             _ => return None,
         })
@@ -82,6 +86,7 @@ impl std::fmt::Display for Type {
             Type::Ip => f.write_str("IP address"),
             Type::Bytes => f.write_str("bytes"),
             Type::List(t) => write!(f, "list of {t}"),
+            Type::Map => f.write_str("map of strings"),
             Type::Null => f.write_str("null"),
         }
     }

@@ -392,7 +392,7 @@ impl IngestResult {
     }
 
     /// Per file: a dict with `path`, `format`, `read`, `stored`, `skipped`, `rejected`,
-    /// `reject_reasons` ({reason: count}) and `error`.
+    /// `reject_reasons` and `skip_reasons` ({reason: count}) and `error`.
     #[getter]
     fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
@@ -409,6 +409,11 @@ impl IngestResult {
                 reasons.set_item(reason, tally.count)?;
             }
             d.set_item("reject_reasons", reasons)?;
+            let reasons = PyDict::new(py);
+            for (reason, tally) in &f.skip_reasons {
+                reasons.set_item(reason, tally.count)?;
+            }
+            d.set_item("skip_reasons", reasons)?;
             d.set_item("error", f.error.as_ref().map(|e| e.to_string()))?;
             list.append(d)?;
         }

@@ -10,6 +10,9 @@ use super::util::field;
 
 /// Guesses the format of a file from its name and its first bytes; `None` if nothing fits.
 pub fn detect(path: &Path, head: &str) -> Option<Format> {
+    if head.as_bytes().starts_with(super::windows::evtx::SIGNATURE) {
+        return Some(Format::Evtx);
+    }
     let first = head.lines().map(str::trim).find(|l| !l.is_empty())?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if let Some(lockfile) = detect_lockfile(name, first, head) {
@@ -31,6 +34,9 @@ pub fn detect(path: &Path, head: &str) -> Option<Format> {
     }
     if head.contains("<Provider Name=\"Linux-Sysmon\"") {
         return Some(Format::SysmonLinux);
+    }
+    if first.starts_with("<Event") || first.contains("<Event xmlns=") {
+        return Some(Format::Windows);
     }
     let ci_markers = [
         "##[group]",
@@ -84,11 +90,13 @@ fn detect_json(v: &Json) -> Option<Format> {
     if has("SyslogMessage") {
         return Some(Format::SysmonLinux);
     }
-    if has("winlog.event_data") {
-        return Some(Format::Winlogbeat);
+    if has("winlog.event_data") || has("winlog.event_id") || has("Event.System") {
+        return Some(Format::Windows);
     }
-    if has("EventID") && (has("Channel") || has("SourceName") || has("Image")) {
-        return Some(Format::Sysmon);
+    let event_id = has("EventID") || has("EventId");
+    let windows_envelope = ["Channel", "SourceName", "EventLog", "Provider", "Image", "EventData", "Computer"];
+    if event_id && windows_envelope.iter().any(|k| has(k)) {
+        return Some(Format::Windows);
     }
     if has("action") && has("actor") && (has("@timestamp") || has("created_at")) && !has("event.category") {
         return Some(Format::GithubAudit);
@@ -121,9 +129,12 @@ mod tests {
         assert_eq!(detect(p, "#separator \\x09\n"), Some(Format::Zeek));
         assert_eq!(
             detect(p, r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"}"#),
-            Some(Format::Sysmon)
+            Some(Format::Windows)
         );
-        assert_eq!(detect(p, r#"{"winlog":{"event_data":{}},"@timestamp":"x"}"#), Some(Format::Winlogbeat));
+        assert_eq!(detect(p, r#"{"winlog":{"event_data":{}},"@timestamp":"x"}"#), Some(Format::Windows));
+        assert_eq!(detect(p, r#"{"Event":{"System":{"EventID":1}}}"#), Some(Format::Windows));
+        assert_eq!(detect(p, "<Event xmlns='x'><System>"), Some(Format::Windows));
+        assert_eq!(detect(p, "ElfFile\0\0\0"), Some(Format::Evtx));
         assert_eq!(detect(p, r#"{"@timestamp":"x","event":{"category":["process"]}}"#), Some(Format::Ecs));
         assert_eq!(detect(p, r#"{"_path":"dns","ts":"x"}"#), Some(Format::ZeekJson));
         assert_eq!(detect(p, "2026-03-31T00:25:01.1234567Z ##[group]Run npm ci\n"), Some(Format::CiLog));

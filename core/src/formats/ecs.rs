@@ -372,6 +372,7 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
     }
     if let Some(p) = &doc.process {
         let name = s(&p.name).or_else(|| p.executable.as_ref().map(|x| Cow::Owned(util::basename(&x.0).to_owned())));
+        let name = name.map(|n| util::program_name(n, p.executable.as_ref().map(|x| x.0.as_ref())));
         e.text("process.entity_id", s(&p.entity_id))
             .int("process.pid", int(&p.pid))
             .text("process.name", name)
@@ -392,6 +393,7 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                 if let Some(parent) = &p.parent {
                     let name = s(&parent.name)
                         .or_else(|| parent.executable.as_ref().map(|x| Cow::Owned(util::basename(&x.0).to_owned())));
+                    let name = name.map(|n| util::program_name(n, parent.executable.as_ref().map(|x| x.0.as_ref())));
                     e.text("process.parent.entity_id", s(&parent.entity_id))
                         .int("process.parent.pid", int(&parent.pid))
                         .text("process.parent.name", name)

@@ -98,6 +98,9 @@ impl Mapping {
             {
                 return Err(format!("column `{name}` is set by spoor itself and cannot be mapped"));
             }
+            if column.kind == Kind::Map {
+                return Err(format!("column `{name}` holds a record's unmapped fields and cannot be mapped from one"));
+            }
             let field = match source {
                 Source::Field(path) => Field::Path(path),
                 Source::Spec { field: Some(path), value: None } => Field::Path(path),
@@ -166,6 +169,7 @@ impl LineParser for Mapping {
                     None => &mut e,
                 },
                 Kind::Time => e.time(column, text.as_deref().and_then(util::parse_time)),
+                Kind::Map => unreachable!("refused when the mapping was loaded"),
                 Kind::TextList => match field {
                     Field::Path(path) => {
                         let items = util::strings(&v, path).into_iter().map(|s| Cow::Owned(s.into_owned())).collect();

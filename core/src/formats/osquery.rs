@@ -45,6 +45,7 @@ fn row_event<'r>(
     e.text("event.code", Some(source.to_owned())).lower("host.name", host.map(str::to_owned));
     let path = get("path");
     let name = get("name").or_else(|| path.as_deref().map(|p| basename(p).to_owned()));
+    let name = name.map(|n| util::program_name(n.into(), path.as_deref()).into_owned());
     e.int("process.pid", int("pid")).text("process.executable", path).text("process.name", name);
     match table {
         Table::Process => {

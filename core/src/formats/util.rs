@@ -155,6 +155,20 @@ pub fn basename(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
 }
 
+/// An executable's file name as `process.name` holds it (docs/schema.md): lowercased when it is
+/// a Windows program (its path has backslashes, or the name ends in `.exe`), where `PING.EXE`
+/// and `ping.exe` are the same file; as written elsewhere, where case tells files apart.
+pub fn program_name<'a>(name: Cow<'a, str>, executable: Option<&str>) -> Cow<'a, str> {
+    let windows = executable.is_some_and(|x| x.contains('\\'))
+        || name.contains('\\')
+        || name.len() >= 4 && name[name.len() - 4..].eq_ignore_ascii_case(".exe");
+    if windows && (name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii()) {
+        Cow::Owned(name.to_lowercase())
+    } else {
+        name
+    }
+}
+
 /// Splits `DOMAIN\user` into its parts.
 pub fn split_user(user: &str) -> (Option<&str>, &str) {
     match user.split_once('\\') {

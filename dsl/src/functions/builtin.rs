@@ -188,6 +188,17 @@ pub static FUNCTIONS: &[Function] = &[
         lower: |a| string::btrim(vec![first(a), lit(" \t\r\n")]),
     },
     Function {
+        name: "get",
+        args: &[arg("map", Map), arg("name", Text)],
+        variadic: false,
+        returns: Returns::Text,
+        doc: "The value a map holds under `name`, or null. `winlog.event_data.PipeName` is short for \
+              `get(winlog.event_data, \"PipeName\")`; the call form reads names that are not identifiers.",
+        examples: &[Example { call: r#"get(null, "PipeName")"#, result: "NULL" }],
+        literal_args: &[1],
+        lower: |a| datafusion::functions::core::get_field().call(a),
+    },
+    Function {
         name: "coalesce",
         args: &[arg("value", Any)],
         variadic: true,

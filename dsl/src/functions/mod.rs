@@ -51,6 +51,8 @@ pub enum Accepts {
     TextList,
     /// Any list.
     List,
+    /// A map of names to strings.
+    Map,
     /// Any type; the result has the type of the first argument.
     Any,
 }
@@ -70,6 +72,7 @@ impl Accepts {
                 other => *other == Type::Null,
             },
             Accepts::List => matches!(ty, Type::List(_) | Type::Null),
+            Accepts::Map => matches!(ty, Type::Map | Type::Null),
             Accepts::Any => true,
         }
     }
@@ -85,6 +88,7 @@ impl Accepts {
             Accepts::Ip => "an IP address",
             Accepts::TextList => "a list of strings",
             Accepts::List => "a list",
+            Accepts::Map => "a map (such as `winlog.event_data`)",
             Accepts::Any => "a value",
         }
     }

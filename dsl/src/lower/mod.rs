@@ -429,6 +429,7 @@ pub(crate) fn data_type(ty: &Type) -> arrow::datatypes::DataType {
         Type::Time => expr::time_type(),
         Type::Bytes => DataType::Binary,
         Type::List(inner) => DataType::List(Arc::new(Field::new("item", data_type(inner), true))),
+        Type::Map => spoor_core::schema::Kind::Map.data_type(),
         Type::Null => DataType::Null,
     }
 }

@@ -117,6 +117,10 @@ impl Resolver<'_> {
         if let Some(value) = self.params.get(name) {
             return Some(value.clone());
         }
+        // `winlog.event_data.PipeName`: a name under a map column reads the map.
+        if let Some(read) = map_entry(name, scope) {
+            return Some(read);
+        }
         let mut candidates: Vec<String> = scope.fields.iter().map(|f| f.name.clone()).collect();
         for (alias, fields) in scope.earlier {
             candidates.extend(fields.iter().map(|f| format!("{alias}.{}", f.name)));
@@ -603,4 +607,19 @@ fn arity(f: &functions::Function) -> String {
 
 pub(crate) fn binary(op: BinaryOp, l: TExpr, r: TExpr, ty: Type) -> TExpr {
     TExpr { kind: TExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, ty }
+}
+
+/// `map.key` for a map field `map` of the scope: the map's value under `key`, as text.
+fn map_entry(name: &str, scope: Scope<'_>) -> Option<TExpr> {
+    let field = scope.fields.iter().filter(|f| f.ty == Type::Map).find(|f| {
+        name.len() > f.name.len() + 1 && name.starts_with(f.name.as_str()) && name.as_bytes()[f.name.len()] == b'.'
+    })?;
+    let key = &name[field.name.len() + 1..];
+    let column = match scope.prefix {
+        Some(p) => format!("{p}.{}", field.name),
+        None => field.name.clone(),
+    };
+    let function = crate::functions::lookup("get").expect("`get` is a built-in function");
+    let args = vec![TExpr::column(column, Type::Map), TExpr::literal(Value::Text(key.to_string()), Type::Text)];
+    Some(TExpr { kind: TExprKind::Call { function, args }, ty: Type::Text })
 }

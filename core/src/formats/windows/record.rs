@@ -1,0 +1,499 @@
+//! One Windows event log record, whatever shape it was exported in, and the readers of each shape.
+//!
+//! Hunters hold Windows events in many shapes; each reader here turns one into a [`Record`]: the
+//! envelope (`System`: provider, channel, event id, computer, time, record number) and the event
+//! data as name → text pairs in the source's order. [`super::tables`] maps records to rows.
+//! - evtx_dump / SigmaHQ JSON and the `evtx` crate: `Event.System`, `Event.EventData` or
+//!   `Event.UserData`, attributes under `#attributes`;
+//! - Winlogbeat / Elastic Agent: `winlog.event_id`, `winlog.event_data`;
+//! - Azure Sentinel / Log Analytics `WindowsEvent` (EventData as an object or a JSON string) and
+//!   `Event` (EventData as XML text);
+//! - flat JSON, where the data fields sit beside the envelope (NXLog, Logstash, the Mordor
+//!   datasets, Sentinel `SecurityEvent`);
+//! - rendered XML `<Event>` elements (wevtutil, Splunk XmlWinEventLog, Sysmon for Linux).
+
+use std::cell::Cell;
+
+use chrono::{DateTime, Utc};
+use quick_xml::events::Event as Xml;
+use serde_json::{Map, Value as Json};
+
+use crate::formats::util;
+
+/// A Windows event: its envelope and its data.
+#[derive(Debug, Default)]
+pub struct Record {
+    pub event_id: i64,
+    pub provider: Option<String>,
+    pub channel: Option<String>,
+    pub computer: Option<String>,
+    pub record_id: Option<i64>,
+    pub time: Option<DateTime<Utc>>,
+    /// The SID the event was logged under (`System/Security/@UserID`).
+    pub user_id: Option<String>,
+    pub data: Fields,
+}
+
+/// Event data by name. Reading a field marks it as used: the fields never read are the ones no
+/// column holds, and go to `winlog.event_data` (see [`Fields::unused`]).
+#[derive(Debug, Default)]
+pub struct Fields {
+    pairs: Vec<(String, String)>,
+    used: Vec<Cell<bool>>,
+}
+
+impl Fields {
+    pub fn push(&mut self, name: &str, value: String) {
+        // SigmaHQ and most exporters write field names without spaces (`Threat Name` → `ThreatName`).
+        let name = if name.contains(' ') { name.replace(' ', "") } else { name.to_string() };
+        self.pairs.push((name, value));
+        self.used.push(Cell::new(false));
+    }
+
+    /// Replaces a field's value, or adds the field.
+    pub fn set(&mut self, name: &str, value: String) {
+        match self.pairs.iter_mut().find(|(n, _)| n == name) {
+            Some(pair) => pair.1 = value,
+            None => self.push(name, value),
+        }
+    }
+
+    /// A field's value, unless it is absent, empty or Windows' placeholder `-`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let index = self.pairs.iter().position(|(n, _)| n == name)?;
+        self.used[index].set(true);
+        let value = self.pairs[index].1.as_str();
+        let trimmed = value.trim();
+        (!trimmed.is_empty() && trimmed != "-").then_some(value)
+    }
+
+    /// [`Fields::get`], owned.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_string)
+    }
+
+    /// The first of several names that has a value.
+    pub fn any(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|n| self.text(n))
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(util::parse_int)
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The fields no column took, with a value worth keeping.
+    pub fn unused(self) -> Vec<(String, String)> {
+        self.pairs
+            .into_iter()
+            .zip(self.used)
+            .filter(|((_, v), used)| !used.get() && !v.trim().is_empty() && v.trim() != "-")
+            .map(|(pair, _)| pair)
+            .collect()
+    }
+}
+
+/// JSON text of a value as event data: strings as they are, numbers and booleans printed,
+/// `{"#text": ...}` as its text, anything else as compact JSON. `None` for null.
+fn json_text(value: &Json) -> Option<String> {
+    match value {
+        Json::Null => None,
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Object(o) if o.contains_key("#text") => json_text(&o["#text"]),
+        Json::Array(items) if items.iter().all(|i| i.is_string() || i.is_number()) => {
+            Some(items.iter().filter_map(json_text).collect::<Vec<_>>().join("\n"))
+        }
+        other => Some(other.to_string()),
+    }
+}
+
+/// Reads a record from any of the JSON shapes; `Err` says what is missing.
+pub fn from_json(v: &Json) -> Result<Record, String> {
+    if let Some(event) = util::field(v, "Event").filter(|e| e.get("System").is_some()) {
+        return from_evtx_json(event);
+    }
+    if let Some(winlog) = v.get("winlog").filter(|w| w.is_object()) {
+        return from_winlogbeat(v, winlog);
+    }
+    from_flat(v)
+}
+
+/// `{"Event": {"System": {...}, "EventData": {...}}}`: what the `evtx` crate and evtx_dump write.
+pub fn from_evtx_json(event: &Json) -> Result<Record, String> {
+    let system = &event["System"];
+    let attribute = |element: &str, name: &str| util::text(system, &format!("{element}.#attributes.{name}"));
+    // `EventID` is a number, or an object when it has a `Qualifiers` attribute.
+    let event_id = system
+        .get("EventID")
+        .and_then(json_text)
+        .and_then(|id| util::parse_int(&id))
+        .ok_or("no System.EventID in the event")?;
+    let mut record = Record {
+        event_id,
+        provider: attribute("Provider", "Name").or_else(|| attribute("Provider", "EventSourceName")).map(Into::into),
+        channel: util::text(system, "Channel").map(Into::into),
+        computer: util::text(system, "Computer").map(Into::into),
+        record_id: util::int(system, "EventRecordID"),
+        time: attribute("TimeCreated", "SystemTime").and_then(|t| util::parse_time(&t)),
+        user_id: attribute("Security", "UserID").map(Into::into),
+        data: Fields::default(),
+    };
+    if let Some(Json::Object(data)) = event.get("EventData") {
+        push_object(&mut record.data, data);
+    } else if let Some(Json::Object(user_data)) = event.get("UserData") {
+        // UserData holds one element of the provider's own, whose children are the fields.
+        for (_, inner) in user_data.iter().filter(|(k, _)| !k.starts_with('#')) {
+            match inner {
+                Json::Object(fields) => push_object(&mut record.data, fields),
+                other => {
+                    if let Some(text) = json_text(other) {
+                        record.data.push("UserData", text);
+                    }
+                }
+            }
+        }
+    }
+    Ok(record)
+}
+
+/// Event data fields of an object. Unnamed `<Data>` elements (an array under `Data`) become
+/// `param1`, `param2`, ... as Winlogbeat names them.
+fn push_object(fields: &mut Fields, data: &Map<String, Json>) {
+    for (name, value) in data {
+        if name.starts_with('#') || name == "xmlns" {
+            continue;
+        }
+        match (name.as_str(), value) {
+            ("Data", Json::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(text) = json_text(item) {
+                        fields.push(&format!("param{}", i + 1), text);
+                    }
+                }
+            }
+            ("Data", Json::String(_) | Json::Number(_)) => fields.push("param1", json_text(value).unwrap_or_default()),
+            _ => {
+                if let Some(text) = json_text(value) {
+                    fields.push(name, text);
+                }
+            }
+        }
+    }
+}
+
+fn from_winlogbeat(v: &Json, winlog: &Json) -> Result<Record, String> {
+    let event_id = util::int(winlog, "event_id").or_else(|| util::int(v, "event.code")).ok_or("no winlog.event_id")?;
+    let mut record = Record {
+        event_id,
+        provider: util::text(winlog, "provider_name").map(Into::into),
+        channel: util::text(winlog, "channel").map(Into::into),
+        computer: util::text_any(winlog, &["computer_name"])
+            .or_else(|| util::text_any(v, &["host.name", "host.hostname"]))
+            .map(Into::into),
+        record_id: util::int(winlog, "record_id"),
+        time: util::time(v, "@timestamp"),
+        user_id: util::text(winlog, "user.identifier").map(Into::into),
+        data: Fields::default(),
+    };
+    if let Some(Json::Object(data)) = winlog.get("event_data") {
+        push_object(&mut record.data, data);
+    } else if let Some(Json::Object(data)) = winlog.get("user_data") {
+        push_object(&mut record.data, data);
+    }
+    Ok(record)
+}
+
+/// Envelope keys of the flat shapes (NXLog, Logstash, Sentinel), which are not event data.
+/// NXLog's `EventType` (`INFO`, `AUDIT_SUCCESS`) is not among them: Sysmon's registry events
+/// have a data field of that name (`SetValue`), which flat exports write in its place.
+/// `ProcessID` and `ThreadID` in NXLog's capitalisation are the logging process's (Sysmon's own
+/// data says `ProcessId`); `Message` is the rendered text of the data that is kept.
+const FLAT_ENVELOPE: &[&str] = &[
+    "EventID",
+    "EventId",
+    "event_id",
+    "SourceName",
+    "ProviderName",
+    "Provider",
+    "Source",
+    "ProviderGuid",
+    "Channel",
+    "EventLog",
+    "Hostname",
+    "Computer",
+    "host",
+    "@timestamp",
+    "@version",
+    "TimeCreated",
+    "TimeGenerated",
+    "EventTime",
+    "EventReceivedTime",
+    "RecordNumber",
+    "EventRecordID",
+    "EventRecordId",
+    "Version",
+    "Level",
+    "Task",
+    "Opcode",
+    "Keywords",
+    "Severity",
+    "SeverityValue",
+    "OpcodeValue",
+    "Category",
+    "SourceModuleName",
+    "SourceModuleType",
+    "ProcessID",
+    "ThreadID",
+    "ExecutionProcessID",
+    "ExecutionThreadID",
+    "UserID",
+    "AccountType",
+    "Domain",
+    "AccountName",
+    "tags",
+    "port",
+    "Message",
+    "EventData",
+    "TenantId",
+    "Type",
+    "_ResourceId",
+    "SourceSystem",
+    "MG",
+    "ManagementGroupName",
+    "EventOriginId",
+    "EventLevel",
+    "EventLevelName",
+    "EventCategory",
+    "RenderedDescription",
+    "ParameterXml",
+    "AzureDeploymentID",
+    "Role",
+    "Activity",
+    "TimeCollected",
+    "SystemUserId",
+    "SystemProcessId",
+    "SystemThreadId",
+    "Correlation",
+    "EventSourceName",
+    "SourceComputerId",
+    "InstanceId",
+    "EventData_dynamic",
+];
+
+/// Flat shapes: the data beside the envelope, or in `EventData` as an object, a JSON string
+/// (Sentinel `WindowsEvent`) or XML text (Sentinel `Event`).
+fn from_flat(v: &Json) -> Result<Record, String> {
+    let object = v.as_object().ok_or("not a JSON object")?;
+    let event_id = ["EventID", "EventId", "event_id"].iter().find_map(|k| util::int(v, k)).ok_or("no EventID")?;
+    let time = ["@timestamp", "TimeCreated", "TimeGenerated", "UtcTime"].iter().find_map(|k| util::time(v, k));
+    let mut record = Record {
+        event_id,
+        provider: util::text_any(v, &["SourceName", "ProviderName", "Provider", "EventSourceName", "Source"])
+            .map(Into::into),
+        channel: util::text_any(v, &["Channel", "EventLog"]).map(Into::into),
+        computer: util::text_any(v, &["Hostname", "Computer", "host.name"]).map(Into::into),
+        record_id: util::int(v, "RecordNumber")
+            .or_else(|| util::int(v, "EventRecordID"))
+            .or_else(|| util::int(v, "EventRecordId")),
+        time,
+        user_id: util::text(v, "UserID").map(Into::into),
+        data: Fields::default(),
+    };
+    match object.get("EventData") {
+        Some(Json::Object(data)) => push_object(&mut record.data, data),
+        Some(Json::String(text)) if text.trim_start().starts_with('{') => {
+            let data: Json = serde_json::from_str(text).map_err(|e| format!("EventData is not valid JSON: {e}"))?;
+            if let Json::Object(data) = data {
+                push_object(&mut record.data, &data);
+            }
+        }
+        Some(Json::String(text)) if text.trim_start().starts_with('<') => {
+            let parsed = from_xml(text, true)?;
+            record.data = parsed.data;
+        }
+        _ => {}
+    }
+    // Sentinel keeps unnamed event data as a JSON array in a string.
+    if let Some(Json::String(items)) = object.get("EventData_dynamic")
+        && let Ok(Json::Array(items)) = serde_json::from_str::<Json>(items)
+    {
+        push_object(&mut record.data, &Map::from_iter([("Data".to_string(), Json::Array(items))]));
+    }
+    for (name, value) in object {
+        if FLAT_ENVELOPE.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(text) = json_text(value) {
+            record.data.push(name, text);
+        }
+    }
+    Ok(record)
+}
+
+/// Reads a rendered `<Event>` element (or, with `data_only`, any XML holding `<Data Name=..>`
+/// elements, as Sentinel's `Event` table keeps them).
+pub fn from_xml(xml: &str, data_only: bool) -> Result<Record, String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    // Sysmon for Linux writes command lines with a bare `&` (`0>&1`): read it as text.
+    reader.config_mut().allow_dangling_amp = true;
+    let mut record = Record::default();
+    let mut event_id = None;
+    let mut path: Vec<String> = Vec::new();
+    // The field whose text is being read, and its text so far.
+    let mut field: Option<(String, String)> = None;
+    let mut unnamed = 0;
+    let mut system_text = String::new();
+    loop {
+        let event =
+            reader.read_event().map_err(|e| format!("malformed event XML at byte {}: {e}", reader.error_position()))?;
+        match event {
+            Xml::Start(ref tag) | Xml::Empty(ref tag) => {
+                let name = String::from_utf8_lossy(tag.local_name().as_ref()).into_owned();
+                let attr = |key: &[u8]| {
+                    tag.attributes()
+                        .flatten()
+                        .find(|a| a.key.local_name().as_ref() == key)
+                        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+                };
+                let parent = path.last().map(String::as_str);
+                let in_user_data = path.len() >= 2 && path[path.len() - 2] == "UserData";
+                match (parent, name.as_str()) {
+                    (Some("System"), "Provider") => {
+                        record.provider = attr(b"Name").or_else(|| attr(b"EventSourceName"))
+                    }
+                    (Some("System"), "TimeCreated") => {
+                        record.time = attr(b"SystemTime").and_then(|t| util::parse_time(&t))
+                    }
+                    (Some("System"), "Security") => record.user_id = attr(b"UserID"),
+                    (_, "Data") if !in_user_data => {
+                        let key = attr(b"Name").unwrap_or_else(|| {
+                            unnamed += 1;
+                            format!("param{unnamed}")
+                        });
+                        field = Some((key, String::new()));
+                    }
+                    _ if in_user_data => field = Some((name.clone(), String::new())),
+                    _ => {}
+                }
+                system_text.clear();
+                if matches!(event, Xml::Empty(_)) {
+                    if let Some((key, value)) = field.take() {
+                        record.data.push(&key, value);
+                    }
+                } else {
+                    path.push(name);
+                }
+            }
+            Xml::Text(text) => {
+                let text = text.xml_content().map_err(|e| format!("malformed event XML text: {e}"))?;
+                match &mut field {
+                    Some((_, value)) => value.push_str(&text),
+                    None => system_text.push_str(&text),
+                }
+            }
+            Xml::CData(text) => {
+                if let Some((_, value)) = &mut field {
+                    value.push_str(&String::from_utf8_lossy(&text));
+                }
+            }
+            Xml::GeneralRef(reference) => {
+                // `&amp;` and friends arrive as separate references.
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => {
+                        let name = String::from_utf8_lossy(&reference).into_owned();
+                        quick_xml::escape::resolve_predefined_entity(&name)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("&{name};"))
+                    }
+                };
+                match &mut field {
+                    Some((_, value)) => value.push_str(&resolved),
+                    None => system_text.push_str(&resolved),
+                }
+            }
+            Xml::End(_) => {
+                let name = path.pop().unwrap_or_default();
+                if let Some((key, value)) = field.take() {
+                    record.data.push(&key, value);
+                } else if path.last().map(String::as_str) == Some("System") {
+                    let text = std::mem::take(&mut system_text);
+                    match name.as_str() {
+                        "EventID" => event_id = util::parse_int(&text),
+                        "EventRecordID" => record.record_id = util::parse_int(&text),
+                        "Channel" => record.channel = Some(text),
+                        "Computer" => record.computer = Some(text),
+                        _ => {}
+                    }
+                }
+            }
+            Xml::Eof => break,
+            _ => {}
+        }
+    }
+    if !data_only {
+        record.event_id = event_id.ok_or("no <EventID> in the event")?;
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_events_keep_envelope_and_data() {
+        let xml = r#"<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Sysmon" Guid="{5770385f}"/><EventID>1</EventID><TimeCreated SystemTime="2026-03-31T00:44:59.870Z"/><EventRecordID>77</EventRecordID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer><Security UserID="S-1-5-18"/></System><EventData><Data Name="CommandLine">a &amp;&amp; b &lt;c&gt; &#x41; 0>&1</Data><Data Name="Threat Name">x</Data><Data>loose</Data></EventData></Event>"#;
+        let r = from_xml(xml, false).unwrap();
+        assert_eq!(r.event_id, 1);
+        assert_eq!(r.provider.as_deref(), Some("Microsoft-Windows-Sysmon"));
+        assert_eq!(r.channel.as_deref(), Some("Microsoft-Windows-Sysmon/Operational"));
+        assert_eq!(r.record_id, Some(77));
+        assert_eq!(r.user_id.as_deref(), Some("S-1-5-18"));
+        assert_eq!(r.data.get("CommandLine"), Some("a && b <c> A 0>&1"));
+        assert_eq!(r.data.get("ThreatName"), Some("x"), "spaces leave field names");
+        assert_eq!(r.data.get("param1"), Some("loose"));
+    }
+
+    #[test]
+    fn user_data_children_are_fields() {
+        let xml = r#"<Event><System><EventID>1102</EventID><Channel>Security</Channel></System><UserData><LogFileCleared xmlns="x"><SubjectUserName>wardog</SubjectUserName></LogFileCleared></UserData></Event>"#;
+        let r = from_xml(xml, false).unwrap();
+        assert_eq!(r.data.get("SubjectUserName"), Some("wardog"));
+    }
+
+    #[test]
+    fn sentinel_event_data_as_json_or_xml_text() {
+        let windows_event = serde_json::json!({"TimeGenerated": "2021-12-12T10:00:00Z", "EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "ws1", "EventData": "{\"Image\":\"C:\\\\x.exe\"}"});
+        let r = from_json(&windows_event).unwrap();
+        assert_eq!(r.data.get("Image"), Some("C:\\x.exe"));
+        assert!(r.time.is_some());
+        let event = serde_json::json!({"TimeGenerated": "2021-12-12T10:00:00Z", "EventID": 7045, "Source": "Service Control Manager", "EventLog": "System", "EventData": "<DataItem type=\"System.XmlData\"><EventData xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><Data Name=\"ServiceName\">evil</Data></EventData></DataItem>"});
+        let r = from_json(&event).unwrap();
+        assert_eq!(r.data.get("ServiceName"), Some("evil"));
+        assert_eq!(r.provider.as_deref(), Some("Service Control Manager"));
+    }
+
+    #[test]
+    fn unused_fields_are_what_no_column_read() {
+        let mut f = Fields::default();
+        f.push("Image", "x".into());
+        f.push("PipeName", "\\p".into());
+        f.push("Empty", "-".into());
+        assert_eq!(f.get("Image"), Some("x"));
+        assert_eq!(f.unused(), vec![("PipeName".to_string(), "\\p".to_string())]);
+    }
+}
