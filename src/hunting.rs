@@ -146,6 +146,7 @@ pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<Pat
         let ctx = args.context().await?;
         let work = async {
             let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(None) };
+            warn_of_empty_tables(&ctx, &compiled.hunt);
             spoor::dsl::run::run(&ctx, &compiled).await.map(Some).map_err(|e| e.to_string())
         };
         let ran = match args.limits()?.time {
@@ -161,6 +162,17 @@ pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<Pat
         }
         Ok(ExitCode::SUCCESS)
     }))
+}
+
+/// Says which of spoor's tables the hunt reads have no rows in this store (a hunt over `windows`
+/// of a store of Zeek logs): its empty answer then says nothing about the hunted activity.
+fn warn_of_empty_tables(ctx: &SessionContext, hunt: &spoor::dsl::ir::Hunt) {
+    let empty: Vec<String> =
+        hunt.tables().into_iter().filter(|t| !ctx.table_exist(t.as_str()).unwrap_or(false)).collect();
+    if !empty.is_empty() {
+        let names: Vec<String> = empty.iter().map(|t| format!("`{t}`")).collect();
+        eprintln!("warning: the store has no rows in {}; the hunt found nothing there to read", names.join(", "));
+    }
 }
 
 /// "1 row", "3 rows".

@@ -231,6 +231,14 @@ impl From<RunFlags> for hunting::RunArgs {
 }
 
 fn main() -> ExitCode {
+    // `spoor hunt ... | head`: when the reader closes the pipe, end quietly as other command-line
+    // tools do (status 141, by SIGPIPE), not with a panic on the failed write. Rust programs
+    // start with SIGPIPE ignored; the command line restores the default.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Queries are planned on the calling thread (`block_on`): give it the query runtime's stack.
     let command =
         std::thread::Builder::new().name("spoor".into()).stack_size(session::QUERY_STACK_BYTES).spawn(command);

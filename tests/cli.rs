@@ -63,3 +63,31 @@ fn errors_name_the_problem_and_exit_non_zero() {
     assert_eq!(code, 2);
     assert!(err.contains("missing.toml"), "{err}");
 }
+
+#[test]
+fn a_closed_pipe_ends_a_hunt_quietly_and_an_empty_table_is_named() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let store = store.to_str().unwrap();
+    let (code, out, err) = spoor(&["ingest", &data("windows/evtx/sysmon.evtx.zst"), "--store", store]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("(first at record 0)"), "EVTX rejects are placed by record: {out}");
+
+    // `spoor hunt ... | head`: the reader is gone before the first row is written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spoor"))
+        .args(["hunt", "-e", "windows | select event.code, winlog.event_data", "--store", store])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "ended by SIGPIPE, as `cat` would be: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let (code, _, err) = spoor(&["hunt", "-e", "service | where service.name == 'x'", "--store", store]);
+    assert_eq!(code, 0);
+    assert!(err.contains("warning: the store has no rows in `service`"), "{err}");
+}

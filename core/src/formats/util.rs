@@ -207,12 +207,66 @@ pub struct Lines<'t> {
     text: &'t str,
     /// Byte offset of every line start.
     starts: Vec<usize>,
+    /// Where each key that starts a line is, built on first use (see [`Lines::keys`]).
+    keys: std::sync::OnceLock<KeyIndex<'t>>,
+}
+
+/// Keys that start a line, each with the offsets it starts at, in order: JSON object keys
+/// (`"node_modules/a": {`) and YAML mapping keys (`/a@1.0.0:`, `'a@1.0.0':`).
+#[derive(Default)]
+struct KeyIndex<'t> {
+    json_objects: std::collections::HashMap<&'t str, Vec<usize>>,
+    yaml: std::collections::HashMap<&'t str, Vec<usize>>,
 }
 
 impl<'t> Lines<'t> {
     pub fn new(text: &'t str) -> Self {
         let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Lines { text, starts }
+        Lines { text, starts, keys: std::sync::OnceLock::new() }
+    }
+
+    /// Every line's leading key, read once: looking each of a lockfile's packages up by
+    /// searching the text from the top made a file of 10,000 packages take minutes.
+    fn keys(&self) -> &KeyIndex<'t> {
+        self.keys.get_or_init(|| {
+            let mut index = KeyIndex::default();
+            for &start in &self.starts {
+                let end = self.text[start..].find('\n').map_or(self.text.len(), |n| start + n);
+                let line = self.text[start..end].trim_end_matches('\r');
+                let trimmed = line.trim_start();
+                let at = start + (line.len() - trimmed.len());
+                if let Some(rest) = trimmed.strip_prefix('"')
+                    && let Some(close) = rest.find('"')
+                    && let Some(value) = rest[close + 1..].trim_start().strip_prefix(':')
+                {
+                    if value.trim_start().starts_with('{') {
+                        index.json_objects.entry(&rest[..close]).or_default().push(at);
+                    }
+                    index.yaml.entry(&rest[..close]).or_default().push(at);
+                } else if let Some(key) = trimmed.strip_suffix(':') {
+                    let key = key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')).unwrap_or(key);
+                    index.yaml.entry(key).or_default().push(at);
+                }
+            }
+            index
+        })
+    }
+
+    /// The line of JSON object key `key` (`"key": {` at a line's start) at or after byte
+    /// `from` (else its first), and its offset; text that is not one object per line is
+    /// searched for `"key": {`.
+    pub fn json_object_key(&self, key: &str, from: usize) -> (u64, usize) {
+        match self.keys().json_objects.get(key) {
+            Some(offsets) => {
+                let at = offsets.get(offsets.partition_point(|&o| o < from)).unwrap_or(&offsets[0]);
+                (self.line_of(*at), *at)
+            }
+            None => self.find(&format!("\"{key}\": {{"), from),
+        }
+    }
+
+    fn line_of(&self, at: usize) -> u64 {
+        self.starts.partition_point(|&s| s <= at) as u64
     }
 
     /// The line of the first `needle` at or after byte `from` (else anywhere), and its offset.
@@ -224,13 +278,16 @@ impl<'t> Lines<'t> {
         }
         let at = self.text[start..].find(needle).map(|i| i + start).or_else(|| self.text.find(needle));
         match at {
-            Some(at) => (self.starts.partition_point(|&s| s <= at) as u64, at),
+            Some(at) => (self.line_of(at), at),
             None => (1, from),
         }
     }
 
     /// The line of a YAML mapping key, quoted or not.
     pub fn find_key(&self, key: &str) -> u64 {
+        if let Some(offsets) = self.keys().yaml.get(key) {
+            return self.line_of(offsets[0]);
+        }
         for needle in [format!("\"{key}\":"), format!("'{key}':"), format!("\n  {key}:"), format!("\n{key}:")] {
             if let Some(at) = self.text.find(&needle) {
                 let at = if needle.starts_with('\n') { at + 1 } else { at };

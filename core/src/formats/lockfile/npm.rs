@@ -37,7 +37,7 @@ impl DocumentParser for PackageLock {
                     continue; // the root project, and links to workspace folders
                 }
                 let installed = installed_name(key);
-                let (line, _) = lines.find(&format!("\"{key}\":"), 0);
+                let (line, _) = lines.json_object_key(key, 0);
                 let real = string(entry, "name");
                 let package = Package {
                     alias: real.as_ref().filter(|r| r.as_str() != installed).map(|_| installed.to_owned()),
@@ -92,7 +92,7 @@ impl V1<'_> {
         self.depth += 1;
         for (name, entry) in deps {
             let path = format!("{prefix}node_modules/{name}");
-            let (line, at) = self.lines.find(&format!("\"{name}\": {{"), from);
+            let (line, at) = self.lines.json_object_key(name, from);
             let raw_version = string(entry, "version").unwrap_or_default();
             // Aliases are written `npm:real-name@1.2.3`.
             let (real, version) = match raw_version.strip_prefix("npm:") {
