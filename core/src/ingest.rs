@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Origin, TableBuilder};
 use crate::formats::{self, Format, Parser, ParserOptions, Verdict};
 use crate::input::{self, Decompression, Line, Lines};
-use crate::manifest::{Known, Manifest, Source};
+use crate::manifest::{Identity, Known, Manifest, Source};
 use crate::schema::Table;
 use crate::store::{Store, StoreWriter, partition_date};
 
@@ -160,12 +160,19 @@ pub fn ingest(
     let mut summary = IngestSummary::default();
     let mut sources = Vec::new();
     for path in files {
-        let (file_summary, source) = ingest_file(&path, options, &manifest, &mut sink, progress)?;
+        let archive = crate::archive::kind(&path, options.decompression).ok().flatten();
+        let (summaries, source) = match archive {
+            Some(kind) => ingest_archive(&path, kind, options, &manifest, &mut sink, progress)?,
+            None => {
+                let (summary, source) = ingest_file(&Input::file(&path), options, &manifest, &mut sink, progress)?;
+                (vec![summary], source)
+            }
+        };
         if let Some(source) = source {
             manifest.remember(&source, sink.writer.id());
             sources.push(source);
         }
-        summary.files.push(file_summary);
+        summary.files.extend(summaries);
     }
     summary.written = sink.commit(sources)?;
     summary.elapsed = started.elapsed();
@@ -192,18 +199,133 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Ingests one file (or its appended part); returns what happened and, when the file was read,
-/// its manifest entry.
-fn ingest_file(
+/// A file to read, and what its rows call it.
+struct Input<'a> {
+    /// Where its bytes are: the file given, or an archive member's copy.
+    path: &'a Path,
+    /// What rows and summaries call it: the path given, or `archive.zip!member.json`.
+    name: String,
+    /// The name of its directory (a lockfile's project when the lockfile names none).
+    directory: Option<String>,
+    /// The default CI job id of a CI log: the file's name without `.log`.
+    stem: Option<String>,
+    /// Tracked by the store's manifest itself, or through the archive it came in.
+    tracked: bool,
+}
+
+impl<'a> Input<'a> {
+    fn file(path: &'a Path) -> Self {
+        let directory = path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned()));
+        Input { path, name: path.display().to_string(), directory, stem: file_stem(path), tracked: true }
+    }
+
+    /// A member of `archive` named `member`, unpacked to `path`.
+    fn member(archive: &Path, member: &str, path: &'a Path) -> Self {
+        let inside = Path::new(member);
+        let directory = inside
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|d| d.to_string_lossy().into_owned())
+            .or_else(|| Input::file(archive).directory);
+        Input {
+            path,
+            name: format!("{}!{member}", archive.display()),
+            directory,
+            stem: file_stem(inside),
+            tracked: false,
+        }
+    }
+
+    /// Its identity and what the manifest knows of it; a member is new each time it is read
+    /// (its archive is what the manifest knows).
+    fn classify(&self, manifest: &Manifest) -> std::io::Result<(Identity, Known)> {
+        if self.tracked {
+            return manifest.classify(self.path);
+        }
+        let size = std::fs::metadata(self.path)?.len();
+        // No hash to take: the manifest records the archive, not its members.
+        let identity = Identity { path: self.name.clone(), size, modified_ns: None, blake3: Some(String::new()) };
+        Ok((identity, Known::New))
+    }
+}
+
+/// Ingests every member of an archive; the archive as a whole is what the manifest records, so
+/// one read before is skipped, and a changed one is read again whole.
+fn ingest_archive(
     path: &Path,
+    kind: crate::archive::Kind,
+    options: &IngestOptions,
+    manifest: &Manifest,
+    sink: &mut Sink,
+    progress: &dyn Progress,
+) -> Result<(Vec<FileSummary>, Option<Source>)> {
+    let mut whole = FileSummary { path: path.to_path_buf(), ..Default::default() };
+    let (identity, known) = match manifest.classify(path) {
+        Ok(classified) => classified,
+        Err(e) => {
+            whole.error = Some(format!("{}: cannot read: {e}", path.display()));
+            return Ok((vec![whole], None));
+        }
+    };
+    whole.known = known.clone();
+    if let Known::Same { .. } = known {
+        return Ok((vec![whole], None));
+    }
+    let unpacked = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+    let mut members = Vec::new();
+    let walked = crate::archive::for_each_member(path, kind, options.decompression, unpacked.path(), |member| {
+        let summary = match member {
+            Ok(member) => {
+                ingest_file(&Input::member(path, &member.name, &member.file), options, manifest, sink, progress)?.0
+            }
+            Err((name, reason)) => {
+                let name = format!("{}!{name}", path.display());
+                FileSummary { error: Some(format!("{name}: {reason}")), path: name.into(), ..Default::default() }
+            }
+        };
+        members.push(summary);
+        Ok::<(), Error>(())
+    });
+    match walked {
+        Ok(outcome) => outcome?,
+        Err(reason) => {
+            whole.error = Some(format!("{}: {reason}", path.display()));
+            members.push(whole);
+            return Ok((members, None));
+        }
+    }
+    let (size, blake3) = match identity.blake3 {
+        Some(hash) => (identity.size, hash),
+        None => input::HashTap::default().finish(path, 0, identity.size).map_err(|e| Error::io(path, e))?,
+    };
+    let source = Source {
+        path: identity.path,
+        size,
+        modified_ns: identity.modified_ns,
+        blake3,
+        lines: 0,
+        format: format!("{kind:?}").to_lowercase(),
+        offset: 0,
+    };
+    Ok((members, Some(source)))
+}
+
+/// Ingests one file (or its appended part); returns what happened and, when the file is one
+/// the manifest tracks and was read, its manifest entry.
+fn ingest_file(
+    input: &Input,
     options: &IngestOptions,
     manifest: &Manifest,
     sink: &mut Sink,
     progress: &dyn Progress,
 ) -> Result<(FileSummary, Option<Source>)> {
-    let mut summary = FileSummary { path: path.to_path_buf(), ..Default::default() };
-    let display = path.display().to_string();
-    let (identity, known) = match manifest.classify(path) {
+    let path = input.path;
+    let mut summary = FileSummary { path: PathBuf::from(&input.name), ..Default::default() };
+    let display = input.name.clone();
+    let (identity, known) = match input.classify(manifest) {
         Ok(classified) => classified,
         Err(e) => {
             summary.error = Some(format!("{display}: cannot read: {e}"));
@@ -271,14 +393,10 @@ fn ingest_file(
             return Ok((summary, None));
         }
     };
-    let directory = path
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned()));
     let parser_options = ParserOptions {
-        ci_job: options.ci_job.clone().or_else(|| file_stem(path)),
+        ci_job: options.ci_job.clone().or_else(|| input.stem.clone()),
         file_time,
-        directory,
+        directory: input.directory.clone(),
         mapping: options.mapping.clone(),
     };
     let context = FileContext { format: format.name(), path: &display };

@@ -8,12 +8,14 @@
 //! store ─► session::context (listing tables, date pruning) ─► DataFusion
 //! ```
 //! - [`schema`]: every table and column, defined once; `docs/schema.md` is generated from it.
-//! - [`formats`]: one module per input format family, and format detection.
+//! - [`formats`]: one module per input format family, and format detection; [`archive`]:
+//!   `.zip` and `.tar.gz` read member by member.
 //! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
 //! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
 //!   point; [`session`]: the query side; [`planner`]: its query planner, which knows
 //!   [`keep_first`], an operator of spoor's own.
 
+pub mod archive;
 pub mod confine;
 pub mod error;
 pub mod event;

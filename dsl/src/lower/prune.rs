@@ -151,7 +151,20 @@ fn visit<'r>(rel: &'r Rel, needed: HashSet<String>, out: &mut Walk<'r, '_>) {
                 let keep = step_columns(alias, step, &below, &links, &LINKS);
                 visit(step, keep, out);
             }
-            let walk: HashSet<String> = LINKS.iter().chain(&["@timestamp"]).map(|c| c.to_string()).collect();
+            // The walk, the PID-reuse and twin checks, and the first step's parents read from
+            // their children (`Lowerer::first_step`).
+            const NAMED: [&str; 8] = [
+                "@timestamp",
+                "process.name",
+                "process.parent.name",
+                "process.parent.executable",
+                "process.parent.command_line",
+                "process.parent.user.name",
+                "log.file.path",
+                "log.file.line",
+            ];
+            let walk: HashSet<String> =
+                LINKS.iter().chain(&NAMED).chain(&["spoor.format"]).map(|c| c.to_string()).collect();
             visit(&c.processes, walk, out);
         }
     }

@@ -19,6 +19,9 @@ use crate::ir::{Chain, Rel, Sequence, Step};
 /// How deep `->>` follows descendants: deeper trees are not real process trees.
 pub const MAX_DESCENDANT_DEPTH: i64 = 64;
 
+/// How far apart two sources may time one process start (see `children`).
+pub const TWIN_WINDOW_MICROS: i64 = 10_000_000;
+
 fn c(alias: &str, column: &str) -> Expr {
     col(&format!("{alias}.{column}"))
 }
@@ -82,7 +85,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn chain(&self, chain: &Chain, rel: &Rel) -> Result<LogicalPlanBuilder> {
-        let mut plan = self.rel(&chain.steps[0].1)?;
+        let mut plan = self.first_step(chain)?;
         let mut fields: Vec<crate::ir::Field> = self.output(&chain.steps[0].1).into_iter().cloned().collect();
         for (i, (alias, step)) in chain.steps.iter().enumerate().skip(1) {
             let parent = &chain.steps[i - 1].0;
@@ -117,8 +120,9 @@ impl Lowerer<'_> {
             JoinType::Inner,
             [c(child_alias, "process.parent.entity_id").eq(c(parent, "process.entity_id"))],
         )?;
+        // Entity ids link first: the PID fallback only joins rows that have none on either side.
         let no_entity =
-            c(child_alias, "process.parent.entity_id").is_null().or(c(parent, "process.entity_id").is_null());
+            c(child_alias, "process.parent.entity_id").is_null().and(c(parent, "process.entity_id").is_null());
         let by_pid = LogicalPlanBuilder::from(parents).join_on(
             child,
             JoinType::Inner,
@@ -146,7 +150,116 @@ impl Lowerer<'_> {
                 c(REUSE, "@timestamp").lt_eq(c(child_alias, "@timestamp")),
             ],
         )?;
+        // A child whose start a source with entity ids recorded too (Security 4688 beside Sysmon
+        // 1: same host, PID and program) is matched by entity id already. The two times agree
+        // only roughly: flat exports time Security events by when the collector received them
+        // (NXLog's `@timestamp` in the Mordor datasets is 1-2 s after Sysmon's `UtcTime`), and
+        // some shippers write local time as UTC, moving one source by whole quarter hours (4 h
+        // in OTRF's cmd_mshta sample). So: within ten seconds of a whole number of quarter hours,
+        // up to 14 h. One program on one host taking its own PID again at such a distance does
+        // not happen in practice.
+        const TWIN: &str = "__spoor_twin";
+        let twins = self.rel(&chain.processes)?.keep(col("process.entity_id").is_not_null())?.projected([
+            col("host.name").alias(format!("{TWIN}.host.name")),
+            col("process.pid").alias(format!("{TWIN}.process.pid")),
+            col("process.name").alias(format!("{TWIN}.process.name")),
+            col("@timestamp").alias(format!("{TWIN}.@timestamp")),
+        ])?;
+        let micros = |e: Expr| datafusion::logical_expr::cast(e, datafusion::arrow::datatypes::DataType::Int64);
+        let apart = micros(c(TWIN, "@timestamp")) - micros(c(child_alias, "@timestamp"));
+        const QUARTER_HOUR: i64 = 15 * 60 * 1_000_000;
+        const FAR: i64 = 14 * 4 * QUARTER_HOUR;
+        // Distance to the nearest whole quarter hour: ((apart + FAR + window) mod 15 min) - window.
+        let off_quarter = (apart.clone() + lit(FAR + TWIN_WINDOW_MICROS)) % lit(QUARTER_HOUR);
+        let by_pid = by_pid.join_on(
+            twins.build()?,
+            JoinType::LeftAnti,
+            [
+                c(TWIN, "host.name").eq(c(child_alias, "host.name")),
+                c(TWIN, "process.pid").eq(c(child_alias, "process.pid")),
+                c(TWIN, "process.name").eq(c(child_alias, "process.name")),
+                apart.clone().between(lit(-FAR), lit(FAR)),
+                off_quarter.lt_eq(lit(2 * TWIN_WINDOW_MICROS)),
+            ],
+        )?;
         by_entity.union(by_pid.build()?)
+    }
+
+    /// The first step's processes: those seen starting, and those a seen process names as its
+    /// parent whose own start is not in the store (the capture began after they started, as
+    /// explorer.exe's does). A step read from a child has `event.action` `from_child`, the
+    /// child's time, file and line, and of its own fields only those the child names
+    /// (`process.parent.*`: name, executable, command line, entity id, pid, user).
+    fn first_step(&self, chain: &Chain) -> Result<LogicalPlanBuilder> {
+        let (alias, step) = &chain.steps[0];
+        let seen = self.rel(step)?;
+        if chain.steps.len() < 2 {
+            return Ok(seen);
+        }
+        let seen = seen.build()?;
+        let processes = self.rel(&chain.processes)?.build()?;
+        let has = |column: &str| processes.schema().has_column_with_unqualified_name(column);
+        let from_child = |column: &str| -> Expr {
+            let source = match column {
+                "event.action" => return lit("from_child"),
+                "process.name"
+                | "process.executable"
+                | "process.command_line"
+                | "process.entity_id"
+                | "process.pid" => format!("process.parent.{}", &column["process.".len()..]),
+                "user.name" => "process.parent.user.name".to_string(),
+                "@timestamp" | "host.name" | "log.file.path" | "log.file.line" | "spoor.format" => column.to_string(),
+                _ => return lit(datafusion::scalar::ScalarValue::Null),
+            };
+            if has(&source) { col(&source) } else { lit(datafusion::scalar::ScalarValue::Null) }
+        };
+        // The step's columns before its condition (which may read more than the step gives).
+        let (unfiltered, predicate) = match &step.kind {
+            crate::ir::RelKind::Filter { input, predicate } => (self.rel(input)?.build()?, Some(predicate)),
+            _ => (seen.clone(), None),
+        };
+        let prefix = format!("{alias}.");
+        let items: Vec<Expr> = unfiltered
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                let column = f.name().strip_prefix(&prefix).unwrap_or(f.name());
+                datafusion::logical_expr::cast(from_child(column), f.data_type().clone()).alias(f.name())
+            })
+            .collect();
+        let mut named = LogicalPlanBuilder::from(processes)
+            .keep(col("process.parent.entity_id").is_not_null().or(col("process.parent.pid").is_not_null()))?
+            .projected(items)?;
+        if let Some(predicate) = predicate {
+            named = named.keep(self.expr(predicate))?;
+        }
+        let named = named.projected(seen.schema().fields().iter().map(|f| col(f.name())))?;
+        // One row per parent: the first child that names it.
+        let parent: Vec<Expr> = ["host.name", "process.entity_id", "process.pid", "process.executable"]
+            .iter()
+            .filter(|k| seen.schema().has_column_with_unqualified_name(&format!("{prefix}{k}")))
+            .map(|k| c(alias, k))
+            .collect();
+        let named = keep_first(named, parent, order(alias, true))?;
+        // Only parents not seen starting: by entity id, or where there is none, by host and PID
+        // of a start before the child's.
+        const SEEN: &str = "__spoor_seen";
+        let seen_keys = LogicalPlanBuilder::from(seen.clone()).projected(
+            ["host.name", "process.entity_id", "process.pid", "@timestamp"]
+                .map(|k| c(alias, k).alias(format!("{SEEN}.{k}"))),
+        )?;
+        let same_process =
+            c(SEEN, "process.entity_id").eq(c(alias, "process.entity_id")).or(c(alias, "process.entity_id")
+                .is_null()
+                .and(c(SEEN, "process.pid").eq(c(alias, "process.pid")))
+                .and(c(SEEN, "@timestamp").lt_eq(c(alias, "@timestamp"))));
+        let unseen = named.join_on(
+            seen_keys.build()?,
+            JoinType::LeftAnti,
+            [c(SEEN, "host.name").eq(c(alias, "host.name")), same_process],
+        )?;
+        LogicalPlanBuilder::from(seen).union(unseen.build()?)
     }
 
     /// Descendants at any depth, by entity id: a recursive walk down from each parent row.
