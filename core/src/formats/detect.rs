@@ -18,6 +18,9 @@ pub fn detect(path: &Path, head: &str) -> Option<Format> {
     if let Some(lockfile) = detect_lockfile(name, first, head) {
         return Some(lockfile);
     }
+    if head.lines().take(20).any(super::auditd::is_record) {
+        return Some(Format::Auditd);
+    }
     if first.starts_with("#separator") {
         return Some(Format::Zeek);
     }
@@ -135,6 +138,7 @@ mod tests {
         assert_eq!(detect(p, r#"{"Event":{"System":{"EventID":1}}}"#), Some(Format::Windows));
         assert_eq!(detect(p, "<Event xmlns='x'><System>"), Some(Format::Windows));
         assert_eq!(detect(p, "ElfFile\0\0\0"), Some(Format::Evtx));
+        assert_eq!(detect(p, "type=EOE msg=audit(1364481363.243:24287): \n"), Some(Format::Auditd));
         assert_eq!(detect(p, r#"{"@timestamp":"x","event":{"category":["process"]}}"#), Some(Format::Ecs));
         assert_eq!(detect(p, r#"{"_path":"dns","ts":"x"}"#), Some(Format::ZeekJson));
         assert_eq!(detect(p, "2026-03-31T00:25:01.1234567Z ##[group]Run npm ci\n"), Some(Format::CiLog));

@@ -6,6 +6,7 @@
 //! or a binary Windows event log ([`windows::evtx`]), whose records are numbered.
 
 pub mod audit;
+pub mod auditd;
 pub mod bind;
 pub mod ci_log;
 pub mod detect;
@@ -55,6 +56,11 @@ pub struct Entry<'r> {
 /// Parses a whole document; `Err` rejects the whole document (it is not of its format at all).
 pub trait DocumentParser: Send {
     fn parse<'r>(&mut self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String>;
+
+    /// Records of the last document that no table holds, each with its line and the reason.
+    fn skipped(&mut self) -> Vec<(u64, &'static str)> {
+        Vec::new()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,6 +70,8 @@ pub enum Format {
     /// Binary Windows event log files.
     Evtx,
     SysmonLinux,
+    /// Linux audit logs, auditd's raw `audit.log`.
+    Auditd,
     Ecs,
     Zeek,
     ZeekJson,
@@ -91,6 +99,7 @@ impl Format {
         Format::Windows,
         Format::Evtx,
         Format::SysmonLinux,
+        Format::Auditd,
         Format::Ecs,
         Format::Zeek,
         Format::ZeekJson,
@@ -116,6 +125,7 @@ impl Format {
                 | Format::GithubAudit
                 | Format::NpmMetadata
                 | Format::Evtx
+                | Format::Auditd
         )
     }
 
@@ -124,6 +134,7 @@ impl Format {
             Format::Windows => "windows",
             Format::Evtx => "evtx",
             Format::SysmonLinux => "sysmon-linux",
+            Format::Auditd => "auditd",
             Format::Ecs => "ecs",
             Format::Zeek => "zeek",
             Format::ZeekJson => "zeek-json",
@@ -149,6 +160,9 @@ impl Format {
             }
             Format::Evtx => "binary Windows event log files (.evtx), every channel, read on every core",
             Format::SysmonLinux => "Sysmon for Linux XML events in syslog lines or Sentinel Syslog JSON rows",
+            Format::Auditd => {
+                "Linux audit logs (auditd's audit.log): a process per execve, connections, file creation and deletion"
+            }
             Format::Ecs => {
                 "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns"
             }
@@ -192,6 +206,7 @@ impl Format {
             Format::Windows => Parser::Lines(Box::new(windows::Lines::default())),
             Format::Evtx => Parser::Evtx,
             Format::SysmonLinux => Parser::Lines(Box::new(windows::LinuxSyslog)),
+            Format::Auditd => Parser::Document(Box::new(auditd::AuditLog::default())),
             Format::Ecs => Parser::Lines(Box::new(ecs::Ecs)),
             Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),
             Format::ZeekJson => Parser::Lines(Box::new(zeek::JsonLines)),
