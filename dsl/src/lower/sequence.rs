@@ -39,6 +39,11 @@ fn identity(alias: &str) -> Vec<Expr> {
     ["@timestamp", "log.file.path", "log.file.line"].iter().map(|k| c(alias, k)).collect()
 }
 
+/// `columns` of `plan` (named `from` + column) as `to.column`: the keys one side of a join needs.
+fn renamed(plan: LogicalPlanBuilder, from: &str, to: &str, columns: &[&str]) -> Result<LogicalPlanBuilder> {
+    plan.projected(columns.iter().map(|k| col(&format!("{from}{k}")).alias(format!("{to}.{k}"))))
+}
+
 fn order(alias: &str, ascending: bool) -> Vec<SortExpr> {
     identity(alias).into_iter().map(|e| e.sort(ascending, false)).collect()
 }
@@ -135,11 +140,7 @@ impl Lowerer<'_> {
         )?;
         // A later start of the same PID on the same host, before the child: the PID was reused.
         const REUSE: &str = "__spoor_reuse";
-        let reuse = self.rel(&chain.processes)?.projected([
-            col("host.name").alias(format!("{REUSE}.host.name")),
-            col("process.pid").alias(format!("{REUSE}.process.pid")),
-            col("@timestamp").alias(format!("{REUSE}.@timestamp")),
-        ])?;
+        let reuse = renamed(self.rel(&chain.processes)?, "", REUSE, &["host.name", "process.pid", "@timestamp"])?;
         let by_pid = by_pid.join_on(
             reuse.build()?,
             JoinType::LeftAnti,
@@ -159,12 +160,8 @@ impl Lowerer<'_> {
         // up to 14 h. One program on one host taking its own PID again at such a distance does
         // not happen in practice.
         const TWIN: &str = "__spoor_twin";
-        let twins = self.rel(&chain.processes)?.keep(col("process.entity_id").is_not_null())?.projected([
-            col("host.name").alias(format!("{TWIN}.host.name")),
-            col("process.pid").alias(format!("{TWIN}.process.pid")),
-            col("process.name").alias(format!("{TWIN}.process.name")),
-            col("@timestamp").alias(format!("{TWIN}.@timestamp")),
-        ])?;
+        let with_ids = self.rel(&chain.processes)?.keep(col("process.entity_id").is_not_null())?;
+        let twins = renamed(with_ids, "", TWIN, &["host.name", "process.pid", "process.name", "@timestamp"])?;
         let micros = |e: Expr| datafusion::logical_expr::cast(e, datafusion::arrow::datatypes::DataType::Int64);
         let apart = micros(c(TWIN, "@timestamp")) - micros(c(child_alias, "@timestamp"));
         const QUARTER_HOUR: i64 = 15 * 60 * 1_000_000;
@@ -245,9 +242,11 @@ impl Lowerer<'_> {
         // Only parents not seen starting: by entity id, or where there is none, by host and PID
         // of a start before the child's.
         const SEEN: &str = "__spoor_seen";
-        let seen_keys = LogicalPlanBuilder::from(seen.clone()).projected(
-            ["host.name", "process.entity_id", "process.pid", "@timestamp"]
-                .map(|k| c(alias, k).alias(format!("{SEEN}.{k}"))),
+        let seen_keys = renamed(
+            LogicalPlanBuilder::from(seen.clone()),
+            &prefix,
+            SEEN,
+            &["host.name", "process.entity_id", "process.pid", "@timestamp"],
         )?;
         let same_process =
             c(SEEN, "process.entity_id").eq(c(alias, "process.entity_id")).or(c(alias, "process.entity_id")

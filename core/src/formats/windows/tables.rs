@@ -64,7 +64,9 @@ pub fn to_event(record: Record) -> Result<Event<'static>, String> {
     let mut e = match (provider, record.event_id) {
         (Provider::Sysmon, id) => sysmon(id, data),
         (Provider::Security, id) => security(id, data),
-        (Provider::ServiceControlManager, 7045) => service_installed(data),
+        (Provider::ServiceControlManager, 7045) => {
+            Some(service_installed(data, ["ImagePath", "StartType", "AccountName"]))
+        }
         (Provider::PowerShell, id) => powershell(id, data),
         (Provider::TaskScheduler, id) => task_scheduler(id, data),
         _ => None,
@@ -328,17 +330,7 @@ fn security(id: i64, data: &Fields) -> Option<Event<'static>> {
             e
         }
         4624 | 4625 | 4634 | 4647 | 4648 | 4672 | 4768 | 4769 | 4771 | 4776 => authentication(id, data),
-        4697 => {
-            let mut e = Event::new(Table::Service);
-            e.text("event.action", Some("install"))
-                .text("user.name", data.text("SubjectUserName"))
-                .text("service.name", data.text("ServiceName"))
-                .text("service.image_path", data.text("ServiceFileName"))
-                .text("service.type", data.text("ServiceType"))
-                .text("service.start_type", data.text("ServiceStartType"))
-                .text("service.account", data.text("ServiceAccount"));
-            e
-        }
+        4697 => service_installed(data, ["ServiceFileName", "ServiceStartType", "ServiceAccount"]),
         4698..=4702 => {
             let mut e = Event::new(Table::ScheduledTask);
             let action = ["create", "delete", "enable", "disable", "update"][(id - 4698) as usize];
@@ -508,15 +500,18 @@ fn distinguished_cn(dn: &str) -> String {
     dn.strip_prefix("CN=").and_then(|rest| rest.split(',').next()).unwrap_or(dn).to_string()
 }
 
-fn service_installed(data: &Fields) -> Option<Event<'static>> {
+/// A service installed. System 7045 and Security 4697 name the same facts differently: the
+/// command it runs, its start type and its account are `names`.
+fn service_installed(data: &Fields, [image, start_type, account]: [&str; 3]) -> Event<'static> {
     let mut e = Event::new(Table::Service);
     e.text("event.action", Some("install"))
+        .text("user.name", data.text("SubjectUserName"))
         .text("service.name", data.text("ServiceName"))
-        .text("service.image_path", data.text("ImagePath"))
+        .text("service.image_path", data.text(image))
         .text("service.type", data.text("ServiceType"))
-        .text("service.start_type", data.text("StartType"))
-        .text("service.account", data.text("AccountName"));
-    Some(e)
+        .text("service.start_type", data.text(start_type))
+        .text("service.account", data.text(account));
+    e
 }
 
 fn powershell(id: i64, data: &Fields) -> Option<Event<'static>> {
