@@ -725,3 +725,55 @@ fn auditd_records_are_joined_by_serial_into_processes_connections_and_files() {
     let row = one_row(&t.store, r#"SELECT "event.action", "file.path", "process.name" FROM file"#);
     assert_eq!(row, ["creation", "/tmp/ld.py", "curl"]);
 }
+
+#[test]
+fn zeek_http_tls_certificates_and_every_other_log_keep_all_their_fields() {
+    let zeek = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek").join(rel);
+    let t = ingest_files(&[
+        zeek("wrccdc2018_ssl_head30.log"),
+        zeek("wrccdc2018_x509_head30.log"),
+        zeek("wrccdc2018_notice_head30.log"),
+        zeek("wrccdc2018_weird_head30.log"),
+        corpus("dns/zeek/apt29_day1_SCRANTON_http.json"),
+    ]);
+    let counts: Vec<_> = t.summary.files.iter().map(|f| (f.read, f.stored, f.skipped)).collect();
+    // Only the TSV header lines are skipped.
+    assert_eq!(counts, [(39, 30, 9), (11, 2, 9), (39, 30, 9), (39, 30, 9), (62, 62, 0)]);
+    // A handshake joins the certificate it presented, by the leaf certificate's hash.
+    let rows = query(
+        &t.store,
+        r#"SELECT h."destination.ip", h."tls.version", c."tls.server.x509.subject.distinguished_name", c."tls.server.x509.not_after"
+           FROM tls h JOIN tls c ON h."tls.server.hash.sha256" = c."tls.server.hash.sha256" AND c."event.action" = 'certificate'
+           WHERE h."event.action" = 'handshake' AND h."destination.ip" = '10.47.27.80' LIMIT 1"#,
+    );
+    assert_eq!(
+        rows,
+        common::rows(&[[
+            "10.47.27.80",
+            "TLSv10",
+            "CN=www.example.com,OU=Certificate generated at installation time,O=Bitnami",
+            "2028-03-12T02:36:22Z"
+        ]])
+    );
+    // Logs no table models keep every field, by Zeek's names.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "source.ip", "zeek.fields"['note'], "zeek.fields"['msg'] FROM zeek
+           WHERE "event.code" = 'notice' ORDER BY "@timestamp", "log.file.line" LIMIT 1"#,
+    );
+    assert_eq!(
+        row,
+        [
+            "10.164.94.120",
+            "SSL::Invalid_Server_Cert",
+            "SSL certificate validation failed with (self signed certificate)"
+        ]
+    );
+    // HTTP requests, with the URL put together and the fields no column holds kept.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "http.request.method", "url.full", "user_agent.original", "http.response.status_code", "zeek.fields"['status_msg']
+           FROM http ORDER BY "@timestamp", "log.file.line" LIMIT 1"#,
+    );
+    assert_eq!(row, ["OPTIONS", "http://192.168.0.4/", "DavClnt", "403", "Forbidden"]);
+}

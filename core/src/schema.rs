@@ -386,6 +386,62 @@ const OTHER_WINDOWS_FIELDS: &[Column] = &[
     c("process.entity_id", Text, "Its entity id (Sysmon `ProcessGuid`)."),
 ];
 
+/// A network sensor's record: the connection it belongs to, and the sensor's fields no column
+/// holds. Every table Zeek logs fill has these.
+const ZEEK_FIELDS: &[Column] = &[
+    c("event.id", Text, "The sensor's id of the connection (Zeek `uid`), which joins a log's rows to conn.log's."),
+    c(
+        "zeek.fields",
+        Map,
+        "The Zeek record's fields that no column holds, by their Zeek names (`zeek.fields.resp_mime_types` in a hunt).",
+    ),
+];
+
+const CONNECTION_FIELDS: &[Column] = &[
+    c("source.ip", Text, "The client's address."),
+    c("source.port", Int, "The client's port."),
+    c("destination.ip", Text, "The server's address."),
+    c("destination.port", Int, "The server's port."),
+];
+
+const HTTP_FIELDS: &[Column] = &[
+    c("http.request.method", Label, "`GET`, `POST`, ..."),
+    c("url.domain", Text, "The `Host` the request named, lowercased."),
+    c("url.original", Text, "The request's target as sent (path and query)."),
+    c("url.full", Text, "`http://host[:port]/path?query`, put together from the request."),
+    c("http.request.referrer", Text, "The `Referer` header."),
+    c("user_agent.original", Text, "The `User-Agent` header."),
+    c("http.response.status_code", Int, "The response's status code."),
+    c("http.request.body.bytes", Int, "Bytes of request body sent."),
+    c("http.response.body.bytes", Int, "Bytes of response body received."),
+    c("http.response.mime_type", Label, "The response body's type, as the sensor sniffed it."),
+    c("user.name", Label, "The user name of HTTP authentication, where any."),
+];
+
+const TLS_FIELDS: &[Column] = &[
+    c("tls.version", Label, "`TLSv12`, `TLSv13`, ..."),
+    c("tls.cipher", Label, "The cipher suite agreed."),
+    c("tls.server_name", Text, "The server name the client asked for (SNI), lowercased."),
+    c("tls.established", Bool, "Whether the handshake completed."),
+    c("tls.resumed", Bool, "Whether the session was resumed."),
+    c("tls.next_protocol", Label, "The application protocol agreed (ALPN: `h2`, `http/1.1`)."),
+    c("tls.client.ja3", Text, "The client's JA3 fingerprint, where the sensor computes it."),
+    c("tls.client.ja4", Text, "The client's JA4 fingerprint, where the sensor computes it."),
+    c("tls.server.ja3s", Text, "The server's JA3S fingerprint, where the sensor computes it."),
+    c(
+        "tls.server.hash.sha256",
+        Text,
+        "SHA-256 of the server's certificate (a handshake's leaf certificate; a certificate row's own), lowercase hex.",
+    ),
+    c("tls.server.hash.sha1", Text, "SHA-1 of the server's certificate, where that is what the sensor gives."),
+    c("tls.server.x509.subject.distinguished_name", Text, "The certificate's subject."),
+    c("tls.server.x509.issuer.distinguished_name", Text, "The certificate's issuer."),
+    c("tls.server.x509.not_before", Time, "Start of the certificate's validity."),
+    c("tls.server.x509.not_after", Time, "End of the certificate's validity."),
+    c("tls.server.x509.serial_number", Text, "The certificate's serial number."),
+    c("tls.server.x509.alternative_names", TextList, "The certificate's DNS subject alternative names."),
+];
+
 const AUDIT_FIELDS: &[Column] = &[
     c("event.provider", Label, "`github`, `npm`, or the Windows event provider."),
     c("event.outcome", Label, "`success` or `failure`, where given."),
@@ -434,6 +490,10 @@ pub enum Table {
     ScheduledTask,
     /// Windows events of every other kind, with their data kept whole.
     Windows,
+    Http,
+    Tls,
+    /// Network sensor records of every other kind (Zeek notice, weird, ...), kept whole.
+    Zeek,
     /// Records that could not be stored, with the reason: kept in the store so nothing read is lost.
     Rejects,
 }
@@ -466,7 +526,7 @@ const DEFS: &[TableDef] = &[
     TableDef {
         table: Table::File,
         name: "file",
-        doc: "File creation, change, deletion and access, with hashes where the source has them (Sysmon 2, 9, 11, 15, 23, 26-29, ECS file, Security 4663 on files), and named pipes as Elastic's Sysmon integration keeps them: the pipe's name in `file.name` (Sysmon 17, 18).",
+        doc: "File creation, change, deletion and access, with hashes where the source has them (Sysmon 2, 9, 11, 15, 23, 26-29, ECS file, Security 4663 on files), files a network sensor saw transferred (Zeek files.log), and named pipes as Elastic's Sysmon integration keeps them: the pipe's name in `file.name` (Sysmon 17, 18).",
         actions: &[
             "creation",
             "deletion",
@@ -481,6 +541,7 @@ const DEFS: &[TableDef] = &[
             "executable_blocked",
             "shredding_blocked",
             "executable_detected",
+            "transfer",
         ],
         specific: FILE_FIELDS,
     },
@@ -608,6 +669,27 @@ const DEFS: &[TableDef] = &[
         specific: OTHER_WINDOWS_FIELDS,
     },
     TableDef {
+        table: Table::Http,
+        name: "http",
+        doc: "HTTP requests and their responses, as a network sensor saw them (Zeek http.log).",
+        actions: &["request"],
+        specific: HTTP_FIELDS,
+    },
+    TableDef {
+        table: Table::Tls,
+        name: "tls",
+        doc: "TLS handshakes (Zeek ssl.log: server name, version, JA3/JA4 where computed, the leaf certificate's hash) and the certificates seen (Zeek x509.log), which join on `tls.server.hash.sha256`.",
+        actions: &["handshake", "certificate"],
+        specific: TLS_FIELDS,
+    },
+    TableDef {
+        table: Table::Zeek,
+        name: "zeek",
+        doc: "Every other Zeek log (notice, weird, known_hosts, smb, rdp, ssh, ...), each record with all its fields in `zeek.fields`. `event.code` is the log's name.",
+        actions: &["record"],
+        specific: CONNECTION_FIELDS,
+    },
+    TableDef {
         table: Table::Rejects,
         name: "_rejects",
         doc: "Records that could not be stored, with the reason and the raw text. `@timestamp` is the ingest time.",
@@ -617,7 +699,7 @@ const DEFS: &[TableDef] = &[
 ];
 
 impl Table {
-    pub const ALL: [Table; 15] = [
+    pub const ALL: [Table; 18] = [
         Table::Process,
         Table::Network,
         Table::File,
@@ -632,6 +714,9 @@ impl Table {
         Table::Service,
         Table::ScheduledTask,
         Table::Windows,
+        Table::Http,
+        Table::Tls,
+        Table::Zeek,
         Table::Rejects,
     ];
 
@@ -659,11 +744,16 @@ impl Table {
             _ => &[],
         };
         let windows: &[Column] = match self {
-            Table::Ci | Table::Package | Table::Rejects => &[],
+            Table::Ci | Table::Package | Table::Rejects | Table::Http | Table::Tls | Table::Zeek => &[],
             _ => WINDOWS_FIELDS,
         };
+        let (connection, zeek): (&[Column], &[Column]) = match self {
+            Table::Http | Table::Tls => (CONNECTION_FIELDS, ZEEK_FIELDS),
+            Table::Network | Table::Dns | Table::File | Table::Zeek => (&[], ZEEK_FIELDS),
+            _ => (&[], &[]),
+        };
         let mut out: Vec<Column> = Vec::new();
-        for col in COMMON.iter().chain(actor).chain(self.def().specific).chain(windows) {
+        for col in COMMON.iter().chain(actor).chain(connection).chain(self.def().specific).chain(windows).chain(zeek) {
             // A table may take a column from two groups (dns: `source.ip` is both actor and
             // network context); the first definition wins.
             if !out.iter().any(|c| c.name == col.name) {

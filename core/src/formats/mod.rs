@@ -166,8 +166,10 @@ impl Format {
             Format::Ecs => {
                 "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns"
             }
-            Format::Zeek => "Zeek TSV logs with #fields/#types headers (dns.log, conn.log)",
-            Format::ZeekJson => "Zeek JSON logs (dns, conn), with dotted or underscore field names",
+            Format::Zeek => {
+                "Zeek TSV logs with #fields/#types headers: dns, conn, http, ssl, x509, files, and any other log"
+            }
+            Format::ZeekJson => "Zeek JSON logs (any log), with dotted or underscore field names",
             Format::CiLog => "CI job logs (GitHub Actions, GitLab) and plain npm/yarn/pnpm output",
             Format::NpmLock => "package-lock.json / npm-shrinkwrap.json, lockfileVersion 1, 2 and 3",
             Format::YarnLock => "yarn.lock of yarn 1 and of yarn 2+ (berry)",

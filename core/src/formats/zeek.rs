@@ -1,8 +1,11 @@
 //! Zeek logs: the TSV format with its `#fields`/`#types` header, and JSON lines in the three
 //! shapes seen in the wild (`_path` with dotted `id.orig_h`; `@stream` with underscore
-//! `id_orig_h`; bare records). `dns` logs go to the `dns` table, `conn` logs to `network`.
+//! `id_orig_h`; bare records). `dns` logs go to the `dns` table, `conn` to `network`, `http` to
+//! `http`, `ssl` and `x509` to `tls`, `files` to `file`, and every other log to `zeek`; no
+//! record is skipped. A record's fields that no column holds are kept in `zeek.fields`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use serde_json::Value as Json;
 
@@ -16,64 +19,175 @@ trait Record {
     fn get(&self, name: &str) -> Option<Cow<'_, str>>;
     fn list(&self, name: &str) -> Vec<String>;
     fn time(&self) -> Option<chrono::DateTime<chrono::Utc>>;
+    /// Every field with a value, as text (lists joined by `,`), in the record's order.
+    fn pairs(&self) -> Vec<(String, String)>;
 }
 
-fn map_record<'r>(log: &str, r: &dyn Record) -> Result<Option<Event<'r>>, String> {
+/// Reads a record's fields, remembering which were read: the rest go to `zeek.fields`.
+struct Reader<'a> {
+    record: &'a dyn Record,
+    read: RefCell<Vec<&'static str>>,
+}
+
+impl Reader<'_> {
+    fn text(&self, name: &'static str) -> Option<String> {
+        self.read.borrow_mut().push(name);
+        self.record.get(name).map(Cow::into_owned)
+    }
+
+    fn int(&self, name: &'static str) -> Option<i64> {
+        self.text(name).and_then(|v| parse_int(&v))
+    }
+
+    fn bool(&self, name: &'static str) -> Option<bool> {
+        self.text(name).and_then(|v| util::parse_bool(&v))
+    }
+
+    fn list(&self, name: &'static str) -> Vec<String> {
+        self.read.borrow_mut().push(name);
+        self.record.list(name)
+    }
+
+    fn time(&self, name: &'static str) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.text(name).and_then(|t| util::parse_time(&t))
+    }
+
+    fn rest(&self) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
+        let read = self.read.borrow();
+        self.record
+            .pairs()
+            .into_iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "ts" | "_path" | "@stream" | "_write_ts"))
+            // A JSON record may name `id.orig_h` as `id_orig_h`.
+            .filter(|(k, _)| !read.iter().any(|n| n == k || n.replace('.', "_") == *k))
+            .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+            .collect()
+    }
+}
+
+fn map_record<'r>(log: &str, record: &dyn Record) -> Result<Event<'r>, String> {
     let table = match log {
         "dns" => Table::Dns,
         "conn" => Table::Network,
-        _ => return Ok(None),
+        "http" => Table::Http,
+        "ssl" | "x509" => Table::Tls,
+        "files" => Table::File,
+        _ => Table::Zeek,
     };
-    let time = r.time().ok_or("no valid ts")?;
-    let get = |name: &str| r.get(name).map(|v| v.into_owned());
-    let int = |name: &str| r.get(name).and_then(|v| parse_int(&v));
+    let time = record.time().ok_or("no valid ts")?;
+    let r = Reader { record, read: RefCell::new(Vec::new()) };
     let mut e = Event::new(table).at(Some(time));
-    e.text("event.code", Some(log.to_owned()))
-        .text("event.id", get("uid"))
-        .ip("source.ip", get("id.orig_h"))
-        .int("source.port", int("id.orig_p"))
-        .ip("destination.ip", get("id.resp_h"))
-        .int("destination.port", int("id.resp_p"))
-        .lower("network.transport", get("proto"));
-    if table == Table::Dns {
-        let answers: Vec<String> =
-            r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
-        let resolved: Vec<Cow<'r, str>> = answers
-            .iter()
-            .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
-            .map(|ip| Cow::Owned(ip.to_string()))
-            .collect();
-        e.text("event.action", Some("query"))
-            .int("dns.id", int("trans_id"))
-            .lower("dns.question.name", get("query").map(|q| util::without_root_dot(q.into())))
-            .text("dns.question.type", get("qtype_name"))
-            .text("dns.response_code", get("rcode_name"))
-            .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
-            .list("dns.resolved_ip", resolved);
-    } else {
-        let duration =
-            r.get("duration").and_then(|d| d.parse::<f64>().ok()).filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9);
-        e.text("event.action", Some("connection"))
-            .lower("network.protocol", get("service"))
-            .int("source.bytes", int("orig_bytes"))
-            .int("destination.bytes", int("resp_bytes"))
-            .int("event.duration", duration.map(|d| (d * 1e9) as i64));
+    e.text("event.code", Some(log.to_owned())).text("event.id", r.text("uid"));
+    if table != Table::File && log != "x509" {
+        e.ip("source.ip", r.text("id.orig_h"))
+            .int("source.port", r.int("id.orig_p"))
+            .ip("destination.ip", r.text("id.resp_h"))
+            .int("destination.port", r.int("id.resp_p"));
     }
-    Ok(Some(e))
+    match log {
+        "dns" => {
+            let answers: Vec<String> =
+                r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
+            let resolved: Vec<Cow<'r, str>> = answers
+                .iter()
+                .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+                .map(|ip| Cow::Owned(ip.to_string()))
+                .collect();
+            e.text("event.action", Some("query"))
+                .lower("network.transport", r.text("proto"))
+                .int("dns.id", r.int("trans_id"))
+                .lower("dns.question.name", r.text("query").map(|q| util::without_root_dot(q.into()).into_owned()))
+                .text("dns.question.type", r.text("qtype_name"))
+                .text("dns.response_code", r.text("rcode_name"))
+                .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
+                .list("dns.resolved_ip", resolved);
+        }
+        "conn" => {
+            let duration = r
+                .text("duration")
+                .and_then(|d| d.parse::<f64>().ok())
+                .filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e9);
+            e.text("event.action", Some("connection"))
+                .lower("network.transport", r.text("proto"))
+                .lower("network.protocol", r.text("service"))
+                .int("source.bytes", r.int("orig_bytes"))
+                .int("destination.bytes", r.int("resp_bytes"))
+                .int("event.duration", duration.map(|d| (d * 1e9) as i64));
+        }
+        "http" => {
+            let host = r.text("host").map(|h| h.to_ascii_lowercase());
+            let uri = r.text("uri");
+            let port = record.get("id.resp_p").and_then(|p| parse_int(&p));
+            let full = match (&host, &uri) {
+                (Some(h), Some(u)) => Some(match port {
+                    Some(80) | None => format!("http://{h}{u}"),
+                    Some(p) => format!("http://{h}:{p}{u}"),
+                }),
+                _ => None,
+            };
+            e.text("event.action", Some("request"))
+                .text("http.request.method", r.text("method"))
+                .text("url.domain", host)
+                .text("url.original", uri)
+                .text("url.full", full)
+                .text("http.request.referrer", r.text("referrer"))
+                .text("user_agent.original", r.text("user_agent"))
+                .int("http.response.status_code", r.int("status_code"))
+                .int("http.request.body.bytes", r.int("request_body_len"))
+                .int("http.response.body.bytes", r.int("response_body_len"))
+                .text("http.response.mime_type", r.list("resp_mime_types").into_iter().next())
+                .text("user.name", r.text("username"));
+        }
+        "ssl" => {
+            let leaf = r.list("cert_chain_fps").into_iter().next().or_else(|| r.text("cert_chain_fuids"));
+            e.text("event.action", Some("handshake"))
+                .text("tls.version", r.text("version"))
+                .text("tls.cipher", r.text("cipher"))
+                .lower("tls.server_name", r.text("server_name"))
+                .bool("tls.established", r.bool("established"))
+                .bool("tls.resumed", r.bool("resumed"))
+                .text("tls.next_protocol", r.text("next_protocol"))
+                .text("tls.client.ja3", r.text("ja3"))
+                .text("tls.client.ja4", r.text("ja4"))
+                .text("tls.server.ja3s", r.text("ja3s"));
+            certificate_hash(&mut e, leaf);
+        }
+        "x509" => {
+            e.text("event.action", Some("certificate"))
+                .text("tls.server.x509.subject.distinguished_name", r.text("certificate.subject"))
+                .text("tls.server.x509.issuer.distinguished_name", r.text("certificate.issuer"))
+                .time("tls.server.x509.not_before", r.time("certificate.not_valid_before"))
+                .time("tls.server.x509.not_after", r.time("certificate.not_valid_after"))
+                .text("tls.server.x509.serial_number", r.text("certificate.serial"))
+                .list("tls.server.x509.alternative_names", r.list("san.dns").into_iter().map(Cow::Owned).collect());
+            certificate_hash(&mut e, r.text("fingerprint"));
+        }
+        "files" => {
+            let name = r.text("filename");
+            e.text("event.action", Some("transfer"))
+                .text("file.name", name.as_deref().map(|n| util::basename(n).to_string()))
+                .text("file.path", name)
+                .lower("file.hash.md5", r.text("md5"))
+                .lower("file.hash.sha1", r.text("sha1"))
+                .lower("file.hash.sha256", r.text("sha256"))
+                .int("file.size", r.int("seen_bytes").or_else(|| r.int("total_bytes")));
+        }
+        _ => {
+            e.text("event.action", Some("record"));
+        }
+    }
+    e.map("zeek.fields", r.rest());
+    Ok(e)
 }
 
-fn verdict<'r>(log: &str, mapped: Option<Event<'r>>, out: &mut Vec<Event<'r>>) -> Verdict {
-    match mapped {
-        Some(e) => {
-            out.push(e);
-            Verdict::Stored
-        }
-        None => Verdict::Skipped(match log {
-            "http" => "zeek http log: no table",
-            "ssl" => "zeek ssl log: no table",
-            _ => "zeek log with no table",
-        }),
-    }
+/// A certificate's fingerprint, as SHA-256 or SHA-1 by its length (Zeek's default changed).
+fn certificate_hash(e: &mut Event<'_>, fingerprint: Option<String>) {
+    let Some(fp) = fingerprint.map(|f| f.to_ascii_lowercase()) else { return };
+    match fp.len() {
+        64 => e.text("tls.server.hash.sha256", Some(fp)),
+        40 => e.text("tls.server.hash.sha1", Some(fp)),
+        _ => e,
+    };
 }
 
 /// Zeek TSV: header lines set the separators and fields for the data lines after them.
@@ -148,6 +262,17 @@ impl Record for TsvRecord<'_> {
     fn time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.get("ts").and_then(|t| util::parse_time(&t))
     }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        let set = |v: &str| v != self.tsv.unset && v != self.tsv.empty;
+        self.tsv
+            .fields
+            .iter()
+            .zip(&self.values)
+            .filter(|(_, v)| set(v))
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
+    }
 }
 
 impl LineParser for Tsv {
@@ -185,8 +310,8 @@ impl LineParser for Tsv {
             return Err(format!("{} values, but the #fields header names {}", values.len(), self.fields.len()));
         }
         let record = TsvRecord { tsv: self, values };
-        let mapped = map_record(&self.log, &record)?;
-        Ok(verdict(&self.log, mapped, out))
+        out.push(map_record(&self.log, &record)?);
+        Ok(Verdict::Stored)
     }
 }
 
@@ -199,6 +324,14 @@ fn infer_log(named: &str, has: &dyn Fn(&str) -> bool) -> String {
         "dns".into()
     } else if has("conn_state") || has("orig_bytes") {
         "conn".into()
+    } else if has("method") && has("uri") {
+        "http".into()
+    } else if has("server_name") && has("cipher") {
+        "ssl".into()
+    } else if has("fingerprint") && has("certificate.subject") {
+        "x509".into()
+    } else if has("fuid") && has("mime_type") {
+        "files".into()
     } else {
         String::new()
     }
@@ -237,6 +370,27 @@ impl Record for JsonRecord<'_> {
             _ => None,
         }
     }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        let Some(object) = self.0.as_object() else { return Vec::new() };
+        object
+            .iter()
+            .filter_map(|(k, v)| {
+                let text = match v {
+                    Json::String(s) => s.clone(),
+                    Json::Number(n) => n.to_string(),
+                    Json::Bool(b) => if *b { "T" } else { "F" }.to_string(),
+                    Json::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => return None,
+                };
+                Some((k.clone(), text))
+            })
+            .collect()
+    }
 }
 
 #[derive(Default)]
@@ -252,8 +406,8 @@ impl LineParser for JsonLines {
         let record = JsonRecord(&v);
         let log = infer_log(&named, &|f| record.field(f).is_some());
         // `@system` names the sensor, not a host that took part: it is not `host.name`.
-        let mapped = map_record(&log, &record)?;
-        Ok(verdict(&log, mapped, out))
+        out.push(map_record(&log, &record)?);
+        Ok(Verdict::Stored)
     }
 }
 
