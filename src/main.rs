@@ -58,6 +58,10 @@ struct IngestArgs {
     /// reads only the new part of a file that grew).
     #[arg(long)]
     again: bool,
+    /// A CSV of addresses and host names (columns `ip` and `host`): rows of network sensors
+    /// (Zeek), which see addresses, get their client's host name from it.
+    #[arg(long)]
+    assets: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -371,6 +375,7 @@ fn run_ingest(args: IngestArgs) -> spoor::core::Result<ExitCode> {
         max_document_bytes: args.max_document_bytes,
         decompression: Decompression { max_bytes: args.max_decompressed, max_ratio: args.max_ratio },
         again: args.again,
+        assets: args.assets.as_deref().map(spoor::core::assets::Assets::load).transpose()?,
     };
     let paths = args.paths;
     let store = Store::open(&args.store)?;

@@ -777,3 +777,36 @@ fn zeek_http_tls_certificates_and_every_other_log_keep_all_their_fields() {
     );
     assert_eq!(row, ["OPTIONS", "http://192.168.0.4/", "DavClnt", "403", "Forbidden"]);
 }
+
+#[test]
+fn an_asset_map_names_the_hosts_behind_a_network_sensors_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("assets.csv");
+    std::fs::write(&map, "IP,Hostname,owner\n10.0.1.4,SCRANTON.dmevals.local,it\n10.0.1.6,nashua.dmevals.local,it\n")
+        .unwrap();
+    let assets = spoor::core::assets::Assets::load(&map).unwrap();
+    assert_eq!(assets.len(), 2);
+    let t = ingest_with(
+        &[
+            corpus("dns/zeek/apt29_day1_SCRANTON_conn.json"),
+            corpus("dns/zeek/lsass_campaign01_metasploit_conn.log"),
+            windows("mordor/empire_launcher_vbs.json"),
+        ],
+        IngestOptions { assets: Some(assets), ..Default::default() },
+    );
+    let rows = query(
+        &t.store,
+        r#"SELECT "source.ip", "host.name", count(*) FROM network WHERE "spoor.format" = 'zeek-json' GROUP BY 1, 2"#,
+    );
+    assert_eq!(rows, common::rows(&[["10.0.1.4", "scranton.dmevals.local", "134"]]));
+    // Rows that name their host (EDR) keep it; addresses the map does not know stay unnamed.
+    let named = query(&t.store, r#"SELECT DISTINCT "host.name" FROM network WHERE "spoor.format" = 'windows'"#);
+    assert_eq!(named, common::rows(&[["workstation5.theshire.local"]]));
+    let unknown =
+        one_row(&t.store, r#"SELECT count(*), count("host.name") FROM network WHERE "spoor.format" = 'zeek'"#);
+    assert_eq!(unknown, ["112", "0"]);
+
+    std::fs::write(&map, "address\n10.0.1.4\n").unwrap();
+    let err = spoor::core::assets::Assets::load(&map).unwrap_err().to_string();
+    assert!(err.contains("needs a header with an address column"), "{err}");
+}

@@ -52,6 +52,8 @@ pub struct IngestOptions {
     pub decompression: Decompression,
     /// Read every file whole, even those the manifest says were ingested before.
     pub again: bool,
+    /// Names the client host of network sensors' rows by address (see [`crate::assets`]).
+    pub assets: Option<crate::assets::Assets>,
 }
 
 impl Default for IngestOptions {
@@ -64,6 +66,7 @@ impl Default for IngestOptions {
             max_document_bytes: 256 * 1024 * 1024,
             decompression: Decompression::default(),
             again: false,
+            assets: None,
         }
     }
 }
@@ -155,7 +158,7 @@ pub fn ingest(
     let files = expand(inputs)?;
     // The manifest is read under the write lock, so an ingest that waited sees what the one
     // before it committed.
-    let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?);
+    let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?, options.assets.clone());
     let mut manifest = if options.again { Manifest::default() } else { Manifest::load(store.root())? };
     let mut summary = IngestSummary::default();
     let mut sources = Vec::new();
@@ -669,11 +672,12 @@ struct Sink {
     /// Text held in all builders, by their own estimate.
     buffered: usize,
     ingested: DateTime<Utc>,
+    assets: Option<crate::assets::Assets>,
 }
 
 impl Sink {
-    fn new(writer: StoreWriter) -> Self {
-        Sink { writer, builders: HashMap::new(), buffered: 0, ingested: Utc::now() }
+    fn new(writer: StoreWriter, assets: Option<crate::assets::Assets>) -> Self {
+        Sink { writer, builders: HashMap::new(), buffered: 0, ingested: Utc::now(), assets }
     }
 
     /// Stores the events of one record, or rejects the record if any of them has no timestamp.
@@ -689,7 +693,8 @@ impl Sink {
         }
         for event in events {
             let timestamp = event.timestamp.expect("checked above");
-            self.append(event, timestamp, origin)?;
+            let named = self.assets.as_ref().and_then(|assets| assets.named(event));
+            self.append(named.as_ref().unwrap_or(event), timestamp, origin)?;
             *summary.rows.entry(event.table).or_default() += 1;
         }
         summary.stored += 1;

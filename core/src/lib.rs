@@ -16,6 +16,7 @@
 //!   [`keep_first`], an operator of spoor's own.
 
 pub mod archive;
+pub mod assets;
 pub mod confine;
 pub mod error;
 pub mod event;

@@ -83,6 +83,7 @@ class Store:
         paths: Sequence[Union[str, PathLike]],
         format: str = "auto",
         mapping: Optional[Union[str, PathLike]] = None,
+        assets: Optional[Union[str, PathLike]] = None,
     ) -> IngestResult: ...
     def tables(self) -> List[Dict[str, Any]]: ...
     def hunt(

@@ -192,13 +192,16 @@ impl Store {
 
     /// Reads log files and directories into the store's tables (formats detected from content,
     /// or `format=` one of `spoor formats`). Returns what was read, stored and rejected, per file.
-    #[pyo3(signature = (paths, format = "auto", mapping = None))]
+    /// `assets=` a CSV of addresses and host names names the hosts behind a network sensor's
+    /// addresses.
+    #[pyo3(signature = (paths, format = "auto", mapping = None, assets = None))]
     fn ingest(
         &self,
         py: Python<'_>,
         paths: Vec<PathBuf>,
         format: &str,
         mapping: Option<PathBuf>,
+        assets: Option<PathBuf>,
     ) -> PyResult<IngestResult> {
         let format = match format {
             "auto" => None,
@@ -211,7 +214,11 @@ impl Store {
             .map(|m| spoor::core::formats::mapping::Mapping::load(&m))
             .transpose()
             .map_err(|e| SpoorError::new_err(e.to_string()))?;
-        let options = IngestOptions { format, mapping, ..Default::default() };
+        let assets = assets
+            .map(|a| spoor::core::assets::Assets::load(&a))
+            .transpose()
+            .map_err(|e| SpoorError::new_err(e.to_string()))?;
+        let options = IngestOptions { format, mapping, assets, ..Default::default() };
         let store = self.inner.clone();
         let summary = run(py, async move {
             tokio::task::spawn_blocking(move || spoor::core::ingest(&store, &paths, &options, &Quiet))

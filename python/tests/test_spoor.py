@@ -36,6 +36,26 @@ def test_ingest_accounts_for_every_record(demo):
     assert {f["format"] for f in summary.files} >= {"ecs", "windows", "ci-log", "npm-lock", "github-audit"}
 
 
+def test_windows_zeek_and_assets_from_real_samples(tmp_path):
+    """EVTX, skip reasons, and an asset map naming the host behind a Zeek address."""
+    assets = tmp_path / "assets.csv"
+    assets.write_text("ip,host\n10.0.1.4,SCRANTON.dmevals.local\n")
+    store = spoor.Store(tmp_path / "store")
+    summary = store.ingest(
+        [ROOT / "tests/data/windows/evtx/new-user-security.evtx",
+         ROOT / "tests/data/windows/mordor/metasploit_getsystem_rtcpef.json",
+         ROOT / "tests/data/corpus/dns/zeek/apt29_day1_SCRANTON_conn.json"],
+        assets=assets,
+    )
+    formats = [f["format"] for f in summary.files]
+    assert formats == ["evtx", "windows", "zeek-json"]
+    assert list(summary.files[1]["skip_reasons"].values()) == [1]
+    hosts = pa.table(store.hunt('network | where spoor.format == "zeek-json" | stats n = count() by host.name')).to_pylist()
+    assert hosts == [{"host.name": "scranton.dmevals.local", "n": 134}]
+    users = pa.table(store.hunt("audit | sort winlog.record_id | select event.action, user.target.name")).to_pylist()
+    assert users[1] == {"event.action": "user_create", "user.target.name": "IEUser"}
+
+
 def test_tables_have_rows_and_time_ranges(demo):
     store, _ = demo
     tables = {t["name"]: t for t in store.tables()}

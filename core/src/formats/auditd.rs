@@ -160,7 +160,7 @@ fn encoded(key: &str, execve: bool) -> bool {
 
 /// Hex text as UTF-8 (lossy), NULs as spaces (`proctitle` separates arguments by NUL).
 fn decode_hex(text: &str) -> Option<String> {
-    if text.len() < 2 || text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if text.len() < 2 || !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes = hex_bytes(text)?;
