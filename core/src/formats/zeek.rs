@@ -20,7 +20,7 @@ trait Record {
     fn list(&self, name: &str) -> Vec<String>;
     fn time(&self) -> Option<chrono::DateTime<chrono::Utc>>;
     /// Every field with a value, as text (lists joined by `,`), in the record's order.
-    fn pairs(&self) -> Vec<(String, String)>;
+    fn pairs(&self) -> Vec<(&str, Cow<'_, str>)>;
 }
 
 /// Reads a record's fields, remembering which were read: the rest go to `zeek.fields`.
@@ -57,12 +57,16 @@ impl Reader<'_> {
         self.record
             .pairs()
             .into_iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "ts" | "_path" | "@stream" | "_write_ts"))
-            // A JSON record may name `id.orig_h` as `id_orig_h`.
-            .filter(|(k, _)| !read.iter().any(|n| n == k || n.replace('.', "_") == *k))
-            .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+            .filter(|(k, _)| !matches!(*k, "ts" | "_path" | "@stream" | "_write_ts"))
+            .filter(|(k, _)| !read.iter().any(|n| same_name(n, k)))
+            .map(|(k, v)| (Cow::Owned(k.to_string()), Cow::Owned(v.into_owned())))
             .collect()
     }
+}
+
+/// Whether a field read as `name` is `key`: a JSON record may name `id.orig_h` as `id_orig_h`.
+fn same_name(name: &str, key: &str) -> bool {
+    name.len() == key.len() && name.bytes().zip(key.bytes()).all(|(a, b)| a == b || a == b'.' && b == b'_')
 }
 
 fn map_record<'r>(log: &str, record: &dyn Record) -> Result<Event<'r>, String> {
@@ -263,14 +267,14 @@ impl Record for TsvRecord<'_> {
         self.get("ts").and_then(|t| util::parse_time(&t))
     }
 
-    fn pairs(&self) -> Vec<(String, String)> {
+    fn pairs(&self) -> Vec<(&str, Cow<'_, str>)> {
         let set = |v: &str| v != self.tsv.unset && v != self.tsv.empty;
         self.tsv
             .fields
             .iter()
             .zip(&self.values)
             .filter(|(_, v)| set(v))
-            .map(|(k, v)| (k.clone(), v.to_string()))
+            .map(|(k, v)| (k.as_str(), Cow::Borrowed(*v)))
             .collect()
     }
 }
@@ -371,23 +375,25 @@ impl Record for JsonRecord<'_> {
         }
     }
 
-    fn pairs(&self) -> Vec<(String, String)> {
+    fn pairs(&self) -> Vec<(&str, Cow<'_, str>)> {
         let Some(object) = self.0.as_object() else { return Vec::new() };
         object
             .iter()
             .filter_map(|(k, v)| {
                 let text = match v {
-                    Json::String(s) => s.clone(),
-                    Json::Number(n) => n.to_string(),
-                    Json::Bool(b) => if *b { "T" } else { "F" }.to_string(),
-                    Json::Array(items) => items
-                        .iter()
-                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                        .collect::<Vec<_>>()
-                        .join(","),
+                    Json::String(s) => Cow::Borrowed(s.as_str()),
+                    Json::Number(n) => Cow::Owned(n.to_string()),
+                    Json::Bool(b) => Cow::Borrowed(if *b { "T" } else { "F" }),
+                    Json::Array(items) => Cow::Owned(
+                        items
+                            .iter()
+                            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
                     _ => return None,
                 };
-                Some((k.clone(), text))
+                Some((k.as_str(), text))
             })
             .collect()
     }
