@@ -17,18 +17,23 @@ pub enum Kind {
     Tar,
 }
 
-/// Whether a file is an archive, by its first bytes (a tar's after decompression).
+/// Whether a file is an archive, by its first 512 bytes (a compressed tar's after
+/// decompression). Every input is asked, so a plain file costs one read of one block.
 pub fn kind(path: &Path, limits: Decompression) -> io::Result<Option<Kind>> {
-    let mut head = [0u8; 4];
-    let n = File::open(path)?.read(&mut head)?;
-    if head[..n] == *b"PK\x03\x04" {
+    let is_tar = |block: &[u8]| block.len() == 512 && &block[257..262] == b"ustar";
+    let mut head = Vec::with_capacity(512);
+    File::open(path)?.take(512).read_to_end(&mut head)?;
+    if head.starts_with(b"PK\x03\x04") {
         return Ok(Some(Kind::Zip));
+    }
+    if input::Compression::sniff(&head) == input::Compression::None {
+        return Ok(is_tar(&head).then_some(Kind::Tar));
     }
     let (_, reader, _) = input::open(path, limits)?;
     let mut block = Vec::with_capacity(512);
     // A read error is reported when the file is read as a log.
     let _ = reader.take(512).read_to_end(&mut block);
-    Ok((block.len() == 512 && &block[257..262] == b"ustar").then_some(Kind::Tar))
+    Ok(is_tar(&block).then_some(Kind::Tar))
 }
 
 /// One member, unpacked: its name in the archive, and the file holding its bytes.

@@ -302,6 +302,12 @@ fn registry(id: i64, data: &Fields) -> Event<'static> {
     e
 }
 
+/// The process a Security event names as acting (`ProcessId`, `ProcessName`), and its subject.
+fn security_actor(e: &mut Event<'static>, data: &Fields) {
+    e.int("process.pid", data.int("ProcessId")).text("user.name", data.text("SubjectUserName"));
+    image(e, Prefix::Process, data.text("ProcessName"));
+}
+
 /// The subject of a Security event: the account that did it, and its logon.
 fn subject(e: &mut Event<'static>, data: &Fields) {
     e.text("user.name", data.text("SubjectUserName"))
@@ -357,18 +363,14 @@ fn security(id: i64, data: &Fields) -> Option<Event<'static>> {
                 .text("registry.key", key)
                 .text("registry.value", value)
                 .text("registry.path", path)
-                .text("registry.data.strings", data.text("NewValue"))
-                .int("process.pid", data.int("ProcessId"))
-                .text("user.name", data.text("SubjectUserName"));
-            image(&mut e, Prefix::Process, data.text("ProcessName"));
+                .text("registry.data.strings", data.text("NewValue"));
+            security_actor(&mut e, data);
             e
         }
         4663 if data.get("ObjectType") == Some("File") => {
             let mut e = Event::new(Table::File);
-            e.text("event.action", Some("access"))
-                .int("process.pid", data.int("ProcessId"))
-                .text("user.name", data.text("SubjectUserName"));
-            image(&mut e, Prefix::Process, data.text("ProcessName"));
+            e.text("event.action", Some("access"));
+            security_actor(&mut e, data);
             file_path(&mut e, data.text("ObjectName"));
             e
         }
