@@ -400,6 +400,14 @@ fn the_example_hunts_find_the_intrusions_in_the_real_samples() {
             "workstation5.theshire.local,4104,1,2020-09-04T20:10:00.327Z,[]",
         ]
     );
+    // Empire's launcher, its two layers of base64 cut out by `extract`: the C2 server it names.
+    assert_eq!(
+        run("windows/encoded-powershell-c2.hunt"),
+        [
+            "workstation5,http://192.168.3.5:443,2,2022-05-13T08:54:08.420Z",
+            "workstation5.theshire.local,http://10.10.10.5,2,2020-09-04T20:09:55.760Z",
+        ]
+    );
     let java = run("java-spawns-shell.hunt");
     assert_eq!(java.len(), 1, "{java:?}");
     assert!(java[0].starts_with("2022-05-11T18:10:21.998Z,ubuntu5,from_child,\"bash -c {echo,"), "{java:?}");

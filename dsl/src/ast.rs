@@ -234,6 +234,12 @@ pub enum ExprKind {
         function: Ident,
         args: Vec<Expr>,
     },
+    /// `count() over source.ip`: an aggregate over the rows sharing these fields' values, next
+    /// to each row (`extend` and `select` only).
+    Over {
+        call: Box<Expr>,
+        by: Vec<Ident>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -283,12 +289,20 @@ pub enum BinaryOp {
     Add,
     Sub,
     Mul,
+    /// `/`: always a fraction for numbers (`283 / 353` is 0.80...), as in SPL and DuckDB.
     Div,
+    /// `//`: the whole number of times the divisor fits, truncated toward zero.
+    IntDiv,
     /// The remainder of a division, with the sign of the dividend.
     Mod,
 }
 
 impl BinaryOp {
+    pub fn is_arithmetic(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Add | Sub | Mul | Div | IntDiv | Mod)
+    }
+
     pub fn symbol(self) -> &'static str {
         use BinaryOp::*;
         match self {
@@ -316,6 +330,7 @@ impl BinaryOp {
             Sub => "-",
             Mul => "*",
             Div => "/",
+            IntDiv => "//",
             Mod => "%",
         }
     }

@@ -67,6 +67,7 @@ impl Rel {
             | RelKind::Aggregate { input, .. }
             | RelKind::Stack { input, .. }
             | RelKind::Beacon { input, .. }
+            | RelKind::Window { input, .. }
             | RelKind::Let { input, .. } => vec![input],
             RelKind::Lookup { input, list, .. } => vec![input, list],
             RelKind::Sequence(s) => s.steps.iter().chain(&s.until).chain(&s.absent).map(|step| &step.input).collect(),
@@ -192,6 +193,11 @@ pub enum RelKind {
         input: Box<Rel>,
         by: Vec<String>,
     },
+    /// Every input row, with aggregates over the rows that share its values of some fields.
+    Window {
+        input: Box<Rel>,
+        windows: Vec<Window>,
+    },
     Sequence(Box<Sequence>),
     Chain(Box<Chain>),
     /// One use of a `let` pipeline: its definition, expanded here. Uses of one name are equal,
@@ -228,6 +234,35 @@ pub struct Chain {
     pub descendant: Vec<bool>,
     /// The whole process table (unfiltered), for PID-reuse checks and descendant walks.
     pub processes: Rel,
+}
+
+/// What `beacon` adds to its keys, in order (see `functions::intervals` for the measures).
+pub const BEACON_FIELDS: [(&str, Type); 14] = [
+    ("beacon.count", Type::Int),
+    ("beacon.first", Type::Time),
+    ("beacon.last", Type::Time),
+    ("beacon.interval", Type::Float),
+    ("beacon.stddev", Type::Float),
+    ("beacon.jitter", Type::Float),
+    ("beacon.median", Type::Float),
+    ("beacon.skew", Type::Float),
+    ("beacon.madm", Type::Float),
+    ("beacon.coverage", Type::Float),
+    ("beacon.bytes", Type::Float),
+    ("beacon.bytes_skew", Type::Float),
+    ("beacon.bytes_madm", Type::Float),
+    ("beacon.score", Type::Float),
+];
+
+/// The column `beacon` reads connection sizes from, where its input has it.
+pub const BEACON_SIZE: &str = "source.bytes";
+
+/// `name = aggregate over (by...)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub name: String,
+    pub aggregate: Aggregate,
+    pub by: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -61,6 +61,19 @@ impl Type {
         matches!(self, Type::Text | Type::Ip | Type::Bytes | Type::Null)
     }
 
+    /// The type both values fit in, where there is one: a float for an integer and a float,
+    /// text for an address and text.
+    pub fn common(&self, other: &Type) -> Option<Type> {
+        use Type::*;
+        match (self, other) {
+            (Null, t) | (t, Null) => Some(t.clone()),
+            (a, b) if a == b => Some(a.clone()),
+            (Int | Float, Int | Float) => Some(Float),
+            (Text | Ip, Text | Ip) => Some(Text),
+            _ => None,
+        }
+    }
+
     /// Whether values of the two types can be compared with `==` and `<`.
     pub fn comparable(&self, other: &Type) -> bool {
         use Type::*;

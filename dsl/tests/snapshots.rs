@@ -43,6 +43,15 @@ fn sequence_errors() {
     ));
 }
 
+/// A stage that fails gives one error; the names it would have defined are not reported again
+/// downstream, while names it would not have defined still are.
+#[test]
+fn a_failed_stage_is_not_followed_by_its_own_names() {
+    insta::assert_snapshot!(diagnostics(
+        "process\n| stats n = cuont(), share = count() * 1.0 / dc(host.nme) by user.name\n| where n > 1 and share > 0.5 and missing > 0\n| extend total = cuont() over user.name\n| where total > 1\n"
+    ));
+}
+
 #[test]
 fn keyword_as_name() {
     insta::assert_snapshot!(diagnostics("let rare = (network | where destination.port == 8000)\nnetwork\n"));

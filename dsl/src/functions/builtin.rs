@@ -9,17 +9,31 @@ use datafusion::functions_nested::expr_fn as nested;
 use datafusion::logical_expr::{Expr, lit};
 use datafusion::scalar::ScalarValue;
 
-use super::{Accepts::*, Example, Function, Returns, arg, optional};
+use super::{Accepts::*, Example, Function, Returns, Variadic, arg, optional};
 
 fn first(mut args: Vec<Expr>) -> Expr {
     args.swap_remove(0)
+}
+
+/// `condition, value, ..., [else]` as one CASE.
+fn case_when(args: Vec<Expr>) -> Expr {
+    let mut args = args.into_iter();
+    let mut branches = Vec::new();
+    let mut otherwise = None;
+    while let Some(first) = args.next() {
+        match args.next() {
+            Some(value) => branches.push((Box::new(first), Box::new(value))),
+            None => otherwise = Some(Box::new(first)),
+        }
+    }
+    Expr::Case(datafusion::logical_expr::Case::new(None, branches, otherwise))
 }
 
 pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "lower",
         args: &[arg("text", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
         doc: "The text in lower case.",
         examples: &[Example { call: r#"lower("PowerShell.EXE")"#, result: "powershell.exe" }],
@@ -29,7 +43,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "upper",
         args: &[arg("text", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
         doc: "The text in upper case.",
         examples: &[Example { call: r#"upper("cmd.exe")"#, result: "CMD.EXE" }],
@@ -39,7 +53,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "length",
         args: &[arg("text", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Int,
         doc: "The number of characters.",
         examples: &[Example { call: r#"length("sfrclak.com")"#, result: "11" }],
@@ -49,7 +63,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "substring",
         args: &[arg("text", Text), arg("start", Int), optional("length", Int)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
         doc: "Part of the text from the 1-based `start`, of `length` characters (default: to the end).",
         examples: &[
@@ -71,7 +85,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "split",
         args: &[arg("text", Text), arg("separator", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::TextList,
         doc: "The pieces of the text between separators, as a list.",
         examples: &[Example { call: r#"split("a/b/c", "/")"#, result: "[a, b, c]" }],
@@ -84,27 +98,34 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "split_part",
         args: &[arg("text", Text), arg("separator", Text), arg("index", Int)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
-        doc: "The `index`-th piece (1-based; negative counts from the end) of the text split at the separator.",
+        doc: "The `index`-th piece (1-based; negative counts from the end) of the text split at the separator; \
+              null when there is no such piece, as when the separator does not occur and `index` is not 1 \
+              or -1, so `coalesce` can follow it. `coalesce(split_part(...), \"\")` gives an empty text instead.",
         examples: &[
             Example {
                 call: r#"split_part("node_modules/plain-crypto-js/setup.js", "/", 2)"#,
                 result: "plain-crypto-js",
             },
             Example { call: r#"split_part("a.b.c", ".", -1)"#, result: "c" },
+            Example { call: r#"split_part("a..c", ".", 2)"#, result: "" },
+            Example { call: r#"split_part("powershell -nop", "$ser=", 2)"#, result: "NULL" },
+            Example { call: r#"coalesce(split_part("powershell -nop", "$ser=", 2), "none")"#, result: "none" },
         ],
         literal_args: &[],
         lower: |mut a| {
+            // DataFusion's own split_part gives "" for a missing piece; a list's element is null.
             let index = a.pop().unwrap_or(lit(1));
             let sep = a.pop().unwrap_or(lit(","));
-            string::split_part(first(a), sep, index)
+            let pieces = nested::string_to_array(first(a), sep, lit(ScalarValue::Utf8(None)));
+            nested::array_element(pieces, index)
         },
     },
     Function {
         name: "list_contains",
         args: &[arg("list", List), arg("value", Any)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Bool,
         doc: "Whether the list holds the value.",
         examples: &[
@@ -120,7 +141,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "list_except",
         args: &[arg("list", List), arg("other", List)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::FirstArgument,
         doc: "The distinct elements of the first list that the second does not hold: what a new version added.",
         examples: &[Example {
@@ -136,7 +157,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "list_length",
         args: &[arg("list", List)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Int,
         doc: "The number of elements (0 for an empty list, null for null).",
         examples: &[Example { call: r#"list_length(split("a,b,c", ","))"#, result: "3" }],
@@ -146,7 +167,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "concat",
         args: &[arg("value", Any)],
-        variadic: true,
+        variadic: Variadic::Last,
         returns: Returns::Text,
         doc: "The values as text, joined together; null arguments are skipped.",
         examples: &[
@@ -163,7 +184,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "replace",
         args: &[arg("text", Text), arg("from", Text), arg("to", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
         doc: "The text with every occurrence of `from` replaced by `to`.",
         examples: &[Example {
@@ -180,7 +201,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "trim",
         args: &[arg("text", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
         doc: "The text without leading and trailing whitespace (spaces, tabs, line breaks).",
         examples: &[Example { call: "trim(\"  curl\\n\")", result: "curl" }],
@@ -190,7 +211,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "get",
         args: &[arg("map", Map), arg("name", Text)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Text,
         doc: "The value a map holds under `name`, or null. `winlog.event_data.PipeName` is short for \
               `get(winlog.event_data, \"PipeName\")`; the call form reads names that are not identifiers.",
@@ -199,11 +220,59 @@ pub static FUNCTIONS: &[Function] = &[
         lower: |a| datafusion::functions::core::get_field().call(a),
     },
     Function {
+        name: "if",
+        args: &[arg("condition", Bool), arg("then", Any), optional("else", Any)],
+        variadic: Variadic::No,
+        returns: Returns::Common,
+        doc: "`then` where the condition is true, else `else` (null when left out); a null condition counts \
+              as false. `then` and `else` must have one type (integers and floats mix, giving a float).",
+        examples: &[
+            Example { call: r#"if(283 > 100, "bulk", "small")"#, result: "bulk" },
+            Example { call: r#"if(null, "yes", "no")"#, result: "no" },
+            Example { call: r#"if(1 > 2, "yes")"#, result: "NULL" },
+        ],
+        literal_args: &[],
+        lower: |a| case_when(a),
+    },
+    Function {
+        name: "case",
+        args: &[arg("condition", Bool), arg("value", Any), optional("else", Any)],
+        variadic: Variadic::Pairs,
+        returns: Returns::Common,
+        doc: "The value after the first condition that is true, else the last argument if there is an odd \
+              number of them, else null. As KQL's and SPL's `case`; spoor has no `case when` syntax so \
+              that conditionals read as one kind of call.",
+        examples: &[
+            Example { call: r#"case(443 == 80, "http", 443 == 443, "https", "other")"#, result: "https" },
+            Example { call: r#"case(53 == 80, "http", 53 == 443, "https", "other")"#, result: "other" },
+            Example { call: r#"case(53 == 80, "http")"#, result: "NULL" },
+        ],
+        literal_args: &[],
+        lower: |a| case_when(a),
+    },
+    Function {
+        name: "nullif",
+        args: &[arg("value", Any), arg("other", Any)],
+        variadic: Variadic::No,
+        returns: Returns::Common,
+        doc: "Null where the two are equal, else the first: turns placeholders such as `-` or `\"\"` into \
+              null, so `coalesce` can pass them over.",
+        examples: &[
+            Example { call: r#"nullif("-", "-")"#, result: "NULL" },
+            Example { call: r#"coalesce(nullif("", ""), "unknown")"#, result: "unknown" },
+        ],
+        literal_args: &[],
+        lower: |mut a| {
+            let other = a.pop().unwrap_or(lit(ScalarValue::Null));
+            core::nullif(first(a), other)
+        },
+    },
+    Function {
         name: "coalesce",
         args: &[arg("value", Any)],
-        variadic: true,
-        returns: Returns::FirstArgument,
-        doc: "The first argument that is not null.",
+        variadic: Variadic::Last,
+        returns: Returns::Common,
+        doc: "The first argument that is not null. The arguments must have one type.",
         examples: &[Example { call: r#"coalesce(null, "unknown")"#, result: "unknown" }],
         literal_args: &[],
         lower: core::coalesce,
@@ -211,7 +280,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "round",
         args: &[arg("number", Number), optional("digits", Int)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Float,
         doc: "The number rounded to `digits` decimal places (default 0).",
         examples: &[Example { call: "round(2.80735, 2)", result: "2.81" }],
@@ -221,7 +290,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function {
         name: "bin",
         args: &[arg("time", Time), arg("size", Duration)],
-        variadic: false,
+        variadic: Variadic::No,
         returns: Returns::Time,
         doc: "The start of the time bucket of the given size (counted from 1970-01-01T00:00:00Z) the time falls in; for `stats ... by bin(@timestamp, 1h)`.",
         examples: &[Example { call: "bin(2026-03-31T00:21:42Z, 1h)", result: "2026-03-31T00:00:00Z" }],

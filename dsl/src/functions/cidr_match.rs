@@ -7,12 +7,12 @@ use arrow::array::BooleanArray;
 use arrow::datatypes::DataType;
 use ipnet::IpNet;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, strings, udf};
 
 pub static CIDR_MATCH: Function = Function {
     name: "cidr_match",
     args: &[arg("ip", Ip), arg("network", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Bool,
     doc: "Whether the IP address lies in the network (`10.0.0.0/8`, `2001:db8::/32`; a bare address matches itself). False when either is not an address. `ip in (\"10.0.0.0/8\", ...)` is the same test over several networks.",
     examples: &[

@@ -9,12 +9,12 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use datafusion::logical_expr::Expr;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, strings, udf};
 
 pub static BASE64_DECODE: Function = Function {
     name: "base64_decode",
     args: &[arg("text", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Bytes,
     doc: "The bytes a base64 text encodes (standard or URL-safe alphabet, padding optional, whitespace ignored); null when it is not base64. Bytes read as text wherever text is expected.",
     examples: &[
@@ -29,7 +29,7 @@ pub static BASE64_DECODE: Function = Function {
 pub static HEX_DECODE: Function = Function {
     name: "hex_decode",
     args: &[arg("text", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Bytes,
     doc: "The bytes a hexadecimal text encodes (`0x` prefix allowed); null when it is not hex.",
     examples: &[

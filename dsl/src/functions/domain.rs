@@ -8,12 +8,12 @@ use arrow::array::{Array, ListBuilder, StringBuilder};
 use arrow::datatypes::DataType;
 use datafusion::logical_expr::Expr;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, strings, udf};
 
 pub static REGISTERED_DOMAIN: Function = Function {
     name: "registered_domain",
     args: &[arg("name", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Text,
     doc: "The registered domain of a host name: the public suffix and one label before it. Lowercased, trailing dot removed; null for names without one (bare suffixes, IP addresses).",
     examples: &[
@@ -28,7 +28,7 @@ pub static REGISTERED_DOMAIN: Function = Function {
 pub static PUBLIC_SUFFIX: Function = Function {
     name: "public_suffix",
     args: &[arg("name", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Text,
     doc: "The public suffix (`com`, `co.uk`, `github.io`) of a host name, lowercased.",
     examples: &[
@@ -42,7 +42,7 @@ pub static PUBLIC_SUFFIX: Function = Function {
 pub static DOMAIN_LABELS: Function = Function {
     name: "domain_labels",
     args: &[arg("name", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::TextList,
     doc: "The labels of a host name before its registered domain, left to right (the subdomain parts). Empty for the registered domain itself.",
     examples: &[

@@ -5,12 +5,12 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::Float64Array;
 use arrow::datatypes::DataType;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, binaries, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, binaries, udf};
 
 pub static ENTROPY: Function = Function {
     name: "entropy",
     args: &[arg("text", TextOrBytes)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Float,
     doc: "Shannon entropy in bits per byte (0 for one repeated byte, up to 8). Null for null, 0 for empty text.",
     examples: &[

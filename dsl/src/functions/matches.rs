@@ -32,6 +32,9 @@ use super::strings;
 /// Candidates found before the search may give way to testing row by row.
 const DENSE_AFTER: usize = 64;
 
+/// Regexes beyond this compiled size are refused: they cost memory per query thread.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
 /// The names the test has in a plan.
 pub const NAME: &str = "spoor_matches";
 pub const NAME_NOCASE: &str = "spoor_imatches";
@@ -49,6 +52,28 @@ pub fn matches_by_literals(text: Expr, pattern: &str, nocase: bool) -> Option<Ex
     let test = RegexTest::new(pattern, nocase);
     test.compiled().ok()?.prefixes.as_ref()?;
     Some(ScalarUDF::new_from_impl(test).call(vec![text, lit(pattern)]))
+}
+
+/// Parses the pattern and builds its automaton under the size limit: the engine's own regex
+/// crate compiles it again to run it. Building only the forward NFA checks both syntax and size
+/// at a fraction of a full compile's cost.
+pub fn validate_regex(pattern: &str, nocase: bool) -> Result<(), String> {
+    use regex_automata::nfa::thompson;
+    let syntax = regex_automata::util::syntax::Config::new().case_insensitive(nocase);
+    let config = thompson::Config::new()
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .shrink(false)
+        .which_captures(thompson::WhichCaptures::None);
+    match thompson::Compiler::new().syntax(syntax).configure(config).build(pattern) {
+        Ok(_) => Ok(()),
+        Err(e) if e.size_limit().is_some() => {
+            Err(format!("regular expression too large (limit {} KiB compiled)", REGEX_SIZE_LIMIT / 1024))
+        }
+        Err(e) => {
+            let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            Err(format!("invalid regular expression: {}", detail.lines().last().unwrap_or("")))
+        }
+    }
 }
 
 #[derive(Debug)]

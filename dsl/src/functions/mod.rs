@@ -11,6 +11,7 @@ mod cidr_match;
 mod decode;
 mod domain;
 mod entropy;
+mod extract;
 mod intervals;
 mod matches;
 mod package_name;
@@ -27,7 +28,9 @@ use serde::Serialize;
 
 use crate::types::Type;
 
-pub use matches::{NAME as MATCHES, NAME_NOCASE as MATCHES_NOCASE, matches, matches_by_literals};
+pub use matches::{
+    NAME as MATCHES, NAME_NOCASE as MATCHES_NOCASE, REGEX_SIZE_LIMIT, matches, matches_by_literals, validate_regex,
+};
 pub use url_part::PARTS as URL_PARTS;
 
 /// A network (`10.0.0.0/8`) or single address in canonical form, if the text is one.
@@ -53,6 +56,8 @@ pub enum Accepts {
     List,
     /// A map of names to strings.
     Map,
+    /// A true/false condition.
+    Bool,
     /// Any type; the result has the type of the first argument.
     Any,
 }
@@ -73,6 +78,7 @@ impl Accepts {
             },
             Accepts::List => matches!(ty, Type::List(_) | Type::Null),
             Accepts::Map => matches!(ty, Type::Map | Type::Null),
+            Accepts::Bool => matches!(ty, Type::Bool | Type::Null),
             Accepts::Any => true,
         }
     }
@@ -89,6 +95,7 @@ impl Accepts {
             Accepts::TextList => "a list of strings",
             Accepts::List => "a list",
             Accepts::Map => "a map (such as `winlog.event_data`)",
+            Accepts::Bool => "a true/false condition",
             Accepts::Any => "a value",
         }
     }
@@ -109,8 +116,20 @@ pub const fn optional(name: &'static str, accepts: Accepts) -> Arg {
     Arg { name, accepts, optional: true }
 }
 
-/// The result type: fixed, or that of the first argument.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// Which arguments may repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Variadic {
+    No,
+    /// The last argument may repeat: `concat(a, b, c)`.
+    Last,
+    /// The first two arguments repeat as pairs, and one more after the last pair is allowed:
+    /// `case(condition, value, condition, value, else)`.
+    Pairs,
+}
+
+/// The result type: fixed, that of the first argument, or the one type all the value
+/// arguments (those accepting any value) share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Returns {
     Text,
     Int,
@@ -120,6 +139,9 @@ pub enum Returns {
     Bytes,
     TextList,
     FirstArgument,
+    /// The common type of the arguments that accept any value (the branches of `if`, the
+    /// values of `coalesce`); the checker refuses values of types with none.
+    Common,
 }
 
 impl Returns {
@@ -133,6 +155,8 @@ impl Returns {
             Returns::Bytes => Type::Bytes,
             Returns::TextList => Type::List(Box::new(Type::Text)),
             Returns::FirstArgument => args.iter().find(|t| **t != Type::Null).cloned().unwrap_or(Type::Null),
+            // The caller passes the value arguments' types, already checked to share one.
+            Returns::Common => args.iter().try_fold(Type::Null, |common, t| common.common(t)).unwrap_or(Type::Null),
         }
     }
 }
@@ -148,8 +172,7 @@ pub struct Example {
 pub struct Function {
     pub name: &'static str,
     pub args: &'static [Arg],
-    /// The last argument may repeat.
-    pub variadic: bool,
+    pub variadic: Variadic,
     pub returns: Returns,
     pub doc: &'static str,
     pub examples: &'static [Example],
@@ -167,16 +190,31 @@ impl std::fmt::Debug for Function {
 
 impl Function {
     pub fn signature(&self) -> String {
+        if let (Variadic::Pairs, [condition, value, otherwise]) = (self.variadic, self.args) {
+            return format!("{}({}, {}, ..., [{}])", self.name, condition.name, value.name, otherwise.name);
+        }
         let args: Vec<String> = self
             .args
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let repeat = if self.variadic && i + 1 == self.args.len() { ", ..." } else { "" };
+                let repeat = if self.variadic == Variadic::Last && i + 1 == self.args.len() { ", ..." } else { "" };
                 if a.optional { format!("[{}{repeat}]", a.name) } else { format!("{}{repeat}", a.name) }
             })
             .collect();
-        format!("{}({})", self.name, args.join(", "))
+        let pairs = if self.variadic == Variadic::Pairs { ", ..." } else { "" };
+        format!("{}({}{pairs})", self.name, args.join(", "))
+    }
+
+    /// What the argument at `index` of a call must be.
+    pub fn arg(&self, index: usize, count: usize) -> Arg {
+        match self.variadic {
+            // Pairs, then perhaps one more: the value given when no condition holds.
+            Variadic::Pairs if index % 2 == 1 => self.args[1],
+            Variadic::Pairs if index + 1 < count => self.args[0],
+            Variadic::Pairs => self.args[self.args.len() - 1],
+            _ => self.args[index.min(self.args.len() - 1)],
+        }
     }
 
     pub fn min_args(&self) -> usize {
@@ -184,7 +222,7 @@ impl Function {
     }
 
     pub fn max_args(&self) -> Option<usize> {
-        (!self.variadic).then_some(self.args.len())
+        (self.variadic == Variadic::No).then_some(self.args.len())
     }
 }
 
@@ -195,6 +233,8 @@ pub fn all() -> impl Iterator<Item = &'static Function> {
         &decode::HEX_DECODE,
         &xor_decode::XOR_DECODE,
         &entropy::ENTROPY,
+        &extract::EXTRACT,
+        &extract::EXTRACT_ALL,
         &domain::REGISTERED_DOMAIN,
         &domain::PUBLIC_SUFFIX,
         &domain::DOMAIN_LABELS,
@@ -203,6 +243,41 @@ pub fn all() -> impl Iterator<Item = &'static Function> {
         &package_name::PACKAGE_NAMES,
         &cidr_match::CIDR_MATCH,
     ])
+}
+
+/// A literal argument a function cannot take, found when the hunt is resolved.
+pub struct BadLiteral {
+    pub index: usize,
+    pub code: crate::diagnostic::Code,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Checks the literal arguments of a call that only some values suit (a regex, a URL part).
+pub fn check_literals(f: &Function, args: &[Option<&crate::ir::Value>]) -> Result<(), BadLiteral> {
+    use crate::diagnostic::Code;
+    use crate::ir::Value;
+    match f.name {
+        "url_part" => match args.get(1) {
+            Some(Some(Value::Text(part))) if !URL_PARTS.contains(&part.as_str()) => Err(BadLiteral {
+                index: 1,
+                code: Code::WrongArguments,
+                message: format!("unknown URL part `{part}`"),
+                hint: Some(format!("parts are: {}", URL_PARTS.join(", "))),
+            }),
+            _ => Ok(()),
+        },
+        "extract" | "extract_all" => extract::check(args).map_err(|(index, message)| BadLiteral {
+            index,
+            code: if index == 1 { Code::InvalidRegex } else { Code::WrongArguments },
+            message,
+            hint: (index == 1).then(|| {
+                "regexes use Rust syntax (no look-around or backreferences); write them in '...' to keep backslashes"
+                    .to_string()
+            }),
+        }),
+        _ => Ok(()),
+    }
 }
 
 pub fn lookup(name: &str) -> Option<&'static Function> {
@@ -227,10 +302,7 @@ pub fn domain_suffixes(e: Expr) -> Expr {
     domain::suffixes(e)
 }
 
-/// The population standard deviation, in seconds, of the gaps between the times in a list.
-pub fn gap_stddev_seconds(times: Expr) -> Expr {
-    intervals::gap_stddev_seconds(times)
-}
+pub use intervals::{MEASURES as BEACON_MEASURES, beacon_measures, no_sizes};
 
 /// `cidr_match(ip, network)`, for the `in (networks)` test and CIDR lookups.
 pub fn cidr_match(ip: Expr, network: Expr) -> Expr {

@@ -7,12 +7,12 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::{Array, ListArray, StringArray};
 use arrow::datatypes::{DataType, Field};
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, strings, udf};
 
 pub static PACKAGE_NAME: Function = Function {
     name: "package_name",
     args: &[arg("spec", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Text,
     doc: "The package a `name@range` dependency spec names (scoped names keep their leading `@`).",
     examples: &[
@@ -37,7 +37,7 @@ pub static PACKAGE_NAME: Function = Function {
 pub static PACKAGE_NAMES: Function = Function {
     name: "package_names",
     args: &[arg("specs", TextList)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::TextList,
     doc: "`package_name` of every spec in a list (such as `package.dependencies`).",
     examples: &[Example {

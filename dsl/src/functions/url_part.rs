@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::StringArray;
 use arrow::datatypes::DataType;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, strings, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, strings, udf};
 
 /// The parts `url_part` knows, checked when the hunt is resolved.
 pub const PARTS: &[&str] = &["scheme", "host", "port", "path", "query", "fragment", "user"];
@@ -14,7 +14,7 @@ pub const PARTS: &[&str] = &["scheme", "host", "port", "path", "query", "fragmen
 pub static URL_PART: Function = Function {
     name: "url_part",
     args: &[arg("url", Text), arg("part", Text)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Text,
     doc: "A part of a URL: `scheme`, `host`, `port` (explicit or the scheme's default), `path`, `query`, `fragment` or `user`. Null when the text is not a URL or has no such part.",
     examples: &[

@@ -5,12 +5,12 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::BinaryArray;
 use arrow::datatypes::DataType;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, arg, binaries, udf};
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, binaries, udf};
 
 pub static XOR_DECODE: Function = Function {
     name: "xor_decode",
     args: &[arg("data", TextOrBytes), arg("key", TextOrBytes)],
-    variadic: false,
+    variadic: Variadic::No,
     returns: Returns::Bytes,
     doc: "Each byte of `data` XORed with the key's bytes in turn (the key repeats). Null when the key is empty. Chain it after a decoder: `xor_decode(base64_decode(x), \"key\")`.",
     examples: &[

@@ -203,7 +203,7 @@ fn binary(op: BinaryOp, left: &TExpr, right: &TExpr, options: &RunOptions) -> Ex
         },
         Like { nocase } => like(l, glob_to_like(text_literal(right).unwrap_or_default()), nocase),
         Matches { nocase } => functions::matches(l, text_literal(right).unwrap_or_default(), nocase),
-        Add | Sub | Mul | Div | Mod => arithmetic(op, left, right, l, r),
+        Add | Sub | Mul | Div | IntDiv | Mod => arithmetic(op, left, right, l, r),
     }
 }
 
@@ -218,14 +218,22 @@ fn arithmetic(op: BinaryOp, left: &TExpr, right: &TExpr, l: Expr, r: Expr) -> Ex
         BinaryOp::Mod => Operator::Modulo,
         _ => Operator::Divide,
     };
-    let divides = matches!(op, BinaryOp::Div | BinaryOp::Mod);
+    let divides = matches!(op, BinaryOp::Div | BinaryOp::IntDiv | BinaryOp::Mod);
     match (&left.ty, &right.ty) {
         (Type::Time, _) | (_, Type::Time) => {
             let result = binary_expr(micros(l, &left.ty), o, micros(r, &right.ty));
             let is_time = !(left.ty == Type::Time && right.ty == Type::Time);
             if is_time { cast(result, time_type()) } else { result }
         }
-        (Type::Int, Type::Int) if divides => {
+        (Type::Int | Type::Duration, Type::Int | Type::Duration) if op == BinaryOp::IntDiv => {
+            // Whole microseconds or integers: the engine's integer division truncates.
+            binary_expr(l, o, nullif(r, lit(0i64)))
+        }
+        (_, _) if op == BinaryOp::IntDiv => {
+            let quotient = binary_expr(cast(l, DataType::Float64), o, nullif(cast(r, DataType::Float64), lit(0.0)));
+            cast(datafusion::functions::math::expr_fn::trunc(vec![quotient]), DataType::Int64)
+        }
+        (Type::Int, Type::Int) if op == BinaryOp::Mod => {
             // Integer division by zero gives null instead of failing the whole hunt.
             binary_expr(l, o, nullif(r, lit(0i64)))
         }

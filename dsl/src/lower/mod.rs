@@ -18,7 +18,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::{
     Aggregate, Expr, ExprFunctionExt, Filter, LogicalPlan, LogicalPlanBuilder, Projection, Sort, SortExpr, TableSource,
-    cast, lit,
+    WindowFunctionDefinition, cast, lit,
 };
 use datafusion::scalar::ScalarValue;
 
@@ -228,7 +228,39 @@ impl Lowerer<'_> {
                 let join = if *keep { JoinType::Left } else { JoinType::Inner };
                 self.lookup(input, list, alias, field, column, *mode, join, rel)
             }
-            RelKind::Beacon { input, by } => self.beacon(self.rel(input)?, by),
+            RelKind::Beacon { input, by } => {
+                self.beacon(self.rel(input)?, by, input.field(crate::ir::BEACON_SIZE).is_some())
+            }
+            RelKind::Window { input, windows } => {
+                // Unnamed in the window nodes, named by a projection above them, as DataFusion's
+                // SQL planner does (its physical planner takes window expressions unaliased).
+                let mut computed: Vec<(&str, Expr)> = Vec::new();
+                for w in windows.iter().filter(|w| self.is_needed(rel, &w.name)) {
+                    computed.push((&w.name, over(self.aggregate(&w.aggregate, &[])?, &w.by)?));
+                }
+                let input = self.rel(input)?.build()?;
+                if computed.is_empty() {
+                    return Ok(LogicalPlanBuilder::from(input));
+                }
+                // Qualified as the window node will qualify them, so their names are its columns'.
+                for (_, e) in &mut computed {
+                    *e = datafusion::logical_expr::expr_rewriter::normalize_col(e.clone(), &input)?;
+                }
+                // One window node per partitioning, as the engine requires.
+                let distinct: Vec<Expr> = computed.iter().map(|(_, e)| e.clone()).fold(Vec::new(), |mut all, e| {
+                    if !all.contains(&e) {
+                        all.push(e);
+                    }
+                    all
+                });
+                let windowed = LogicalPlanBuilder::window_plan(input, distinct)?;
+                LogicalPlanBuilder::from(windowed).projected(self.output(rel).into_iter().map(|f| {
+                    match computed.iter().find(|(n, _)| *n == f.name) {
+                        Some((n, e)) => Expr::Column(Column::from_name(e.schema_name().to_string())).alias(*n),
+                        None => col(&f.name),
+                    }
+                }))
+            }
             RelKind::Sequence(s) => self.sequence(s, rel),
             RelKind::Chain(c) => self.chain(c, rel),
             RelKind::Let { name, input } => match self.shared.get(name) {
@@ -312,6 +344,20 @@ impl Lowerer<'_> {
             List => agg::array_agg(arg()).order_by(order.to_vec()).build()?,
         })
     }
+}
+
+/// An aggregate over the rows that share the values of `by` (all rows when there are none).
+pub(crate) fn over(aggregate: Expr, by: &[String]) -> Result<Expr> {
+    let Expr::AggregateFunction(f) = aggregate else {
+        return Err(DataFusionError::Internal(format!("`{aggregate}` is not an aggregate function")));
+    };
+    let mut window = datafusion::logical_expr::expr::WindowFunction::new(
+        WindowFunctionDefinition::AggregateUDF(f.func),
+        f.params.args,
+    );
+    window.params.partition_by = by.iter().map(|b| col(b)).collect();
+    window.params.distinct = f.params.distinct;
+    Ok(Expr::WindowFunction(Box::new(window)))
 }
 
 /// An aggregate's column as the stage outputs it: `values()` sorted (ascending, nulls last).

@@ -127,8 +127,22 @@ fn visit<'r>(rel: &'r Rel, needed: HashSet<String>, out: &mut Walk<'r, '_>) {
             // The lowering joins every column of the list.
             visit(list, list.fields.iter().map(|f| f.name.clone()).collect(), out);
         }
+        RelKind::Window { input, windows } => {
+            for w in windows {
+                below.remove(&w.name);
+                below.extend(w.by.iter().cloned());
+                if let Some(arg) = &w.aggregate.arg {
+                    add(&mut below, arg);
+                }
+            }
+            visit(input, below, out);
+        }
         RelKind::Beacon { input, by } => {
-            visit(input, by.iter().cloned().chain(["@timestamp".to_string()]).collect(), out);
+            let mut used: HashSet<String> = by.iter().cloned().chain(["@timestamp".to_string()]).collect();
+            if input.field(crate::ir::BEACON_SIZE).is_some() {
+                used.insert(crate::ir::BEACON_SIZE.to_string());
+            }
+            visit(input, used, out);
         }
         RelKind::Sequence(s) => {
             // Every column a link reads, whichever step it belongs to.

@@ -8,7 +8,7 @@ use datafusion::functions::string::expr_fn::lower;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast, lit};
 
-use super::{Direct, Lowerer, col};
+use super::{Direct, Lowerer, col, over};
 use crate::ast::LookupMode;
 use crate::functions;
 use crate::ir::Rel;
@@ -126,39 +126,90 @@ impl Lowerer<'_> {
         list.join_with_expr_keys(expanded, JoinType::Inner, (vec![listed], vec![col(SUFFIX)]), None)
     }
 
-    /// Per key: connections, first and last time, and the mean, standard deviation and jitter
-    /// (stddev / mean) of the seconds between consecutive events. The mean gap is the span over
-    /// the gaps' number; the deviation comes from each key's times gathered in the aggregation,
-    /// so the whole table is never sorted by key and time.
-    pub(super) fn beacon(&self, input: LogicalPlanBuilder, by: &[String]) -> Result<LogicalPlanBuilder> {
+    /// Per key: connections, first and last time, the mean interval (the span over the number of
+    /// gaps), and the measures of regularity `functions::beacon_measures` computes from each
+    /// key's times (and sizes, `with_sizes`) gathered in the aggregation, so the whole table is
+    /// never sorted by key and time. The observation is the run's window, or else the span of
+    /// the beacon's whole input (the earliest first and latest last of all keys).
+    pub(super) fn beacon(
+        &self,
+        input: LogicalPlanBuilder,
+        by: &[String],
+        with_sizes: bool,
+    ) -> Result<LogicalPlanBuilder> {
         const TIMES: &str = "__spoor_times";
-        let keys: Vec<Expr> = by.iter().map(|b| col(b)).collect();
+        const SIZES: &str = "__spoor_sizes";
+        const MEASURES: &str = "__spoor_measures";
+        const START: &str = "__spoor_start";
+        const END: &str = "__spoor_end";
         let ts = col("@timestamp");
         let micros = |e: Expr| cast(e, DataType::Int64);
-        let aggregated = input.grouped(
-            keys,
-            [
-                agg::count(lit(1)).alias("beacon.count"),
-                agg::min(ts.clone()).alias("beacon.first"),
-                agg::max(ts.clone()).alias("beacon.last"),
-                agg::array_agg(micros(ts)).alias(TIMES),
-            ],
-        )?;
+        let mut gathered = vec![
+            agg::count(lit(1)).alias("beacon.count"),
+            agg::min(ts.clone()).alias("beacon.first"),
+            agg::max(ts.clone()).alias("beacon.last"),
+            agg::array_agg(micros(ts)).alias(TIMES),
+        ];
+        if with_sizes {
+            gathered.push(agg::array_agg(col(crate::ir::BEACON_SIZE)).alias(SIZES));
+        }
+        let aggregated = input.grouped(by.iter().map(|b| col(b)), gathered)?;
+        let observed = match self.options.window {
+            Some((start, end)) => {
+                let mut columns: Vec<Expr> = self.beacon_gathered(by, with_sizes);
+                columns.extend([lit(start.timestamp_micros()).alias(START), lit(end.timestamp_micros()).alias(END)]);
+                aggregated.projected(columns)?
+            }
+            None => {
+                let start = over(agg::min(micros(col("beacon.first"))), &[])?;
+                let end = over(agg::max(micros(col("beacon.last"))), &[])?;
+                let plan = aggregated.build()?;
+                let start = datafusion::logical_expr::expr_rewriter::normalize_col(start, &plan)?;
+                let end = datafusion::logical_expr::expr_rewriter::normalize_col(end, &plan)?;
+                let (start_name, end_name) = (start.schema_name().to_string(), end.schema_name().to_string());
+                let windowed = LogicalPlanBuilder::window_plan(plan, [start, end])?;
+                let mut columns: Vec<Expr> = self.beacon_gathered(by, with_sizes);
+                columns.extend([
+                    Expr::Column(Column::from_name(start_name)).alias(START),
+                    Expr::Column(Column::from_name(end_name)).alias(END),
+                ]);
+                LogicalPlanBuilder::from(windowed).projected(columns)?
+            }
+        };
         let span_seconds =
             cast(micros(col("beacon.last")) - micros(col("beacon.first")), DataType::Float64) / lit(1_000_000.0);
         let gaps = cast(col("beacon.count") - lit(1i64), DataType::Float64);
         let interval = span_seconds / nullif(gaps, lit(0.0));
+        let sizes = if with_sizes { col(SIZES) } else { functions::no_sizes() };
         let mut measured: Vec<Expr> = by.iter().map(|b| col(b)).collect();
         measured.extend([
             col("beacon.count"),
             col("beacon.first"),
             col("beacon.last"),
             interval.alias("beacon.interval"),
-            functions::gap_stddev_seconds(col(TIMES)).alias("beacon.stddev"),
+            functions::beacon_measures(col(TIMES), sizes, col(START), col(END)).alias(MEASURES),
         ]);
+        let measure = |name: &str| datafusion::functions::core::expr_fn::get_field(col(MEASURES), name);
         let mut out: Vec<Expr> = by.iter().map(|b| col(b)).collect();
-        out.extend(["beacon.count", "beacon.first", "beacon.last", "beacon.interval", "beacon.stddev"].map(col));
-        out.push((col("beacon.stddev") / nullif(col("beacon.interval"), lit(0.0))).alias("beacon.jitter"));
-        aggregated.projected(measured)?.projected(out)
+        out.extend(["beacon.count", "beacon.first", "beacon.last", "beacon.interval"].map(col));
+        out.push(measure("stddev").alias("beacon.stddev"));
+        out.push((measure("stddev") / nullif(col("beacon.interval"), lit(0.0))).alias("beacon.jitter"));
+        out.extend(
+            functions::BEACON_MEASURES
+                .iter()
+                .filter(|m| **m != "stddev")
+                .map(|m| measure(m).alias(format!("beacon.{m}"))),
+        );
+        observed.projected(measured)?.projected(out)
+    }
+
+    /// The keys and what the aggregation gathered for them.
+    fn beacon_gathered(&self, by: &[String], with_sizes: bool) -> Vec<Expr> {
+        let mut columns: Vec<Expr> = by.iter().map(|b| col(b)).collect();
+        columns.extend(["beacon.count", "beacon.first", "beacon.last", "__spoor_times"].map(col));
+        if with_sizes {
+            columns.push(col("__spoor_sizes"));
+        }
+        columns
     }
 }

@@ -217,6 +217,7 @@ fn multiplicative<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
     loop {
         let op = alt((
             symbol("*").map(|_| BinaryOp::Mul),
+            symbol("//").map(|_| BinaryOp::IntDiv),
             symbol("/").map(|_| BinaryOp::Div),
             symbol("%").map(|_| BinaryOp::Mod),
         ))
@@ -277,7 +278,31 @@ pub fn primary<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
         let (after_args, args) = separated_list0(symbol(","), |i| expr(sp, i)).parse(after_paren)?;
         let (after_args, _) = close(after_args, ")", "`,` or `)` after the function's arguments")?;
         let function = crate::ast::Ident { name: n.into_owned(), span: name_span };
-        return Ok((after_args, Expr { kind: ExprKind::Call { function, args }, span: sp.span(start, after_args) }));
+        let call = Expr { kind: ExprKind::Call { function, args }, span: sp.span(start, after_args) };
+        if let Ok((rest, _)) = keyword("over").parse(after_args) {
+            let (rest, by) = over_fields(sp, rest)?;
+            let kind = ExprKind::Over { call: Box::new(call), by };
+            return Ok((rest, Expr { kind, span: sp.span(start, rest) }));
+        }
+        return Ok((after_args, call));
     }
     Ok((rest, Expr { kind: ExprKind::Name(n.into_owned()), span: name_span }))
+}
+
+/// After `over`: one field, or a parenthesized list of them (`()` for all rows).
+fn over_fields<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Vec<crate::ast::Ident>> {
+    let ident = |i: &'a str| -> PResult<'a, crate::ast::Ident> {
+        let (i, _) = ws(i)?;
+        let (rest, n) = name(i)?;
+        Ok((rest, crate::ast::Ident { name: n.into_owned(), span: sp.span(i, rest) }))
+    };
+    if let Ok((rest, _)) = symbol("(").parse(i) {
+        let (rest, fields) = separated_list0(symbol(","), ident).parse(rest)?;
+        let (rest, _) = close(rest, ")", "`,` or `)` after the fields of `over`")?;
+        return Ok((rest, fields));
+    }
+    let start = ws(i)?.0;
+    ident(i)
+        .map(|(rest, f)| (rest, vec![f]))
+        .map_err(|_| nom::Err::Failure(PError::new(start, "a field after `over`, or (field, field)")))
 }

@@ -8,9 +8,6 @@ use crate::types::Type;
 
 use super::{Resolver, Scope, literal_value};
 
-/// Regexes beyond this compiled size are refused: they cost memory per query thread.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 /// Functions only `stats` may call.
 pub const AGGREGATES: &[&str] =
     &["count", "count_distinct", "dc", "min", "max", "sum", "avg", "stddev", "first", "last", "values", "list"];
@@ -59,6 +56,11 @@ impl Resolver<'_> {
                 Some(TExpr { kind: TExprKind::Negate(Box::new(inner)), ty })
             }
             ExprKind::Binary { op, left, right } => {
+                if let ExprKind::Call { function, args } = &right.kind
+                    && let Some(all) = quantifier(&function.name)
+                {
+                    return self.quantified(*op, left, args, all, e, scope);
+                }
                 let (l, r) = (self.expr(left, scope), self.expr(right, scope));
                 self.binary(*op, l?, r?, left, right, e)
             }
@@ -68,6 +70,13 @@ impl Resolver<'_> {
                 Some(TExpr { kind: TExprKind::IsNull { expr: Box::new(inner), negated: *negated }, ty: Type::Bool })
             }
             ExprKind::Call { function, args } => self.call(function, args, e, scope),
+            ExprKind::Over { .. } => {
+                self.error(
+                    Diagnostic::new(Code::Aggregate, e.span, "`over` is computed by `extend` or `select`")
+                        .hint("extend total = count() over source.ip | where ..."),
+                );
+                None
+            }
         }
     }
 
@@ -244,7 +253,7 @@ impl Resolver<'_> {
                         );
                     };
                     if let Matches { nocase } = op
-                        && let Err(message) = validate_regex(pattern, nocase)
+                        && let Err(message) = functions::validate_regex(pattern, nocase)
                     {
                         self.error(
                                 Diagnostic::new(Code::InvalidRegex, right.span, message)
@@ -283,9 +292,19 @@ impl Resolver<'_> {
                 }
                 Some(binary(op, l, r, ty))
             }
+            IntDiv => {
+                let fits = match (&l.ty, &r.ty) {
+                    (Type::Duration, Type::Duration) => true,
+                    (a, b) => a.is_numeric() && b.is_numeric(),
+                };
+                if !fits {
+                    return mismatch(self, format!("cannot divide {} by {}", l.ty, r.ty), None);
+                }
+                Some(binary(op, l, r, Type::Int))
+            }
             Mul | Div | Mod => {
                 let ty = match (&l.ty, &r.ty) {
-                    (Type::Int, Type::Int) => Type::Int,
+                    (Type::Int, Type::Int) if op != Div => Type::Int,
                     (Type::Duration, Type::Int) if op != Mod => Type::Duration,
                     // What is left of a span after whole days, hours...: `(@timestamp -
                     // 2026-01-01T00:00:00Z) % 1d` is the time of day.
@@ -420,6 +439,55 @@ impl Resolver<'_> {
         })
     }
 
+    /// `left op any(a, b, ...)`: true where `left op a` holds for one of them (`all`: for each).
+    /// The values are the arguments, or the items of the one `let` list named.
+    fn quantified(
+        &mut self,
+        op: BinaryOp,
+        left: &Expr,
+        args: &[Expr],
+        all: bool,
+        whole: &Expr,
+        scope: Scope<'_>,
+    ) -> Option<TExpr> {
+        let word = if all { "all" } else { "any" };
+        if matches!(op, BinaryOp::And | BinaryOp::Or) || op.is_arithmetic() {
+            self.error(Diagnostic::new(
+                Code::Syntax,
+                whole.span,
+                format!("`{word}(...)` follows a comparison, not `{}`", op.symbol()),
+            ));
+            return None;
+        }
+        let named_list = match args {
+            [Expr { kind: ExprKind::Name(n), .. }] => self.lets.contains_key(n),
+            _ => false,
+        };
+        let values: Vec<TExpr> = if named_list {
+            self.literal_list(&args[0], scope)?.into_iter().map(|(v, ty)| TExpr::literal(v, ty)).collect()
+        } else {
+            let typed: Vec<Option<TExpr>> = args.iter().map(|a| self.expr(a, scope)).collect();
+            typed.into_iter().collect::<Option<_>>()?
+        };
+        if values.is_empty() {
+            self.error(Diagnostic::new(
+                Code::WrongArguments,
+                whole.span,
+                format!("`{word}()` needs at least one value"),
+            ));
+            return None;
+        }
+        let l = self.expr(left, scope)?;
+        let mut tests = Vec::with_capacity(values.len());
+        for (i, value) in values.into_iter().enumerate() {
+            // Each value stands where it was written, or for the whole list.
+            let source = if named_list { &args[0] } else { &args[i] };
+            tests.push(self.binary(op, l.clone(), value, left, source, whole)?);
+        }
+        let join = if all { BinaryOp::And } else { BinaryOp::Or };
+        Some(balanced(join, tests))
+    }
+
     /// The literal values of `(a, b)`, `[a, b]`, or a `let` list or list parameter.
     pub(crate) fn literal_list(&mut self, list: &Expr, scope: Scope<'_>) -> Option<Vec<(Value, crate::types::Type)>> {
         let items: Vec<Expr> = match &list.kind {
@@ -488,11 +556,22 @@ impl Resolver<'_> {
             }
             _ => {}
         }
-        if AGGREGATES.contains(&name.as_str()) && !scope.aggregates {
+        if let Some(all) = quantifier(&name) {
+            let word = if all { "all" } else { "any" };
             self.error(
-                Diagnostic::new(Code::Aggregate, whole.span, format!("`{name}` is an aggregate"))
-                    .hint(format!("aggregates go in a `stats` stage: | stats n = {name}(...) by host.name")),
+                Diagnostic::new(Code::Syntax, whole.span, format!("`{word}(...)` goes after an operator")).hint(
+                    format!("field contains~ {word}(\"a\", \"b\"), or field like {word}(patterns) with a `let` list"),
+                ),
             );
+            return None;
+        }
+        if AGGREGATES.contains(&name.as_str()) && !scope.aggregates {
+            self.error(Diagnostic::new(Code::Aggregate, whole.span, format!("`{name}` is an aggregate")).hint(
+                format!(
+                    "aggregates go in a `stats` stage (| stats n = {name}(...) by host.name), or next to each row \
+                         with `over` (| extend n = {name}(...) over host.name)"
+                ),
+            ));
             return None;
         }
         let Some(f) = functions::lookup(&name) else {
@@ -521,7 +600,7 @@ impl Resolver<'_> {
         let mut typed = Vec::with_capacity(args.len());
         let mut ok = true;
         for (i, a) in args.iter().enumerate() {
-            let spec = f.args[i.min(f.args.len() - 1)];
+            let spec = f.arg(i, args.len());
             let Some(t) = self.expr(a, scope) else {
                 ok = false;
                 continue;
@@ -553,47 +632,51 @@ impl Resolver<'_> {
                 ok = false;
                 continue;
             }
-            if f.name == "url_part"
-                && i == 1
-                && let TExprKind::Literal(Value::Text(part)) = &t.kind
-                && !functions::URL_PARTS.contains(&part.as_str())
-            {
-                self.error(
-                    Diagnostic::new(Code::WrongArguments, a.span, format!("unknown URL part `{part}`"))
-                        .hint(format!("parts are: {}", functions::URL_PARTS.join(", "))),
-                );
-                ok = false;
-            }
             let wants_text = spec.accepts == functions::Accepts::Text;
             typed.push(if wants_text { Self::as_text(t) } else { t });
         }
         if !ok {
             return None;
         }
-        let types: Vec<Type> = typed.iter().map(|t| t.ty.clone()).collect();
+        let literals: Vec<Option<&Value>> = typed
+            .iter()
+            .map(|t| match &t.kind {
+                TExprKind::Literal(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        if let Err(bad) = functions::check_literals(f, &literals) {
+            let mut d = Diagnostic::new(bad.code, args[bad.index].span, bad.message);
+            if let Some(hint) = bad.hint {
+                d = d.hint(hint);
+            }
+            self.error(d);
+            return None;
+        }
+        let mut types: Vec<Type> = typed.iter().map(|t| t.ty.clone()).collect();
+        if f.returns == functions::Returns::Common {
+            let values: Vec<(Type, crate::span::Span)> = (0..typed.len())
+                .filter(|&i| f.arg(i, typed.len()).accepts == functions::Accepts::Any)
+                .map(|i| (types[i].clone(), args[i].span))
+                .collect();
+            let mut common = Type::Null;
+            for (ty, span) in &values {
+                let Some(next) = common.common(ty) else {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            *span,
+                            format!("`{}`'s values must have one type: {common} here, then {ty}", f.name),
+                        )
+                        .hint("convert one of them, for example with concat(value) for text"),
+                    );
+                    return None;
+                };
+                common = next;
+            }
+            types = vec![common];
+        }
         Some(TExpr { kind: TExprKind::Call { function: f, args: typed }, ty: f.returns.resolve(&types) })
-    }
-}
-
-/// Parses the pattern and builds its automaton under the size limit: the engine's own regex
-/// crate compiles it again to run it. Building only the forward NFA checks both syntax and size
-/// at a fraction of a full compile's cost.
-fn validate_regex(pattern: &str, nocase: bool) -> Result<(), String> {
-    use regex_automata::nfa::thompson;
-    let syntax = regex_automata::util::syntax::Config::new().case_insensitive(nocase);
-    let config = thompson::Config::new()
-        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-        .shrink(false)
-        .which_captures(thompson::WhichCaptures::None);
-    match thompson::Compiler::new().syntax(syntax).configure(config).build(pattern) {
-        Ok(_) => Ok(()),
-        Err(e) if e.size_limit().is_some() => {
-            Err(format!("regular expression too large (limit {} KiB compiled)", REGEX_SIZE_LIMIT / 1024))
-        }
-        Err(e) => {
-            let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
-            Err(format!("invalid regular expression: {}", detail.lines().last().unwrap_or("")))
-        }
     }
 }
 
@@ -603,6 +686,24 @@ fn arity(f: &functions::Function) -> String {
         (min, Some(max)) if min == max => format!("{min} argument{}", if min == 1 { "" } else { "s" }),
         (min, Some(max)) => format!("{min} to {max} arguments"),
     }
+}
+
+/// `any` or `all`, the quantifiers a comparison takes a list with: whether it is `all`.
+fn quantifier(name: &str) -> Option<bool> {
+    match name.to_ascii_lowercase().as_str() {
+        "any" => Some(false),
+        "all" => Some(true),
+        _ => None,
+    }
+}
+
+/// Tests joined by `and` or `or` as a balanced tree: a list of hundreds stays shallow.
+fn balanced(op: BinaryOp, mut tests: Vec<TExpr>) -> TExpr {
+    if tests.len() == 1 {
+        return tests.remove(0);
+    }
+    let right = tests.split_off(tests.len() / 2);
+    binary(op, balanced(op, tests), balanced(op, right), Type::Bool)
 }
 
 pub(crate) fn binary(op: BinaryOp, l: TExpr, r: TExpr, ty: Type) -> TExpr {

@@ -2,6 +2,7 @@
 //! step alias) against the [`Catalog`], checks types, and reports every problem it finds, each
 //! with its span and, where it can guess, a "did you mean".
 
+mod aggregate;
 mod expr;
 mod header;
 mod source;
@@ -199,9 +200,11 @@ impl<'a> Resolver<'a> {
             match self.stage(rel, stage) {
                 Some(next) => rel = next,
                 None => {
-                    // Keep checking the later stages against the fields the broken one was given;
+                    // Keep checking the later stages against the fields the broken one would have
+                    // given, so its one error is not followed by one for each name it defines;
                     // the hunt has an error, so this stand-in relation is never lowered.
                     failed = true;
+                    let fields = stand_in_fields(stage, fields);
                     rel = Rel { kind: ir::RelKind::Values { values: Vec::new(), ty: Type::Null }, fields };
                 }
             }
@@ -388,5 +391,54 @@ pub(crate) fn display_value(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Time(t) => chrono::DateTime::from_timestamp_micros(*t).map_or_else(|| t.to_string(), |t| t.to_rfc3339()),
         Value::Duration(d) => format!("{}s", *d as f64 / 1e6),
+    }
+}
+
+/// The fields a stage that failed to resolve would have given, as far as its text says: the
+/// names it defines (of unknown type, which fits anywhere), and the input's where it keeps them.
+fn stand_in_fields(stage: &ast::Stage, input: Vec<Field>) -> Vec<Field> {
+    use ast::StageKind::*;
+    let unknown = |name: &str| Field { name: name.to_string(), ty: Type::Null };
+    let item_name = |item: &ast::Item| match (&item.name, &item.expr.kind) {
+        (Some(n), _) => Some(n.name.clone()),
+        (None, ast::ExprKind::Name(n)) => Some(n.clone()),
+        (None, ast::ExprKind::Call { function, args }) => Some(match args.as_slice() {
+            [ast::Expr { kind: ast::ExprKind::Name(arg), .. }] => {
+                format!("{}_{arg}", function.name.to_ascii_lowercase())
+            }
+            _ => function.name.to_ascii_lowercase(),
+        }),
+        _ => None,
+    };
+    let kept = |names: Vec<String>| -> Vec<Field> {
+        names.iter().map(|n| input.iter().find(|f| f.name == *n).cloned().unwrap_or_else(|| unknown(n))).collect()
+    };
+    match &stage.kind {
+        Select(items) => kept(items.iter().filter_map(item_name).collect()),
+        Stats { aggregates, by } => kept(by.iter().chain(aggregates).filter_map(item_name).collect()),
+        Distinct(names) => kept(names.iter().map(|n| n.name.clone()).collect()),
+        Stack { fields, .. } => {
+            let mut names: Vec<String> = fields.iter().map(|n| n.name.clone()).collect();
+            names.extend(["count".to_string(), "spread".to_string()]);
+            kept(names)
+        }
+        Beacon { by } => {
+            let mut names: Vec<String> = by.iter().map(|n| n.name.clone()).collect();
+            names.extend(ir::BEACON_FIELDS.iter().map(|(n, _)| n.to_string()));
+            kept(names)
+        }
+        Extend(items) => {
+            let mut fields = input.clone();
+            fields.extend(
+                items.iter().filter_map(item_name).filter(|n| !input.iter().any(|f| f.name == *n)).map(|n| unknown(&n)),
+            );
+            fields
+        }
+        Rename(pairs) => {
+            let mut fields = input.clone();
+            fields.extend(pairs.iter().map(|(new, _)| unknown(&new.name)));
+            fields
+        }
+        _ => input,
     }
 }

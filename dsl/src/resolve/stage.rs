@@ -2,7 +2,7 @@
 
 use crate::ast::{self, Item, LookupMode, StageKind};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::ir::{Aggregate, AggregateFunction, Field, Rel, RelKind, TExpr, TExprKind};
+use crate::ir::{Field, Rel, RelKind, TExpr};
 use crate::types::Type;
 
 use super::{Resolver, Scope};
@@ -29,11 +29,14 @@ impl Resolver<'_> {
                 Some(Rel { kind: RelKind::Filter { input: boxed, predicate }, fields })
             }
             StageKind::Select(items) => {
-                let items = self.items(items, scope, "select")?;
-                Some(project(boxed, items))
+                let (input, items) = self.windows(boxed, items)?;
+                let items = self.items(&items, Scope::of(&input.fields), "select")?;
+                Some(project(input, items))
             }
             StageKind::Extend(items) => {
-                let new = self.items(items, scope, "extend")?;
+                let (input, items) = self.windows(boxed, items)?;
+                let boxed = input;
+                let new = self.items(&items, Scope::of(&boxed.fields), "extend")?;
                 let mut all: Vec<(String, TExpr)> = fields
                     .iter()
                     .filter(|f| !new.iter().any(|(n, _)| *n == f.name))
@@ -135,16 +138,9 @@ impl Resolver<'_> {
                     ));
                     return None;
                 }
-                for (name, ty) in [
-                    ("beacon.count", Type::Int),
-                    ("beacon.first", Type::Time),
-                    ("beacon.last", Type::Time),
-                    ("beacon.interval", Type::Float),
-                    ("beacon.stddev", Type::Float),
-                    ("beacon.jitter", Type::Float),
-                ] {
-                    out.push(Field { name: name.into(), ty });
-                }
+                out.extend(
+                    crate::ir::BEACON_FIELDS.iter().map(|(name, ty)| Field { name: name.to_string(), ty: ty.clone() }),
+                );
                 Some(Rel {
                     kind: RelKind::Beacon { input: boxed, by: by.iter().map(|b| b.name.clone()).collect() },
                     fields: out,
@@ -179,7 +175,7 @@ impl Resolver<'_> {
     }
 
     /// `name = expr` or a bare field, named after itself.
-    fn items(&mut self, items: &[Item], scope: Scope<'_>, stage: &str) -> Option<Vec<(String, TExpr)>> {
+    pub(super) fn items(&mut self, items: &[Item], scope: Scope<'_>, stage: &str) -> Option<Vec<(String, TExpr)>> {
         let mut out: Vec<(String, TExpr)> = Vec::new();
         let mut ok = true;
         for item in items {
@@ -208,94 +204,6 @@ impl Resolver<'_> {
             out.push((name, expr));
         }
         ok.then_some(out)
-    }
-
-    fn stats(&mut self, input: Box<Rel>, aggregates: &[Item], by: &[Item], fields: &[Field]) -> Option<Rel> {
-        let groups = self.items(by, Scope::of(fields), "stats ... by")?;
-        let mut aggs = Vec::new();
-        let mut out: Vec<Field> = groups.iter().map(|(n, e)| Field { name: n.clone(), ty: e.ty.clone() }).collect();
-        for item in aggregates {
-            let ast::ExprKind::Call { function, args } = &item.expr.kind else {
-                self.error(
-                    Diagnostic::new(Code::Aggregate, item.expr.span, "`stats` computes aggregates")
-                        .hint("use count(), count_distinct(f), min, max, sum, avg, stddev, first, last, values or list; group with `by`"),
-                );
-                return None;
-            };
-            let name = function.name.to_ascii_lowercase();
-            let func = match name.as_str() {
-                "count" => AggregateFunction::Count,
-                "count_distinct" | "dc" => AggregateFunction::CountDistinct,
-                "min" => AggregateFunction::Min,
-                "max" => AggregateFunction::Max,
-                "sum" => AggregateFunction::Sum,
-                "avg" => AggregateFunction::Avg,
-                "stddev" => AggregateFunction::Stddev,
-                "first" => AggregateFunction::First,
-                "last" => AggregateFunction::Last,
-                "values" => AggregateFunction::Values,
-                "list" => AggregateFunction::List,
-                _ => {
-                    let mut d = Diagnostic::new(
-                        Code::Aggregate,
-                        function.span,
-                        format!("`{}` is not an aggregate", function.name),
-                    );
-                    if let Some(s) = did_you_mean(&name, super::expr::AGGREGATES.iter().copied()) {
-                        d = d.hint(format!("did you mean `{s}`?"));
-                    }
-                    self.error(d);
-                    return None;
-                }
-            };
-            let arg = match (func, args.as_slice()) {
-                (AggregateFunction::Count, []) => None,
-                (_, [a]) => Some(self.expr(a, Scope::of(fields))?),
-                _ => {
-                    self.error(Diagnostic::new(
-                        Code::WrongArguments,
-                        item.expr.span,
-                        format!("`{name}` takes one argument"),
-                    ));
-                    return None;
-                }
-            };
-            let arg_ty = arg.as_ref().map(|a| a.ty.clone());
-            let ty = match func {
-                AggregateFunction::Count | AggregateFunction::CountDistinct => Type::Int,
-                AggregateFunction::Avg | AggregateFunction::Stddev => Type::Float,
-                AggregateFunction::Values | AggregateFunction::List => {
-                    Type::List(Box::new(arg_ty.clone().unwrap_or(Type::Text)))
-                }
-                _ => arg_ty.clone().unwrap_or(Type::Null),
-            };
-            if matches!(func, AggregateFunction::Sum | AggregateFunction::Avg | AggregateFunction::Stddev)
-                && !arg_ty.as_ref().is_some_and(Type::is_numeric)
-            {
-                self.error(Diagnostic::new(Code::TypeMismatch, item.expr.span, format!("`{name}` needs numbers")));
-                return None;
-            }
-            let default_name = match &arg {
-                _ if item.name.is_some() => String::new(),
-                None => name.clone(),
-                Some(TExpr { kind: TExprKind::Column(c), .. }) => format!("{name}_{c}"),
-                Some(_) => {
-                    self.error(
-                        Diagnostic::new(Code::Syntax, item.expr.span, "name this aggregate")
-                            .hint(format!("stats x = {name}(...)")),
-                    );
-                    return None;
-                }
-            };
-            let out_name = item.name.as_ref().map_or(default_name, |n| n.name.clone());
-            if out.iter().any(|f| f.name == out_name) {
-                self.error(Diagnostic::new(Code::DuplicateName, item.expr.span, format!("`{out_name}` appears twice")));
-                return None;
-            }
-            out.push(Field { name: out_name.clone(), ty });
-            aggs.push((out_name, Aggregate { function: func, arg }));
-        }
-        Some(Rel { kind: RelKind::Aggregate { input, groups, aggregates: aggs }, fields: out })
     }
 
     fn lookup(&mut self, input: Box<Rel>, l: &ast::Lookup, mut fields: Vec<Field>) -> Option<Rel> {
@@ -384,7 +292,7 @@ impl Resolver<'_> {
     }
 }
 
-fn project(input: Box<Rel>, items: Vec<(String, TExpr)>) -> Rel {
+pub(super) fn project(input: Box<Rel>, items: Vec<(String, TExpr)>) -> Rel {
     let fields = items.iter().map(|(n, e)| Field { name: n.clone(), ty: e.ty.clone() }).collect();
     Rel { kind: RelKind::Project { input, items }, fields }
 }
