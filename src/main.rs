@@ -426,6 +426,19 @@ fn print_ingest_summary(summary: &IngestSummary) {
         for (reason, tally) in &f.reject_reasons {
             println!("    rejected {:>6} × {reason} (first at {at} {})", tally.count, tally.first_line);
         }
+        if !f.unrecognized_actions.is_empty() {
+            let count: u64 = f.unrecognized_actions.values().map(|t| t.count).sum();
+            let actions: Vec<String> = f
+                .unrecognized_actions
+                .iter()
+                .map(|(action, t)| format!("{action} ×{} ({at} {})", t.count, t.first_line))
+                .collect();
+            println!(
+                "    stored   {count:>6} audit events with actions spoor does not recognize (kept in event.action, \
+                 no audit.activity): {}",
+                actions.join(", ")
+            );
+        }
         if let Some(e) = &f.error {
             println!("    error: {e}");
         }

@@ -60,10 +60,10 @@ fn ecs_events_are_routed_by_category() {
 #[test]
 fn github_audit_log_array_and_stream() {
     let t = ingest_files(&[documented("github_audit_org.json"), documented("github_audit_stream.ndjson")]);
-    assert_eq!(t.summary.files.iter().map(|f| f.format).collect::<Vec<_>>(), [Some(Format::GithubAudit); 2]);
+    assert_eq!(t.summary.files.iter().map(|f| f.format).collect::<Vec<_>>(), [Some(Format::AuditLog); 2]);
     let rows = query(
         &t.store,
-        r#"SELECT "@timestamp", "event.action", "audit.original_action", "user.name", "user.target.name", "audit.old_value", "audit.new_value",
+        r#"SELECT "@timestamp", "audit.activity", "event.action", "user.name", "user.target.name", "audit.old_value", "audit.new_value",
                   "source.ip", "source.geo.country_iso_code", "organization.name", "package.name", "package.version", "log.file.line"
            FROM audit ORDER BY "@timestamp""#,
     );
@@ -147,7 +147,10 @@ fn github_audit_log_array_and_stream() {
     assert_eq!(rows, common::rows(&expected));
     let stream = &t.summary.files[1];
     assert_eq!((stream.read, stream.rejected), (3, 1));
-    assert_eq!(stream.reject_reasons.keys().collect::<Vec<_>>(), ["no valid @timestamp or created_at"]);
+    assert_eq!(
+        stream.reject_reasons.keys().collect::<Vec<_>>(),
+        ["no valid time in @timestamp, created_at, timestamp, time, date"]
+    );
 }
 
 #[test]
@@ -157,7 +160,7 @@ fn npm_metadata_gives_one_publish_per_version() {
     let rows = query(
         &t.store,
         r#"SELECT "@timestamp", "package.name", "package.version", "user.name", "user.email", "package.scripts", "log.file.line"
-           FROM audit WHERE "event.action" = 'package_publish' ORDER BY "@timestamp""#,
+           FROM audit WHERE "audit.activity" = 'package_publish' ORDER BY "@timestamp""#,
     );
     let expected = [
         ["2026-03-27T19:01:40Z", "axios", "1.14.0", "lead-maintainer", "lead@example.com", "[]", "1"],

@@ -25,7 +25,7 @@ fn line_formats() -> Vec<(Format, PathBuf)> {
         (Format::Bind, documented("bind_queries.log")),
         (Format::CiLog, corpus("ci/npm-cli/npm11_install_foreground_scripts.log")),
         (Format::Mapped, documented("acme_edr.ndjson")),
-        (Format::GithubAudit, documented("github_audit_stream.ndjson")),
+        (Format::AuditLog, documented("github_audit_stream.ndjson")),
     ]
 }
 

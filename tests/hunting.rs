@@ -116,7 +116,7 @@ fn hunt_check_and_explain_from_the_command_line() {
     let (code, out, err) = spoor(&["ingest", paths[0].to_str().unwrap(), paths[1].to_str().unwrap(), "--store", store]);
     assert_eq!(code, 0, "{out}{err}");
 
-    let publishes = r#"audit | where event.action == "package_publish" and user.email endswith "@proton.me" | sort @timestamp | select package.name, package.version, user.email"#;
+    let publishes = r#"audit | where audit.activity == "package_publish" and user.email endswith "@proton.me" | sort @timestamp | select package.name, package.version, user.email"#;
     let (code, out, err) = spoor(&["hunt", "-s", store, "-e", publishes, "--format", "ndjson"]);
     let out_rows = out.lines().count();
     assert_eq!(code, 0, "{err}");
@@ -234,8 +234,8 @@ fn a_sequence_exported_as_sql_finds_the_same_rows() {
     // export says it with row_number() windows, and both must find the same matches.
     on_npm_metadata(|ctx| async move {
         let hunt = r#"sequence by package.name within 30d
-              before: audit where event.action == "package_publish"
-              after: audit where event.action == "package_publish" and user.email != before.user.email
+              before: audit where audit.activity == "package_publish"
+              after: audit where audit.activity == "package_publish" and user.email != before.user.email
             | select after.package.name, before.package.version, after.package.version, after.user.email"#;
         let compiled = spoor::dsl::compile(&ctx, hunt, &ParamValues::new(), &RunOptions::now()).await.unwrap();
         let explained = spoor::dsl::run::explained(&ctx, &compiled.plan).unwrap();
@@ -253,7 +253,7 @@ fn a_sequence_exported_as_sql_finds_the_same_rows() {
 #[test]
 fn a_let_used_several_times_over_small_tables_is_computed_once_with_the_same_rows() {
     on_npm_metadata(|ctx| async move {
-        let hunt = r#"let publishes = (audit | where event.action == "package_publish")
+        let hunt = r#"let publishes = (audit | where audit.activity == "package_publish")
             let firsts = (publishes | stats first_publish = min(@timestamp) by user.email)
             sequence by package.name within 30d
               before: publishes

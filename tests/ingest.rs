@@ -810,3 +810,90 @@ fn an_asset_map_names_the_hosts_behind_a_network_sensors_addresses() {
     let err = spoor::core::assets::Assets::load(&map).unwrap_err().to_string();
     assert!(err.contains("needs a header with an address column"), "{err}");
 }
+
+/// Account audit logs from five sources, each in its own shape and spelling: the source's action
+/// stays in `event.action`, its meaning is in `audit.activity` (with ECS category and type),
+/// and what spoor does not recognize is kept and counted, never turned into `other`.
+#[test]
+fn audit_events_from_any_source_keep_their_name_and_gain_their_meaning() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let t = common::ingest_files(&[
+        root.join("tests/data/audit"),
+        root.join("tests/data/documented/github_audit_stream.ndjson"),
+    ]);
+    let formats: Vec<_> = t
+        .summary
+        .files
+        .iter()
+        .map(|f| (f.path.file_name().unwrap().to_str().unwrap().to_string(), f.format.map(|x| x.name()), f.rejected))
+        .collect();
+    for (file, format, rejected) in formats.iter().filter(|(file, ..)| file != "README.md") {
+        assert_eq!(*format, Some("audit-log"), "{file}");
+        // The GitHub stream's third entry has no time, on purpose.
+        assert_eq!(*rejected, u64::from(file.starts_with("github")), "{file}");
+    }
+    let rows = common::query(
+        &t.store,
+        r#"SELECT "event.provider", "event.action", "audit.activity", "event.category", "event.type", "user.name", "user.target.name", "user.changes.email", "source.ip"
+           FROM audit ORDER BY "@timestamp", "event.action""#,
+    );
+    let row = |action: &str| {
+        rows.iter().find(|r| r[1] == action).unwrap_or_else(|| panic!("no `{action}` in {rows:#?}")).clone()
+    };
+    assert_eq!(
+        row("user.account.update_primary_email"),
+        [
+            "okta",
+            "user.account.update_primary_email",
+            "email_change",
+            "iam",
+            "change",
+            "jason@example.invalid",
+            "jason@example.invalid",
+            "NULL",
+            "198.51.100.23"
+        ]
+    );
+    assert_eq!(row("user.mfa.factor.deactivate")[2], "mfa_disable");
+    assert_eq!(row("user.session.start")[2..5], ["login", "authentication", "start"]);
+    assert_eq!(row("recovery_email_edit")[..3], ["google_workspace", "recovery_email_edit", "email_change"]);
+    assert_eq!(row("2sv_disable")[2], "mfa_disable");
+    let password = row("CHANGE_PASSWORD");
+    assert_eq!(
+        [2, 5, 6].map(|i| password[i].as_str()),
+        ["password_change", "admin@example.invalid", "dev@example.invalid"]
+    );
+    assert_eq!(row("change_email")[..4], ["gitlab", "change_email", "email_change", "iam"]);
+    assert_eq!(row("change_email")[7], "ifstap@proton.me");
+    assert_eq!(row("personal_access_token_created")[2], "token_create");
+    assert_eq!(row("npm.email_change")[..3], ["npm", "npm.email_change", "email_change"]);
+    assert_eq!(row("npm.email_change")[7], "ifstap@proton.me");
+    assert_eq!(row("npm.token_create")[2], "token_create");
+    assert_eq!(row("npm.publish")[2], "package_publish");
+    assert_eq!(row("billing.change_email")[..3], ["github", "billing.change_email", "email_change"]);
+    // Kept as written, and counted in the summary.
+    for unknown in [
+        "app.generic.unauth_app_access_attempt",
+        "CHANGE_CALENDAR_SETTING",
+        "project_feature_updated",
+        "npm.dist_tag_add",
+    ] {
+        assert_eq!(row(unknown)[2], "NULL", "{unknown}");
+    }
+    let mut unrecognized: Vec<(String, u64)> = t
+        .summary
+        .files
+        .iter()
+        .flat_map(|f| f.unrecognized_actions.iter().map(|(action, t)| (action.clone(), t.count)))
+        .collect();
+    unrecognized.sort();
+    assert_eq!(
+        unrecognized,
+        [
+            ("CHANGE_CALENDAR_SETTING".to_string(), 1),
+            ("app.generic.unauth_app_access_attempt".to_string(), 1),
+            ("npm.dist_tag_add".to_string(), 1),
+            ("project_feature_updated".to_string(), 1),
+        ]
+    );
+}

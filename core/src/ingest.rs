@@ -89,6 +89,9 @@ pub struct FileSummary {
     /// Why records were rejected: how often, and the first line each reason was met on.
     pub reject_reasons: BTreeMap<String, Tally>,
     pub skip_reasons: BTreeMap<String, Tally>,
+    /// Audit events stored whose action spoor does not recognize (no `audit.activity`), by
+    /// action: hunts still match them by `event.action`, but not by meaning.
+    pub unrecognized_actions: BTreeMap<String, Tally>,
     /// Why the file could not be read, or stopped being readable part way.
     pub error: Option<String>,
 }
@@ -696,6 +699,10 @@ impl Sink {
             let named = self.assets.as_ref().and_then(|assets| assets.named(event));
             self.append(named.as_ref().unwrap_or(event), timestamp, origin)?;
             *summary.rows.entry(event.table).or_default() += 1;
+            if event.table == Table::Audit && event.get("audit.activity").is_none() {
+                let action = event.get_text("event.action").unwrap_or("(no action)");
+                FileSummary::count_reason(&mut summary.unrecognized_actions, action, origin.line);
+            }
         }
         summary.stored += 1;
         Ok(())

@@ -10,6 +10,7 @@
 //! - [`schema`]: every table and column, defined once; `docs/schema.md` is generated from it.
 //! - [`formats`]: one module per input format family, and format detection; [`archive`]:
 //!   `.zip` and `.tar.gz` read member by member.
+//! - [`audit_activities`]: what audit actions mean, whatever their source calls them (data).
 //! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
 //! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
 //!   point; [`session`]: the query side; [`planner`]: its query planner, which knows
@@ -17,6 +18,7 @@
 
 pub mod archive;
 pub mod assets;
+pub mod audit_activities;
 pub mod confine;
 pub mod error;
 pub mod event;

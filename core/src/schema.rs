@@ -131,11 +131,15 @@ pub mod common {
 /// Columns every table starts with: when it happened, where it was seen, and where it was read.
 const COMMON: &[Column] = &[
     c("@timestamp", Time, "When the event happened, in UTC. Never null."),
-    c("event.action", Label, "What happened, normalized per table (see the table's list)."),
+    c(
+        "event.action",
+        Label,
+        "What happened, normalized per table (see the table's list); in `audit`, the source's own name.",
+    ),
     c(
         "event.code",
         Label,
-        "The source's own event code (Sysmon EventID, osquery table, Zeek log path, GitHub action).",
+        "The source's own event code (Sysmon EventID, osquery table, Zeek log path, Windows event id).",
     ),
     c("event.ingested", Time, "When spoor stored the row."),
     c("host.name", Label, "The host the event was seen on, lowercased."),
@@ -443,24 +447,31 @@ const TLS_FIELDS: &[Column] = &[
 ];
 
 const AUDIT_FIELDS: &[Column] = &[
-    c("event.provider", Label, "`github`, `npm`, or the Windows event provider."),
-    c("event.outcome", Label, "`success` or `failure`, where given."),
     c(
-        "audit.original_action",
-        Text,
-        "The action as the source names it (`org.update_member`, `billing.change_email`).",
+        "event.provider",
+        Label,
+        "Where the event comes from: `github`, `okta`, `google_workspace`, `gitlab`, `npm`, a registry's or mirror's own name, or the Windows event provider.",
     ),
+    c(
+        "audit.activity",
+        Label,
+        "What happened, whatever the source called it (`event.action` keeps the source's own name): one of the activities listed above; null where spoor does not recognize the action.",
+    ),
+    c("event.category", Label, "ECS category of a recognized activity: `iam`, `authentication`, `package`."),
+    c("event.type", Label, "ECS type of a recognized activity: `change`, `creation`, `deletion`, `start`."),
+    c("event.outcome", Label, "`success` or `failure` (as the source says it, lowercased), where given."),
     c("user.name", Label, "The acting account."),
     c("user.email", Text, "The acting account's email, lowercased, where given (npm publisher email)."),
     c("user.target.name", Label, "The account acted upon."),
     c("user.target.domain", Label, "That account's domain, where given."),
+    c("user.changes.email", Text, "For an `email_change`: the account's new email, lowercased."),
     c("group.name", Label, "The group a member was added to or removed from."),
     c("audit.old_value", Text, "Value before the change (old email, ...)."),
     c("audit.new_value", Text, "Value after the change (new email, ...)."),
     c("source.ip", Text, "Where the actor came from."),
     c("source.geo.country_iso_code", Label, "Country of the actor's address, where given."),
     c("user_agent.original", Text, "The actor's user agent."),
-    c("organization.name", Label, "Organisation or enterprise."),
+    c("organization.name", Label, "Organisation, enterprise or customer."),
     c("package.name", Text, "Package acted upon, where any."),
     c("package.version", Text, "Version acted upon (published, deprecated, ...)."),
     c("package.scripts", TextList, "Install-time lifecycle scripts of a published version, as `stage: command`."),
@@ -584,29 +595,8 @@ const DEFS: &[TableDef] = &[
     TableDef {
         table: Table::Audit,
         name: "audit",
-        doc: "Account and registry events: GitHub audit log entries, npm publishes (from registry package metadata), and Windows account management (Security 4720-4767).",
-        actions: &[
-            "email_change",
-            "mfa_disable",
-            "mfa_enable",
-            "token_create",
-            "token_delete",
-            "package_publish",
-            "package_unpublish",
-            "member_add",
-            "member_remove",
-            "login",
-            "user_create",
-            "user_delete",
-            "user_enable",
-            "user_disable",
-            "user_change",
-            "user_rename",
-            "password_change",
-            "password_reset",
-            "lockout",
-            "other",
-        ],
+        doc: "Account and registry events: GitHub, Okta, Google Workspace and GitLab audit logs, registry and mirror logs, npm publishes (from registry package metadata), and Windows account management (Security 4720-4767).",
+        actions: &[],
         specific: AUDIT_FIELDS,
     },
     TableDef {
@@ -846,14 +836,33 @@ pub fn markdown() -> String {
     for table in Table::ALL {
         let def = table.def();
         out.push_str(&format!("\n## `{}`\n\n{}\n\n", def.name, def.doc));
-        out.push_str(&format!(
-            "`event.action`: {}\n\n| column | type | description |\n|---|---|---|\n",
-            def.actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
-        ));
+        if def.actions.is_empty() {
+            out.push_str("`event.action`: the source's own name for what happened.\n\n");
+        } else {
+            let actions: Vec<String> = def.actions.iter().map(|a| format!("`{a}`")).collect();
+            out.push_str(&format!("`event.action`: {}\n\n", actions.join(", ")));
+        }
+        if table == Table::Audit {
+            out.push_str(&audit_activities_markdown());
+        }
+        out.push_str("| column | type | description |\n|---|---|---|\n");
         for col in table.columns() {
             out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind.doc_name(), col.doc));
         }
     }
+    out
+}
+
+/// The activities `audit.activity` names (from `audit_activities.toml`), as a table.
+fn audit_activities_markdown() -> String {
+    let mut out = String::from(
+        "`audit.activity` (recognized from the action's words; see `core/src/audit_activities.toml`):\n\n\
+         | activity | ECS category / type | meaning |\n|---|---|---|\n",
+    );
+    for a in crate::audit_activities::all() {
+        out.push_str(&format!("| `{}` | {} / {} | {} |\n", a.name, a.category, a.kind, a.doc));
+    }
+    out.push('\n');
     out
 }
 

@@ -399,7 +399,8 @@ impl IngestResult {
     }
 
     /// Per file: a dict with `path`, `format`, `read`, `stored`, `skipped`, `rejected`,
-    /// `reject_reasons` and `skip_reasons` ({reason: count}) and `error`.
+    /// `reject_reasons` and `skip_reasons` ({reason: count}), `unrecognized_actions` ({audit
+    /// action spoor does not recognize: count}) and `error`.
     #[getter]
     fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
@@ -421,6 +422,11 @@ impl IngestResult {
                 reasons.set_item(reason, tally.count)?;
             }
             d.set_item("skip_reasons", reasons)?;
+            let actions = PyDict::new(py);
+            for (action, tally) in &f.unrecognized_actions {
+                actions.set_item(action, tally.count)?;
+            }
+            d.set_item("unrecognized_actions", actions)?;
             d.set_item("error", f.error.as_ref().map(|e| e.to_string()))?;
             list.append(d)?;
         }

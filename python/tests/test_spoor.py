@@ -33,7 +33,7 @@ def test_ingest_accounts_for_every_record(demo):
     assert summary.read == summary.stored + summary.skipped + summary.rejected
     assert summary.rejected == 0
     assert summary.rows["process"] > 500
-    assert {f["format"] for f in summary.files} >= {"ecs", "windows", "ci-log", "npm-lock", "github-audit"}
+    assert {f["format"] for f in summary.files} >= {"ecs", "windows", "ci-log", "npm-lock", "audit-log"}
 
 
 def test_windows_zeek_and_assets_from_real_samples(tmp_path):

@@ -82,8 +82,12 @@ fn detect_json_document(first: &str, head: &str) -> Option<Format> {
     if first.starts_with('{') && key("versions") && (key("dist-tags") || key("_npmUser")) {
         return Some(Format::NpmMetadata);
     }
-    if (first.starts_with('[') || first.starts_with('{')) && key("action") && key("actor") {
-        return Some(Format::GithubAudit);
+    let audit = (key("action") && key("actor"))
+        || (key("eventType") && key("published"))
+        || (key("author_id") && key("entity_type"))
+        || (key("kind") && key("items") && head.contains("admin#reports#activit"));
+    if (first.starts_with('[') || first.starts_with('{')) && audit {
+        return Some(Format::AuditLog);
     }
     None
 }
@@ -101,8 +105,8 @@ fn detect_json(v: &Json) -> Option<Format> {
     if event_id && windows_envelope.iter().any(|k| has(k)) {
         return Some(Format::Windows);
     }
-    if has("action") && has("actor") && (has("@timestamp") || has("created_at")) && !has("event.category") {
-        return Some(Format::GithubAudit);
+    if !has("event.category") && super::audit::shape_of(v).is_some() {
+        return Some(Format::AuditLog);
     }
     if has("versions") && has("name") && (has("dist-tags") || has("time")) {
         return Some(Format::NpmMetadata);

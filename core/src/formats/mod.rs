@@ -79,7 +79,7 @@ pub enum Format {
     NpmLock,
     YarnLock,
     PnpmLock,
-    GithubAudit,
+    AuditLog,
     NpmMetadata,
     Osquery,
     Bind,
@@ -107,7 +107,7 @@ impl Format {
         Format::NpmLock,
         Format::YarnLock,
         Format::PnpmLock,
-        Format::GithubAudit,
+        Format::AuditLog,
         Format::NpmMetadata,
         Format::Osquery,
         Format::Bind,
@@ -122,7 +122,7 @@ impl Format {
             Format::NpmLock
                 | Format::YarnLock
                 | Format::PnpmLock
-                | Format::GithubAudit
+                | Format::AuditLog
                 | Format::NpmMetadata
                 | Format::Evtx
                 | Format::Auditd
@@ -142,7 +142,7 @@ impl Format {
             Format::NpmLock => "npm-lock",
             Format::YarnLock => "yarn-lock",
             Format::PnpmLock => "pnpm-lock",
-            Format::GithubAudit => "github-audit",
+            Format::AuditLog => "audit-log",
             Format::NpmMetadata => "npm-metadata",
             Format::Osquery => "osquery",
             Format::Bind => "bind",
@@ -174,8 +174,9 @@ impl Format {
             Format::NpmLock => "package-lock.json / npm-shrinkwrap.json, lockfileVersion 1, 2 and 3",
             Format::YarnLock => "yarn.lock of yarn 1 and of yarn 2+ (berry)",
             Format::PnpmLock => "pnpm-lock.yaml, lockfileVersion 5.x, 6.0 and 9.0",
-            Format::GithubAudit => {
-                "GitHub organisation/enterprise audit log: a JSON array (REST API) or JSON lines (streaming)"
+            Format::AuditLog => {
+                "account audit logs as JSON lines or a REST API page: GitHub organisation/enterprise, Okta System \
+                 Log, Google Workspace Reports, GitLab audit events, and registry or mirror logs naming an `action`"
             }
             Format::NpmMetadata => {
                 "npm registry package metadata (GET /<package>): one publish per version, with publisher email"
@@ -194,10 +195,11 @@ impl Format {
     }
 
     /// A format by name; `sysmon` and `winlogbeat`, the names of shapes `windows` now reads, still
-    /// name it (stores' manifests and scripts use them).
+    /// name it, as `github-audit` names `audit-log` (stores' manifests and scripts use them).
     pub fn from_name(name: &str) -> Option<Format> {
         match name {
             "sysmon" | "winlogbeat" => Some(Format::Windows),
+            "github-audit" => Some(Format::AuditLog),
             _ => Format::ALL.iter().copied().find(|f| f.name() == name),
         }
     }
@@ -222,7 +224,7 @@ impl Format {
             Format::PnpmLock => {
                 Parser::Document(Box::new(lockfile::pnpm::PnpmLock { context: options.lock_context() }))
             }
-            Format::GithubAudit => Parser::Document(Box::new(audit::GithubAudit)),
+            Format::AuditLog => Parser::Document(Box::new(audit::AuditLog)),
             Format::NpmMetadata => Parser::Document(Box::new(audit::NpmMetadata)),
             Format::Osquery => Parser::Lines(Box::new(osquery::Osquery)),
             Format::Bind => Parser::Lines(Box::new(bind::QueryLog::new(options.file_time))),

@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn a_let_used_more_than_once_over_small_tables_is_computed_once() {
-        let hunt = r#"let publishes = (audit | where event.action == "package_publish")
+        let hunt = r#"let publishes = (audit | where audit.activity == "package_publish")
             let firsts = (publishes | stats first = min(@timestamp) by package.name)
             publishes | lookup firsts on package.name = firsts.package.name
               | lookup firsts as again on package.name = again.package.name"#;
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_let_used_once_or_reading_a_large_table_is_planned_at_its_use() {
-        let once = r#"let publishes = (audit | where event.action == "package_publish")
+        let once = r#"let publishes = (audit | where audit.activity == "package_publish")
             publishes | where user.name == "jasonsaayman""#;
         assert_eq!(chosen_in(once, &["audit"]), Vec::<String>::new());
         let mixed = r#"let installs = (process | where process.name == "npm" | lookup ci on host.name = ci.host.name)

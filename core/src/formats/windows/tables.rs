@@ -478,9 +478,13 @@ fn account_change(id: i64, data: &Fields) -> Event<'static> {
         4728 | 4732 | 4756 => "member_add",
         _ => "member_remove",
     };
+    // Windows names the action by its event id (in `event.code`); the action is its meaning.
+    let activity = crate::audit_activities::recognize(action);
     e.text("event.action", Some(action))
+        .text("audit.activity", activity.map(|a| a.name.as_str()))
+        .text("event.category", activity.map(|a| a.category.as_str()))
+        .text("event.type", activity.map(|a| a.kind.as_str()))
         .text("event.outcome", Some("success"))
-        .text("audit.original_action", Some(id.to_string()))
         .text("user.name", data.text("SubjectUserName"));
     if matches!(id, 4728 | 4729 | 4732 | 4733 | 4756 | 4757) {
         // The target is the group; the member is named by its distinguished name, else its SID.
