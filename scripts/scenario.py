@@ -21,6 +21,17 @@ Near misses sit beside it: axios 1.14.0 installs, esbuild's and node-gyp's insta
 curl in an ordinary CI step, NTP and update checks at regular intervals, notsfrclak.com, and an
 email change long before any publish.
 
+`--seed N` writes an unseen variant of the same campaign instead, for measuring the pack on data
+it was not written with: another fleet (names, sizes, which hosts are hit), another C2 domain,
+address and URL (handed over as a STIX 2.1 bundle, `iocs.json`), the account takeover in another
+audit source's shape and spelling (GitHub, GitLab, or a registry mirror's `npm.*` actions), times
+with UTC offsets, Windows events as flat Sysmon JSON, Winlogbeat or Elastic Endpoint ECS, lockfiles of version 2 or 3,
+and decoys that look close (a privacy-mail email change with no publish, an email change after a
+publish, a publish long after a change, a nested copy of a good version, a popular domain first
+looked up right after an install at the start of the data). Both modes write `truth.json`: the
+attack's entities by family, and the benign hosts and decoys no high finding may name
+(`scripts/score.py` scores a pack run against it).
+
 `--fleet N` adds N busy benign hosts (build agents starting a process a minute, with their own
 DNS, network, CI jobs and lockfiles) for benchmarks; the attack stays the same. About 1,400
 of them make five million process events. The output is the same for the same arguments (a fixed random seed).
@@ -42,6 +53,13 @@ C2 = "sfrclak.com"
 C2_IP = "198.51.100.73"  # a documentation address standing in for the C2's
 C2_URL = "http://sfrclak.com:8000/6202033"
 DROPPER_SHA256 = "e10b1fa84f1d6481625f741b69892780140d4e0e7769e7491e5f4d894c2e0e09"
+MAINTAINER = "jasonsaayman"
+
+# What a variant (`--seed`) changes; the demo's values by default.
+AUDIT_SHAPE = "github"      # github, gitlab or registry
+WINDOWS_SHAPE = "flat"      # flat (Sysmon as NXLog/Mordor JSON), winlogbeat, or ecs (Elastic Endpoint)
+LOCKFILE_VERSION = 3
+UTC_OFFSET = dt.timedelta(0)  # how audit records write their times
 
 COMMON_DOMAINS = [
     "github.com", "api.github.com", "objects.githubusercontent.com", "registry.example.invalid",
@@ -154,9 +172,19 @@ def ecs_record(host, t, event):
                      "destination": {"ip": ip, "port": port},
                      "network": {"transport": "udp" if port == 123 else "tcp", "direction": "egress"},
                      "user": {"name": host.user}})
+    elif kind == "registry":
+        _, proc, path, value = event
+        hive, _, rest = path.partition("\\")
+        key, _, name = rest.rpartition("\\")
+        base.update({"event": {"category": ["registry"], "type": ["change"], "action": "modification"},
+                     "process": {"pid": proc["pid"], "entity_id": proc["entity_id"], "name": proc["name"],
+                                 "executable": proc["executable"]},
+                     "registry": {"path": path, "hive": hive, "key": key, "value": name,
+                                  "data": {"strings": [value], "type": "REG_SZ"}},
+                     "user": {"name": host.user}})
     elif kind == "file":
         _, proc, action, path, sha256 = event
-        f = {"path": path, "name": path.rsplit("/", 1)[-1]}
+        f = {"path": path, "name": path.rsplit("\\" if host.os == "windows" else "/", 1)[-1]}
         if sha256:
             f["hash"] = {"sha256": sha256}
         base.update({"event": {"category": ["file"], "type": [action], "action": action},
@@ -206,11 +234,22 @@ def sysmon_record(host, t, event):
     return record
 
 
+def winlogbeat_record(record):
+    """A flat Sysmon record as Winlogbeat ships it: the event data under `winlog.event_data`."""
+    envelope = {"@timestamp", "Hostname", "Channel", "SourceName", "EventID"}
+    return {"@timestamp": record["@timestamp"], "host": {"name": record["Hostname"].lower()},
+            "winlog": {"channel": record["Channel"], "provider_name": record["SourceName"],
+                       "event_id": record["EventID"], "computer_name": record["Hostname"],
+                       "event_data": {k: str(v) for k, v in record.items() if k not in envelope}}}
+
+
 def write_host(out, host):
     host.events.sort(key=lambda e: e[0])
-    if host.os == "windows":
+    if host.os == "windows" and WINDOWS_SHAPE != "ecs":
         path = os.path.join(out, "edr", "sysmon", f"{host.name}.json")
         records = [sysmon_record(host, t, e) for t, e in host.events]
+        if WINDOWS_SHAPE == "winlogbeat":
+            records = [winlogbeat_record(r) for r in records]
     else:
         path = os.path.join(out, "edr", "endpoint", f"{host.name}.ndjson")
         records = [ecs_record(host, t, e) for t, e in host.events]
@@ -288,10 +327,8 @@ def lifecycle(host, t, npm, package_dir, command):
     return child
 
 
-def benign_installs(hosts, rnd):
+def benign_installs(laptop):
     """esbuild's postinstall, node-gyp builds, curl in a CI step: install-time activity that is fine."""
-    by = {h.name: h for h in hosts}
-    laptop = by["dev-laptop-09"]
     t = dt.datetime(2026, 3, 30, 10, 15, tzinfo=UTC)
     shell = laptop.start(t - dt.timedelta(seconds=3), "bash", "bash", laptop.root)
     npm = npm_process(laptop, t, shell, "npm install esbuild", "/home/ana/site")
@@ -412,8 +449,8 @@ def fetch(name, version):
     return f"npm http fetch GET 200 {REGISTRY}/{name}/-/{tail}-{version}.tgz 41ms (cache miss)"
 
 
-def ci_logs(out, fleet):
-    ci_log(out, "build-1180", "ci-runner-1", dt.datetime(2026, 3, 30, 14, 0, tzinfo=UTC), [
+def ci_logs(out, fleet, cast):
+    ci_log(out, "build-1180", cast["runners_ok"][0], dt.datetime(2026, 3, 30, 14, 0, tzinfo=UTC), [
         (1000, "##[group]Run npm ci --loglevel http"),
         (1100, "npm ci --loglevel http"),
         (1500, fetch("axios", "1.14.0")), (1520, fetch("follow-redirects", "1.15.11")),
@@ -424,7 +461,7 @@ def ci_logs(out, fleet):
         (5000, "##[group]Run curl -Os https://uploader.example.invalid/latest/linux/codecov && ./codecov"),
         (5100, "##[endgroup]"),
     ])
-    ci_log(out, "build-1182", "ci-runner-3", dt.datetime(2026, 3, 31, 0, 39, 50, tzinfo=UTC), [
+    ci_log(out, "build-1182", cast["runner_hit"], cast["runner_time"] - dt.timedelta(seconds=14), [
         (14000, "##[group]Run npm install --loglevel http"),
         (14100, "npm install --loglevel http"),
         (14900, fetch("axios", "1.14.1")), (14950, fetch("plain-crypto-js", "4.2.1")),
@@ -432,13 +469,13 @@ def ci_logs(out, fleet):
         (17000, "> plain-crypto-js@4.2.1 postinstall"), (17010, "> node setup.js"),
         (19000, "added 213 packages in 5s"), (19100, "##[endgroup]"),
     ])
-    ci_log(out, "build-1185", "ci-runner-2", dt.datetime(2026, 3, 31, 2, 10, tzinfo=UTC), [
+    ci_log(out, "build-1185", cast["runners_ok"][1], dt.datetime(2026, 3, 31, 2, 10, tzinfo=UTC), [
         (1000, "##[group]Run npm ci --loglevel http"), (1100, "npm ci --loglevel http"),
         (1500, fetch("axios", "1.14.0")), (1540, fetch("esbuild", "0.25.2")),
         (3000, "> esbuild@0.25.2 postinstall"), (3010, "> node install.js"),
         (4000, "added 212 packages in 3s"), (4100, "##[endgroup]"),
     ])
-    ci_log(out, "build-1190", "ci-runner-4", dt.datetime(2026, 3, 31, 5, 0, tzinfo=UTC), [
+    ci_log(out, "build-1190", cast["runners_ok"][2], dt.datetime(2026, 3, 31, 5, 0, tzinfo=UTC), [
         (1000, "##[group]Run npm install --loglevel http"), (1100, "npm install --loglevel http"),
         (1500, fetch("axios", "1.14.0")), (1540, fetch("follow-redirects", "1.15.11")),
         (4000, "added 31 packages in 2s"), (4100, "##[endgroup]"),
@@ -451,7 +488,7 @@ def ci_logs(out, fleet):
         ])
 
 
-def lockfiles(out, fleet):
+def lockfiles(out, fleet, nested_copy=False):
     def npm_lock(project, packages):
         entries = {"": {"name": project, "version": "1.0.0", "dependencies": {n: "^" + v for n, v, *_ in packages if n in ("axios", "esbuild")}}}
         for name, version, *flags in packages:
@@ -463,7 +500,12 @@ def lockfiles(out, fleet):
             if "dev" in flags:
                 entry["dev"] = True
             entries[f"node_modules/{name}"] = entry
-        doc = {"name": project, "version": "1.0.0", "lockfileVersion": 3, "requires": True, "packages": entries}
+        doc = {"name": project, "version": "1.0.0", "lockfileVersion": LOCKFILE_VERSION, "requires": True,
+               "packages": entries}
+        if LOCKFILE_VERSION == 2:
+            # Version 2 also keeps version 1's `dependencies` tree for older npm.
+            doc["dependencies"] = {k.split("node_modules/", 1)[1]: {"version": v["version"], "resolved": v["resolved"]}
+                                   for k, v in entries.items() if k}
         path = os.path.join(out, "lockfiles", project, "package-lock.json")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
@@ -476,8 +518,12 @@ def lockfiles(out, fleet):
     for i in range(fleet // 10):
         filler = [(f"pkg-{(i * 7 + j) % 500:03d}", f"1.{j % 9}.{i % 7}") for j in range(46)]
         npm_lock(f"service-{i:04d}", common + filler)
-    npm_lock("api", [("axios", "1.14.0"), ("follow-redirects", "1.15.11"), ("form-data", "4.0.4"),
-                     ("esbuild", "0.25.2", "script", "dev"), ("@esbuild/linux-x64", "0.25.2", "dev")])
+    api = [("axios", "1.14.0"), ("follow-redirects", "1.15.11"), ("form-data", "4.0.4"),
+           ("esbuild", "0.25.2", "script", "dev"), ("@esbuild/linux-x64", "0.25.2", "dev")]
+    if nested_copy:
+        # A dependency that bundles its own copy of a good axios.
+        api += [("api-sdk", "2.3.0"), ("api-sdk/node_modules/axios", "1.13.6")]
+    npm_lock("api", api)
     yarn = ["# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.", "# yarn lockfile v1", ""]
     for name, version, deps in [("axios", "0.30.4", {"follow-redirects": "^1.15.4", "form-data": "^4.0.0", "plain-crypto-js": "^4.2.1"}),
                                 ("follow-redirects", "1.15.11", {}), ("form-data", "4.0.4", {}), ("plain-crypto-js", "4.2.1", {})]:
@@ -532,40 +578,193 @@ def registry_metadata(out):
     ])
 
 
-def audit_log(out):
+# The account events of the audit log, by meaning; each source spells them its own way.
+SPELLINGS = {
+    "github": {"login": "user.login", "email_change": "user.change_email", "token_create": "personal_access_token.create",
+               "mfa_enable": "two_factor_authentication.enabled"},
+    "gitlab": {"login": "Signed in with standard authentication", "email_change": None,
+               "token_create": "personal_access_token_created", "mfa_enable": "user_enabled_two_factor"},
+    "registry": {"login": "npm.login", "email_change": "npm.email_change", "token_create": "npm.token_create",
+                 "mfa_enable": "npm.tfa_enable"},
+}
+
+
+def audit_time(when):
+    """An audit record's time as its source writes it: in UTC, or with the variant's UTC offset."""
+    t = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if not UTC_OFFSET:
+        return when
+    return t.astimezone(dt.timezone(UTC_OFFSET)).isoformat()
+
+
+def audit_record(shape, when, meaning, actor, ip=None, country=None, old=None, new=None):
+    """One account event in the shape of `shape`'s audit log."""
+    action = SPELLINGS[shape][meaning]
+    if shape == "github":
+        record = {"@timestamp": audit_time(when), "action": action, "actor": actor, "org": "axios"}
+        if old or new:
+            record.update({"old_email": old, "new_email": new})
+        if ip:
+            record["actor_ip"] = ip
+        if country:
+            record["actor_location"] = {"country_code": country}
+        return record
+    if shape == "gitlab":
+        details = {"author_name": actor, "target_details": actor, "target_type": "User", "ip_address": ip or "192.0.2.99",
+                   "entity_path": actor}
+        record = {"id": stable(when + meaning + actor) % 100000, "author_id": stable(actor) % 1000, "entity_id": stable(actor) % 1000,
+                  "entity_type": "User", "created_at": audit_time(when), "details": details}
+        if meaning == "email_change":
+            details.update({"change": "email", "from": old, "to": new})
+        elif meaning == "login":
+            details["custom_message"] = action
+        else:
+            record["event_name"] = action
+        return record
+    record = {"time": audit_time(when), "action": action, "actor": actor}
+    if ip:
+        record["ip"] = ip
+    if old or new:
+        record["data"] = {"old_email": old, "new_email": new}
+    return record
+
+
+def audit_log(out, decoys=False):
     rows = [
-        ("2026-01-15T10:00:00Z", "user.change_email", "maintainer-b", {"old_email": "b@example.invalid", "new_email": "b@example.org"}),
-        ("2026-03-29T09:00:00Z", "user.login", "jasonsaayman", {"actor_ip": "192.0.2.50", "actor_location": {"country_code": "US"}}),
-        ("2026-03-29T11:30:00Z", "user.login", "maintainer-b", {"actor_ip": "192.0.2.51", "actor_location": {"country_code": "DE"}}),
-        ("2026-03-30T17:48:00Z", "user.login", "jasonsaayman", {"actor_ip": "203.0.113.50", "actor_location": {"country_code": "NL"}}),
-        ("2026-03-30T18:02:00Z", "user.change_email", "jasonsaayman", {"old_email": "jasonsaayman@example.invalid", "new_email": "ifstap@proton.me", "actor_ip": "203.0.113.50"}),
-        ("2026-03-30T19:10:00Z", "personal_access_token.create", "jasonsaayman", {"actor_ip": "203.0.113.50"}),
-        ("2026-03-30T20:00:00Z", "two_factor_authentication.enabled", "maintainer-b", {"actor_ip": "192.0.2.51"}),
+        ("2026-01-15T10:00:00Z", "email_change", "maintainer-b", {"old": "b@example.invalid", "new": "b@example.org"}),
+        ("2026-03-29T09:00:00Z", "login", MAINTAINER, {"ip": "192.0.2.50", "country": "US"}),
+        ("2026-03-29T11:30:00Z", "login", "maintainer-b", {"ip": "192.0.2.51", "country": "DE"}),
+        ("2026-03-30T17:48:00Z", "login", MAINTAINER, {"ip": "203.0.113.50", "country": "NL"}),
+        ("2026-03-30T18:02:00Z", "email_change", MAINTAINER, {"old": "jasonsaayman@example.invalid", "new": "ifstap@proton.me", "ip": "203.0.113.50"}),
+        ("2026-03-30T19:10:00Z", "token_create", MAINTAINER, {"ip": "203.0.113.50"}),
+        ("2026-03-30T20:00:00Z", "mfa_enable", "maintainer-b", {"ip": "192.0.2.51"}),
     ]
-    path = os.path.join(out, "audit", "github-audit.ndjson")
+    if decoys:
+        rows += [
+            # A privacy-mail address, and no publish after it.
+            ("2026-03-30T09:00:00Z", "email_change", "privacy-fan", {"old": "pf@example.invalid", "new": "pf@proton.me"}),
+            # esbuild's maintainer changes address two days after a release, and publishes nothing since.
+            ("2026-03-17T08:00:00Z", "email_change", "evanw", {"old": "evan@example.invalid", "new": "evan@example.org"}),
+        ]
+    name = {"github": "github-audit.ndjson", "gitlab": "gitlab-audit.ndjson", "registry": "registry-audit.ndjson"}[AUDIT_SHAPE]
+    path = os.path.join(out, "audit", name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        for when, action, actor, extra in rows:
-            f.write(json.dumps({"@timestamp": when, "action": action, "actor": actor, "org": "axios", **extra}) + "\n")
+        for when, meaning, actor, extra in rows:
+            f.write(json.dumps(audit_record(AUDIT_SHAPE, when, meaning, actor, **extra)) + "\n")
+
+
+def demo_cast():
+    """The demo's fleet and who is hit when."""
+    specs = [("ci-runner-1", "linux", "runner"), ("ci-runner-2", "linux", "runner"), ("ci-runner-3", "linux", "runner"),
+             ("ci-runner-4", "linux", "runner"), ("dev-laptop-07", "macos", "dev"), ("dev-laptop-09", "linux", "ana"),
+             ("dev-laptop-11", "macos", "lee"), ("win-build-2", "windows", "builder"), ("win-dev-5", "windows", "kim")]
+    return {"specs": specs, "runner_hit": "ci-runner-3", "runners_ok": ["ci-runner-1", "ci-runner-2", "ci-runner-4"],
+            "mac_hit": "dev-laptop-07", "installer": "dev-laptop-09", "win_hit": "win-build-2",
+            "runner_time": dt.datetime(2026, 3, 31, 0, 40, 4, tzinfo=UTC),
+            "mac_time": dt.datetime(2026, 3, 31, 0, 41, 0, tzinfo=UTC),
+            "win_time": dt.datetime(2026, 3, 31, 1, 2, 0, tzinfo=UTC)}
+
+
+C2_WORDS = ["cdn", "sync", "telemetry", "assets", "metrics", "edge", "static", "data", "node", "cloud", "pkg", "mirror"]
+
+
+def variant_cast(seed):
+    """An unseen variant: another fleet, C2 and source shapes (module settings changed here)."""
+    global C2, C2_IP, C2_URL, AUDIT_SHAPE, WINDOWS_SHAPE, LOCKFILE_VERSION, UTC_OFFSET
+    rnd = random.Random(seed)
+    C2 = f"{rnd.choice(C2_WORDS)}-{rnd.choice(C2_WORDS)}{rnd.randrange(10, 99)}.{rnd.choice(['com', 'net', 'io', 'org'])}"
+    C2_IP = f"{rnd.choice(['198.51.100', '203.0.113'])}.{rnd.randrange(100, 250)}"
+    C2_URL = f"http://{C2}:{rnd.choice([8000, 8080, 8443, 443])}/{rnd.randrange(10 ** 6, 10 ** 7)}"
+    AUDIT_SHAPE = rnd.choice(["github", "gitlab", "registry"])
+    WINDOWS_SHAPE = rnd.choice(["flat", "winlogbeat", "ecs"])
+    LOCKFILE_VERSION = rnd.choice([2, 3])
+    UTC_OFFSET = dt.timedelta(hours=rnd.choice([0, 2, -5, 9]))
+    used = set()
+
+    def names(prefix, count):
+        out = []
+        while len(out) < count:
+            name = f"{prefix}-{rnd.randrange(1, 99):02d}"
+            if name not in used:
+                used.add(name)
+                out.append(name)
+        return out
+
+    runners = names(rnd.choice(["gha-runner", "build-agent", "ci", "runner"]), rnd.randint(4, 6))
+    macs = names(rnd.choice(["mbp", "macbook", "mac"]), rnd.randint(1, 3))
+    linux = names(rnd.choice(["devbox", "ws", "lt"]), rnd.randint(1, 3))
+    windows = names(rnd.choice(["win-build", "wks", "desktop"]), rnd.randint(2, 3))
+    specs = ([(n, "linux", "runner") for n in runners] + [(n, "macos", rnd.choice(["dev", "mia", "raj"])) for n in macs]
+             + [(n, "linux", rnd.choice(["ana", "tom", "eli"])) for n in linux]
+             + [(n, "windows", rnd.choice(["builder", "kim", "ops"])) for n in windows])
+    hit = rnd.choice(runners)
+    runner_time = dt.datetime(2026, 3, 31, 0, 40, 4, tzinfo=UTC) + dt.timedelta(minutes=rnd.randrange(0, 180))
+    return {"specs": specs, "runner_hit": hit, "runners_ok": [r for r in runners if r != hit][:3],
+            "mac_hit": rnd.choice(macs), "installer": rnd.choice(linux), "win_hit": rnd.choice(windows),
+            "runner_time": runner_time, "mac_time": runner_time + dt.timedelta(minutes=rnd.randrange(1, 90)),
+            "win_time": runner_time + dt.timedelta(minutes=rnd.randrange(22, 120))}
+
+
+def decoys(by, cast, rnd):
+    """Near misses of a variant: a popular domain first looked up right after an install at the
+    start of the data, and a nested copy of a good axios in a lockfile (see `lockfiles`)."""
+    laptop = by[cast["installer"]]
+    t = START + dt.timedelta(minutes=20)
+    shell = laptop.start(t - dt.timedelta(seconds=5), "bash", "bash", laptop.root)
+    npm = npm_process(laptop, t, shell, "npm install", "/home/dev/chat-bot")
+    laptop.dns(t + dt.timedelta(seconds=8), npm, "cdn.popular-chat.example", ["192.0.2.77"])
+    laptop.connect(t + dt.timedelta(seconds=8, milliseconds=40), npm, "192.0.2.77", 443)
+
+
+def truth(cast, hosts):
+    """What a pack run must find (by family) and what it must not name at high severity."""
+    hit = [cast["runner_hit"], cast["mac_hit"], cast["win_hit"]]
+    return {
+        "attack": {
+            "account": [MAINTAINER],
+            "install": ["axios@1.14.1", "axios@0.30.4", "plain-crypto-js@4.2.1"],
+            "hosts": hit,
+            "payload": ["/tmp/ld.py", "/Library/Caches/com.apple.act.mond", "C:\\ProgramData\\wt.exe"],
+            "c2": [C2, C2_IP],
+        },
+        "benign": sorted({h.name for h in hosts} - set(hit)),
+        # Accounts, a domain and a project (its lockfile holds a nested copy of a good axios).
+        "decoys": ["maintainer-b", "privacy-fan", "evanw", "cdn.popular-chat.example", "api"],
+    }
+
+
+def stix_bundle(path):
+    """The variant's C2 as a STIX 2.1 bundle, as an intel feed hands it over."""
+    objects = [{"type": "indicator", "spec_version": "2.1", "id": f"indicator--{stable(v) % 10 ** 12:012d}-0000-4000-8000-000000000000",
+                "created": "2026-03-31T06:00:00.000Z", "modified": "2026-03-31T06:00:00.000Z", "name": v,
+                "pattern": pattern, "pattern_type": "stix", "valid_from": "2026-03-31T06:00:00Z"}
+               for v, pattern in [(C2, f"[domain-name:value = '{C2}']"), (C2_IP, f"[ipv4-addr:value = '{C2_IP}']")]]
+    with open(path, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--5d1c7a6e-0000-4000-8000-000000000001", "objects": objects}, f, indent=2)
+        f.write("\n")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="directory to write the logs into (created)")
     parser.add_argument("--fleet", type=int, default=0, help="add this many busy benign hosts (for benchmarks)")
+    parser.add_argument("--seed", type=int, help="write an unseen variant of the scenario (see above)")
+    parser.add_argument("--truth", help="write what the pack must find, and must not, to this JSON file")
+    parser.add_argument("--iocs", help="write the variant's C2 as a STIX 2.1 bundle to this file")
     args = parser.parse_args()
-    rnd = random.Random(20260331)
-    specs = [("ci-runner-1", "linux", "runner"), ("ci-runner-2", "linux", "runner"), ("ci-runner-3", "linux", "runner"),
-             ("ci-runner-4", "linux", "runner"), ("dev-laptop-07", "macos", "dev"), ("dev-laptop-09", "linux", "ana"),
-             ("dev-laptop-11", "macos", "lee"), ("win-build-2", "windows", "builder"), ("win-dev-5", "windows", "kim")]
-    hosts = [Host(name, os_name, user, random.Random(name)) for name, os_name, user in specs]
+    rnd = random.Random(20260331 if args.seed is None else args.seed)
+    cast = demo_cast() if args.seed is None else variant_cast(args.seed)
+    hosts = [Host(name, os_name, user, random.Random(name)) for name, os_name, user in cast["specs"]]
     for host in hosts:
         benign(host, host.rnd)
-    benign_installs(hosts, rnd)
     by = {h.name: h for h in hosts}
-    linux_runner_attack(by["ci-runner-3"], dt.datetime(2026, 3, 31, 0, 40, 4, tzinfo=UTC))
-    macos_attack(by["dev-laptop-07"], dt.datetime(2026, 3, 31, 0, 41, 0, tzinfo=UTC))
-    windows_attack(by["win-build-2"], dt.datetime(2026, 3, 31, 1, 2, 0, tzinfo=UTC))
+    benign_installs(by[cast["installer"]])
+    if args.seed is not None:
+        decoys(by, cast, rnd)
+    linux_runner_attack(by[cast["runner_hit"]], cast["runner_time"])
+    macos_attack(by[cast["mac_hit"]], cast["mac_time"])
+    windows_attack(by[cast["win_hit"]], cast["win_time"])
     events = 0
     for host in hosts:
         write_host(args.out, host)
@@ -577,10 +776,16 @@ def main():
         benign(host, host.rnd, busy=True)
         write_host(args.out, host)
         events += len(host.events)
-    ci_logs(args.out, args.fleet)
-    lockfiles(args.out, args.fleet)
+    ci_logs(args.out, args.fleet, cast)
+    lockfiles(args.out, args.fleet, nested_copy=args.seed is not None)
     registry_metadata(args.out)
-    audit_log(args.out)
+    audit_log(args.out, decoys=args.seed is not None)
+    if args.truth:
+        with open(args.truth, "w") as f:
+            json.dump(truth(cast, hosts), f, indent=2)
+            f.write("\n")
+    if args.iocs:
+        stix_bundle(args.iocs)
     print(f"wrote {len(hosts) + args.fleet} hosts' endpoint logs ({events} events), CI logs, lockfiles, registry metadata "
           f"and the audit log to {args.out}")
 

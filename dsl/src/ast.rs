@@ -62,8 +62,12 @@ pub struct Pipeline {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Source {
-    /// One table, or several read as one (columns matched by name).
-    Tables(Vec<Ident>),
+    /// One table, or several read as one (columns matched by name); `history` reads them whole,
+    /// whatever window the run reads (`history dns`).
+    Tables {
+        names: Vec<Ident>,
+        history: Option<Span>,
+    },
     Sequence(Sequence),
     Chain(Chain),
 }

@@ -129,6 +129,8 @@ pub enum RelKind {
     Scan {
         table: String,
         builtin: bool,
+        /// The whole table, whatever window the run reads (`history dns`).
+        history: bool,
     },
     /// Literal rows of one column, `value` (a `let` list used as a lookup).
     Values {
@@ -370,7 +372,7 @@ pub fn collect_columns<'e>(e: &'e TExpr, out: &mut Vec<&'e str>) {
 
 fn collect_scans(rel: &Rel, out: &mut Vec<(String, bool)>) {
     match &rel.kind {
-        RelKind::Scan { table, builtin } => out.push((table.clone(), *builtin)),
+        RelKind::Scan { table, builtin, .. } => out.push((table.clone(), *builtin)),
         _ => rel.inputs().into_iter().for_each(|r| collect_scans(r, out)),
     }
 }

@@ -26,6 +26,9 @@ pub fn markdown(pack: &Pack) -> String {
             cell(h.meta.title.as_deref().unwrap_or_default()),
         ));
     }
+    if let Some(measured) = &pack.measured {
+        out.push_str(&format!("\n{}\n", measured.trim()));
+    }
     for h in &pack.hunts {
         out.push_str(&format!("\n## `{}`\n\n{}\n", h.id(), cell(h.meta.title.as_deref().unwrap_or_default())));
         if let Some(d) = &h.meta.description {

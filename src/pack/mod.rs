@@ -49,6 +49,9 @@ pub struct Pack {
     pub hunts: Vec<PackHunt>,
     /// The pack's own indicator files (`iocs/`), loaded for every run and fixture.
     pub iocs: Vec<PathBuf>,
+    /// What was measured of the pack as a whole (`MEASURED.md`: recall over unseen scenarios),
+    /// shown in its reference.
+    pub measured: Option<String>,
 }
 
 /// Why a pack cannot be used: hunts with errors (each with its diagnostics) or a bad layout.
@@ -75,6 +78,9 @@ impl std::fmt::Display for PackError {
 }
 
 impl std::error::Error for PackError {}
+
+/// A pack's notes on what was measured of it, beside its hunts.
+const MEASURED: &str = "MEASURED.md";
 
 /// Metadata every hunt of a pack must have: findings are reported by id, title and severity.
 const REQUIRED: &[&str] = &["id", "title", "severity"];
@@ -144,7 +150,13 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
     if hunts.is_empty() {
         return Err(PackError::Io(format!("{}: no .hunt files", root.display())));
     }
-    Ok(Pack { root: root.to_path_buf(), hunts, iocs })
+    let measured = match roots.check("pack notes", &root.join(MEASURED)).map_err(PackError::Io)? {
+        path if path.is_file() => {
+            Some(std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?)
+        }
+        _ => None,
+    };
+    Ok(Pack { root: root.to_path_buf(), hunts, iocs, measured })
 }
 
 /// The `.hunt` files under `root`, each checked to stay inside it (a directory linked twice is

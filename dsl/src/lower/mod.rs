@@ -156,7 +156,7 @@ impl Lowerer<'_> {
 
     pub(crate) fn rel(&self, rel: &Rel) -> Result<LogicalPlanBuilder> {
         match &rel.kind {
-            RelKind::Scan { table, builtin } => self.scan(table, *builtin, rel),
+            RelKind::Scan { table, builtin, history } => self.scan(table, *builtin && !*history, rel),
             RelKind::Values { values, ty } => {
                 if values.is_empty() {
                     // An empty list: a relation with the column and no rows.
@@ -291,12 +291,14 @@ impl Lowerer<'_> {
         Ok(source)
     }
 
-    fn scan(&self, table: &str, builtin: bool, rel: &Rel) -> Result<LogicalPlanBuilder> {
+    /// A table, read within the run's window where `windowed` (spoor's own tables, unless read
+    /// with `history`).
+    fn scan(&self, table: &str, windowed: bool, rel: &Rel) -> Result<LogicalPlanBuilder> {
         let source = self
             .sources
             .get(table)
             .ok_or_else(|| DataFusionError::Plan(format!("table `{table}` is not registered in this session")))?;
-        let Some((start, end)) = self.options.window.filter(|_| builtin) else {
+        let Some((start, end)) = self.options.window.filter(|_| windowed) else {
             // Only the hunt's columns, named in the scan itself (exported SQL stays `SELECT .. FROM t`).
             let schema = source.schema();
             let indices =

@@ -378,15 +378,23 @@ fn skip_to_next_stage(i: &str) -> &str {
     ""
 }
 
-fn source<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Source> {
+fn source<'a>(sp: &Spans<'a>, mut i: &'a str) -> PResult<'a, Source> {
     if keyword("sequence").parse(i).is_ok() {
         return sequence(sp, i).map(|(r, s)| (r, Source::Sequence(s)));
     }
     if keyword("chain").parse(i).is_ok() {
         return chain(sp, i).map(|(r, c)| (r, Source::Chain(c)));
     }
-    let (i, tables) = idents(sp, i, "a table name (process, network, file, registry, dns, ci, package, audit)")?;
-    Ok((i, Source::Tables(tables)))
+    // `history dns`: the table whole. `history` alone is a name (a `let` may be called so).
+    let mut history = None;
+    if let Ok((rest, word)) = keyword("history").parse(i)
+        && ident(sp, rest).is_ok()
+    {
+        history = Some(sp.span_len(ws(i)?.0, word.len()));
+        i = rest;
+    }
+    let (i, names) = idents(sp, i, "a table name (process, network, file, registry, dns, ci, package, audit)")?;
+    Ok((i, Source::Tables { names, history }))
 }
 
 /// `sequence [by f, ...] within 1h  a: table where ...  b: table where ...  [until table where ...]`

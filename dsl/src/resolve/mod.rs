@@ -248,7 +248,7 @@ impl<'a> Resolver<'a> {
         }
         match self.catalog.get(&name.name) {
             Some(t) => Some(Rel {
-                kind: ir::RelKind::Scan { table: t.name.clone(), builtin: t.builtin },
+                kind: ir::RelKind::Scan { table: t.name.clone(), builtin: t.builtin, history: false },
                 fields: t.columns.iter().map(|(n, ty)| Field { name: n.clone(), ty: ty.clone() }).collect(),
             }),
             None => {

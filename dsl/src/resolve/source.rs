@@ -15,10 +15,32 @@ pub const MAX_STEPS: usize = 16;
 impl Resolver<'_> {
     pub(super) fn source(&mut self, source: &Source) -> Option<Rel> {
         match source {
-            Source::Tables(names) => {
-                let rels: Vec<Rel> = names.iter().filter_map(|n| self.table(n)).collect();
+            Source::Tables { names, history } => {
+                let mut rels: Vec<Rel> = names.iter().filter_map(|n| self.table(n)).collect();
                 if rels.len() != names.len() {
                     return None;
+                }
+                if history.is_some() {
+                    for (rel, name) in rels.iter_mut().zip(names) {
+                        match &mut rel.kind {
+                            RelKind::Scan { builtin: true, history, .. } => *history = true,
+                            _ => {
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::UnknownTable,
+                                        name.span,
+                                        format!(
+                                            "`history` reads one of spoor's tables, and `{}` is not one",
+                                            name.name
+                                        ),
+                                    )
+                                    .label("not a table of the store")
+                                    .hint("a `let` pipeline can read `history <table>` itself"),
+                                );
+                                return None;
+                            }
+                        }
+                    }
                 }
                 if rels.len() == 1 {
                     return rels.into_iter().next();
