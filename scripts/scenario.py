@@ -25,7 +25,7 @@ email change long before any publish.
 it was not written with: another fleet (names, sizes, which hosts are hit), another C2 domain,
 address and URL (handed over as a STIX 2.1 bundle, `iocs.json`), the account takeover in another
 audit source's shape and spelling (GitHub, GitLab, or a registry mirror's `npm.*` actions), times
-with UTC offsets, Windows events as flat Sysmon JSON, Winlogbeat or Elastic Endpoint ECS, lockfiles of version 2 or 3,
+with UTC offsets (audit logs and ECS endpoints), Windows events as flat Sysmon JSON, Winlogbeat or Elastic Endpoint ECS, lockfiles of version 2 or 3,
 and decoys that look close (a privacy-mail email change with no publish, an email change after a
 publish, a publish long after a change, a nested copy of a good version, a popular domain first
 looked up right after an install at the start of the data). Both modes write `truth.json`: the
@@ -139,9 +139,16 @@ class Host:
 # Writers: ECS NDJSON (Linux and macOS endpoints) and Sysmon as flat Windows-event JSON.
 
 
+def ecs_time(t):
+    """An endpoint's time as its agent writes it: in UTC, or with the variant's UTC offset."""
+    if not UTC_OFFSET:
+        return iso(t)
+    return t.astimezone(dt.timezone(UTC_OFFSET)).isoformat(timespec="milliseconds")
+
+
 def ecs_record(host, t, event):
     kind = event[0]
-    base = {"@timestamp": iso(t), "ecs": {"version": "8.11.0"}, "host": {"name": host.name, "os": {"type": host.os}},
+    base = {"@timestamp": ecs_time(t), "ecs": {"version": "8.11.0"}, "host": {"name": host.name, "os": {"type": host.os}},
             "agent": {"type": "endpoint"}}
     if kind == "process":
         _, proc, parent, sha256, cwd = event
@@ -556,7 +563,7 @@ def packument(out, name, versions):
         f.write("\n")
 
 
-def registry_metadata(out):
+def registry_metadata(out, decoys=False):
     gha = ("GitHub Actions", "npm-oidc-no-reply@github.com")
     deps1 = {"follow-redirects": "^1.15.11", "form-data": "^4.0.4", "proxy-from-env": "^1.1.0"}
     deps0 = {"follow-redirects": "^1.15.4", "form-data": "^4.0.0", "proxy-from-env": "^1.1.0"}
@@ -571,6 +578,13 @@ def registry_metadata(out):
         ("4.2.0", "2026-03-30T05:57:30.000Z", "nrwise", "nrwise@proton.me", {}, None),
         ("4.2.1", "2026-03-30T23:59:12.000Z", "nrwise", "nrwise@proton.me", {}, {"postinstall": "node setup.js"}),
     ])
+    if decoys:
+        # maintainer-b changed address in January and publishes again in late March: a publish
+        # long after a change.
+        packument(out, "tiny-utils", [
+            ("1.0.0", "2025-12-01T10:00:00.000Z", "maintainer-b", "b@example.invalid", {}, None),
+            ("1.0.1", "2026-03-20T10:00:00.000Z", "maintainer-b", "b@example.org", {}, None),
+        ])
     evan = ("evanw", "evan@example.invalid")
     packument(out, "esbuild", [
         ("0.25.1", "2026-03-01T04:00:00.000Z", *evan, {"@esbuild/linux-x64": "0.25.1"}, {"postinstall": "node install.js"}),
@@ -778,7 +792,7 @@ def main():
         events += len(host.events)
     ci_logs(args.out, args.fleet, cast)
     lockfiles(args.out, args.fleet, nested_copy=args.seed is not None)
-    registry_metadata(args.out)
+    registry_metadata(args.out, decoys=args.seed is not None)
     audit_log(args.out, decoys=args.seed is not None)
     if args.truth:
         with open(args.truth, "w") as f:
