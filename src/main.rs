@@ -9,7 +9,7 @@ mod hunting;
 mod job_cli;
 mod pack_cli;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use spoor::core::ingest::{IngestOptions, IngestSummary, Progress};
@@ -148,6 +148,10 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Print a shell completion script (`spoor completions bash > /etc/bash_completion.d/spoor`).
+    Completions { shell: clap_complete::Shell },
+    /// Print spoor's man page (roff: `spoor man > spoor.1; man ./spoor.1`).
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -167,6 +171,10 @@ enum PackCommand {
         /// Exit 1 when anything is found (for CI gates).
         #[arg(long)]
         fail_on_findings: bool,
+        /// With --format table: each hunt's rows as a full table, however wide, instead of a
+        /// block per finding fitted to the terminal.
+        #[arg(long)]
+        wide: bool,
     },
     /// Print the pack's reference (docs/hunts.md), generated from the hunts' headers.
     Docs {
@@ -203,7 +211,8 @@ struct RunFlags {
     /// The store directory.
     #[arg(long, short)]
     store: PathBuf,
-    /// Set a hunt parameter: name=value (repeatable).
+    /// Set a hunt parameter: name=value (repeatable). In a pack run, a bare name goes to every
+    /// hunt that declares it and hunt_id.name to one hunt.
     #[arg(long = "param", short = 'p')]
     params: Vec<String>,
     /// Only read events from this long ago until now (30m, 24h, 7d).
@@ -261,7 +270,11 @@ fn command() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => run_ingest(args),
         Command::Tables { store, schema } => run_tables(&store, schema),
-        Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings }) => {
+        Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings, wide }) => {
+            let format = match format {
+                pack_cli::FindingFormat::Table if wide => pack_cli::FindingFormat::Wide,
+                other => other,
+            };
             language(pack_cli::run(&pack, run.into(), format, output, fail_on_findings))
         }
         Command::Pack(PackCommand::Docs { pack }) => language(pack_cli::docs(&pack)),
@@ -316,6 +329,14 @@ fn command() -> ExitCode {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "spoor", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| spoor::core::Error::User(format!("cannot write the man page: {e}"))),
     };
     match result {
         Ok(code) => code,

@@ -12,8 +12,12 @@ use crate::hunting::{self, RunArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FindingFormat {
-    /// Tables grouped by severity and hunt.
+    /// A block per finding, fitted to the terminal (100 columns when piped), grouped by
+    /// severity and hunt.
     Table,
+    /// Each hunt's rows as a full table (`--wide`).
+    #[value(skip)]
+    Wide,
     /// One finding (hunt, severity, entities, evidence, fields) per line.
     Ndjson,
     /// One row per finding.
@@ -64,7 +68,11 @@ pub fn run(
         };
         let io = |e: std::io::Error| e.to_string();
         match format {
-            FindingFormat::Table => sink.write_all(pack::render::table(&runs)?.as_bytes()).map_err(io)?,
+            FindingFormat::Table => {
+                let style = terminal_style(output.is_none());
+                sink.write_all(pack::render::terminal::render(&runs, style).as_bytes()).map_err(io)?
+            }
+            FindingFormat::Wide => sink.write_all(pack::render::table(&runs)?.as_bytes()).map_err(io)?,
             FindingFormat::Ndjson => sink.write_all(pack::render::ndjson(&runs)?.as_bytes()).map_err(io)?,
             FindingFormat::Sarif => writeln!(sink, "{}", pack::render::sarif(&runs)).map_err(io)?,
             FindingFormat::Csv => {
@@ -90,6 +98,16 @@ pub fn run(
             ExitCode::SUCCESS
         })
     }))
+}
+
+/// The terminal's width and colour when writing to it; 100 columns and no colour otherwise
+/// (a pipe, a file, or `NO_COLOR` set).
+fn terminal_style(to_stdout: bool) -> pack::render::terminal::Style {
+    use pack::render::terminal::Style;
+    let tty = to_stdout && std::io::stdout().is_terminal();
+    let width = if tty { terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)) } else { None };
+    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Style { width: width.unwrap_or(Style::PIPE_WIDTH).max(40), colour: tty && !no_colour }
 }
 
 pub fn docs(root: &Path) -> Result<ExitCode, String> {

@@ -91,3 +91,23 @@ fn a_closed_pipe_ends_a_hunt_quietly_and_an_empty_table_is_named() {
     assert_eq!(code, 0);
     assert!(err.contains("warning: the store has no rows in `service`"), "{err}");
 }
+
+/// Shell completions and the man page come from the same definitions as `--help`: every
+/// subcommand is in them.
+#[test]
+fn completions_and_the_man_page_name_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script, stderr) = common::spoor(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        for command in ["ingest", "hunt", "pack", "check", "explain", "job"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+    let (code, _, stderr) = common::spoor(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "an unknown shell is a usage error");
+    assert!(stderr.contains("possible values"), "{stderr}");
+    let (code, page, _) = common::spoor(&["man"]);
+    assert_eq!(code, 0);
+    assert!(page.starts_with(".ie") && page.contains(".TH spoor 1"), "roff: {page}");
+    assert!(page.contains("ingest") && page.contains("completions"), "{page}");
+}

@@ -103,6 +103,24 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
         assert!(!found.contains_key(hunt));
     }
     assert_eq!(pack.hunts.len(), EXPECTED.len() + SILENT.len(), "every hunt is accounted for");
+
+    // For a terminal: every line fits the width, and every finding shows its entities.
+    for width in [100, 60] {
+        let style = spoor::pack::render::terminal::Style { width, colour: false };
+        let text = spoor::pack::render::terminal::render(&runs, style);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= width, "a line of {widest} columns in {width}:\n{text}");
+        for (hunt, n, entities) in EXPECTED {
+            assert!(text.contains(&format!(" {hunt} · ")), "{hunt} has a heading");
+            assert!(text.contains(&format!(" {hunt} · {n} finding")), "{hunt}: {n} findings");
+            if width == 100 {
+                for entity in *entities {
+                    assert!(text.contains(entity), "{entity} is shown at {width} columns");
+                }
+            }
+        }
+        assert!(!text.contains('\x1b'), "no colour unless asked");
+    }
 }
 
 /// `spoor pack run` from the command line: hunts without data are skipped and said so, every
@@ -168,6 +186,32 @@ fn pack_run_on_the_command_line() {
 
     let (code, _, _) = common::spoor(&["pack", "run", "--store", store, "--fail-on-findings"]);
     assert_eq!(code, 1);
+
+    // Piped, findings are blocks within 100 columns; --wide gives each hunt's full table.
+    let (_, blocks, _) = common::spoor(&["pack", "run", "--store", store]);
+    assert!(blocks.lines().all(|l| l.chars().count() <= 100), "{blocks}");
+    assert!(blocks.contains("package axios@1.14.1 · project web-app"), "{blocks}");
+    assert!(blocks.contains("    at ") && blocks.contains("package-lock.json:"), "{blocks}");
+    let (code, wide, _) = common::spoor(&["pack", "run", "--store", store, "--wide"]);
+    assert_eq!(code, 0);
+    assert!(wide.contains("+----") && wide.contains("| package.project"), "{wide}");
+
+    // Parameters: a bare name goes to the hunts that declare it, `hunt.name` to one hunt, and a
+    // name no hunt declares is an error before anything runs.
+    for good in ["age=48h", "install.fresh-version-installed.age=1h", "window=1h"] {
+        let (code, _, stderr) = common::spoor(&["pack", "run", "--store", store, "--param", good]);
+        assert_eq!(code, 0, "--param {good}: {stderr}");
+    }
+    for (bad, says) in [
+        ("max_jitter=0.7", "no hunt of the pack declares `max_jitter`"),
+        ("c2.beaconing.max_jitter=0.7", "hunt `c2.beaconing` has no parameter `max_jitter` (its parameters are: "),
+        ("c2.nothing.age=1h", "the pack has no hunt `c2.nothing`"),
+    ] {
+        let (code, stdout, stderr) = common::spoor(&["pack", "run", "--store", store, "--param", bad]);
+        assert_eq!(code, 2, "--param {bad}");
+        assert!(stderr.contains(says), "--param {bad}: {stderr}");
+        assert!(stdout.is_empty(), "nothing ran");
+    }
 
     // The next campaign, as an OSV advisory passed with --iocs: no hunt is edited.
     let advisory = work.path().join("MAL-0000-0002.json");

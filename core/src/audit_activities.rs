@@ -57,10 +57,8 @@ fn words(name: &str) -> Vec<String> {
     let mut previous_lower = false;
     for c in name.chars() {
         let starts_word = c.is_uppercase() && previous_lower;
-        if !c.is_alphanumeric() || starts_word {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
+        if (!c.is_alphanumeric() || starts_word) && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
         }
         if c.is_alphanumeric() {
             word.extend(c.to_lowercase());

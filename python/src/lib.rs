@@ -306,6 +306,8 @@ impl Store {
     /// indicators, any `iocs` files and the rows of a frame registered as `iocs` added.
     /// Returns the findings as a table (Arrow, one row per finding) and as `Finding` objects
     /// (`.findings`: hunt, severity, entities, evidence, fields, process tree, id).
+    /// `params` as on the command line: `{"window": "1h"}` for every hunt that declares
+    /// `window`, `{"c2.beaconing.min_count": "4"}` for one hunt.
     #[pyo3(signature = (path = PathBuf::from("hunts"), since = None, iocs = None, params = None))]
     fn run_pack(
         &self,

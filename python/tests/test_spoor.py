@@ -169,6 +169,13 @@ def test_run_pack_finds_the_demo_attack(demo):
     assert table.num_rows == 49 and "evidence" in table.column_names
     assert sorted(table.column("id").to_pylist()) == sorted(f.id for f in findings)
 
+    # Parameters as on the command line: scoped to one hunt, or to every hunt declaring it.
+    quiet = store.run_pack(ROOT / "hunts", params={"c2.beaconing.min_count": "100"}).findings
+    assert not [f for f in quiet if f.hunt == "c2.beaconing"]
+    assert len([f for f in quiet if f.hunt == "c2.ioc-domain-or-ip"]) == 10
+    with pytest.raises(Exception, match="no hunt of the pack declares `max_jitter`"):
+        store.run_pack(ROOT / "hunts", params={"max_jitter": "0.7"})
+
 
 def test_a_process_chain_finding_shows_its_tree(demo):
     store, _ = demo

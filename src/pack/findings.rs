@@ -30,6 +30,9 @@ pub struct Finding {
     pub timestamp: Option<String>,
     /// host, user, package, domain, ip, ci_job, project, file: the first value of each found.
     pub entities: BTreeMap<String, String>,
+    /// The row's columns the entities were read from (for renderings that show the rest).
+    #[serde(skip)]
+    pub entity_columns: Vec<String>,
     pub evidence: Vec<Evidence>,
     /// The row as the hunt gave it.
     pub fields: Map<String, Value>,
@@ -261,20 +264,24 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn entities(row: &Map<String, Value>) -> BTreeMap<String, String> {
+/// The row's entities, and the columns they were read from.
+fn entities(row: &Map<String, Value>) -> (BTreeMap<String, String>, Vec<String>) {
     let mut out = BTreeMap::new();
+    let mut columns = Vec::new();
     for (entity, names) in ENTITIES {
         let Some((name, value)) = column(row, names) else { continue };
         let mut value = text(value);
+        columns.push(name.to_string());
         if *entity == "package" && name.ends_with("package.name") {
             let version = format!("{}version", name.trim_end_matches("name"));
             if let Some(v) = row.get(&version).filter(|v| !v.is_null()) {
                 value = format!("{value}@{}", text(v));
+                columns.push(version);
             }
         }
         out.insert(entity.to_string(), value);
     }
-    out
+    (out, columns)
 }
 
 fn evidence(row: &Map<String, Value>) -> Vec<Evidence> {
@@ -315,6 +322,7 @@ pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>
         } else {
             evidence.iter().map(|e| format!("{}:{}", e.path, e.line.unwrap_or(0))).collect()
         };
+        let (entities, entity_columns) = entities(&row);
         let mut parts: Vec<&str> = vec![hunt.id()];
         parts.extend(keys.iter().map(String::as_str));
         out.push(Finding {
@@ -325,7 +333,8 @@ pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>
             confidence: hunt.meta.confidence.clone(),
             attack: hunt.meta.attack.clone(),
             timestamp: row.get("@timestamp").and_then(Value::as_str).map(str::to_string),
-            entities: entities(&row),
+            entities,
+            entity_columns,
             evidence,
             process_tree: process_tree(&processes, &row),
             fields: row,
@@ -362,7 +371,14 @@ mod tests {
     use std::sync::Arc;
 
     fn hunt() -> PackHunt {
-        PackHunt { path: "h.hunt".into(), text: String::new(), meta: Default::default(), tables: vec![], fixture: None }
+        PackHunt {
+            path: "h.hunt".into(),
+            text: String::new(),
+            meta: Default::default(),
+            tables: vec![],
+            params: vec![],
+            fixture: None,
+        }
     }
 
     fn batch(columns: &[(&str, &str)]) -> RecordBatch {

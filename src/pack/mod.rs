@@ -29,6 +29,8 @@ pub struct PackHunt {
     pub meta: Meta,
     /// spoor's tables it reads.
     pub tables: Vec<String>,
+    /// The parameters it declares.
+    pub params: Vec<String>,
     /// Its fixtures (`<hunt>.slt` beside it), when present.
     pub fixture: Option<PathBuf>,
 }
@@ -131,7 +133,14 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
                 let fixture = path.with_extension("slt");
                 let fixture =
                     fixture.is_file().then(|| roots.check("fixture", &fixture)).transpose().map_err(PackError::Io)?;
-                hunts.push(PackHunt { tables: resolved.hunt.tables(), meta, fixture, path, text });
+                hunts.push(PackHunt {
+                    tables: resolved.hunt.tables(),
+                    params: resolved.params,
+                    meta,
+                    fixture,
+                    path,
+                    text,
+                });
             }
             Err(diagnostics) => invalid.push((path, text, diagnostics)),
         }
@@ -213,6 +222,8 @@ pub struct RunConfig {
     pub iocs: Vec<PathBuf>,
     /// Indicators from elsewhere (source, indicator), such as a notebook's list.
     pub extra_iocs: Vec<(String, crate::core::iocs::Ioc)>,
+    /// Parameters as a user writes them: `name` for every hunt that declares it,
+    /// `hunt_id.name` for one hunt (see [`params_for`]).
     pub params: ParamValues,
     /// Parameters for one hunt (by id), over `params`.
     pub hunt_params: std::collections::BTreeMap<String, ParamValues>,
@@ -236,14 +247,9 @@ pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], c
             out.push(HuntRun { hunt, outcome: Outcome::Skipped { missing } });
             continue;
         }
-        let own = config.hunt_params.get(hunt.id()).map(|p| {
-            let mut merged = config.params.clone();
-            merged.extend(p.clone());
-            merged
-        });
-        let params = own.as_ref().unwrap_or(&config.params);
+        let params = params_for(hunt, config);
         let ran = crate::dsl::run::within(config.limits.time, async {
-            let compiled = crate::dsl::compile(ctx, &hunt.text, params, &config.options).await?;
+            let compiled = crate::dsl::compile(ctx, &hunt.text, &params, &config.options).await?;
             crate::dsl::run::run(ctx, &compiled).await
         });
         let outcome = match ran.await {
@@ -256,6 +262,70 @@ pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], c
         out.push(HuntRun { hunt, outcome });
     }
     out
+}
+
+/// The parameters one hunt of a run gets: the bare names it declares, then those scoped to it
+/// (`hunt_id.name`), then [`RunConfig::hunt_params`] for it, each over the one before.
+pub fn params_for(hunt: &PackHunt, config: &RunConfig) -> ParamValues {
+    let mut out = ParamValues::new();
+    for (key, value) in &config.params {
+        match scoped(key) {
+            Some((id, name)) if id == hunt.id() => {
+                out.insert(name.to_string(), value.clone());
+            }
+            Some(_) => {}
+            None if hunt.params.contains(key) => {
+                out.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+            None => {}
+        }
+    }
+    if let Some(own) = config.hunt_params.get(hunt.id()) {
+        out.extend(own.clone());
+    }
+    out
+}
+
+/// `hunt_id.name` as (hunt id, parameter name); a bare name as None. Parameter names have no
+/// dots and hunt ids do, so the name is what follows the last one.
+fn scoped(key: &str) -> Option<(&str, &str)> {
+    key.rsplit_once('.')
+}
+
+/// Every parameter of a run must reach a hunt: a scoped one a hunt of the pack that declares it,
+/// a bare one at least one hunt that declares it. Otherwise a typo would run the pack with the
+/// defaults and say nothing.
+pub fn check_params(pack: &Pack, config: &RunConfig) -> Result<(), String> {
+    let declared = |hunt: &PackHunt| {
+        if hunt.params.is_empty() {
+            "it declares none".to_string()
+        } else {
+            format!("its parameters are: {}", hunt.params.join(", "))
+        }
+    };
+    let mut problems = Vec::new();
+    for key in config.params.keys() {
+        match scoped(key) {
+            Some((id, name)) => match pack.hunts.iter().find(|h| h.id() == id) {
+                None => problems.push(format!("--param {key}: the pack has no hunt `{id}`")),
+                Some(hunt) if !hunt.params.iter().any(|p| p == name) => {
+                    problems.push(format!("--param {key}: hunt `{id}` has no parameter `{name}` ({})", declared(hunt)))
+                }
+                Some(_) => {}
+            },
+            None if !pack.hunts.iter().any(|h| h.params.contains(key)) => {
+                let mut all: Vec<&str> = pack.hunts.iter().flat_map(|h| h.params.iter().map(String::as_str)).collect();
+                all.sort();
+                all.dedup();
+                problems.push(format!(
+                    "--param {key}: no hunt of the pack declares `{key}` (the pack's parameters: {})",
+                    if all.is_empty() { "none".to_string() } else { all.join(", ") }
+                ));
+            }
+            None => {}
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
 }
 
 /// Runs the pack against a store: its tables, the pack's indicators and any added ones.
@@ -275,6 +345,7 @@ pub async fn run_on<'p>(
     store: &crate::core::Store,
     config: &RunConfig,
 ) -> Result<Vec<HuntRun<'p>>, String> {
+    check_params(pack, config)?;
     register_iocs(ctx, pack, config).await?;
     let present: Vec<String> =
         store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();

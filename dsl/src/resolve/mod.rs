@@ -21,6 +21,8 @@ use crate::types::Type;
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub hunt: ir::Hunt,
+    /// The parameters the hunt declares, in order (their values are substituted in `hunt`).
+    pub params: Vec<String>,
     pub warnings: Diagnostics,
 }
 
@@ -79,7 +81,8 @@ pub fn resolve(hunt: &ast::Hunt, catalog: &Catalog, params: &ParamValues) -> Res
                     return Err(r.diags.sorted());
                 }
             }
-            Ok(Resolved { hunt: hunt_ir, warnings: r.diags.sorted() })
+            let params = hunt.params.iter().map(|p| p.name.name.clone()).collect();
+            Ok(Resolved { hunt: hunt_ir, params, warnings: r.diags.sorted() })
         }
         _ => {
             if !r.diags.has_errors() {

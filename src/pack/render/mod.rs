@@ -1,5 +1,7 @@
-//! A pack run's findings for people (tables grouped by severity and hunt) and for machines
-//! (NDJSON, CSV, Parquet, SARIF).
+//! A pack run's findings for people (compact blocks for a terminal, or tables grouped by
+//! severity and hunt) and for machines (NDJSON, CSV, Parquet, SARIF).
+
+pub mod terminal;
 
 use std::sync::Arc;
 
