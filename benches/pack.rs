@@ -84,17 +84,13 @@ async fn main() {
     std::fs::create_dir_all(&results).expect("the results directory");
 
     let pack = spoor::pack::load(&root.join("hunts")).unwrap_or_else(|e| panic!("{e}"));
-    let ctx = spoor::core::session::context(&store).await.expect("a session");
+    // The session a pack run hunts in: the store's tables and the pack's indicators.
     let options = RunOptions { now: Utc::now(), window: None };
-    let config = spoor::pack::RunConfig {
-        iocs: Vec::new(),
-        extra_iocs: Vec::new(),
-        params: ParamValues::new(),
-        hunt_params: Default::default(),
-        options: options.clone(),
-        limits: Default::default(),
-    };
-    spoor::pack::register_iocs(&ctx, &pack, &config).await.expect("the pack's IOCs");
+    let front = spoor::Store::open_existing(store.root()).expect("the store");
+    let ctx = front
+        .session(&spoor::HuntOptions { iocs: pack.iocs.clone(), run: options.clone(), ..Default::default() })
+        .await
+        .expect("a session");
     println!("\n| hunt | rows | best ms | median ms |\n|---|---:|---:|---:|");
     for hunt in &pack.hunts {
         if filter.as_ref().is_some_and(|f| !hunt.id().contains(f.as_str())) {

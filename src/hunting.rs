@@ -1,37 +1,28 @@
 //! `spoor hunt`, `spoor check`, `spoor explain`: read a hunt, show its diagnostics the way a
-//! person (or a tool, with `--format json`) wants them, run it and print the rows.
+//! person (or a tool, with `--format json`) wants them, run it through [`spoor::Store`] and
+//! print the rows.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use arrow::record_batch::RecordBatch;
-use datafusion::prelude::SessionContext;
 
-use spoor::core::{Store, session};
-use spoor::dsl::{Diagnostics, ParamValues, RunOptions, render};
+use spoor::dsl::{Diagnostics, ParamValues, render};
+use spoor::{CancellationToken, Explain, HuntOptions, HuntText, Store};
 
-/// Where a hunt's text comes from: a file, or `-e` on the command line.
-pub struct HuntText {
-    pub name: String,
-    pub text: String,
-}
-
-impl HuntText {
-    pub fn read(file: Option<&Path>, expression: Option<String>) -> Result<HuntText, String> {
-        match (file, expression) {
-            (_, Some(text)) => Ok(HuntText { name: "<query>".into(), text }),
-            (Some(path), None) if path == Path::new("-") => {
-                let mut text = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| format!("stdin: {e}"))?;
-                Ok(HuntText { name: "<stdin>".into(), text })
-            }
-            (Some(path), None) => std::fs::read_to_string(path)
-                .map(|text| HuntText { name: path.display().to_string(), text })
-                .map_err(|e| format!("{}: {e}", path.display())),
-            (None, None) => Err("give a hunt file, or a query with -e".into()),
+/// A hunt's text from a file (`-` for standard input) or from `-e` on the command line.
+pub fn hunt_text(file: Option<&Path>, expression: Option<String>) -> spoor::Result<HuntText> {
+    match (file, expression) {
+        (_, Some(text)) => Ok(HuntText::inline(text)),
+        (Some(path), None) if path == Path::new("-") => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|source| spoor::Error::Io { path: path.to_path_buf(), source })?;
+            Ok(HuntText { name: "<stdin>".into(), text })
         }
+        (Some(path), None) => HuntText::read(path),
+        (None, None) => Err(spoor::Error::User("give a hunt file, or a query with -e".into())),
     }
 }
 
@@ -64,48 +55,42 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    pub fn params(&self) -> Result<ParamValues, String> {
-        let mut out = ParamValues::new();
-        for p in &self.params {
-            let (k, v) = p.split_once('=').ok_or_else(|| format!("--param {p}: write it as name=value"))?;
-            out.insert(k.trim().to_string(), v.to_string());
+    /// The run's options; Ctrl-C cancels the run through `cancel`.
+    pub fn options(&self, cancel: &CancellationToken) -> spoor::Result<HuntOptions> {
+        let mut options = HuntOptions::default().params_text(&self.params)?.iocs(self.iocs.clone());
+        if let Some(since) = &self.since {
+            options = options.since(since)?;
         }
-        Ok(out)
-    }
-
-    pub fn options(&self) -> Result<RunOptions, String> {
-        RunOptions::since(self.since.as_deref()).map_err(|e| format!("--since {e}"))
-    }
-
-    pub fn limits(&self) -> Result<session::Limits, String> {
-        let memory = self.memory_limit.as_deref().map(session::Limits::parse_size).transpose();
-        let time =
-            self.timeout.as_deref().map(|t| spoor::dsl::parse_duration(t).map(|us| Duration::from_micros(us as u64)));
-        Ok(session::Limits {
-            memory: memory.map_err(|e| format!("--memory-limit {e}"))?,
-            time: time.transpose().map_err(|e| format!("--timeout {e}"))?,
-        })
-    }
-
-    async fn context(&self) -> Result<SessionContext, String> {
-        let store = Store::open_existing(&self.store).map_err(|e| e.to_string())?;
-        let ctx = session::context_with(&store, self.limits()?).await.map_err(|e| e.to_string())?;
-        register_iocs(&ctx, &self.iocs).await?;
-        Ok(ctx)
+        if let Some(size) = &self.memory_limit {
+            options = options.memory_limit(size)?;
+        }
+        if let Some(limit) = &self.timeout {
+            options = options.timeout(limit)?;
+        }
+        Ok(options.cancel_on(cancel.clone()))
     }
 }
 
-/// `--iocs` files as the `iocs` table; without any, the table stays unknown, so a hunt that
-/// looks indicators up is told to pass them.
-async fn register_iocs(ctx: &SessionContext, files: &[PathBuf]) -> Result<(), String> {
-    if !files.is_empty() {
-        spoor::core::iocs::register(ctx, files).map_err(|e| e.to_string())?;
-    }
-    Ok(())
+fn runtime() -> spoor::Result<tokio::runtime::Runtime> {
+    spoor::core::session::runtime().map_err(|e| spoor::Error::Internal(format!("cannot start the query runtime: {e}")))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    spoor::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))
+/// Runs a command's work on the query runtime until it ends or Ctrl-C, which cancels it (its
+/// queries stop; hunts only read the store, so it is left as it was).
+pub fn run_until_interrupted<T>(work: impl AsyncFnOnce(CancellationToken) -> spoor::Result<T>) -> spoor::Result<T> {
+    let cancel = CancellationToken::new();
+    runtime()?.block_on(async {
+        let interrupted = cancel.clone();
+        let watch = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted: stopped; the store is unchanged");
+                interrupted.cancel();
+            }
+        });
+        let done = work(cancel).await;
+        watch.abort();
+        done
+    })
 }
 
 fn show(diagnostics: &Diagnostics, hunt: &HuntText, format: DiagnosticFormat) {
@@ -118,81 +103,30 @@ fn show(diagnostics: &Diagnostics, hunt: &HuntText, format: DiagnosticFormat) {
     }
 }
 
-/// Compiles a hunt, showing its diagnostics; `None` when it has errors.
-async fn compile(
-    ctx: &SessionContext,
-    hunt: &HuntText,
-    args: &RunArgs,
-) -> Result<Option<spoor::dsl::Compiled>, String> {
-    let params = args.params()?;
-    let options = args.options()?;
-    match spoor::dsl::compile(ctx, &hunt.text, &params, &options).await {
-        Ok(compiled) => {
-            if !compiled.warnings.0.is_empty() {
-                show(&compiled.warnings, hunt, DiagnosticFormat::Pretty);
-            }
-            Ok(Some(compiled))
+pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<PathBuf>) -> spoor::Result<ExitCode> {
+    let store = Store::open_existing(&args.store)?;
+    let batches = run_until_interrupted(async |cancel| {
+        let rows = store.hunt(hunt, &args.options(&cancel)?).await?;
+        if !rows.warnings.0.is_empty() {
+            eprint!("{}", rows.warnings_text(std::io::stderr().is_terminal()));
         }
-        Err(spoor::dsl::Error::Hunt(d)) => {
-            show(&d, hunt, DiagnosticFormat::Pretty);
-            Ok(None)
+        // A hunt over `windows` in a store of Zeek logs: its empty answer says nothing.
+        if !rows.empty_tables.is_empty() {
+            let names: Vec<String> = rows.empty_tables.iter().map(|t| format!("`{t}`")).collect();
+            eprintln!("warning: the store has no rows in {}; the hunt found nothing there to read", names.join(", "));
         }
-        Err(e) => Err(e.to_string()),
+        rows.collect().await
+    })?;
+    write_rows(&batches, format, output.as_deref()).map_err(spoor::Error::User)?;
+    if format == RowFormat::Table {
+        eprintln!("{}", rows(batches.iter().map(RecordBatch::num_rows).sum()));
     }
-}
-
-pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<PathBuf>) -> Result<ExitCode, String> {
-    runtime()?.block_on(until_interrupted(async {
-        let ctx = args.context().await?;
-        let work = async {
-            let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(None) };
-            warn_of_empty_tables(&ctx, &compiled.hunt);
-            spoor::dsl::run::run(&ctx, &compiled).await.map(Some).map_err(|e| e.to_string())
-        };
-        let ran = match args.limits()?.time {
-            None => work.await,
-            Some(limit) => tokio::time::timeout(limit, work)
-                .await
-                .unwrap_or_else(|_| Err(spoor::dsl::Error::TimedOut(limit).to_string())),
-        };
-        let Some(batches) = ran? else { return Ok(ExitCode::from(2)) };
-        write_rows(&batches, format, output.as_deref())?;
-        if format == RowFormat::Table {
-            eprintln!("{}", rows(batches.iter().map(RecordBatch::num_rows).sum()));
-        }
-        Ok(ExitCode::SUCCESS)
-    }))
-}
-
-/// Says which of spoor's tables the hunt reads have no rows in this store (a hunt over `windows`
-/// of a store of Zeek logs): its empty answer then says nothing about the hunted activity.
-fn warn_of_empty_tables(ctx: &SessionContext, hunt: &spoor::dsl::ir::Hunt) {
-    let empty: Vec<String> =
-        hunt.tables().into_iter().filter(|t| !ctx.table_exist(t.as_str()).unwrap_or(false)).collect();
-    if !empty.is_empty() {
-        let names: Vec<String> = empty.iter().map(|t| format!("`{t}`")).collect();
-        eprintln!("warning: the store has no rows in {}; the hunt found nothing there to read", names.join(", "));
-    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// "1 row", "3 rows".
 fn rows(n: usize) -> String {
     format!("{n} row{}", if n == 1 { "" } else { "s" })
-}
-
-/// Runs a command's work until it ends or Ctrl-C: then the work is dropped (which cancels its
-/// queries; hunts only read the store, so it is left as it was) and the exit status is 130, as
-/// a shell reports a command stopped by SIGINT.
-pub async fn until_interrupted(
-    work: impl std::future::Future<Output = Result<ExitCode, String>>,
-) -> Result<ExitCode, String> {
-    tokio::select! {
-        done = work => done,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("interrupted: stopped; the store is unchanged");
-            Ok(ExitCode::from(130))
-        }
-    }
 }
 
 fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>) -> Result<(), String> {
@@ -248,7 +182,7 @@ pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> R
     let mut all_json = Vec::new();
     let mut checked: Vec<(HuntText, Diagnostics)> = Vec::new();
     for path in hunt_files(files)? {
-        let hunt = HuntText::read(Some(&path), None)?;
+        let hunt = HuntText::read(&path).map_err(|e| e.to_string())?;
         let diagnostics = match spoor::dsl::check(&hunt.text, &catalog, &ParamValues::new()) {
             Ok(resolved) => resolved.warnings,
             Err(d) => {
@@ -306,44 +240,11 @@ fn hunt_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// What `spoor explain` prints.
-#[derive(Debug, Clone, Copy)]
-pub enum Explained {
-    /// The optimized logical plan.
-    Plan,
-    /// SQL from DataFusion's unparser.
-    Sql,
-    /// The physical plan after running it, with each operator's metrics.
-    Analyzed,
-}
-
-pub fn explain(hunt: HuntText, args: RunArgs, shown: Explained) -> Result<ExitCode, String> {
-    runtime()?.block_on(until_interrupted(async {
-        let ctx = args.context().await?;
-        let started = std::time::Instant::now();
-        let Some(compiled) = compile(&ctx, &hunt, &args).await? else { return Ok(ExitCode::from(2)) };
-        let compiling = started.elapsed();
-        match shown {
-            Explained::Sql => println!("{}", spoor::dsl::run::to_sql(&compiled.plan).map_err(|e| e.to_string())?),
-            Explained::Plan => {
-                println!("{}", spoor::dsl::run::explained(&ctx, &compiled.plan).map_err(|e| e.to_string())?);
-            }
-            Explained::Analyzed => {
-                let analysis = spoor::dsl::run::within(args.limits()?.time, spoor::dsl::run::analyze(&ctx, &compiled))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                println!("{}", analysis.plan);
-                println!(
-                    "{}; compiled in {:.1} ms, planned in {:.1} ms, ran in {:.1} ms",
-                    rows(analysis.rows),
-                    compiling.as_secs_f64() * 1e3,
-                    analysis.planning.as_secs_f64() * 1e3,
-                    analysis.running.as_secs_f64() * 1e3
-                );
-            }
-        }
-        Ok(ExitCode::SUCCESS)
-    }))
+pub fn explain(hunt: HuntText, args: RunArgs, shown: Explain) -> spoor::Result<ExitCode> {
+    let store = Store::open_existing(&args.store)?;
+    let text = run_until_interrupted(async |cancel| store.explain(hunt, &args.options(&cancel)?, shown).await)?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The batch with its lists and maps (`dns.answers`, `winlog.event_data`) written as text

@@ -1,15 +1,46 @@
 //! spoor: hunt threats in security logs.
 //!
-//! This crate is the facade: it re-exports the layers so an embedding program depends on one
-//! crate. [`core`] ingests logs into normalized Arrow tables stored as Parquet and opens them for
-//! querying with DataFusion; [`dsl`] is the hunting language, compiled to DataFusion plans.
+//! This crate is the front door. A [`Store`] ingests logs into normalized Arrow tables stored as
+//! Parquet, runs hunts written in spoor's language (rows as a stream of Arrow batches), explains
+//! them, and runs hunt packs into findings; [`HuntOptions`] carries what a run takes (parameters,
+//! time window, indicators, limits, cancellation) and [`Error`] says whose problem a failure is.
+//! The command line, the Python module and scheduled jobs all stand on it.
+//!
+//! ```no_run
+//! # async fn demo() -> spoor::Result<()> {
+//! let store = spoor::Store::open("store")?;
+//! store.ingest(&["logs/".into()], &Default::default())?;
+//! let pack = spoor::pack::load("hunts".as_ref())?;
+//! for run in store.run_pack(&pack, &spoor::HuntOptions::default()).await? {
+//!     println!("{}: {:?}", run.hunt.id(), run.outcome);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The layers underneath stay reachable for what the front door does not cover: [`core`]
+//! (ingest, schemas, storage, the DataFusion session) and [`dsl`] (the language, compiled to
+//! DataFusion plans).
 
 pub use spoor_core as core;
 pub use spoor_dsl as dsl;
 
+#[warn(missing_docs)]
+mod error;
+#[warn(missing_docs)]
+mod store;
+
 pub mod job;
 pub mod pack;
 pub mod testing;
+
+pub use error::{Error, InvalidHunt, Result};
+
+/// The README's Rust examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
+pub use store::{Explain, HuntOptions, HuntText, Rows, Store, TableSummary, check};
+pub use tokio_util::sync::CancellationToken;
 
 /// Programs built on this crate (the `spoor` command, the benchmarks and tests; not the Python
 /// module, which Python loads with dlopen) allocate through mimalloc. Planning and running a

@@ -268,38 +268,35 @@ fn main() -> ExitCode {
 fn command() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest(args) => run_ingest(args),
+        Command::Ingest(args) => run_ingest(args).map_err(spoor::Error::from),
         Command::Tables { store, schema } => run_tables(&store, schema),
         Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings, wide }) => {
             let format = match format {
                 pack_cli::FindingFormat::Table if wide => pack_cli::FindingFormat::Wide,
                 other => other,
             };
-            language(pack_cli::run(&pack, run.into(), format, output, fail_on_findings))
+            pack_cli::run(&pack, run.into(), format, output, fail_on_findings)
         }
-        Command::Pack(PackCommand::Docs { pack }) => language(pack_cli::docs(&pack)),
+        Command::Pack(PackCommand::Docs { pack }) => pack_cli::docs(&pack),
         Command::Job(JobCommand::Run { job, once: true, allow }) => language(job_cli::once(&job, &allow)),
         Command::Job(JobCommand::Run { job, once: false, allow } | JobCommand::Serve { job, allow }) => {
             language(job_cli::serve(&job, &allow))
         }
-        Command::Test { pack, only, bless } => language(pack_cli::test(&pack, only.as_deref(), bless)),
-        Command::Hunt { file, expression, run, format, output } => language(
-            hunting::HuntText::read(file.as_deref(), expression)
-                .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),
-        ),
+        Command::Test { pack, only, bless } => pack_cli::test(&pack, only.as_deref(), bless),
+        Command::Hunt { file, expression, run, format, output } => hunting::hunt_text(file.as_deref(), expression)
+            .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),
         Command::Check { files, iocs, format } => language(hunting::check(&files, &iocs, format)),
-        Command::Explain { file, expression, run, sql, analyze } => {
-            language(hunting::HuntText::read(file.as_deref(), expression).and_then(|hunt| {
+        Command::Explain { file, expression, run, sql, analyze } => hunting::hunt_text(file.as_deref(), expression)
+            .and_then(|hunt| {
                 let shown = if sql {
-                    hunting::Explained::Sql
+                    spoor::Explain::Sql
                 } else if analyze {
-                    hunting::Explained::Analyzed
+                    spoor::Explain::Analyze
                 } else {
-                    hunting::Explained::Plan
+                    spoor::Explain::Plan
                 };
                 hunting::explain(hunt, run.into(), shown)
-            }))
-        }
+            }),
         Command::Functions { markdown } => {
             if markdown {
                 print!("{}", spoor::dsl::functions::markdown());
@@ -336,20 +333,22 @@ fn command() -> ExitCode {
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut std::io::stdout())
             .map(|()| ExitCode::SUCCESS)
-            .map_err(|e| spoor::core::Error::User(format!("cannot write the man page: {e}"))),
+            .map_err(|e| spoor::Error::User(format!("cannot write the man page: {e}"))),
     };
     match result {
         Ok(code) => code,
+        // Ctrl-C: said when it came; a shell reports a command stopped by SIGINT as 130.
+        Err(spoor::Error::Cancelled) => ExitCode::from(130),
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+            eprint!("{}", e.render(std::io::stderr().is_terminal()));
+            ExitCode::from(e.exit_code())
         }
     }
 }
 
-/// The hunting commands report their own errors as text.
-fn language(result: Result<ExitCode, String>) -> spoor::core::Result<ExitCode> {
-    result.map_err(spoor::core::Error::User)
+/// Commands whose errors are text (jobs, `check`) report them as the user's to fix.
+fn language(result: Result<ExitCode, String>) -> spoor::Result<ExitCode> {
+    result.map_err(spoor::Error::User)
 }
 
 struct Bar(ProgressBar);
@@ -380,13 +379,7 @@ impl Progress for Bar {
 }
 
 fn run_ingest(args: IngestArgs) -> spoor::core::Result<ExitCode> {
-    let format = match args.format.as_str() {
-        "auto" => None,
-        name => Some(Format::from_name(name).ok_or_else(|| {
-            let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-            spoor::core::Error::User(format!("unknown format `{name}`; one of: auto, {}", names.join(", ")))
-        })?),
-    };
+    let format = Format::chosen(&args.format).map_err(spoor::core::Error::User)?;
     let mapping = args.mapping.as_deref().map(spoor::core::formats::mapping::Mapping::load).transpose()?;
     let options = IngestOptions {
         format,
@@ -495,24 +488,20 @@ fn shorten(s: &str, width: usize) -> String {
     format!("…{tail}")
 }
 
-fn run_tables(store: &Path, show_schema: bool) -> spoor::core::Result<ExitCode> {
-    let store = Store::open_existing(store)?;
-    let runtime = session::runtime().map_err(|e| spoor::core::Error::io(store.root(), e))?;
-    runtime.block_on(async {
-        let ctx = session::context(&store).await?;
-        println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", "table", "rows", "files", "first", "last");
-        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_else(|| "-".into())
-        };
-        for table in store.tables()? {
-            let s = session::table_stats(&ctx, &store, table).await?;
-            println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", table.name(), s.rows, s.files, time(s.first), time(s.last));
-            if show_schema {
-                for c in table.columns() {
-                    println!("    {:<32} {:?}", c.name, c.kind);
-                }
+fn run_tables(store: &Path, show_schema: bool) -> spoor::Result<ExitCode> {
+    let store = spoor::Store::open_existing(store)?;
+    let tables = hunting::run_until_interrupted(async |_| store.tables().await)?;
+    println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", "table", "rows", "files", "first", "last");
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_else(|| "-".into())
+    };
+    for t in tables {
+        println!("{:<10} {:>10} {:>6}  {:<27} {:<27}", t.name, t.rows, t.files, time(t.first), time(t.last));
+        if show_schema && let Some(table) = Table::from_name(&t.name) {
+            for c in table.columns() {
+                println!("    {:<32} {:?}", c.name, c.kind);
             }
         }
-        Ok(ExitCode::SUCCESS)
-    })
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,10 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::Utc;
-use spoor::core::{IngestOptions, Store};
-use spoor::dsl::{ParamValues, RunOptions};
-use spoor::pack::{Outcome, RunConfig};
+use spoor::core::IngestOptions;
+use spoor::pack::Outcome;
 
 /// (hunt, number of findings, the entity values the findings name: hosts, else packages, else users)
 const EXPECTED: &[(&str, usize, &[&str])] = &[
@@ -59,21 +57,12 @@ async fn the_pack_finds_the_whole_attack_and_nothing_else() {
     let work = tempfile::tempdir().expect("a temporary directory");
     let data = generate(work.path());
 
-    let store = Store::open(work.path().join("store")).expect("a store");
-    let summary = spoor::core::ingest(&store, &[data], &IngestOptions::default(), &spoor::core::ingest::Quiet)
-        .expect("the demo ingests");
+    let store = spoor::Store::open(work.path().join("store")).expect("a store");
+    let summary = store.ingest(&[data], &IngestOptions::default()).expect("the demo ingests");
     assert_eq!(summary.total(|f| f.rejected), 0, "the demo's logs are all well formed");
 
     let pack = spoor::pack::load(&root.join("hunts")).unwrap_or_else(|e| panic!("{e}"));
-    let config = RunConfig {
-        iocs: Vec::new(),
-        extra_iocs: Vec::new(),
-        hunt_params: Default::default(),
-        params: ParamValues::new(),
-        options: RunOptions { now: Utc::now(), window: None },
-        limits: Default::default(),
-    };
-    let runs = spoor::pack::run_store(&pack, &store, &config).await.expect("the pack runs");
+    let runs = store.run_pack(&pack, &spoor::HuntOptions::default()).await.expect("the pack runs");
 
     let mut found: BTreeMap<&str, (usize, BTreeSet<String>)> = BTreeMap::new();
     for run in &runs {

@@ -8,14 +8,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, RecordBatch, StructArray};
 use arrow::datatypes::{Field, SchemaRef};
-use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -23,9 +21,8 @@ use pyo3::types::{PyCapsule, PyDict, PyList};
 use pyo3_arrow::ffi::{ArrayIterator, to_schema_pycapsule, to_stream_pycapsule};
 use pyo3_arrow::input::AnyRecordBatch;
 
-use spoor::core::ingest::{IngestOptions, IngestSummary, Quiet};
+use spoor::core::ingest::{IngestOptions, IngestSummary};
 use spoor::core::session;
-use spoor::dsl::{Diagnostics, ParamValues, RunOptions, render};
 
 create_exception!(
     spoor,
@@ -47,7 +44,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     T: Send + 'static,
-    F: Future<Output = Result<T, PyErrBox>> + Send + 'static,
+    F: Future<Output = spoor::Result<T>> + Send + 'static,
 {
     let (done, outcome) = std::sync::mpsc::channel();
     let handle = runtime().spawn(async move {
@@ -65,101 +62,57 @@ where
                     }
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Ok(Err(PyErrBox::Stopped));
+                    return Ok(Err(spoor::Error::Internal("the query stopped without an answer".into())));
                 }
             }
         }
     })?;
-    outcome.map_err(PyErrBox::into_pyerr)
+    outcome.map_err(py_error)
 }
 
-/// An error made without the GIL, turned into a Python exception with it.
-enum PyErrBox {
-    Hunt {
-        diagnostics: Diagnostics,
-        text: String,
-        name: String,
-    },
-    Spoor(String),
-    /// The work ended without an answer: it panicked (a bug in spoor).
-    Stopped,
-}
-
-impl PyErrBox {
-    fn into_pyerr(self) -> PyErr {
-        match self {
-            PyErrBox::Hunt { diagnostics, text, name } => {
-                HuntError::new_err(render::pretty(&diagnostics, &text, &name, false).trim_end().to_string())
-            }
-            PyErrBox::Spoor(message) => SpoorError::new_err(message),
-            PyErrBox::Stopped => {
-                PyRuntimeError::new_err("the query stopped without an answer (a bug in spoor; please report it)")
-            }
-        }
+/// spoor's error as a Python exception: a hunt that does not check is a HuntError whose message
+/// shows each problem under its line, bad arguments a ValueError, spoor's own bugs a
+/// RuntimeError, the rest a SpoorError.
+fn py_error(e: spoor::Error) -> PyErr {
+    match e {
+        spoor::Error::Hunt(_) => HuntError::new_err(e.render(false).trim_end().to_string()),
+        spoor::Error::Internal(_) => PyRuntimeError::new_err(e.to_string()),
+        other => SpoorError::new_err(other.to_string()),
     }
-}
-
-fn spoor_error(e: impl std::fmt::Display) -> PyErrBox {
-    PyErrBox::Spoor(e.to_string())
 }
 
 /// A hunt's text: the string itself, or the file it names (`.hunt`).
-fn hunt_text(query_or_path: &str) -> PyResult<(String, String)> {
-    let path = Path::new(query_or_path);
+fn hunt_text(query_or_path: &str) -> PyResult<spoor::HuntText> {
     if query_or_path.ends_with(".hunt") && !query_or_path.contains('\n') {
-        let text = std::fs::read_to_string(path).map_err(|e| SpoorError::new_err(format!("{query_or_path}: {e}")))?;
-        return Ok((text, query_or_path.to_string()));
+        return spoor::HuntText::read(query_or_path).map_err(py_error);
     }
-    Ok((query_or_path.to_string(), "<query>".to_string()))
+    Ok(spoor::HuntText::inline(query_or_path))
 }
 
 /// A log store: a directory of Parquet tables that `ingest` appends to and hunts read.
 #[pyclass(module = "spoor")]
 struct Store {
-    inner: spoor::core::Store,
-    /// Tables registered from Python (`register`), added to every hunt's session.
-    registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+    /// The store, with the tables registered from Python (`register`).
+    inner: spoor::Store,
     limits: session::Limits,
 }
 
 impl Store {
-    /// A session over the store's tables, the registered frames and any IOC files. With IOC
-    /// files, a frame registered as `iocs` adds its indicators to theirs; without, it is a
-    /// table like any other.
-    async fn context(
-        store: spoor::core::Store,
-        limits: session::Limits,
-        registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
-        iocs: Vec<PathBuf>,
-    ) -> Result<SessionContext, PyErrBox> {
-        let ctx = session::context_with(&store, limits).await.map_err(spoor_error)?;
-        let extra = if iocs.is_empty() { Vec::new() } else { registered_iocs(&registered)? };
-        for (name, schema, batches) in registered {
-            let table = MemTable::try_new(schema, vec![batches]).map_err(spoor_error)?;
-            ctx.register_table(name.as_str(), Arc::new(table)).map_err(spoor_error)?;
+    /// What a call's arguments make of a run, with the store's limits.
+    fn options(
+        &self,
+        params: Option<HashMap<String, String>>,
+        since: Option<&str>,
+        iocs: Option<Vec<PathBuf>>,
+    ) -> PyResult<spoor::HuntOptions> {
+        let mut options = spoor::HuntOptions { limits: self.limits, ..Default::default() };
+        options.params = params.unwrap_or_default().into_iter().collect();
+        options.iocs = iocs.unwrap_or_default();
+        if let Some(ago) = since {
+            options = options.since(ago).map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
-        if !iocs.is_empty() {
-            spoor::core::iocs::register_with(&ctx, &iocs, &extra).map_err(spoor_error)?;
-        }
-        Ok(ctx)
+        Ok(options)
     }
-}
-
-/// The indicators of a frame registered as `iocs` (columns `type` and `value`, and optionally
-/// `campaign`, `first_seen`, `last_seen`, `reference`), normalized as IOC files are.
-fn registered_iocs(
-    registered: &[(String, SchemaRef, Vec<RecordBatch>)],
-) -> Result<Vec<(String, spoor::core::iocs::Ioc)>, PyErrBox> {
-    let Some((_, _, batches)) = registered.iter().find(|(n, _, _)| n == spoor::core::iocs::TABLE) else {
-        return Ok(Vec::new());
-    };
-    let source = "the registered `iocs` frame";
-    let iocs = spoor::core::iocs::from_batches(source, batches).map_err(spoor_error)?;
-    Ok(iocs.into_iter().map(|i| (source.to_string(), i)).collect())
-}
-
-fn options(since: Option<&str>) -> PyResult<RunOptions> {
-    RunOptions::since(since).map_err(|e| PyValueError::new_err(format!("since={e}")))
 }
 
 #[pymethods]
@@ -172,22 +125,21 @@ impl Store {
     #[new]
     #[pyo3(signature = (path, memory_limit = None, timeout = None))]
     fn new(path: PathBuf, memory_limit: Option<&str>, timeout: Option<&str>) -> PyResult<Self> {
-        let inner = spoor::core::Store::open(&path).map_err(|e| SpoorError::new_err(e.to_string()))?;
-        let memory = memory_limit
-            .map(session::Limits::parse_size)
-            .transpose()
-            .map_err(|e| PyValueError::new_err(format!("memory_limit={e}")))?;
-        let time = timeout
-            .map(|t| spoor::dsl::parse_duration(t).map(|us| Duration::from_micros(us as u64)))
-            .transpose()
-            .map_err(|e| PyValueError::new_err(format!("timeout={e}")))?;
-        Ok(Store { inner, registered: Vec::new(), limits: session::Limits { memory, time } })
+        let inner = spoor::Store::open(&path).map_err(py_error)?;
+        let mut options = spoor::HuntOptions::default();
+        if let Some(size) = memory_limit {
+            options = options.memory_limit(size).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        if let Some(limit) = timeout {
+            options = options.timeout(limit).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        Ok(Store { inner, limits: options.limits })
     }
 
     /// The store's directory.
     #[getter]
     fn path(&self) -> PathBuf {
-        self.inner.root().to_path_buf()
+        self.inner.path().to_path_buf()
     }
 
     /// Reads log files and directories into the store's tables (formats detected from content,
@@ -203,13 +155,7 @@ impl Store {
         mapping: Option<PathBuf>,
         assets: Option<PathBuf>,
     ) -> PyResult<IngestResult> {
-        let format = match format {
-            "auto" => None,
-            name => Some(spoor::core::formats::Format::from_name(name).ok_or_else(|| {
-                let names: Vec<_> = spoor::core::formats::Format::ALL.iter().map(|f| f.name()).collect();
-                PyValueError::new_err(format!("unknown format {name:?}; one of: auto, {}", names.join(", ")))
-            })?),
-        };
+        let format = spoor::core::formats::Format::chosen(format).map_err(PyValueError::new_err)?;
         let mapping = mapping
             .map(|m| spoor::core::formats::mapping::Mapping::load(&m))
             .transpose()
@@ -221,10 +167,9 @@ impl Store {
         let options = IngestOptions { format, mapping, assets, ..Default::default() };
         let store = self.inner.clone();
         let summary = run(py, async move {
-            tokio::task::spawn_blocking(move || spoor::core::ingest(&store, &paths, &options, &Quiet))
+            tokio::task::spawn_blocking(move || store.ingest(&paths, &options))
                 .await
-                .map_err(spoor_error)?
-                .map_err(spoor_error)
+                .map_err(|e| spoor::Error::Internal(e.to_string()))?
         })?;
         Ok(IngestResult { summary })
     }
@@ -232,23 +177,15 @@ impl Store {
     /// The tables that hold data: a list of dicts with `name`, `rows`, `files`, `first`, `last`.
     fn tables<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let store = self.inner.clone();
-        let stats = run(py, async move {
-            let ctx = session::context(&store).await.map_err(spoor_error)?;
-            let mut out = Vec::new();
-            for table in store.tables().map_err(spoor_error)? {
-                let s = session::table_stats(&ctx, &store, table).await.map_err(spoor_error)?;
-                out.push((table.name().to_string(), s.rows, s.files, s.first, s.last));
-            }
-            Ok(out)
-        })?;
+        let tables = run(py, async move { store.tables().await })?;
         let list = PyList::empty(py);
-        for (name, rows, files, first, last) in stats {
+        for t in tables {
             let d = PyDict::new(py);
-            d.set_item("name", name)?;
-            d.set_item("rows", rows)?;
-            d.set_item("files", files)?;
-            d.set_item("first", first)?;
-            d.set_item("last", last)?;
+            d.set_item("name", t.name)?;
+            d.set_item("rows", t.rows)?;
+            d.set_item("files", t.files)?;
+            d.set_item("first", t.first)?;
+            d.set_item("last", t.last)?;
             list.append(d)?;
         }
         Ok(list)
@@ -267,22 +204,13 @@ impl Store {
         since: Option<&str>,
         iocs: Option<Vec<PathBuf>>,
     ) -> PyResult<HuntResult> {
-        let (text, name) = hunt_text(query_or_path)?;
-        let params: ParamValues = params.unwrap_or_default().into_iter().collect();
-        let options = options(since)?;
-        let (store, registered, iocs) = (self.inner.clone(), self.registered.clone(), iocs.unwrap_or_default());
-        let limits = self.limits;
+        let hunt = hunt_text(query_or_path)?;
+        let options = self.options(params, since, iocs)?;
+        let store = self.inner.clone();
         let (batches, schema) = run(py, async move {
-            let ctx = Store::context(store, limits, registered, iocs).await?;
-            let ran = spoor::dsl::run::within(limits.time, async {
-                let compiled = spoor::dsl::compile(&ctx, &text, &params, &options).await?;
-                let schema: SchemaRef = Arc::new(compiled.plan.schema().as_arrow().clone());
-                Ok((spoor::dsl::run::run(&ctx, &compiled).await?, schema))
-            });
-            ran.await.map_err(|e| match e {
-                spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
-                other => spoor_error(other),
-            })
+            let rows = store.hunt(hunt, &options).await?;
+            let schema = rows.schema.clone();
+            Ok((rows.collect().await?, schema))
         })?;
         Ok(HuntResult { batches, schema })
     }
@@ -292,14 +220,9 @@ impl Store {
     /// A frame named `iocs` with `type` and `value` columns also adds its indicators to the
     /// IOC files of `run_pack` and of `hunt(..., iocs=...)`.
     fn register(&mut self, name: &str, data: AnyRecordBatch) -> PyResult<()> {
-        if spoor::core::Table::from_name(name).is_some() {
-            return Err(PyValueError::new_err(format!("{name:?} is one of spoor's tables; pick another name")));
-        }
         let table = data.into_table().map_err(PyErr::from)?;
         let (batches, schema) = table.into_inner();
-        self.registered.retain(|(n, _, _)| n != name);
-        self.registered.push((name.to_string(), schema, batches));
-        Ok(())
+        self.inner.register(name, schema, batches).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Runs every hunt of a pack (default `hunts`) whose tables have data, with the pack's
@@ -317,33 +240,14 @@ impl Store {
         iocs: Option<Vec<PathBuf>>,
         params: Option<HashMap<String, String>>,
     ) -> PyResult<PackResult> {
-        let pack = spoor::pack::load(&path).map_err(|e| match &e {
-            spoor::pack::PackError::Invalid(hunts) => HuntError::new_err(
-                hunts
-                    .iter()
-                    .map(|(p, text, d)| render::pretty(d, text, &p.display().to_string(), false))
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string(),
-            ),
-            other => SpoorError::new_err(other.to_string()),
-        })?;
-        let options = options(since)?;
-        let (store, registered, limits) = (self.inner.clone(), self.registered.clone(), self.limits);
+        let pack = spoor::pack::load(&path).map_err(|e| py_error(e.into()))?;
+        let options = self.options(params, since, iocs)?;
+        let store = self.inner.clone();
         let (findings, table, skipped, failed) = run(py, async move {
-            let config = spoor::pack::RunConfig {
-                iocs: iocs.unwrap_or_default(),
-                extra_iocs: registered_iocs(&registered)?,
-                params: params.unwrap_or_default().into_iter().collect(),
-                hunt_params: Default::default(),
-                options,
-                limits,
-            };
-            let ctx = Store::context(store.clone(), limits, registered, Vec::new()).await?;
-            let runs = spoor::pack::run_on(&pack, &ctx, &store, &config).await.map_err(PyErrBox::Spoor)?;
+            let runs = store.run_pack(&pack, &options).await?;
             let findings: Vec<spoor::pack::Finding> =
                 spoor::pack::render::all_findings(&runs).into_iter().cloned().collect();
-            let table = spoor::pack::render::flat(&runs).map_err(PyErrBox::Spoor)?;
+            let table = spoor::pack::render::flat(&runs).map_err(spoor::Error::Internal)?;
             let mut skipped = Vec::new();
             let mut failed = Vec::new();
             for r in &runs {
@@ -362,7 +266,7 @@ impl Store {
     }
 
     fn __repr__(&self) -> String {
-        format!("spoor.Store({:?})", self.inner.root().display().to_string())
+        format!("spoor.Store({:?})", self.inner.path().display().to_string())
     }
 }
 
@@ -800,12 +704,12 @@ impl Diagnostic {
 /// without running it: a list of Diagnostics, empty when it is clean.
 #[pyfunction]
 fn check(query_or_path: &str) -> PyResult<Vec<Diagnostic>> {
-    let (text, _) = hunt_text(query_or_path)?;
-    let mut catalog = spoor::dsl::catalog::Catalog::standard();
-    catalog.add(spoor::core::iocs::TABLE, &spoor::core::iocs::schema());
-    let diagnostics = match spoor::dsl::check(&text, &catalog, &ParamValues::new()) {
-        Ok(resolved) => resolved.warnings,
-        Err(d) => d,
+    let hunt = hunt_text(query_or_path)?;
+    let text = hunt.text.clone();
+    let diagnostics = match spoor::check(hunt) {
+        Ok(warnings) => warnings,
+        Err(spoor::Error::Hunt(mut hunts)) if hunts.len() == 1 => hunts.remove(0).diagnostics,
+        Err(e) => return Err(py_error(e)),
     };
     Ok(diagnostics
         .iter()
@@ -828,21 +732,11 @@ fn check(query_or_path: &str) -> PyResult<Vec<Diagnostic>> {
 #[pyfunction]
 #[pyo3(signature = (query_or_path, store, sql = false))]
 fn explain(py: Python<'_>, query_or_path: &str, store: &Store, sql: bool) -> PyResult<String> {
-    let (text, name) = hunt_text(query_or_path)?;
-    let (inner, registered, limits) = (store.inner.clone(), store.registered.clone(), store.limits);
-    let options = options(None)?;
-    run(py, async move {
-        let ctx = Store::context(inner, limits, registered, Vec::new()).await?;
-        let compiled = spoor::dsl::compile(&ctx, &text, &ParamValues::new(), &options).await.map_err(|e| match e {
-            spoor::dsl::Error::Hunt(diagnostics) => PyErrBox::Hunt { diagnostics, text: text.clone(), name },
-            other => spoor_error(other),
-        })?;
-        if sql {
-            spoor::dsl::run::to_sql(&compiled.plan).map_err(spoor_error)
-        } else {
-            spoor::dsl::run::explained(&ctx, &compiled.plan).map_err(spoor_error)
-        }
-    })
+    let hunt = hunt_text(query_or_path)?;
+    let options = store.options(None, None, None)?;
+    let shown = if sql { spoor::Explain::Sql } else { spoor::Explain::Plan };
+    let store = store.inner.clone();
+    run(py, async move { store.explain(hunt, &options, shown).await })
 }
 
 #[pymodule]

@@ -259,7 +259,7 @@ def test_a_memory_limit_bounds_queries(demo, tmp_path):
     tiny = spoor.Store(store.path, memory_limit="1KiB")
     with pytest.raises(spoor.SpoorError, match="the hunt needs more memory than its limit allows"):
         tiny.hunt(hunt)
-    with pytest.raises(ValueError, match="memory_limit=`lots`"):
+    with pytest.raises(ValueError, match="memory limit `lots`"):
         spoor.Store(tmp_path, memory_limit="lots")
 
 
@@ -276,5 +276,5 @@ def test_a_time_limit_stops_a_long_hunt(demo, tmp_path):
     with pytest.raises(spoor.SpoorError, match="ran longer than its time limit of 500ms"):
         hurried.hunt(slow)
     assert hurried.hunt("process | limit 3").num_rows == 3
-    with pytest.raises(ValueError, match="timeout="):
+    with pytest.raises(ValueError, match="timeout `soon`"):
         spoor.Store(tmp_path, timeout="soon")

@@ -219,6 +219,18 @@ fn std_duration(what: &str, text: &str) -> Result<Duration, String> {
     duration(what, text)?.to_std().map_err(|e| format!("{what}: {e}"))
 }
 
+/// `memory_limit` and `timeout`, read as every front end reads them.
+fn limits(memory: Option<&str>, time: Option<&str>) -> Result<crate::core::session::Limits, String> {
+    let mut options = crate::HuntOptions::default();
+    if let Some(size) = memory {
+        options = options.memory_limit(size).map_err(|e| e.to_string())?;
+    }
+    if let Some(limit) = time {
+        options = options.timeout(limit).map_err(|e| e.to_string())?;
+    }
+    Ok(options.limits)
+}
+
 impl Job {
     /// Reads and checks a job file; the error names the file and, for TOML errors, the line.
     pub fn load(file: &Path) -> Result<Job, String> {
@@ -334,13 +346,8 @@ impl Job {
         let (ingest, ingest_format) = match raw.ingest {
             None => (Vec::new(), None),
             Some(i) => {
-                let format = match i.format.as_deref() {
-                    None | Some("auto") => None,
-                    Some(name) => Some(
-                        crate::core::formats::Format::from_name(name)
-                            .ok_or_else(|| format!("ingest format `{name}` is not one of `spoor formats`"))?,
-                    ),
-                };
+                let format = crate::core::formats::Format::chosen(i.format.as_deref().unwrap_or("auto"))
+                    .map_err(|e| format!("ingest {e}"))?;
                 (i.paths.iter().map(|p| at(p)).collect(), format)
             }
         };
@@ -361,15 +368,7 @@ impl Job {
             ingest,
             ingest_format,
             sinks,
-            limits: crate::core::session::Limits {
-                memory: raw
-                    .memory_limit
-                    .as_deref()
-                    .map(crate::core::session::Limits::parse_size)
-                    .transpose()
-                    .map_err(|e| format!("memory_limit: {e}"))?,
-                time: raw.timeout.as_deref().map(|t| std_duration("timeout", t)).transpose()?,
-            },
+            limits: limits(raw.memory_limit.as_deref(), raw.timeout.as_deref())?,
         })
     }
 }

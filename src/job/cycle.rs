@@ -23,7 +23,7 @@ use crate::core::ingest::{IngestOptions, Quiet};
 use crate::core::manifest::Known;
 use crate::core::store::pause_for_tests;
 use crate::dsl::RunOptions;
-use crate::pack::{Finding, Outcome, Pack, PackHunt, RunConfig};
+use crate::pack::{Finding, Outcome, Pack, PackHunt};
 
 /// What a cycle did, for the log and the exit code.
 #[derive(Debug, Default, Clone)]
@@ -203,17 +203,22 @@ pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
 }
 
 async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec<Finding>, String> {
-    let ctx = crate::core::session::context_with(store, job.limits).await.map_err(|e| e.to_string())?;
-    let config = RunConfig {
+    let store = crate::Store::open_existing(store.root()).map_err(|e| e.to_string())?;
+    // Each selection's parameters, scoped to the hunts it chose.
+    let params = hunts
+        .params
+        .iter()
+        .flat_map(|(id, values)| values.iter().map(move |(name, value)| (format!("{id}.{name}"), value.clone())))
+        .collect();
+    let options = crate::HuntOptions {
+        params,
+        run: RunOptions { now: Utc::now(), window: Some((time(start), time(OPEN_END))) },
         iocs: job.iocs.clone(),
-        extra_iocs: Vec::new(),
-        params: crate::dsl::ParamValues::new(),
-        hunt_params: hunts.params.clone(),
-        options: RunOptions { now: Utc::now(), window: Some((time(start), time(OPEN_END))) },
         limits: job.limits,
+        ..Default::default()
     };
     let mut found = Vec::new();
-    for run in crate::pack::run_on(&hunts.pack, &ctx, store, &config).await? {
+    for run in store.run_pack(&hunts.pack, &options).await.map_err(|e| e.to_string())? {
         match run.outcome {
             Outcome::Ran { findings, .. } => found.extend(findings),
             Outcome::Skipped { .. } => {}

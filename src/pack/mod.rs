@@ -1,8 +1,8 @@
 //! Hunt packs: a directory of `.hunt` files (one folder per family), each with its fixtures
 //! beside it (`<hunt>.slt`), and the indicator lists the hunts look up (`iocs/`).
 //!
-//! [`load`] reads and checks every hunt of a pack; [`run`] runs them against a store and turns
-//! their rows into [`Finding`]s; [`test`] runs every hunt's fixtures; [`markdown`] writes the
+//! [`load`] reads and checks every hunt of a pack; [`crate::Store::run_pack`] runs them against
+//! a store ([`run`] in a session the caller made) and turns their rows into [`Finding`]s; [`test()`] runs every hunt's fixtures; [`markdown`] writes the
 //! pack's reference table (`docs/hunts.md`).
 
 mod docs;
@@ -215,26 +215,14 @@ pub struct HuntRun<'p> {
     pub outcome: Outcome,
 }
 
-/// Options of a pack run.
+/// Options of a pack run (the session, with its indicators, is [`crate::Store::run_pack`]'s).
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// IOC files or directories added to the pack's own.
-    pub iocs: Vec<PathBuf>,
-    /// Indicators from elsewhere (source, indicator), such as a notebook's list.
-    pub extra_iocs: Vec<(String, crate::core::iocs::Ioc)>,
     /// Parameters as a user writes them: `name` for every hunt that declares it,
     /// `hunt_id.name` for one hunt (see [`params_for`]).
     pub params: ParamValues,
-    /// Parameters for one hunt (by id), over `params`.
-    pub hunt_params: std::collections::BTreeMap<String, ParamValues>,
     pub options: RunOptions,
     pub limits: crate::core::session::Limits,
-}
-
-/// Registers the pack's indicators and the run's added ones as the `iocs` table.
-pub async fn register_iocs(ctx: &SessionContext, pack: &Pack, config: &RunConfig) -> Result<usize, String> {
-    let files: Vec<PathBuf> = pack.iocs.iter().chain(&config.iocs).cloned().collect();
-    crate::core::iocs::register_with(ctx, &files, &config.extra_iocs).map_err(|e| e.to_string())
 }
 
 /// Runs every hunt of the pack against the store behind `ctx` (whose tables with data are
@@ -265,7 +253,7 @@ pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], c
 }
 
 /// The parameters one hunt of a run gets: the bare names it declares, then those scoped to it
-/// (`hunt_id.name`), then [`RunConfig::hunt_params`] for it, each over the one before.
+/// (`hunt_id.name`), which win.
 pub fn params_for(hunt: &PackHunt, config: &RunConfig) -> ParamValues {
     let mut out = ParamValues::new();
     for (key, value) in &config.params {
@@ -279,9 +267,6 @@ pub fn params_for(hunt: &PackHunt, config: &RunConfig) -> ParamValues {
             }
             None => {}
         }
-    }
-    if let Some(own) = config.hunt_params.get(hunt.id()) {
-        out.extend(own.clone());
     }
     out
 }
@@ -326,30 +311,6 @@ pub fn check_params(pack: &Pack, config: &RunConfig) -> Result<(), String> {
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
-}
-
-/// Runs the pack against a store: its tables, the pack's indicators and any added ones.
-pub async fn run_store<'p>(
-    pack: &'p Pack,
-    store: &crate::core::Store,
-    config: &RunConfig,
-) -> Result<Vec<HuntRun<'p>>, String> {
-    let ctx = crate::core::session::context_with(store, config.limits).await.map_err(|e| e.to_string())?;
-    run_on(pack, &ctx, store, config).await
-}
-
-/// As [`run_store`], in a session the caller made over `store` (with tables of its own).
-pub async fn run_on<'p>(
-    pack: &'p Pack,
-    ctx: &SessionContext,
-    store: &crate::core::Store,
-    config: &RunConfig,
-) -> Result<Vec<HuntRun<'p>>, String> {
-    check_params(pack, config)?;
-    register_iocs(ctx, pack, config).await?;
-    let present: Vec<String> =
-        store.tables().map_err(|e| e.to_string())?.iter().map(|t| t.name().to_string()).collect();
-    Ok(run(pack, ctx, &present, config).await)
 }
 
 /// The result of one hunt's fixtures.

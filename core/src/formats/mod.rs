@@ -204,6 +204,18 @@ impl Format {
         }
     }
 
+    /// The format a user chose by name (`--format`, a job's `ingest.format`, Python's
+    /// `format=`): `None` for `auto` (detect each file's from its content).
+    pub fn chosen(name: &str) -> Result<Option<Format>, String> {
+        if name == "auto" {
+            return Ok(None);
+        }
+        Format::from_name(name).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format `{name}`; one of: auto, {}", names.join(", "))
+        })
+    }
+
     /// The parser for this format; `Err` when the format needs an option that is missing.
     pub fn parser(self, options: &ParserOptions) -> Result<Parser, String> {
         Ok(match self {

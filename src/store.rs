@@ -1,0 +1,463 @@
+//! The front door: a store of logs that ingests, hunts, explains and runs packs, with every
+//! option a run takes in one place. The command line, the Python module and scheduled jobs
+//! stand on it, so a session, its limits and its indicators are put together here only.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, Utc};
+use datafusion::datasource::MemTable;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::core::ingest::{IngestOptions, IngestSummary, Progress, Quiet};
+use crate::core::iocs::Ioc;
+use crate::core::session::{self, Limits};
+use crate::dsl::{Diagnostics, ParamValues, RunOptions};
+use crate::error::{Error, Result, Stopped};
+use crate::pack::{HuntRun, Pack, RunConfig};
+
+/// A hunt's text and the name its diagnostics show (a file's path, or `<query>`).
+#[derive(Debug, Clone)]
+pub struct HuntText {
+    /// A file's path, or `<query>`.
+    pub name: String,
+    /// The hunt.
+    pub text: String,
+}
+
+impl HuntText {
+    /// A hunt written inline.
+    pub fn inline(text: impl Into<String>) -> HuntText {
+        HuntText { name: "<query>".into(), text: text.into() }
+    }
+
+    /// A `.hunt` file.
+    pub fn read(path: impl AsRef<Path>) -> Result<HuntText> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        Ok(HuntText { name: path.display().to_string(), text })
+    }
+}
+
+impl From<&str> for HuntText {
+    fn from(text: &str) -> HuntText {
+        HuntText::inline(text)
+    }
+}
+
+/// How to run a hunt or a pack: parameters, the time window, indicators, limits and
+/// cancellation. Built with its setters; those that take text parse it as the command line does.
+///
+/// ```
+/// let options = spoor::HuntOptions::default()
+///     .param("window", "1h")
+///     .since("24h")?
+///     .memory_limit("2GiB")?
+///     .timeout("30s")?;
+/// assert_eq!(options.limits.memory, Some(2 << 30));
+/// # Ok::<(), spoor::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct HuntOptions {
+    /// Parameter values by name. In a pack run, `hunt_id.name` sets one hunt's and a bare name
+    /// every hunt's that declares it.
+    pub params: ParamValues,
+    /// The time of the run and the window of events it reads.
+    pub run: RunOptions,
+    /// IOC files or directories (CSV, JSON, STIX 2.1, OSV), read as the `iocs` table.
+    pub iocs: Vec<PathBuf>,
+    /// Indicators from elsewhere, by where they came from, added to the files'.
+    pub indicators: Vec<(String, Ioc)>,
+    /// Memory and time limits.
+    pub limits: Limits,
+    /// Stops the work when cancelled (from another task or thread).
+    pub cancel: CancellationToken,
+}
+
+impl Default for HuntOptions {
+    fn default() -> HuntOptions {
+        HuntOptions {
+            params: ParamValues::new(),
+            run: RunOptions { now: Utc::now(), window: None },
+            iocs: Vec::new(),
+            indicators: Vec::new(),
+            limits: Limits::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+impl HuntOptions {
+    /// Sets a parameter.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> HuntOptions {
+        self.params.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets parameters written `name=value`, as `--param` takes them.
+    pub fn params_text<S: AsRef<str>>(mut self, pairs: &[S]) -> Result<HuntOptions> {
+        for pair in pairs {
+            let pair = pair.as_ref();
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| Error::User(format!("parameter `{pair}`: write it as name=value")))?;
+            self.params.insert(name.trim().to_string(), value.to_string());
+        }
+        Ok(self)
+    }
+
+    /// Reads only events from this long ago (`30m`, `24h`, `7d`) until now.
+    pub fn since(mut self, ago: &str) -> Result<HuntOptions> {
+        self.run = RunOptions::since(Some(ago)).map_err(|e| Error::User(format!("since {e}")))?;
+        Ok(self)
+    }
+
+    /// Reads only events in `[start, end)`.
+    pub fn window(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> HuntOptions {
+        self.run.window = Some((start, end));
+        self
+    }
+
+    /// Adds IOC files or directories.
+    pub fn iocs(mut self, paths: impl IntoIterator<Item = impl Into<PathBuf>>) -> HuntOptions {
+        self.iocs.extend(paths.into_iter().map(Into::into));
+        self
+    }
+
+    /// Bounds the memory a query holds (`512MiB`, `2GiB`): beyond it sorts, aggregations and
+    /// joins spill to disk where they can, and the hunt fails with [`Error::Limit`] where not.
+    pub fn memory_limit(mut self, size: &str) -> Result<HuntOptions> {
+        self.limits.memory = Some(Limits::parse_size(size).map_err(|e| Error::User(format!("memory limit {e}")))?);
+        Ok(self)
+    }
+
+    /// Stops any one hunt that runs longer than this (`30s`, `10m`), with [`Error::Limit`].
+    pub fn timeout(mut self, limit: &str) -> Result<HuntOptions> {
+        let micros = crate::dsl::parse_duration(limit).map_err(|e| Error::User(format!("timeout {e}")))?;
+        self.limits.time = Some(Duration::from_micros(micros.max(0) as u64));
+        Ok(self)
+    }
+
+    /// Stops the work when `token` is cancelled, with [`Error::Cancelled`].
+    pub fn cancel_on(mut self, token: CancellationToken) -> HuntOptions {
+        self.cancel = token;
+        self
+    }
+}
+
+/// A table of the store with rows: how many, in how many files, from when to when.
+#[derive(Debug, Clone)]
+pub struct TableSummary {
+    /// The table's name (`process`, `dns`, ...).
+    pub name: String,
+    /// Rows stored.
+    pub rows: i64,
+    /// Parquet files holding them.
+    pub files: usize,
+    /// The earliest event's time.
+    pub first: Option<DateTime<Utc>>,
+    /// The latest event's time.
+    pub last: Option<DateTime<Utc>>,
+}
+
+/// A hunt's rows as they come, with their schema and the hunt's warnings.
+pub struct Rows {
+    /// The columns of every batch.
+    pub schema: SchemaRef,
+    /// DataFusion's stream of batches; dropping it stops the query.
+    pub stream: SendableRecordBatchStream,
+    /// Problems that did not stop the hunt (rendered as `spoor check` does with [`Rows::warnings_text`]).
+    pub warnings: Diagnostics,
+    /// Tables the hunt reads that have no rows in this store: an empty answer from them says
+    /// nothing about the hunted activity.
+    pub empty_tables: Vec<String>,
+    hunt: HuntText,
+}
+
+impl Rows {
+    /// Every batch, in order.
+    pub async fn collect(mut self) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        while let Some(batch) = self.stream.next().await {
+            out.push(batch?);
+        }
+        Ok(out)
+    }
+
+    /// The warnings under the lines they point at.
+    pub fn warnings_text(&self, colour: bool) -> String {
+        crate::dsl::render::pretty(&self.warnings, &self.hunt.text, &self.hunt.name, colour)
+    }
+}
+
+/// What [`Store::explain`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explain {
+    /// The plan after DataFusion's optimizer.
+    Plan,
+    /// SQL for another engine (DataFusion's unparser).
+    Sql,
+    /// Runs the hunt and shows what each operator did, and how long each phase took.
+    Analyze,
+}
+
+/// A store of logs: a directory of Parquet tables that [`Store::ingest`] appends to and hunts
+/// read, with any in-memory tables the caller registered.
+///
+/// ```no_run
+/// # async fn demo() -> spoor::Result<()> {
+/// let store = spoor::Store::open("store")?;
+/// store.ingest(&["logs/".into()], &Default::default())?;
+/// let rows = store.hunt("process | where process.name == \"curl\"", &Default::default()).await?;
+/// let batches = rows.collect().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: crate::core::Store,
+    registered: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+}
+
+impl Store {
+    /// Opens the store in `path`, creating the directory when it does not exist.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Ok(Store { inner: crate::core::Store::open(path.as_ref())?, registered: Vec::new() })
+    }
+
+    /// Opens a store that must exist already (hunting an empty directory is a mistake).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Store> {
+        Ok(Store { inner: crate::core::Store::open_existing(path.as_ref())?, registered: Vec::new() })
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        self.inner.root()
+    }
+
+    /// The storage layer underneath, for what the front door does not cover.
+    pub fn core(&self) -> &crate::core::Store {
+        &self.inner
+    }
+
+    /// Reads log files and directories into the store (blocking; run it off an async runtime's
+    /// workers with `spawn_blocking`). Every record is stored, skipped or rejected, per file.
+    pub fn ingest(&self, paths: &[PathBuf], options: &IngestOptions) -> Result<IngestSummary> {
+        self.ingest_with(paths, options, &Quiet)
+    }
+
+    /// [`Store::ingest`], telling `progress` how it goes.
+    pub fn ingest_with(
+        &self,
+        paths: &[PathBuf],
+        options: &IngestOptions,
+        progress: &dyn Progress,
+    ) -> Result<IngestSummary> {
+        Ok(crate::core::ingest(&self.inner, paths, options, progress)?)
+    }
+
+    /// The tables that hold rows.
+    pub async fn tables(&self) -> Result<Vec<TableSummary>> {
+        let ctx = session::context(&self.inner).await?;
+        let mut out = Vec::new();
+        for table in self.inner.tables()? {
+            let s = session::table_stats(&ctx, &self.inner, table).await?;
+            out.push(TableSummary {
+                name: table.name().to_string(),
+                rows: s.rows,
+                files: s.files,
+                first: s.first,
+                last: s.last,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Makes rows in memory a table hunts read by `name` (a lookup list, a notebook's frame).
+    /// Registered as `iocs`, with columns `type` and `value`, its indicators join the IOC files
+    /// of a run that has any.
+    pub fn register(&mut self, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+        if crate::core::Table::from_name(name).is_some() {
+            return Err(Error::User(format!("`{name}` is one of spoor's tables; pick another name")));
+        }
+        self.registered.retain(|(n, _, _)| n != name);
+        self.registered.push((name.to_string(), schema, batches));
+        Ok(())
+    }
+
+    /// A DataFusion session over the store's tables, the registered ones and the run's
+    /// indicators (the `iocs` table, when there are IOC files or indicators), with its limits.
+    pub async fn session(&self, options: &HuntOptions) -> Result<SessionContext> {
+        self.session_with(options, !options.iocs.is_empty() || !options.indicators.is_empty()).await
+    }
+
+    /// [`Store::session`], with the `iocs` table made from the options (and a registered
+    /// `iocs` table's rows) when `iocs_wanted`, even if that leaves it empty.
+    async fn session_with(&self, options: &HuntOptions, iocs_wanted: bool) -> Result<SessionContext> {
+        let ctx = session::context_with(&self.inner, options.limits).await?;
+        let mut indicators = options.indicators.clone();
+        for (name, schema, batches) in &self.registered {
+            if name == crate::core::iocs::TABLE && iocs_wanted {
+                let source = "the registered `iocs` table";
+                let found = crate::core::iocs::from_batches(source, batches)?;
+                indicators.extend(found.into_iter().map(|i| (source.to_string(), i)));
+                continue;
+            }
+            let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
+            ctx.register_table(name.as_str(), Arc::new(table))?;
+        }
+        if iocs_wanted {
+            crate::core::iocs::register_with(&ctx, &options.iocs, &indicators)?;
+        }
+        Ok(ctx)
+    }
+
+    /// Runs a hunt: its rows as a stream, stopped by the options' timeout or cancellation.
+    pub async fn hunt(&self, hunt: impl Into<HuntText>, options: &HuntOptions) -> Result<Rows> {
+        let hunt = hunt.into();
+        let ctx = self.session(options).await?;
+        let deadline = options.limits.time.map(|limit| (tokio::time::Instant::now() + limit, limit));
+        let compiled = stoppable(options, deadline, compile(&ctx, &hunt, options)).await?;
+        let empty_tables =
+            compiled.hunt.tables().into_iter().filter(|t| !ctx.table_exist(t.as_str()).unwrap_or(false)).collect();
+        let schema: SchemaRef = Arc::new(compiled.plan.schema().as_arrow().clone());
+        let prepared = stoppable(options, deadline, async {
+            crate::dsl::run::prepared(&ctx, &compiled.plan).await.map_err(Error::from)
+        })
+        .await?;
+        let stream = datafusion::physical_plan::execute_stream(Arc::clone(&prepared.plan), ctx.task_ctx())?;
+        let stream = until_stopped(stream, prepared, deadline, options.cancel.clone());
+        let stream: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), stream));
+        Ok(Rows { schema, stream, warnings: compiled.warnings, empty_tables, hunt })
+    }
+
+    /// The plan of a hunt, SQL for it, or (`Explain::Analyze`) what running it did.
+    pub async fn explain(&self, hunt: impl Into<HuntText>, options: &HuntOptions, shown: Explain) -> Result<String> {
+        let hunt = hunt.into();
+        let ctx = self.session(options).await?;
+        let deadline = options.limits.time.map(|limit| (tokio::time::Instant::now() + limit, limit));
+        stoppable(options, deadline, async {
+            let started = std::time::Instant::now();
+            let compiled = compile(&ctx, &hunt, options).await?;
+            let compiling = started.elapsed();
+            Ok(match shown {
+                Explain::Sql => crate::dsl::run::to_sql(&compiled.plan)?,
+                Explain::Plan => crate::dsl::run::explained(&ctx, &compiled.plan)?,
+                Explain::Analyze => {
+                    let analysis = crate::dsl::run::analyze(&ctx, &compiled).await?;
+                    let rows = analysis.rows;
+                    format!(
+                        "{}\n{rows} row{}; compiled in {:.1} ms, planned in {:.1} ms, ran in {:.1} ms",
+                        analysis.plan,
+                        if rows == 1 { "" } else { "s" },
+                        compiling.as_secs_f64() * 1e3,
+                        analysis.planning.as_secs_f64() * 1e3,
+                        analysis.running.as_secs_f64() * 1e3
+                    )
+                }
+            })
+        })
+        .await
+    }
+
+    /// Runs every hunt of `pack` whose tables have rows, with the pack's indicators and the
+    /// options'. A hunt that fails is reported in its [`HuntRun`]; the run itself fails only
+    /// when it cannot start (a parameter that reaches no hunt, an unreadable IOC file) or is
+    /// cancelled.
+    pub async fn run_pack<'p>(&self, pack: &'p Pack, options: &HuntOptions) -> Result<Vec<HuntRun<'p>>> {
+        let config = RunConfig { params: options.params.clone(), options: options.run.clone(), limits: options.limits };
+        crate::pack::check_params(pack, &config).map_err(Error::User)?;
+        // Every pack run has an `iocs` table: the pack's own indicators and the options'.
+        let with_pack_iocs =
+            HuntOptions { iocs: pack.iocs.iter().chain(&options.iocs).cloned().collect(), ..options.clone() };
+        let ctx = self.session_with(&with_pack_iocs, true).await?;
+        let present: Vec<String> = self.inner.tables()?.iter().map(|t| t.name().to_string()).collect();
+        tokio::select! {
+            runs = crate::pack::run(pack, &ctx, &present, &config) => Ok(runs),
+            _ = options.cancel.cancelled() => Err(Error::Cancelled),
+        }
+    }
+}
+
+/// Checks a hunt against spoor's tables and the `iocs` table without running it: its warnings,
+/// or [`Error::Hunt`] with every problem found.
+///
+/// ```
+/// let warnings = spoor::check("process | where process.name == \"curl\"")?;
+/// assert!(warnings.0.is_empty());
+/// assert!(matches!(spoor::check("process | where nme == 1"), Err(spoor::Error::Hunt(_))));
+/// # Ok::<(), spoor::Error>(())
+/// ```
+pub fn check(hunt: impl Into<HuntText>) -> Result<Diagnostics> {
+    let hunt = hunt.into();
+    let mut catalog = crate::dsl::catalog::Catalog::standard();
+    catalog.add(crate::core::iocs::TABLE, &crate::core::iocs::schema());
+    crate::dsl::check(&hunt.text, &catalog, &ParamValues::new())
+        .map(|resolved| resolved.warnings)
+        .map_err(|diagnostics| Error::hunt(&hunt.name, &hunt.text, diagnostics))
+}
+
+async fn compile(ctx: &SessionContext, hunt: &HuntText, options: &HuntOptions) -> Result<crate::dsl::Compiled> {
+    crate::dsl::compile(ctx, &hunt.text, &options.params, &options.run).await.map_err(|e| match e {
+        crate::dsl::Error::Hunt(diagnostics) => Error::hunt(&hunt.name, &hunt.text, diagnostics),
+        other => Error::from(other),
+    })
+}
+
+/// `work`, unless the deadline passes or the caller cancels first.
+async fn stoppable<T>(
+    options: &HuntOptions,
+    deadline: Option<(tokio::time::Instant, Duration)>,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let timed_out = async {
+        match deadline {
+            Some((at, limit)) => {
+                tokio::time::sleep_until(at).await;
+                limit
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        done = work => done,
+        limit = timed_out => Err(Error::from(crate::dsl::Error::TimedOut(limit))),
+        _ = options.cancel.cancelled() => Err(Error::Cancelled),
+    }
+}
+
+/// The batches of `stream` until it ends, the deadline passes or `cancel` fires (then one error
+/// and the end). `prepared` lives as long as the stream: it holds the memory of the `let`s the
+/// plan reads.
+fn until_stopped(
+    stream: SendableRecordBatchStream,
+    prepared: crate::dsl::run::Prepared,
+    deadline: Option<(tokio::time::Instant, Duration)>,
+    cancel: CancellationToken,
+) -> impl futures::Stream<Item = datafusion::error::Result<RecordBatch>> + Send {
+    let state = Some((stream, prepared, cancel));
+    futures::stream::unfold(state, move |state| async move {
+        let (mut stream, prepared, cancel) = state?;
+        let timed_out = async {
+            match deadline {
+                Some((at, limit)) => {
+                    tokio::time::sleep_until(at).await;
+                    limit
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let stopped = |why: Stopped| datafusion::error::DataFusionError::External(Box::new(why));
+        tokio::select! {
+            next = stream.next() => next.map(|batch| (batch, Some((stream, prepared, cancel)))),
+            limit = timed_out => Some((Err(stopped(Stopped::TimedOut(limit))), None)),
+            _ = cancel.cancelled() => Some((Err(stopped(Stopped::Cancelled)), None)),
+        }
+    })
+}
