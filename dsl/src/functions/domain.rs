@@ -20,6 +20,7 @@ pub static REGISTERED_DOMAIN: Function = Function {
         Example { call: r#"registered_domain("Cdn.SFRCLAK.com.")"#, result: "sfrclak.com" },
         Example { call: r#"registered_domain("a.b.evil.co.uk")"#, result: "evil.co.uk" },
         Example { call: r#"registered_domain("co.uk")"#, result: "NULL" },
+        Example { call: r#"registered_domain("192.168.1.4")"#, result: "NULL" },
     ],
     literal_args: &[],
     lower: |a| unary_text("spoor_registered_domain", &REGISTERED, a, psl::domain_str),
@@ -91,13 +92,21 @@ fn normalize(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// An IP address where a host name could be (a lookup of an address, a URL's host): it has no
+/// domain, though the Public Suffix List's default rule would make `1.4` one of `192.168.1.4`.
+fn is_address(name: &str) -> bool {
+    let name = name.trim().trim_end_matches('.');
+    let bare = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
+    bare.parse::<std::net::IpAddr>().is_ok()
+}
+
 fn unary_text(name: &'static str, cell: &'static OnceLock<Udf>, args: Vec<Expr>, f: fn(&str) -> Option<&str>) -> Expr {
     cell.get_or_init(|| {
         udf(name, vec![DataType::Utf8], DataType::Utf8, move |a| {
             let names = strings(&a[0])?;
             let mut out = StringBuilder::with_capacity(names.len(), names.values().len());
             for name in names.iter() {
-                let normalized = name.map(normalize);
+                let normalized = name.filter(|n| !is_address(n)).map(normalize);
                 out.append_option(normalized.as_deref().and_then(f));
             }
             Ok(Arc::new(out.finish()))
@@ -113,7 +122,7 @@ fn list(name: &'static str, cell: &'static OnceLock<Udf>, args: Vec<Expr>, f: fn
             let names = strings(&a[0])?;
             let mut out = ListBuilder::new(StringBuilder::new());
             for n in names.iter() {
-                let normalized = n.map(normalize);
+                let normalized = n.filter(|n| !is_address(n)).map(normalize);
                 match normalized.as_deref().and_then(f) {
                     Some(items) => {
                         for i in items {
