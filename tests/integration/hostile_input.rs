@@ -2,7 +2,7 @@
 //! records nothing, be accounted for (stored, skipped or rejected with a reason), and never crash
 //! ingest or let its memory grow with the input. Logs are attacker-influenced data.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Formats with no public sample, on fixtures written from their documentation
 //! (tests/data/documented): ECS endpoint events, GitHub audit logs, npm package metadata.
 
-mod common;
+use crate::common;
 
 use common::{documented, ingest_files, one_row, query};
 use spoor::core::Format;

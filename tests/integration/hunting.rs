@@ -1,7 +1,7 @@
 //! Hunts against a store built by `spoor ingest`, through the library and the command line:
 //! filters reach the Parquet scan, the CLI prints rows and diagnostics, exit codes are right.
 
-mod common;
+use crate::common;
 
 use common::{documented, ingest_files, spoor};
 use datafusion::prelude::SessionContext;

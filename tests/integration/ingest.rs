@@ -2,7 +2,7 @@
 //! file is ingested into a fresh store and specific fields of specific records are checked
 //! through a DataFusion query, as a hunt would see them.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

@@ -4,7 +4,7 @@
 //! its fuzz target (`fuzz/fuzz_targets/`): the format for `ingest_records`, the file name for
 //! `load_iocs`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! where the last ingest stopped, an ingest killed at any step leaves a readable store and can be
 //! run again without losing or duplicating a record, and two ingests at once do not collide.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,7 @@
 //! Lockfile inventory on real lockfiles (tests/data/corpus/lockfile and ci/npm-cli): each kind
 //! and version, with aliases, nesting, bundling, install-script flags and entry lines.
 
-mod common;
+use crate::common;
 
 use common::{corpus, ingest_files, one_row, query};
 use spoor::core::Format;

@@ -2,7 +2,7 @@
 //! directory, a job file under its own and those given with `--allow`. A path out, by `..`, an
 //! absolute path or a symbolic link, is refused with a message saying where it leads.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::symlink;
 use std::path::Path;

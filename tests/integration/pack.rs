@@ -1,7 +1,7 @@
 //! The hunt pack in `hunts/`: every hunt checks, has fixtures, and its fixtures pass; the
 //! generated reference (`docs/hunts.md`) matches the hunts' headers.
 //!
-//! `SPOOR_BLESS=1 cargo test --test pack` rewrites docs/hunts.md (review the diff).
+//! `SPOOR_BLESS=1 cargo test --test integration pack::` rewrites docs/hunts.md (review the diff).
 
 use std::path::Path;
 
@@ -54,6 +54,6 @@ fn docs_hunts_md_matches_the_pack() {
     let written = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         written == generated,
-        "docs/hunts.md is stale: run `SPOOR_BLESS=1 cargo test --test pack` (or `spoor pack docs`)"
+        "docs/hunts.md is stale: run `SPOOR_BLESS=1 cargo test --test integration pack::` (or `spoor pack docs`)"
     );
 }

@@ -1,6 +1,6 @@
 //! The `spoor` command as a user runs it: exit codes, the ingest summary, the tables listing.
 
-mod common;
+use crate::common;
 
 use common::spoor;
 

@@ -2,7 +2,7 @@
 //! holds exactly which findings it must give, hunt by hunt, with the hosts, packages and users
 //! involved. Every finding is part of the attack; the benign fleet around it gives none.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! cycles, late data, data later than the allowed lateness), exactly-once delivery across
 //! kill -9 at each step of a cycle, a failing webhook, the lock, and `serve` stopping on SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -1,6 +1,6 @@
 //! The query side of a store: date-partition pruning and raw NDJSON registered in place.
 
-mod common;
+use crate::common;
 
 use common::{corpus, ingest_files};
 use spoor::core::session;

@@ -2,7 +2,7 @@
 //! process get a diagnostic, never a crash; big but reasonable ones run. Each runs the real
 //! `spoor` binary, the way a pack's hunt runs.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! workable limit a hunt gives the same rows as without one; under a limit too small for it, it
 //! fails with a message that says what to do, and a bad size is named.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
