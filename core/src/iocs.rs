@@ -9,27 +9,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, SchemaRef};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 
 /// The table name IOC files are registered under.
-pub const TABLE: &str = "iocs";
+pub const TABLE: &str = crate::schema::IOCS;
 
 pub const TYPES: &[&str] = &["domain", "ipv4", "ipv6", "url", "sha256", "sha1", "md5", "email", "package", "file"];
 
+/// The table's schema (defined with the other tables, in [`crate::schema`]).
 pub fn schema() -> SchemaRef {
-    let time = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    Arc::new(Schema::new(vec![
-        Field::new("type", DataType::Utf8, false),
-        Field::new("value", DataType::Utf8, false),
-        Field::new("campaign", DataType::Utf8, true),
-        Field::new("first_seen", time.clone(), true),
-        Field::new("last_seen", time, true),
-        Field::new("source", DataType::Utf8, false),
-        Field::new("reference", DataType::Utf8, true),
-    ]))
+    crate::schema::iocs_schema()
 }
 
 /// One indicator.

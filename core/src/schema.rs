@@ -14,11 +14,12 @@ use std::sync::{Arc, OnceLock};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 /// Column names are short, trusted strings: hashing their length and first and last eight bytes
-/// tells them apart well enough (the map still compares whole keys) at a fraction of the cost.
+/// tells them apart well enough (the map still compares whole keys) at a fraction of the cost of
+/// hashing every byte. (An FNV-style multiply-and-rotate over three words, not FNV itself.)
 #[derive(Default, Clone, Copy)]
-struct Fnv(u64);
+struct EndsHasher(u64);
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for EndsHasher {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -31,10 +32,10 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-impl std::hash::BuildHasher for Fnv {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0)
+impl std::hash::BuildHasher for EndsHasher {
+    type Hasher = EndsHasher;
+    fn build_hasher(&self) -> EndsHasher {
+        EndsHasher(0)
     }
 }
 
@@ -755,7 +756,7 @@ impl Table {
 
     pub fn column_index(self, name: &str) -> Option<usize> {
         // Parsers look columns up by name for every value they set: keep it one hash lookup.
-        static INDEXES: OnceLock<Vec<HashMap<&'static str, usize, Fnv>>> = OnceLock::new();
+        static INDEXES: OnceLock<Vec<HashMap<&'static str, usize, EndsHasher>>> = OnceLock::new();
         let indexes = INDEXES.get_or_init(|| {
             Table::ALL.iter().map(|t| t.columns().iter().enumerate().map(|(i, c)| (c.name, i)).collect()).collect()
         });
@@ -818,6 +819,40 @@ impl std::fmt::Display for Table {
 }
 
 /// `docs/schema.md`, generated from the definitions above.
+/// The `iocs` table: a run's indicators, read from its IOC files and lists (`--iocs`, a pack's
+/// `iocs/`, a notebook's frame). It lives in the run's session, never in the store.
+pub const IOCS: &str = "iocs";
+
+/// The columns of [`IOCS`]; `type`, `value` and `source` are never null.
+pub const IOC_COLUMNS: &[Column] = &[
+    c(
+        "type",
+        Text,
+        "What the value is: `domain`, `ipv4`, `ipv6`, `url`, `sha256`, `sha1`, `md5`, `email`, `package` or `file`.",
+    ),
+    c(
+        "value",
+        Text,
+        "The indicator, normalized: domains and hashes lowercased, addresses canonical, packages `name@version`.",
+    ),
+    c("campaign", Text, "The campaign or advisory it belongs to."),
+    c("first_seen", Time, "When it was first seen, where the source says."),
+    c("last_seen", Time, "When it was last seen, where the source says."),
+    c("source", Text, "The file (or list) it came from."),
+    c("reference", Text, "A report, advisory or STIX object id."),
+];
+
+/// The Arrow schema of [`IOCS`].
+pub fn iocs_schema() -> SchemaRef {
+    let required = ["type", "value", "source"];
+    Arc::new(Schema::new(
+        IOC_COLUMNS
+            .iter()
+            .map(|c| Field::new(c.name, c.kind.data_type(), !required.contains(&c.name)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Tables\n\n\
@@ -849,6 +884,12 @@ pub fn markdown() -> String {
         for col in table.columns() {
             out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind.doc_name(), col.doc));
         }
+    }
+    out.push_str(&format!(
+        "\n## `{IOCS}` (a run's indicators, not stored)\n\nRead from the run's IOC files and lists (`--iocs`, a pack's `iocs/` folder, a frame registered as `iocs` in Python): CSV, JSON, STIX 2.1 bundles and OSV advisories. Hunts look it up like any table.\n\n| column | type | description |\n|---|---|---|\n"
+    ));
+    for col in IOC_COLUMNS {
+        out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind.doc_name(), col.doc));
     }
     out
 }

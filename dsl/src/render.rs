@@ -123,13 +123,21 @@ pub fn sarif(files: &[(&str, &str, &Diagnostics)]) -> String {
             }));
         }
     }
-    let log = serde_json::json!({
+    serde_json::to_string_pretty(&sarif_log(rules, results)).unwrap_or_else(|_| "{}".into())
+}
+
+/// A SARIF 2.1.0 log of one run of spoor: its rules (diagnostic codes, or hunts) and results.
+/// Diagnostics and a pack's findings both go out in it.
+pub fn sarif_log(rules: Vec<serde_json::Value>, results: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "runs": [{
-            "tool": { "driver": { "name": "spoor", "informationUri": "https://github.com/spoor-hunt/spoor", "rules": rules } },
+            "tool": { "driver": { "name": "spoor", "informationUri": SPOOR_URI, "rules": rules } },
             "results": results
         }]
-    });
-    serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into())
+    })
 }
+
+/// Where SARIF consumers send a reader who wants to know what spoor is.
+pub const SPOOR_URI: &str = "https://github.com/spoor-hunt/spoor";

@@ -23,7 +23,7 @@ pub static BASE64_DECODE: Function = Function {
         Example { call: r#"base64_decode("not base64!")"#, result: "NULL" },
     ],
     literal_args: &[],
-    lower: |mut a| call(&BASE64, a.remove(0)),
+    lower: |mut a| call(&BASE64, "spoor_base64_decode", base64, a.remove(0)),
 };
 
 pub static HEX_DECODE: Function = Function {
@@ -38,17 +38,15 @@ pub static HEX_DECODE: Function = Function {
         Example { call: r#"hex_decode("xyz")"#, result: "NULL" },
     ],
     literal_args: &[],
-    lower: |mut a| call(&HEX, a.remove(0)),
+    lower: |mut a| call(&HEX, "spoor_hex_decode", hex, a.remove(0)),
 };
 
 static BASE64: OnceLock<Udf> = OnceLock::new();
 static HEX: OnceLock<Udf> = OnceLock::new();
 
-fn call(cell: &'static OnceLock<Udf>, e: Expr) -> Expr {
+/// The decoding UDF `name`, made once in `cell`: text in, `decode`'s bytes (or null) out.
+fn call(cell: &'static OnceLock<Udf>, name: &'static str, decode: fn(&str) -> Option<Vec<u8>>, e: Expr) -> Expr {
     let udf = cell.get_or_init(|| {
-        let is_base64 = std::ptr::eq(cell, &BASE64);
-        let name = if is_base64 { "spoor_base64_decode" } else { "spoor_hex_decode" };
-        let decode: fn(&str) -> Option<Vec<u8>> = if is_base64 { base64 } else { hex };
         udf(name, vec![DataType::Utf8], DataType::Binary, move |args| {
             let text = strings(&args[0])?;
             let out: BinaryArray = text.iter().map(|t| t.and_then(decode)).collect();

@@ -9,7 +9,7 @@ use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, binaries
 
 pub static ENTROPY: Function = Function {
     name: "entropy",
-    args: &[arg("text", TextOrBytes)],
+    args: &[arg("text", Text)],
     variadic: Variadic::No,
     returns: Returns::Float,
     doc: "Shannon entropy in bits per byte (0 for one repeated byte, up to 8). Null for null, 0 for empty text.",

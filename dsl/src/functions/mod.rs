@@ -41,9 +41,8 @@ pub fn parse_cidr(text: &str) -> Option<String> {
 /// What an argument accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Accepts {
+    /// Text, an address, or decoded bytes (which read as text wherever text is expected).
     Text,
-    /// Text or decoded bytes.
-    TextOrBytes,
     Int,
     /// An integer or a float.
     Number,
@@ -66,7 +65,6 @@ impl Accepts {
     pub fn accepts(self, ty: &Type) -> bool {
         match self {
             Accepts::Text => matches!(ty, Type::Text | Type::Ip | Type::Null | Type::Bytes),
-            Accepts::TextOrBytes => matches!(ty, Type::Text | Type::Ip | Type::Bytes | Type::Null),
             Accepts::Int => matches!(ty, Type::Int | Type::Null),
             Accepts::Number => matches!(ty, Type::Int | Type::Float | Type::Null),
             Accepts::Time => matches!(ty, Type::Time | Type::Null),
@@ -86,7 +84,6 @@ impl Accepts {
     pub fn describe(self) -> &'static str {
         match self {
             Accepts::Text => "a string",
-            Accepts::TextOrBytes => "a string or bytes",
             Accepts::Int => "an integer",
             Accepts::Number => "a number",
             Accepts::Time => "a time",

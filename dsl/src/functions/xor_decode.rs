@@ -9,7 +9,7 @@ use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, binaries
 
 pub static XOR_DECODE: Function = Function {
     name: "xor_decode",
-    args: &[arg("data", TextOrBytes), arg("key", TextOrBytes)],
+    args: &[arg("data", Text), arg("key", Text)],
     variadic: Variadic::No,
     returns: Returns::Bytes,
     doc: "Each byte of `data` XORed with the key's bytes in turn (the key repeats). Null when the key is empty. Chain it after a decoder: `xor_decode(base64_decode(x), \"key\")`.",

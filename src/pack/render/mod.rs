@@ -176,7 +176,7 @@ pub fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
                 "shortDescription": { "text": m.title.clone().unwrap_or_default() },
                 "fullDescription": { "text": m.description.clone().or_else(|| m.title.clone()).unwrap_or_default() },
                 "defaultConfiguration": { "level": level(hunt.severity()) },
-                "helpUri": m.references.first().cloned().unwrap_or_else(|| "https://github.com/spoor-hunt/spoor".into()),
+                "helpUri": m.references.first().cloned().unwrap_or_else(|| crate::dsl::render::SPOOR_URI.into()),
                 "properties": {
                     "tags": tags,
                     "security-severity": security_severity(hunt.severity()),
@@ -209,12 +209,5 @@ pub fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
             })
         })
         .collect();
-    json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": { "driver": { "name": "spoor", "informationUri": "https://github.com/spoor-hunt/spoor", "rules": rules } },
-            "results": results,
-        }],
-    })
+    crate::dsl::render::sarif_log(rules, results)
 }
