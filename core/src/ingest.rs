@@ -345,26 +345,12 @@ fn ingest_file(
     progress.start_file(path, identity.size);
     let file_time = identity.modified_ns.map(|ns| DateTime::<Utc>::from_timestamp_nanos(ns as i64));
 
-    let previous_format = match &known {
-        Known::Appended { previous } => Format::from_name(&previous.format),
-        _ => None,
-    };
-    let format = match options.format.or(previous_format) {
-        _ if options.mapping.is_some() => Format::Mapped,
-        Some(f) => f,
-        None => match sniff(path, options) {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                summary.error = Some(format!(
-                    "{display}: format not recognised from its content; name it with --format (see `spoor formats`)"
-                ));
-                return Ok((summary, None));
-            }
-            Err(e) => {
-                summary.error = Some(format!("{display}: {e}"));
-                return Ok((summary, None));
-            }
-        },
+    let format = match chosen_format(input, options, &known) {
+        Ok(format) => format,
+        Err(error) => {
+            summary.error = Some(error);
+            return Ok((summary, None));
+        }
     };
     summary.format = Some(format);
     // Where to start: after what the last ingest read of a grown file (documents are read whole:
@@ -412,72 +398,9 @@ fn ingest_file(
             if offset > 0 && parser.carries_state() {
                 replay(path, offset, options, parser.as_mut());
             }
-            let mut lines = Lines::new(reader, options.max_line_bytes).numbered_after(first_line);
-            loop {
-                let (number, line) = match lines.next_line() {
-                    None => break,
-                    Some(Ok(item)) => item,
-                    Some(Err(e)) => {
-                        let after = lines.line_number();
-                        let reason = format!("input stopped after line {after}: {e}");
-                        summary.error = Some(format!("{display}: {reason}"));
-                        summary.read += 1;
-                        sink.reject(&mut summary, &context.origin(after + 1), &reason, "")?;
-                        break;
-                    }
-                };
-                if number % 1024 == 0 {
-                    progress.bytes_read(counter.load(Ordering::Relaxed));
-                }
-                let origin = context.origin(number);
-                let text = match line {
-                    Line::Text(t) if t.trim().is_empty() => continue,
-                    Line::Text(t) => t,
-                    Line::TooLong { len, head } => {
-                        summary.read += 1;
-                        let reason = format!(
-                            "line is {len} bytes, longer than the limit of {} (--max-line-bytes)",
-                            options.max_line_bytes
-                        );
-                        sink.reject(&mut summary, &origin, &reason, &String::from_utf8_lossy(head))?;
-                        continue;
-                    }
-                    Line::NotUtf8 { valid_up_to, raw } => {
-                        summary.read += 1;
-                        let reason = format!("invalid UTF-8 at byte {} of the line", valid_up_to + 1);
-                        sink.reject(&mut summary, &origin, &reason, &String::from_utf8_lossy(raw))?;
-                        continue;
-                    }
-                };
-                summary.read += 1;
-                let mut events = Vec::new();
-                match parser.parse(text, &mut events) {
-                    Ok(Verdict::Stored) => sink.store(&mut summary, &events, &origin, text)?,
-                    Ok(Verdict::Skipped(reason)) => {
-                        summary.skipped += 1;
-                        FileSummary::count_reason(&mut summary.skip_reasons, reason, number);
-                    }
-                    Err(reason) => sink.reject(&mut summary, &origin, &reason, text)?,
-                }
-            }
-            // Rows held for records that never came (a script block cut short) are stored at
-            // the file's last line.
-            let last = context.origin(lines.line_number());
-            for held in parser.finish() {
-                match held {
-                    Ok(event) => {
-                        if let Some(timestamp) = event.timestamp {
-                            sink.append(&event, timestamp, &last)?;
-                            *summary.rows.entry(event.table).or_default() += 1;
-                        }
-                    }
-                    Err(reason) => {
-                        summary.read += 1;
-                        sink.reject(&mut summary, &last, &reason, "")?;
-                    }
-                }
-            }
-            source.lines = lines.line_number();
+            let lines = Lines::new(reader, options.max_line_bytes).numbered_after(first_line);
+            source.lines =
+                read_lines(lines, parser.as_mut(), options, &context, &counter, &mut summary, sink, progress)?;
         }
         Parser::Evtx => {
             let outcome = read_evtx(path, reader, options, &context, &mut summary, sink)?;
@@ -515,34 +438,149 @@ fn ingest_file(
                     return Ok(sealed(summary, source, tap, counter.load(Ordering::Relaxed)));
                 }
             };
-            let mut entries = Vec::new();
-            match parser.parse(&text, &mut entries) {
-                Ok(()) => {
-                    for (line, reason) in parser.skipped() {
-                        summary.read += 1;
-                        summary.skipped += 1;
-                        FileSummary::count_reason(&mut summary.skip_reasons, reason, line);
-                    }
-                    for entry in entries {
-                        summary.read += 1;
-                        let origin = context.origin(entry.line);
-                        match entry.event {
-                            Ok(event) => sink.store(&mut summary, std::slice::from_ref(&event), &origin, "")?,
-                            Err(reason) => sink.reject(&mut summary, &origin, &reason, "")?,
-                        }
-                    }
-                }
-                Err(reason) => {
-                    summary.read += 1;
-                    sink.reject(&mut summary, &context.origin(1), &reason, &text)?;
-                }
-            }
+            read_document(&text, parser.as_mut(), &context, &mut summary, sink)?;
         }
     }
     summary.bytes = counter.load(Ordering::Relaxed);
     progress.bytes_read(summary.bytes);
     let read = summary.bytes;
     Ok(sealed(summary, source, tap, read))
+}
+
+/// The format to read a file as: the one asked for (a mapping reads `mapped`), the one a grown
+/// file was read as before, else the one its content shows. `Err` says why there is none.
+fn chosen_format(input: &Input, options: &IngestOptions, known: &Known) -> std::result::Result<Format, String> {
+    let display = &input.name;
+    let previous = match known {
+        Known::Appended { previous } => Format::from_name(&previous.format),
+        _ => None,
+    };
+    match options.format.or(previous) {
+        _ if options.mapping.is_some() => Ok(Format::Mapped),
+        Some(format) => Ok(format),
+        None => match sniff(input.path, options) {
+            Ok(Some(format)) => Ok(format),
+            Ok(None) => Err(format!(
+                "{display}: format not recognised from its content; name it with --format (see `spoor formats`)"
+            )),
+            Err(e) => Err(format!("{display}: {e}")),
+        },
+    }
+}
+
+/// A line format's records, line by line, into the sink: each stored, skipped with its reason or
+/// rejected with it (too long, not UTF-8, not parsed). Returns the number of the last line read.
+#[allow(clippy::too_many_arguments)]
+fn read_lines<R: std::io::BufRead>(
+    mut lines: Lines<R>,
+    parser: &mut dyn formats::LineParser,
+    options: &IngestOptions,
+    context: &FileContext,
+    counter: &std::sync::atomic::AtomicU64,
+    summary: &mut FileSummary,
+    sink: &mut Sink,
+    progress: &dyn Progress,
+) -> Result<u64> {
+    let display = context.path;
+    loop {
+        let (number, line) = match lines.next_line() {
+            None => break,
+            Some(Ok(item)) => item,
+            Some(Err(e)) => {
+                let after = lines.line_number();
+                let reason = format!("input stopped after line {after}: {e}");
+                summary.error = Some(format!("{display}: {reason}"));
+                summary.read += 1;
+                sink.reject(summary, &context.origin(after + 1), &reason, "")?;
+                break;
+            }
+        };
+        if number % 1024 == 0 {
+            progress.bytes_read(counter.load(Ordering::Relaxed));
+        }
+        let origin = context.origin(number);
+        let text = match line {
+            Line::Text(t) if t.trim().is_empty() => continue,
+            Line::Text(t) => t,
+            Line::TooLong { len, head } => {
+                summary.read += 1;
+                let reason = format!(
+                    "line is {len} bytes, longer than the limit of {} (--max-line-bytes)",
+                    options.max_line_bytes
+                );
+                sink.reject(summary, &origin, &reason, &String::from_utf8_lossy(head))?;
+                continue;
+            }
+            Line::NotUtf8 { valid_up_to, raw } => {
+                summary.read += 1;
+                let reason = format!("invalid UTF-8 at byte {} of the line", valid_up_to + 1);
+                sink.reject(summary, &origin, &reason, &String::from_utf8_lossy(raw))?;
+                continue;
+            }
+        };
+        summary.read += 1;
+        let mut events = Vec::new();
+        match parser.parse(text, &mut events) {
+            Ok(Verdict::Stored) => sink.store(summary, &events, &origin, text)?,
+            Ok(Verdict::Skipped(reason)) => {
+                summary.skipped += 1;
+                FileSummary::count_reason(&mut summary.skip_reasons, reason, number);
+            }
+            Err(reason) => sink.reject(summary, &origin, &reason, text)?,
+        }
+    }
+    // Rows held for records that never came (a script block cut short) are stored at the
+    // file's last line.
+    let last = context.origin(lines.line_number());
+    for held in parser.finish() {
+        match held {
+            Ok(event) => {
+                if let Some(timestamp) = event.timestamp {
+                    sink.append(&event, timestamp, &last)?;
+                    *summary.rows.entry(event.table).or_default() += 1;
+                }
+            }
+            Err(reason) => {
+                summary.read += 1;
+                sink.reject(summary, &last, &reason, "")?;
+            }
+        }
+    }
+    Ok(lines.line_number())
+}
+
+/// A whole document's records (a lockfile's packages, a registry document's versions) into the
+/// sink, each at its own line.
+fn read_document(
+    text: &str,
+    parser: &mut dyn formats::DocumentParser,
+    context: &FileContext,
+    summary: &mut FileSummary,
+    sink: &mut Sink,
+) -> Result<()> {
+    let mut entries = Vec::new();
+    match parser.parse(text, &mut entries) {
+        Ok(()) => {
+            for (line, reason) in parser.skipped() {
+                summary.read += 1;
+                summary.skipped += 1;
+                FileSummary::count_reason(&mut summary.skip_reasons, reason, line);
+            }
+            for entry in entries {
+                summary.read += 1;
+                let origin = context.origin(entry.line);
+                match entry.event {
+                    Ok(event) => sink.store(summary, std::slice::from_ref(&event), &origin, "")?,
+                    Err(reason) => sink.reject(summary, &origin, &reason, "")?,
+                }
+            }
+        }
+        Err(reason) => {
+            summary.read += 1;
+            sink.reject(summary, &context.origin(1), &reason, text)?;
+        }
+    }
+    Ok(())
 }
 
 /// How an EVTX file was read: from the file (seeking, as the parser wants), or decompressed

@@ -21,7 +21,8 @@ use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostics;
 use crate::functions;
 use crate::ir::{self, Rel};
-use crate::lower::{RunOptions, Sources, shared};
+use crate::lower::{Sources, shared};
+use crate::options::RunOptions;
 use crate::resolve::{ParamValues, Resolved};
 
 /// A hunt that failed: the author's mistake (diagnostics to show with the source), or the

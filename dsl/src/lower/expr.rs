@@ -14,7 +14,7 @@ use crate::functions;
 use crate::ir::{TExpr, TExprKind, Value};
 use crate::types::Type;
 
-use super::RunOptions;
+use crate::options::RunOptions;
 
 /// A column by its full name: `process.name` is one column, not column `name` of `process`.
 pub fn col(name: &str) -> Expr {
