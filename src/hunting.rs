@@ -137,36 +137,13 @@ fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>)
     };
     let error = |e: &dyn std::fmt::Display| e.to_string();
     match format {
-        RowFormat::Table if batches.iter().all(|b| b.num_rows() == 0) => {}
         RowFormat::Table => {
-            let table = arrow::util::pretty::pretty_format_batches(batches).map_err(|e| error(&e))?;
-            writeln!(sink, "{table}").map_err(|e| error(&e))?;
+            sink.write_all(spoor::render::table(batches).map_err(|e| error(&e))?.as_bytes()).map_err(|e| error(&e))
         }
-        RowFormat::Ndjson => {
-            let mut writer = arrow::json::LineDelimitedWriter::new(sink);
-            for b in batches {
-                writer.write(b).map_err(|e| error(&e))?;
-            }
-            writer.finish().map_err(|e| error(&e))?;
-        }
-        RowFormat::Csv => {
-            let mut writer = arrow::csv::Writer::new(sink);
-            for b in batches {
-                writer.write(&nested_as_text(b).map_err(|e| error(&e))?).map_err(|e| error(&e))?;
-            }
-        }
-        RowFormat::Parquet => {
-            let Some(schema) = batches.first().map(RecordBatch::schema) else {
-                return Ok(());
-            };
-            let mut writer = parquet::arrow::ArrowWriter::try_new(sink, schema, None).map_err(|e| error(&e))?;
-            for b in batches {
-                writer.write(b).map_err(|e| error(&e))?;
-            }
-            writer.close().map_err(|e| error(&e))?;
-        }
+        RowFormat::Ndjson => spoor::render::ndjson(batches, sink).map_err(|e| error(&e)),
+        RowFormat::Csv => spoor::render::csv(batches, sink).map_err(|e| error(&e)),
+        RowFormat::Parquet => spoor::render::parquet(batches, sink).map_err(|e| error(&e)),
     }
-    Ok(())
 }
 
 /// Checks hunt files without running them. Exit 1 when any has an error.
@@ -245,33 +222,4 @@ pub fn explain(hunt: HuntText, args: RunArgs, shown: Explain) -> spoor::Result<E
     let text = run_until_interrupted(async |cancel| store.explain(hunt, &args.options(&cancel)?, shown).await)?;
     println!("{text}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The batch with its lists and maps (`dns.answers`, `winlog.event_data`) written as text
-/// (`[a, b]`, `{PipeName: \\.\pipe\x}`), which CSV has no other way to hold.
-fn nested_as_text(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
-    use arrow::array::{ArrayRef, StringBuilder};
-    use arrow::datatypes::{DataType, Field, Schema};
-    use arrow::util::display::{ArrayFormatter, FormatOptions};
-    let nested = |t: &DataType| t.is_nested();
-    if !batch.schema().fields().iter().any(|f| nested(f.data_type())) {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        if !nested(field.data_type()) {
-            fields.push(field.as_ref().clone());
-            columns.push(column.clone());
-            continue;
-        }
-        let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
-        let mut text = StringBuilder::new();
-        for row in 0..column.len() {
-            if column.is_null(row) { text.append_null() } else { text.append_value(formatter.value(row).to_string()) }
-        }
-        fields.push(Field::new(field.name(), DataType::Utf8, true));
-        columns.push(std::sync::Arc::new(text.finish()));
-    }
-    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
 }

@@ -31,6 +31,7 @@ mod store;
 
 pub mod job;
 pub mod pack;
+pub mod render;
 pub mod testing;
 
 pub use error::{Error, InvalidHunt, Result};

@@ -32,31 +32,7 @@ impl PackResult {
     /// Jupyter: one row per finding (severity, hunt, time, entities, evidence), with the
     /// process tree of a process-chain finding.
     fn _repr_html_(&self) -> String {
-        let mut html = String::from(
-            "<table><thead><tr><th>severity</th><th>hunt</th><th>@timestamp</th><th>entities</th>\
-             <th>process tree</th><th>evidence</th></tr></thead><tbody>",
-        );
-        for f in self.findings.iter().take(50) {
-            html.push_str(&format!(
-                "<tr><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&f.severity),
-                escape(&f.title),
-                escape(&f.hunt),
-                escape(f.timestamp.as_deref().unwrap_or_default()),
-                entities_html(f),
-                tree_html(f),
-                evidence_html(f),
-            ));
-        }
-        let n = self.findings.len();
-        html.push_str(&format!(
-            "</tbody></table><p>{n} finding{}{}; {} hunt{} skipped (no data)</p>",
-            if n == 1 { "" } else { "s" },
-            if n > 50 { ", the first 50 shown" } else { "" },
-            self.skipped.len(),
-            if self.skipped.len() == 1 { "" } else { "s" },
-        ));
-        html
+        spoor::pack::render::html::findings(&self.findings, self.skipped.len(), 50)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
@@ -173,34 +149,10 @@ impl Finding {
 
     /// Jupyter: the title, entities, process tree and evidence.
     fn _repr_html_(&self) -> String {
-        let f = &self.inner;
-        format!(
-            "<div><p><b>{}</b> {} — {}</p>{}{}<p>{}</p></div>",
-            escape(&f.severity.to_uppercase()),
-            escape(&f.hunt),
-            escape(&f.title),
-            entities_html(f),
-            tree_html(f),
-            evidence_html(f)
-        )
+        spoor::pack::render::html::finding(&self.inner)
     }
 }
 
 pub(crate) fn json_to_python<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
     py.import("json")?.call_method1("loads", (value.to_string(),))
-}
-
-pub(crate) fn entities_html(f: &spoor::pack::Finding) -> String {
-    f.entities.iter().map(|(k, v)| format!("{}: <code>{}</code><br>", escape(k), escape(v))).collect()
-}
-
-/// The process tree, indented as `spoor` prints it.
-pub(crate) fn tree_html(f: &spoor::pack::Finding) -> String {
-    f.process_tree_text()
-        .map(|t| format!("<pre style=\"text-align:left;margin:0\">{}</pre>", escape(t.trim_end())))
-        .unwrap_or_default()
-}
-
-pub(crate) fn evidence_html(f: &spoor::pack::Finding) -> String {
-    f.evidence.iter().map(|e| format!("{}<br>", escape(&e.to_string()))).collect()
 }

@@ -67,52 +67,15 @@ impl HuntResult {
     }
 
     fn __repr__(&self) -> String {
-        let table =
-            arrow::util::pretty::pretty_format_batches(&self.first_rows(10)).map(|t| t.to_string()).unwrap_or_default();
+        let table = arrow::util::pretty::pretty_format_batches(&spoor::render::first_rows(&self.batches, 10))
+            .map(|t| t.to_string())
+            .unwrap_or_default();
         format!("{table}\n{} row{}", self.num_rows(), if self.num_rows() == 1 { "" } else { "s" })
     }
 
     /// Jupyter: the first 20 rows as an HTML table, and the row count.
     fn _repr_html_(&self) -> String {
-        let mut html = String::from("<table><thead><tr>");
-        for f in self.schema.fields() {
-            html.push_str(&format!("<th>{}</th>", escape(f.name())));
-        }
-        html.push_str("</tr></thead><tbody>");
-        let options = arrow::util::display::FormatOptions::default().with_null("");
-        for batch in self.first_rows(20) {
-            let formatters: Vec<_> = batch
-                .columns()
-                .iter()
-                .filter_map(|c| arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options).ok())
-                .collect();
-            for row in 0..batch.num_rows() {
-                html.push_str("<tr>");
-                for f in &formatters {
-                    html.push_str(&format!("<td>{}</td>", escape(&f.value(row).to_string())));
-                }
-                html.push_str("</tr>");
-            }
-        }
-        let n = self.num_rows();
-        html.push_str(&format!("</tbody></table><p>{n} row{}</p>", if n == 1 { "" } else { "s" }));
-        html
-    }
-}
-
-impl HuntResult {
-    fn first_rows(&self, limit: usize) -> Vec<RecordBatch> {
-        let mut out = Vec::new();
-        let mut left = limit;
-        for b in &self.batches {
-            if left == 0 {
-                break;
-            }
-            let take = left.min(b.num_rows());
-            out.push(b.slice(0, take));
-            left -= take;
-        }
-        out
+        spoor::render::html(&self.schema, &self.batches, 20)
     }
 }
 
@@ -128,10 +91,6 @@ pub(crate) fn stream_capsule<'py>(
     let field = Field::new_struct("", schema.fields().clone(), false).with_metadata(schema.metadata().clone());
     let reader = Box::new(ArrayIterator::new(arrays, Arc::new(field)));
     to_stream_pycapsule(py, reader, requested_schema).map_err(PyErr::from)
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 pub(crate) fn import_optional<'py>(py: Python<'py>, module: &str, what: &str) -> PyResult<Bound<'py, PyModule>> {

@@ -1,6 +1,8 @@
-//! A pack run's findings for people (compact blocks for a terminal, or tables grouped by
-//! severity and hunt) and for machines (NDJSON, CSV, Parquet, SARIF).
+//! A pack run's findings for people (compact blocks for a terminal, tables grouped by severity
+//! and hunt, HTML for notebooks) and for machines (NDJSON, CSV, Parquet, SARIF; ECS alert
+//! documents are [`Finding::to_ecs`]).
 
+pub mod html;
 pub mod terminal;
 
 use std::sync::Arc;
