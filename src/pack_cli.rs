@@ -38,7 +38,27 @@ pub fn run(
     if output.is_none() && format == FindingFormat::Parquet {
         return Err(spoor::Error::User("--format parquet needs --output <file>".into()));
     }
-    let runs = run_until_interrupted(async |cancel| store.run_pack(&pack, &args.options(&cancel)?).await)?;
+    // On a terminal, which hunt is running and how many are done; nothing when piped.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(pack.hunts.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} hunts {pos}/{len} {wide_msg}")
+                .expect("the template is valid"),
+        );
+        bar
+    });
+    let mut starting = |hunt: &pack::PackHunt| {
+        if let Some(bar) = &bar {
+            bar.set_position(pack.hunts.iter().position(|h| h.id() == hunt.id()).unwrap_or(0) as u64);
+            bar.set_message(hunt.id().to_string());
+        }
+    };
+    let runs =
+        run_until_interrupted(async |cancel| store.run_pack_with(&pack, &args.options(&cancel)?, &mut starting).await);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let runs = runs?;
     let mut sink: Box<dyn Write + Send> = match &output {
         Some(path) => {
             Box::new(std::fs::File::create(path).map_err(|source| spoor::Error::Io { path: path.clone(), source })?)

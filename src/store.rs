@@ -21,7 +21,7 @@ use crate::core::iocs::Ioc;
 use crate::core::session::{self, Limits};
 use crate::dsl::{Diagnostics, ParamValues, RunOptions};
 use crate::error::{Error, Result, Stopped};
-use crate::pack::{HuntRun, Pack, RunConfig};
+use crate::pack::{HuntRun, Pack, PackHunt, RunConfig};
 
 /// A hunt's text and the name its diagnostics show (a file's path, or `<query>`).
 #[derive(Debug, Clone)]
@@ -371,6 +371,16 @@ impl Store {
     /// when it cannot start (a parameter that reaches no hunt, an unreadable IOC file) or is
     /// cancelled.
     pub async fn run_pack<'p>(&self, pack: &'p Pack, options: &HuntOptions) -> Result<Vec<HuntRun<'p>>> {
+        self.run_pack_with(pack, options, &mut |_| {}).await
+    }
+
+    /// [`Store::run_pack`], telling `starting` of each hunt as it starts (for a progress bar).
+    pub async fn run_pack_with<'p>(
+        &self,
+        pack: &'p Pack,
+        options: &HuntOptions,
+        starting: &mut (dyn FnMut(&PackHunt) + Send),
+    ) -> Result<Vec<HuntRun<'p>>> {
         let config = RunConfig { params: options.params.clone(), options: options.run.clone(), limits: options.limits };
         crate::pack::check_params(pack, &config).map_err(Error::User)?;
         // Every pack run has an `iocs` table: the pack's own indicators and the options'.
@@ -379,7 +389,7 @@ impl Store {
         let ctx = self.session_with(&with_pack_iocs, true).await?;
         let present: Vec<String> = self.inner.tables()?.iter().map(|t| t.name().to_string()).collect();
         tokio::select! {
-            runs = crate::pack::run(pack, &ctx, &present, &config) => Ok(runs),
+            runs = crate::pack::run(pack, &ctx, &present, &config, starting) => Ok(runs),
             _ = options.cancel.cancelled() => Err(Error::Cancelled),
         }
     }

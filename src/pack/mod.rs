@@ -227,9 +227,17 @@ pub struct RunConfig {
 
 /// Runs every hunt of the pack against the store behind `ctx` (whose tables with data are
 /// `present`), in the pack's order. A hunt none of whose tables has data is skipped.
-pub async fn run<'p>(pack: &'p Pack, ctx: &SessionContext, present: &[String], config: &RunConfig) -> Vec<HuntRun<'p>> {
+/// `starting` hears of each hunt as it starts (a progress display).
+pub async fn run<'p>(
+    pack: &'p Pack,
+    ctx: &SessionContext,
+    present: &[String],
+    config: &RunConfig,
+    starting: &mut (dyn FnMut(&PackHunt) + Send),
+) -> Vec<HuntRun<'p>> {
     let mut out = Vec::new();
     for hunt in &pack.hunts {
+        starting(hunt);
         let missing: Vec<String> = hunt.tables.iter().filter(|t| !present.contains(t)).cloned().collect();
         if !hunt.tables.is_empty() && missing.len() == hunt.tables.len() {
             out.push(HuntRun { hunt, outcome: Outcome::Skipped { missing } });
