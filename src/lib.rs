@@ -21,12 +21,13 @@
 //! (ingest, schemas, storage, the DataFusion session) and [`dsl`] (the language, compiled to
 //! DataFusion plans).
 
+// Every public item of the facade is documented: it is what embedders read first.
+#![warn(missing_docs)]
+
 pub use spoor_core as core;
 pub use spoor_dsl as dsl;
 
-#[warn(missing_docs)]
 mod error;
-#[warn(missing_docs)]
 mod store;
 
 pub mod job;

@@ -29,6 +29,7 @@ use crate::dsl::{ParamValues, RunOptions};
 /// One test file and what it needs besides its own text.
 #[derive(Debug, Clone)]
 pub struct TestFile {
+    /// The `.slt` file.
     pub path: PathBuf,
     /// The hunt a `hunt` query runs.
     pub hunt: Option<PathBuf>,
@@ -102,6 +103,7 @@ struct Engine {
     params: ParamValues,
 }
 
+/// Why a fixture failed.
 #[derive(Debug)]
 pub struct Failure(String);
 

@@ -14,16 +14,21 @@ use crate::dsl::ParamValues;
 pub struct Job {
     /// The file's stem unless the file names it.
     pub name: String,
+    /// The job file it was read from.
     pub file: PathBuf,
+    /// The store it ingests into and hunts.
     pub store: PathBuf,
+    /// The pack its hunts come from.
     pub pack: PathBuf,
     /// The hunts to run with their parameters; empty means the whole pack.
     pub hunts: Vec<HuntSelection>,
+    /// IOC files or directories added to the pack's own.
     pub iocs: Vec<PathBuf>,
     /// Where the job may read and write, when loaded with [`Job::load_confined`]: input files
     /// found in the ingest directories are checked too (a link in `incoming/` to a file
     /// elsewhere is not read).
     pub confined_to: Option<crate::core::confine::Roots>,
+    /// When cycles run.
     pub schedule: Schedule,
     /// How far before the new data a hunt looks (covers its sequences' `within`).
     pub lookback: chrono::Duration,
@@ -31,30 +36,40 @@ pub struct Job {
     pub lateness: chrono::Duration,
     /// A finding whose hunt and entities were sent within this span is not sent again.
     pub suppress: Option<chrono::Duration>,
+    /// Where the job keeps its state (what was hunted and delivered).
     pub state_dir: PathBuf,
     /// Exit code of `--once` when new findings were delivered.
     pub exit_code_on_findings: u8,
     /// Directories or files ingested at the start of each cycle (new files only).
     pub ingest: Vec<PathBuf>,
+    /// The format of the ingested files (`None`: detected per file).
     pub ingest_format: Option<crate::core::formats::Format>,
+    /// Where findings go.
     pub sinks: Vec<SinkConfig>,
+    /// Memory and time limits of each hunt.
     pub limits: crate::core::session::Limits,
 }
 
 /// Hunts chosen by id (a trailing `*` matches a prefix, e.g. `c2.*`) or by file.
 #[derive(Debug, Clone)]
 pub struct HuntSelection {
+    /// Which hunts.
     pub pattern: HuntPattern,
+    /// Their parameters.
     pub params: ParamValues,
 }
 
+/// How a selection names hunts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HuntPattern {
+    /// By id; a trailing `*` matches a prefix.
     Id(String),
+    /// By the hunt file's path.
     Path(PathBuf),
 }
 
 impl HuntPattern {
+    /// Whether `hunt` is one this selection names.
     pub fn matches(&self, hunt: &crate::pack::PackHunt) -> bool {
         match self {
             HuntPattern::Id(pattern) => match pattern.strip_suffix('*') {
@@ -82,9 +97,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// When a job's cycles run.
 #[derive(Debug, Clone)]
 pub enum Schedule {
+    /// At a fixed interval (the job file's `every`).
     Every(Duration),
+    /// On a cron schedule (five fields, as crontab writes them).
     Cron(Box<croner::Cron>),
 }
 
@@ -98,16 +116,35 @@ impl Schedule {
     }
 }
 
+/// Where a job delivers findings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SinkConfig {
-    Stdout { format: StdoutFormat },
-    Ndjson { path: PathBuf },
-    Parquet { dir: PathBuf },
-    Sarif { path: PathBuf },
+    /// Standard output.
+    Stdout {
+        /// Text or ECS documents.
+        format: StdoutFormat,
+    },
+    /// ECS alert documents appended to a file, one per line.
+    Ndjson {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A Parquet file of findings per cycle in a directory.
+    Parquet {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A SARIF log, each cycle's results merged in.
+    Sarif {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A webhook.
     Webhook(WebhookConfig),
 }
 
 impl SinkConfig {
+    /// The sink in a few words, for logs.
     pub fn describe(&self) -> String {
         match self {
             SinkConfig::Stdout { .. } => "stdout".into(),
@@ -119,21 +156,28 @@ impl SinkConfig {
     }
 }
 
+/// How findings print on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StdoutFormat {
+    /// A block of text per finding.
     Table,
+    /// One ECS alert document per line.
     Ndjson,
 }
 
+/// A webhook: findings POSTed as JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookConfig {
+    /// The URL.
     pub url: String,
+    /// Extra HTTP headers (an authorization token).
     pub headers: BTreeMap<String, String>,
     /// Attempts after the first.
     pub retries: u32,
     /// The wait before the first retry; it doubles with each further one.
     pub backoff: Duration,
+    /// How long one attempt may take.
     pub timeout: Duration,
 }
 
@@ -274,6 +318,7 @@ impl Job {
             .chain(sinks)
     }
 
+    /// Reads and checks a job file's text (`file` names it in errors and anchors relative paths).
     pub fn parse(file: &Path, text: &str) -> Result<Job, String> {
         let raw: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
         let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -28,6 +28,7 @@ use crate::pack::{Finding, Outcome, Pack, PackHunt};
 /// What a cycle did, for the log and the exit code.
 #[derive(Debug, Default, Clone)]
 pub struct CycleReport {
+    /// The cycle's number (1 for the first).
     pub cycle: u64,
     /// Findings of an interrupted earlier cycle delivered first.
     pub recovered: usize,
@@ -35,6 +36,7 @@ pub struct CycleReport {
     pub ingested: Vec<(String, u64, u64, Option<String>)>,
     /// Input files that changed after they were ingested (not read again).
     pub changed_inputs: Vec<String>,
+    /// Store files written since the last cycle.
     pub new_store_files: usize,
     /// Rows of the new data.
     pub new_rows: u64,
@@ -44,11 +46,13 @@ pub struct CycleReport {
     pub window_start: Option<i64>,
     /// New rows older than the window: later than the allowed lateness, not hunted.
     pub too_late: u64,
+    /// Findings per hunt, delivered or not.
     pub findings_by_hunt: BTreeMap<String, usize>,
     /// Findings delivered by this cycle (not counting `recovered`).
     pub delivered: usize,
     /// Findings found again and not sent (delivered before, or suppressed).
     pub repeats: usize,
+    /// How long the cycle took.
     pub elapsed_ms: u128,
 }
 
@@ -63,6 +67,7 @@ fn time(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
+/// Runs one cycle of `job`: ingest what is new, hunt it, deliver new findings, then commit the state.
 pub fn run_cycle(
     job: &Job,
     hunts: &Hunts,
@@ -174,10 +179,13 @@ fn suppression_key(f: &Finding) -> String {
 /// none), with each one's parameters. Made once, when the job starts, so a selection that
 /// matches nothing stops the job at once.
 pub struct Hunts {
+    /// The pack, cut down to the job's hunts.
     pub pack: Pack,
+    /// Each hunt's parameters, by id.
     pub params: BTreeMap<String, crate::dsl::ParamValues>,
 }
 
+/// The hunts of `pack` that `job` names, with their parameters; an error when a selection matches none.
 pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
     let mut params: BTreeMap<String, crate::dsl::ParamValues> = BTreeMap::new();
     if job.hunts.is_empty() {

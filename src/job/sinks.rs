@@ -15,8 +15,11 @@ use crate::pack::{Finding, PackHunt};
 
 /// One cycle's delivery.
 pub struct Delivery<'a> {
+    /// The job's name.
     pub job: &'a str,
+    /// The cycle's number.
     pub cycle: u64,
+    /// The findings to deliver.
     pub findings: &'a [Finding],
     /// The hunts that ran (for SARIF's rules).
     pub hunts: &'a [&'a PackHunt],

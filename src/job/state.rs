@@ -14,8 +14,10 @@ use crate::pack::Finding;
 // 2: inputs are known from the store's ingest manifest, no longer from the job's state.
 const VERSION: u32 = 2;
 
+/// What a job remembers between cycles (`state.json` in its state directory).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
+    /// The state file's format version.
     pub version: u32,
     /// Cycles completed.
     pub cycles: u64,
@@ -31,25 +33,32 @@ pub struct State {
     pub pending: Option<Pending>,
 }
 
+/// A cycle caught between finding and committing: delivered again after a crash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
+    /// The cycle's number.
     pub cycle: u64,
+    /// What it found.
     pub findings: Vec<Finding>,
     /// Sinks (by position in the job file) that accepted the findings.
     pub delivered: BTreeSet<usize>,
     /// For append-only file sinks: their length before this cycle wrote, so a retry after a
     /// crash truncates back to it instead of appending twice.
     pub offsets: BTreeMap<usize, u64>,
+    /// What its success records.
     pub commit: Commit,
 }
 
 /// What a cycle's success records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Commit {
+    /// The newest event time (µs) hunted.
     pub event_watermark: Option<i64>,
+    /// Store files whose rows were hunted.
     pub store_files: BTreeSet<String>,
     /// Finding id → the event time bounding its recurrence.
     pub sent: BTreeMap<String, i64>,
+    /// Hunt and entities of findings delivered → when (µs), for `suppress`.
     pub suppressed: BTreeMap<String, i64>,
     /// Sent ids bounded before this (µs) can no longer be found again and are forgotten.
     pub forget_before: Option<i64>,
@@ -85,6 +94,7 @@ impl StateDir {
         self.dir.join("state.json")
     }
 
+    /// The state, or a new one when there is none yet.
     pub fn load(&self) -> Result<State, String> {
         let path = self.path();
         match fs::read_to_string(&path) {

@@ -6,6 +6,7 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The pack's reference (docs/hunts.md): every hunt by family with its header, and what was measured of the pack.
 pub fn markdown(pack: &Pack) -> String {
     let mut out = String::from(
         "# The hunt pack\n\n<!-- Generated from the hunts' headers by `spoor pack docs`; a test fails when they differ. -->\n\n\

@@ -13,19 +13,28 @@ use super::PackHunt;
 /// Where a finding's evidence sits in the raw logs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
+    /// The log file.
     pub path: String,
+    /// The record's line (or record number) in it.
     pub line: Option<i64>,
 }
 
+/// A hunt's row as a finding: who and what is involved, and where the evidence is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Hunt id and evidence, hashed: the same evidence found again gives the same id.
     pub id: String,
+    /// The hunt's id.
     pub hunt: String,
+    /// The hunt's title.
     pub title: String,
+    /// critical, high, medium, low or info.
     pub severity: String,
+    /// How sure a match is to be malicious (low, medium, high).
     pub confidence: Option<String>,
+    /// ATT&CK technique ids.
     pub attack: Vec<String>,
+    /// The row's time, where it has one.
     #[serde(rename = "@timestamp")]
     pub timestamp: Option<String>,
     /// host, user, package, domain, ip, ci_job, project, file: the first value of each found.
@@ -33,6 +42,7 @@ pub struct Finding {
     /// The row's columns the entities were read from (for renderings that show the rest).
     #[serde(skip)]
     pub entity_columns: Vec<String>,
+    /// Where the evidence is in the raw logs.
     pub evidence: Vec<Evidence>,
     /// The row as the hunt gave it.
     pub fields: Map<String, Value>,
@@ -47,7 +57,9 @@ pub struct Finding {
 pub struct ProcessNode {
     /// The chain step or role it plays (`install`, `shell`, `payload`, `parent`, or empty).
     pub step: String,
+    /// The program's name.
     pub name: Option<String>,
+    /// Its command line.
     pub command_line: Option<String>,
 }
 

@@ -24,8 +24,11 @@ pub use findings::{Evidence, Finding, ProcessNode, findings};
 /// A pack's hunt, read and checked.
 #[derive(Debug, Clone)]
 pub struct PackHunt {
+    /// The hunt file.
     pub path: PathBuf,
+    /// Its text.
     pub text: String,
+    /// Its header, checked.
     pub meta: Meta,
     /// spoor's tables it reads.
     pub tables: Vec<String>,
@@ -36,18 +39,23 @@ pub struct PackHunt {
 }
 
 impl PackHunt {
+    /// The hunt's id (`c2.beaconing`).
     pub fn id(&self) -> &str {
         self.meta.id.as_deref().unwrap_or_default()
     }
 
+    /// Its severity (medium when the header has none).
     pub fn severity(&self) -> &str {
         self.meta.severity.as_deref().unwrap_or("medium")
     }
 }
 
+/// A hunt pack, read and checked.
 #[derive(Debug, Clone)]
 pub struct Pack {
+    /// Its directory.
     pub root: PathBuf,
+    /// Its hunts, by path.
     pub hunts: Vec<PackHunt>,
     /// The pack's own indicator files (`iocs/`), loaded for every run and fixture.
     pub iocs: Vec<PathBuf>,
@@ -59,6 +67,7 @@ pub struct Pack {
 /// Why a pack cannot be used: hunts with errors (each with its diagnostics) or a bad layout.
 #[derive(Debug)]
 pub enum PackError {
+    /// A file or directory that cannot be read.
     Io(String),
     /// Hunts that do not check: (file, its text, diagnostics).
     Invalid(Vec<(PathBuf, String, Diagnostics)>),
@@ -198,20 +207,28 @@ fn hunt_files(root: &Path, roots: &Roots) -> Result<Vec<PathBuf>, PackError> {
 pub enum Outcome {
     /// It ran; `missing` are tables it reads that the store has no data in.
     Ran {
+        /// A finding per row.
         findings: Vec<Finding>,
+        /// The rows.
         batches: Vec<arrow::record_batch::RecordBatch>,
+        /// Tables it reads that have no rows in the store.
         missing: Vec<String>,
     },
     /// None of its tables has data.
     Skipped {
+        /// The tables it reads, none of which has rows.
         missing: Vec<String>,
     },
+    /// It failed: why.
     Failed(String),
 }
 
+/// One hunt of a pack run and what came of it.
 #[derive(Debug)]
 pub struct HuntRun<'p> {
+    /// The hunt.
     pub hunt: &'p PackHunt,
+    /// What happened.
     pub outcome: Outcome,
 }
 
@@ -221,7 +238,9 @@ pub struct RunConfig {
     /// Parameters as a user writes them: `name` for every hunt that declares it,
     /// `hunt_id.name` for one hunt (see [`params_for`]).
     pub params: ParamValues,
+    /// The run's time and window.
     pub options: RunOptions,
+    /// Memory and time limits of each hunt.
     pub limits: crate::core::session::Limits,
 }
 
@@ -324,6 +343,7 @@ pub fn check_params(pack: &Pack, config: &RunConfig) -> Result<(), String> {
 /// The result of one hunt's fixtures.
 #[derive(Debug)]
 pub struct TestResult<'p> {
+    /// The hunt.
     pub hunt: &'p PackHunt,
     /// `Err` holds the failure (or says the fixture is missing).
     pub result: Result<(), String>,

@@ -30,6 +30,7 @@ pub fn by_severity<'a, 'p>(runs: &'a [HuntRun<'p>]) -> Vec<&'a HuntRun<'p>> {
     hits
 }
 
+/// Every finding of the runs, most severe first.
 pub fn all_findings<'a>(runs: &'a [HuntRun<'_>]) -> Vec<&'a Finding> {
     by_severity(runs)
         .into_iter()
@@ -90,6 +91,7 @@ pub fn summary(runs: &[HuntRun<'_>]) -> String {
     out
 }
 
+/// One finding per line as JSON.
 pub fn ndjson(runs: &[HuntRun<'_>]) -> Result<String, String> {
     let mut out = String::new();
     for f in all_findings(runs) {
