@@ -25,7 +25,8 @@ email change long before any publish.
 it was not written with: another fleet (names, sizes, which hosts are hit), another C2 domain,
 address and URL (handed over as a STIX 2.1 bundle, `iocs.json`), the account takeover in another
 audit source's shape and spelling (GitHub, GitLab, or a registry mirror's `npm.*` actions), times
-with UTC offsets (audit logs and ECS endpoints), Windows events as flat Sysmon JSON, Winlogbeat or Elastic Endpoint ECS, lockfiles of version 2 or 3,
+with UTC offsets (audit logs and ECS endpoints), the implant's timer (every 30 s to 5 minutes,
+from a metronome to a 30 % sleep jitter, for half an hour to six hours), Windows events as flat Sysmon JSON, Winlogbeat or Elastic Endpoint ECS, lockfiles of version 2 or 3,
 and decoys that look close (a privacy-mail email change with no publish, an email change after a
 publish, a publish long after a change, a nested copy of a good version, a popular domain first
 looked up right after an install at the start of the data). Both modes write `truth.json`: the
@@ -60,6 +61,10 @@ AUDIT_SHAPE = "github"      # github, gitlab or registry
 WINDOWS_SHAPE = "flat"      # flat (Sysmon as NXLog/Mordor JSON), winlogbeat, or ecs (Elastic Endpoint)
 LOCKFILE_VERSION = 3
 UTC_OFFSET = dt.timedelta(0)  # how audit records write their times
+BEACON_INTERVAL = 60          # seconds between the implant's calls home
+BEACON_JITTER = 0.025         # each call within this fraction of the interval of its slot
+BEACON_SLEEP = False          # True: each call sleeps interval +- jitter after the last (Cobalt Strike's sleep)
+BEACON_HOURS = None           # how long the implant calls home (None: the demo's eight or nine calls)
 
 COMMON_DOMAINS = [
     "github.com", "api.github.com", "objects.githubusercontent.com", "registry.example.invalid",
@@ -381,10 +386,18 @@ def linux_runner_attack(host, t):
 
 
 def beacon(host, proc, t, count):
+    if BEACON_HOURS is not None:
+        count = max(count, int(BEACON_HOURS * 3600 / BEACON_INTERVAL))
     host.dns(t - dt.timedelta(milliseconds=30), proc, C2, [C2_IP])
+    half = int(BEACON_INTERVAL * BEACON_JITTER * 1000)
+    at = t
     for i in range(count):
-        jitter = dt.timedelta(milliseconds=host.rnd.randrange(-1500, 1500))
-        host.connect(t + dt.timedelta(seconds=60 * i) + jitter, proc, C2_IP, 8000)
+        jitter = dt.timedelta(milliseconds=host.rnd.randrange(-half, half) if half else 0)
+        if BEACON_SLEEP:
+            host.connect(at, proc, C2_IP, 8000)
+            at += dt.timedelta(seconds=BEACON_INTERVAL) + jitter
+        else:
+            host.connect(t + dt.timedelta(seconds=BEACON_INTERVAL * i) + jitter, proc, C2_IP, 8000)
 
 
 def macos_attack(host, t):
@@ -686,6 +699,7 @@ C2_WORDS = ["cdn", "sync", "telemetry", "assets", "metrics", "edge", "static", "
 def variant_cast(seed):
     """An unseen variant: another fleet, C2 and source shapes (module settings changed here)."""
     global C2, C2_IP, C2_URL, AUDIT_SHAPE, WINDOWS_SHAPE, LOCKFILE_VERSION, UTC_OFFSET
+    global BEACON_INTERVAL, BEACON_JITTER, BEACON_SLEEP, BEACON_HOURS
     rnd = random.Random(seed)
     C2 = f"{rnd.choice(C2_WORDS)}-{rnd.choice(C2_WORDS)}{rnd.randrange(10, 99)}.{rnd.choice(['com', 'net', 'io', 'org'])}"
     C2_IP = f"{rnd.choice(['198.51.100', '203.0.113'])}.{rnd.randrange(100, 250)}"
@@ -694,6 +708,11 @@ def variant_cast(seed):
     WINDOWS_SHAPE = rnd.choice(["flat", "winlogbeat", "ecs"])
     LOCKFILE_VERSION = rnd.choice([2, 3])
     UTC_OFFSET = dt.timedelta(hours=rnd.choice([0, 2, -5, 9]))
+    # The implant's timer: a metronome to a 30 % sleep jitter, every 30 s to every 5 minutes.
+    BEACON_INTERVAL = rnd.choice([30, 60, 120, 300])
+    BEACON_JITTER = rnd.choice([0.0, 0.025, 0.1, 0.3])
+    BEACON_SLEEP = rnd.random() < 0.5
+    BEACON_HOURS = rnd.choice([0.5, 1, 3, 6])
     used = set()
 
     def names(prefix, count):

@@ -420,24 +420,26 @@ async fn compile(ctx: &SessionContext, hunt: &HuntText, options: &HuntOptions) -
     })
 }
 
+/// Ends when the deadline passes, with the limit it stood for; never without one.
+async fn deadline_passed(deadline: Option<(tokio::time::Instant, Duration)>) -> Duration {
+    match deadline {
+        Some((at, limit)) => {
+            tokio::time::sleep_until(at).await;
+            limit
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// `work`, unless the deadline passes or the caller cancels first.
 async fn stoppable<T>(
     options: &HuntOptions,
     deadline: Option<(tokio::time::Instant, Duration)>,
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let timed_out = async {
-        match deadline {
-            Some((at, limit)) => {
-                tokio::time::sleep_until(at).await;
-                limit
-            }
-            None => std::future::pending().await,
-        }
-    };
     tokio::select! {
         done = work => done,
-        limit = timed_out => Err(Error::from(crate::dsl::Error::TimedOut(limit))),
+        limit = deadline_passed(deadline) => Err(Error::from(crate::dsl::Error::TimedOut(limit))),
         _ = options.cancel.cancelled() => Err(Error::Cancelled),
     }
 }
@@ -454,19 +456,10 @@ fn until_stopped(
     let state = Some((stream, prepared, cancel));
     futures::stream::unfold(state, move |state| async move {
         let (mut stream, prepared, cancel) = state?;
-        let timed_out = async {
-            match deadline {
-                Some((at, limit)) => {
-                    tokio::time::sleep_until(at).await;
-                    limit
-                }
-                None => std::future::pending().await,
-            }
-        };
         let stopped = |why: Stopped| datafusion::error::DataFusionError::External(Box::new(why));
         tokio::select! {
             next = stream.next() => next.map(|batch| (batch, Some((stream, prepared, cancel)))),
-            limit = timed_out => Some((Err(stopped(Stopped::TimedOut(limit))), None)),
+            limit = deadline_passed(deadline) => Some((Err(stopped(Stopped::TimedOut(limit))), None)),
             _ = cancel.cancelled() => Some((Err(stopped(Stopped::Cancelled)), None)),
         }
     })
