@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use spoor::core::ingest::{IngestOptions, IngestSummary, Progress};
 use spoor::core::input::Decompression;
 use spoor::core::manifest::Known;
-use spoor::core::{Format, Store, Table, schema, session};
+use spoor::core::{Format, Table, schema, session};
 
 #[derive(Parser)]
 #[command(name = "spoor", version, about = "Hunt threats in security logs.", propagate_version = true)]
@@ -268,7 +268,7 @@ fn main() -> ExitCode {
 fn command() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest(args) => run_ingest(args).map_err(spoor::Error::from),
+        Command::Ingest(args) => run_ingest(args),
         Command::Tables { store, schema } => run_tables(&store, schema),
         Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings, wide }) => {
             let format = match format {
@@ -378,7 +378,7 @@ impl Progress for Bar {
     }
 }
 
-fn run_ingest(args: IngestArgs) -> spoor::core::Result<ExitCode> {
+fn run_ingest(args: IngestArgs) -> spoor::Result<ExitCode> {
     let format = Format::chosen(&args.format).map_err(spoor::core::Error::User)?;
     let mapping = args.mapping.as_deref().map(spoor::core::formats::mapping::Mapping::load).transpose()?;
     let options = IngestOptions {
@@ -392,17 +392,17 @@ fn run_ingest(args: IngestArgs) -> spoor::core::Result<ExitCode> {
         assets: args.assets.as_deref().map(spoor::core::assets::Assets::load).transpose()?,
     };
     let paths = args.paths;
-    let store = Store::open(&args.store)?;
+    let store = spoor::Store::open(&args.store)?;
     let summary = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
                 .expect("the template is valid"),
         );
-        let summary = spoor::core::ingest(&store, &paths, &options, &Bar(bar.clone()));
+        let summary = store.ingest_with(&paths, &options, &Bar(bar.clone()));
         bar.finish_and_clear();
         summary?
     } else {
-        spoor::core::ingest(&store, &paths, &options, &NoBar)?
+        store.ingest_with(&paths, &options, &NoBar)?
     };
     print_ingest_summary(&summary);
     let failed = summary.files.iter().any(|f| f.error.is_some());

@@ -8,31 +8,46 @@
 //! store ─► session::context (listing tables, date pruning) ─► DataFusion
 //! ```
 //! - [`schema`]: every table and column, defined once; `docs/schema.md` is generated from it.
-//! - [`formats`]: one module per input format family, and format detection; [`archive`]:
+//! - [`formats`]: one module per input format family, and format detection; `archive`:
 //!   `.zip` and `.tar.gz` read member by member.
 //! - [`audit_activities`]: what audit actions mean, whatever their source calls them (data).
-//! - [`ingest`]: the driver that accounts for every record (stored, skipped or rejected).
-//! - [`store`]: the on-disk layout; [`manifest`]: what each ingest read and wrote, its commit
-//!   point; [`session`]: the query side; [`planner`]: its query planner, which knows
-//!   [`keep_first`], an operator of spoor's own.
+//! - [`ingest`](mod@ingest): the driver that accounts for every record (stored, skipped or rejected).
+//! - [`store`]: the on-disk layout; `manifest`: what each ingest read and wrote, its commit
+//!   point; [`session`]: the query side; `planner`: its query planner, which knows
+//!   `keep_first`, an operator of spoor's own.
+//!
+//! The modules hidden from these pages (`archive`, `confine`, `event`, `input`, `keep_first`,
+//! `lock`, `manifest`, `planner`) are shared by spoor's own crates and are not an API.
 
-pub mod archive;
+// What an embedder uses: the tables, formats, ingest, indicators, the store and its session.
 pub mod assets;
 pub mod audit_activities;
-pub mod confine;
 pub mod error;
-pub mod event;
 pub mod formats;
 pub mod ingest;
-pub mod input;
 pub mod iocs;
-pub mod keep_first;
-pub mod lock;
-pub mod manifest;
-pub mod planner;
 pub mod schema;
 pub mod session;
 pub mod store;
+
+// Plumbing that spoor's own crates share: public for them, not an API (it changes without
+// notice), so hidden from the documentation.
+#[doc(hidden)]
+pub mod archive;
+#[doc(hidden)]
+pub mod confine;
+#[doc(hidden)]
+pub mod event;
+#[doc(hidden)]
+pub mod input;
+#[doc(hidden)]
+pub mod keep_first;
+#[doc(hidden)]
+pub mod lock;
+#[doc(hidden)]
+pub mod manifest;
+#[doc(hidden)]
+pub mod planner;
 
 pub use error::{Error, Result};
 pub use formats::Format;

@@ -120,7 +120,7 @@ const fn c(name: &'static str, kind: Kind, doc: &'static str) -> Column {
 
 use Kind::{Bool, Int, Label, Map, Text, TextList, Time};
 
-/// Positions of the columns spoor fills itself, the same in every table (see [`COMMON`]).
+/// Positions of the columns spoor fills itself, the same in every table (see `COMMON`).
 pub mod common {
     pub const TIMESTAMP: usize = 0;
     pub const INGESTED: usize = 3;

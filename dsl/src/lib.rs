@@ -5,9 +5,9 @@
 //! text ─parse─► ast::Hunt ─resolve─► ir::Hunt ─lower─► DataFusion LogicalPlan ─► run / explain / SQL
 //! ```
 //! - [`parser`]: nom parsers; syntax errors with spans, recovering at the next `|`.
-//! - [`resolve`]: names, `let`s and parameters resolved against a [`Catalog`] of tables, types
+//! - [`resolve`](mod@resolve): names, `let`s and parameters resolved against a [`Catalog`](catalog::Catalog) of tables, types
 //!   checked; every problem found is reported at once.
-//! - [`lower`]: the typed tree becomes a DataFusion `LogicalPlan`, built with
+//! - `lower`: the typed tree becomes a DataFusion `LogicalPlan`, built with
 //!   `LogicalPlanBuilder` and `Expr` (never SQL text).
 //! - [`diagnostic`] is the one error model (stable codes, spans, hints); [`render`] shows
 //!   diagnostics to people (rustc style) and to machines (JSON).
@@ -29,6 +29,8 @@ pub mod ir;
 pub mod resolve;
 pub mod types;
 pub use resolve::{ParamValues, Resolved, resolve};
+// The lowering's internals and the fixture loader are shared with spoor's own crates, not an API.
+#[doc(hidden)]
 pub mod lower;
 pub mod options;
 pub use lower::{Sources, lower};
@@ -36,4 +38,5 @@ pub use options::{RunOptions, parse_duration};
 pub mod render;
 pub mod run;
 pub use run::{Compiled, Error, check, compile};
+#[doc(hidden)]
 pub mod fixtures;

@@ -19,7 +19,7 @@ use super::config::Job;
 use super::sinks::{self, Delivery};
 use super::state::{Commit, Pending, State, StateDir};
 use crate::core::Store;
-use crate::core::ingest::{IngestOptions, Quiet};
+use crate::core::ingest::IngestOptions;
 use crate::core::manifest::Known;
 use crate::core::store::pause_for_tests;
 use crate::dsl::RunOptions;
@@ -332,7 +332,8 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), 
         });
     }
     let options = IngestOptions { format: job.ingest_format, ..Default::default() };
-    let summary = crate::core::ingest(store, &paths, &options, &Quiet).map_err(|e| e.to_string())?;
+    let front = crate::Store::open_existing(store.root()).map_err(|e| e.to_string())?;
+    let summary = front.ingest(&paths, &options).map_err(|e| e.to_string())?;
     pause_for_tests("after-ingest");
     for f in &summary.files {
         match &f.known {

@@ -45,7 +45,7 @@ pub fn matches(text: Expr, pattern: &str, nocase: bool) -> Expr {
     ScalarUDF::new_from_impl(RegexTest::new(pattern, nocase)).call(vec![text, lit(pattern)])
 }
 
-/// As [`matches`], but only where the pattern's literals can be searched for over the whole
+/// As [`matches()`], but only where the pattern's literals can be searched for over the whole
 /// column; `None` otherwise (and for an invalid pattern), for callers with a cheaper row-by-row
 /// test of their own to fall back on.
 pub fn matches_by_literals(text: Expr, pattern: &str, nocase: bool) -> Option<Expr> {

@@ -2,9 +2,9 @@
 //! text and examples; the examples are both `docs/functions.md` (generated) and tests (each is
 //! evaluated by the engine and must give the result written next to it).
 //!
-//! Functions DataFusion already has are declared in [`builtin`] and lowered to DataFusion's own;
+//! Functions DataFusion already has are declared in `builtin` and lowered to DataFusion's own;
 //! the others (entropy, XOR, domains, URLs, CIDR, lenient decoding) each have their own file, as
-//! does [`matches`], the kernel of the `matches` operator.
+//! does `matches`, the kernel of the `matches` operator.
 
 mod builtin;
 mod cidr_match;

@@ -1,4 +1,4 @@
-//! Stage 3, lower: [`ir::Hunt`] → DataFusion [`LogicalPlan`], built with `LogicalPlanBuilder`
+//! Stage 3, lower: [`crate::ir::Hunt`] → DataFusion [`LogicalPlan`], built with `LogicalPlanBuilder`
 //! and `Expr`. The engine's optimizer then pushes filters into the Parquet scans (row-group and
 //! `date` partition pruning) and picks join strategies.
 
