@@ -11,6 +11,18 @@ use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 /// The rows as a text table (nothing for no rows).
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow::array::{ArrayRef, RecordBatch, StringArray};
+/// let rows = RecordBatch::try_from_iter([("host.name", Arc::new(StringArray::from(vec!["ci-runner-3"])) as ArrayRef)])?;
+/// assert_eq!(
+///     spoor::render::table(&[rows])?,
+///     "+-------------+\n| host.name   |\n+-------------+\n| ci-runner-3 |\n+-------------+\n"
+/// );
+/// assert_eq!(spoor::render::table(&[])?, "");
+/// # Ok::<(), arrow::error::ArrowError>(())
+/// ```
 pub fn table(batches: &[RecordBatch]) -> Result<String, ArrowError> {
     if batches.iter().all(|b| b.num_rows() == 0) {
         return Ok(String::new());
@@ -18,7 +30,20 @@ pub fn table(batches: &[RecordBatch]) -> Result<String, ArrowError> {
     Ok(format!("{}\n", arrow::util::pretty::pretty_format_batches(batches)?))
 }
 
-/// One JSON object per row.
+/// One JSON object per row (nulls left out).
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+/// let rows = RecordBatch::try_from_iter([
+///     ("host.name", Arc::new(StringArray::from(vec![Some("ci-runner-3"), None])) as ArrayRef),
+///     ("n", Arc::new(Int64Array::from(vec![9, 8])) as ArrayRef),
+/// ])?;
+/// let mut out = Vec::new();
+/// spoor::render::ndjson(&[rows], &mut out)?;
+/// assert_eq!(String::from_utf8(out).unwrap(), "{\"host.name\":\"ci-runner-3\",\"n\":9}\n{\"n\":8}\n");
+/// # Ok::<(), arrow::error::ArrowError>(())
+/// ```
 pub fn ndjson(batches: &[RecordBatch], sink: impl Write) -> Result<(), ArrowError> {
     let mut writer = arrow::json::LineDelimitedWriter::new(sink);
     for b in batches {
@@ -86,6 +111,10 @@ pub fn first_rows(batches: &[RecordBatch], limit: usize) -> Vec<RecordBatch> {
 }
 
 /// Text safe inside HTML elements.
+///
+/// ```
+/// assert_eq!(spoor::render::escape_html("a < b && c"), "a &lt; b &amp;&amp; c");
+/// ```
 pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -319,6 +319,16 @@ impl Job {
     }
 
     /// Reads and checks a job file's text (`file` names it in errors and anchors relative paths).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// let job = spoor::job::Job::parse(Path::new("/jobs/axios.toml"), "store = '../store'\npack = '../hunts'\nevery = '10m'")?;
+    /// assert_eq!(job.name, "axios");
+    /// assert_eq!(job.store, Path::new("/jobs/../store"));
+    /// let typo = spoor::job::Job::parse(Path::new("j.toml"), "store = 's'\npack = 'h'\nlookbak = '1h'").unwrap_err();
+    /// assert!(typo.contains("unknown field `lookbak`"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn parse(file: &Path, text: &str) -> Result<Job, String> {
         let raw: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
         let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -98,6 +98,14 @@ const REQUIRED: &[&str] = &["id", "title", "severity"];
 
 /// Reads every `.hunt` file under `root` (the `iocs/` folder holds the pack's indicator lists)
 /// and checks it against spoor's tables and the IOC table.
+///
+/// ```
+/// let pack = spoor::pack::load(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref())?;
+/// let beaconing = pack.hunts.iter().find(|h| h.id() == "c2.beaconing").unwrap();
+/// assert_eq!(beaconing.severity(), "high");
+/// assert!(beaconing.params.contains(&"min_count".to_string()));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 pub fn load(root: &Path) -> Result<Pack, PackError> {
     if !root.is_dir() {
         return Err(PackError::Io(format!("{}: not a directory of hunts", root.display())));
@@ -307,6 +315,21 @@ fn scoped(key: &str) -> Option<(&str, &str)> {
 /// Every parameter of a run must reach a hunt: a scoped one a hunt of the pack that declares it,
 /// a bare one at least one hunt that declares it. Otherwise a typo would run the pack with the
 /// defaults and say nothing.
+///
+/// ```
+/// use spoor::pack::{RunConfig, check_params, load};
+/// let pack = load(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref())?;
+/// let with = |name: &str| RunConfig {
+///     params: [(name.to_string(), "4".to_string())].into(),
+///     options: spoor::dsl::RunOptions::now(),
+///     limits: Default::default(),
+/// };
+/// assert!(check_params(&pack, &with("c2.beaconing.min_count")).is_ok());
+/// assert!(check_params(&pack, &with("min_count")).is_ok());
+/// let typo = check_params(&pack, &with("min_cuont")).unwrap_err();
+/// assert!(typo.contains("no hunt of the pack declares `min_cuont`"));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 pub fn check_params(pack: &Pack, config: &RunConfig) -> Result<(), String> {
     let declared = |hunt: &PackHunt| {
         if hunt.params.is_empty() {
