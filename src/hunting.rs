@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use arrow::record_batch::RecordBatch;
 
-use spoor::dsl::{Diagnostics, ParamValues, render};
+use spoor::dsl::{Diagnostics, render};
 use spoor::{CancellationToken, Explain, HuntOptions, HuntText, Store};
 
 /// A hunt's text from a file (`-` for standard input) or from `-e` on the command line.
@@ -148,24 +148,22 @@ fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>)
 
 /// Checks hunt files without running them. Exit 1 when any has an error.
 pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> Result<ExitCode, String> {
-    let mut catalog = spoor::dsl::catalog::Catalog::standard();
+    // The `iocs` table has one schema whatever its files hold; they are read to report bad ones.
     if !iocs.is_empty() {
-        let batch = spoor::core::iocs::load_all(iocs).map_err(|e| e.to_string())?;
-        catalog.add(spoor::core::iocs::TABLE, &batch.schema());
-    } else {
-        catalog.add(spoor::core::iocs::TABLE, &spoor::core::iocs::schema());
+        spoor::core::iocs::load_all(iocs).map_err(|e| e.to_string())?;
     }
     let mut failed = false;
     let mut all_json = Vec::new();
     let mut checked: Vec<(HuntText, Diagnostics)> = Vec::new();
     for path in hunt_files(files)? {
         let hunt = HuntText::read(&path).map_err(|e| e.to_string())?;
-        let diagnostics = match spoor::dsl::check(&hunt.text, &catalog, &ParamValues::new()) {
-            Ok(resolved) => resolved.warnings,
-            Err(d) => {
+        let diagnostics = match spoor::check(hunt.clone()) {
+            Ok(warnings) => warnings,
+            Err(spoor::Error::Hunt(mut invalid)) if invalid.len() == 1 => {
                 failed = true;
-                d
+                invalid.remove(0).diagnostics
             }
+            Err(e) => return Err(e.to_string()),
         };
         match format {
             DiagnosticFormat::Pretty if diagnostics.0.is_empty() => println!("{}: ok", hunt.name),

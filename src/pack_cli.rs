@@ -47,11 +47,13 @@ pub fn run(
         );
         bar
     });
+    let mut done = 0;
     let mut starting = |hunt: &pack::PackHunt| {
         if let Some(bar) = &bar {
-            bar.set_position(pack.hunts.iter().position(|h| h.id() == hunt.id()).unwrap_or(0) as u64);
+            bar.set_position(done);
             bar.set_message(hunt.id().to_string());
         }
+        done += 1;
     };
     let runs =
         run_until_interrupted(async |cancel| store.run_pack_with(&pack, &args.options(&cancel)?, &mut starting).await);

@@ -406,11 +406,16 @@ impl Store {
 /// ```
 pub fn check(hunt: impl Into<HuntText>) -> Result<Diagnostics> {
     let hunt = hunt.into();
-    let mut catalog = crate::dsl::catalog::Catalog::standard();
-    catalog.add(crate::core::iocs::TABLE, &crate::core::iocs::schema());
-    crate::dsl::check(&hunt.text, &catalog, &ParamValues::new())
+    crate::dsl::check(&hunt.text, &catalog(), &ParamValues::new())
         .map(|resolved| resolved.warnings)
         .map_err(|diagnostics| Error::hunt(&hunt.name, &hunt.text, diagnostics))
+}
+
+/// What a hunt is checked against without a store: spoor's tables and the `iocs` table.
+pub(crate) fn catalog() -> crate::dsl::catalog::Catalog {
+    let mut catalog = crate::dsl::catalog::Catalog::standard();
+    catalog.add(crate::core::iocs::TABLE, &crate::core::iocs::schema());
+    catalog
 }
 
 async fn compile(ctx: &SessionContext, hunt: &HuntText, options: &HuntOptions) -> Result<crate::dsl::Compiled> {

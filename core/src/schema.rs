@@ -880,15 +880,19 @@ pub fn markdown() -> String {
         if table == Table::Audit {
             out.push_str(&audit_activities_markdown());
         }
-        out.push_str("| column | type | description |\n|---|---|---|\n");
-        for col in table.columns() {
-            out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind.doc_name(), col.doc));
-        }
+        out.push_str(&columns_markdown(table.columns()));
     }
     out.push_str(&format!(
-        "\n## `{IOCS}` (a run's indicators, not stored)\n\nRead from the run's IOC files and lists (`--iocs`, a pack's `iocs/` folder, a frame registered as `iocs` in Python): CSV, JSON, STIX 2.1 bundles and OSV advisories. Hunts look it up like any table.\n\n| column | type | description |\n|---|---|---|\n"
+        "\n## `{IOCS}` (a run's indicators, not stored)\n\nRead from the run's IOC files and lists (`--iocs`, a pack's `iocs/` folder, a frame registered as `iocs` in Python): CSV, JSON, STIX 2.1 bundles and OSV advisories. Hunts look it up like any table.\n\n"
     ));
-    for col in IOC_COLUMNS {
+    out.push_str(&columns_markdown(IOC_COLUMNS));
+    out
+}
+
+/// Columns as a Markdown table: name, type, description.
+fn columns_markdown(columns: &[Column]) -> String {
+    let mut out = String::from("| column | type | description |\n|---|---|---|\n");
+    for col in columns {
         out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind.doc_name(), col.doc));
     }
     out

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use super::config::Job;
 use super::sinks::{self, Delivery};
 use super::state::{Commit, Pending, State, StateDir};
-use crate::core::Store;
+use crate::Store;
 use crate::core::ingest::IngestOptions;
 use crate::core::manifest::Known;
 use crate::core::store::pause_for_tests;
@@ -211,7 +211,6 @@ pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
 }
 
 async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec<Finding>, String> {
-    let store = crate::Store::open_existing(store.root()).map_err(|e| e.to_string())?;
     // Each selection's parameters, scoped to the hunts it chose.
     let params = hunts
         .params
@@ -283,8 +282,8 @@ fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) ->
 fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>, String> {
     let mut out = BTreeMap::new();
     for table in crate::core::Table::ALL {
-        for path in store.files(table).map_err(|e| e.to_string())? {
-            let name = path.strip_prefix(store.root()).unwrap_or(&path).to_string_lossy().into_owned();
+        for path in store.core().files(table).map_err(|e| e.to_string())? {
+            let name = path.strip_prefix(store.path()).unwrap_or(&path).to_string_lossy().into_owned();
             out.insert(name, path);
         }
     }
@@ -332,8 +331,7 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), 
         });
     }
     let options = IngestOptions { format: job.ingest_format, ..Default::default() };
-    let front = crate::Store::open_existing(store.root()).map_err(|e| e.to_string())?;
-    let summary = front.ingest(&paths, &options).map_err(|e| e.to_string())?;
+    let summary = store.ingest(&paths, &options).map_err(|e| e.to_string())?;
     pause_for_tests("after-ingest");
     for f in &summary.files {
         match &f.known {

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use datafusion::prelude::SessionContext;
 
-use crate::dsl::catalog::Catalog;
 use crate::dsl::ir::Meta;
 use crate::dsl::{Diagnostics, ParamValues, RunOptions};
 
@@ -125,8 +124,7 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
     } else {
         Vec::new()
     };
-    let mut catalog = Catalog::standard();
-    catalog.add(crate::core::iocs::TABLE, &crate::core::iocs::schema());
+    let catalog = crate::store::catalog();
     let mut hunts = Vec::new();
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
