@@ -147,15 +147,42 @@ fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>)
 }
 
 /// Checks hunt files without running them. Exit 1 when any has an error.
-pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> Result<ExitCode, String> {
+/// What `spoor check` does with Sigma rules among its files.
+pub struct SigmaCheck<'a> {
+    /// Exit 1 when a rule cannot run.
+    pub strict: bool,
+    /// The user's mapping file.
+    pub mapping: Option<&'a std::path::Path>,
+}
+
+pub fn check(
+    files: &[PathBuf],
+    iocs: &[PathBuf],
+    format: DiagnosticFormat,
+    sigma: SigmaCheck<'_>,
+) -> Result<ExitCode, String> {
     // The `iocs` table has one schema whatever its files hold; they are read to report bad ones.
     if !iocs.is_empty() {
         spoor::core::iocs::load_all(iocs).map_err(|e| e.to_string())?;
     }
+    let rule_files: Vec<PathBuf> = files
+        .iter()
+        .map(|f| if f.is_dir() || spoor::sigma::is_rule_file(f) { spoor::sigma::rule_files(f) } else { Ok(vec![]) })
+        .collect::<spoor::Result<Vec<_>>>()
+        .map_err(|e| e.to_string())?
+        .concat();
+    let hunts = hunt_files(files)?;
+    if hunts.is_empty() && rule_files.is_empty() {
+        return Err("no .hunt files or Sigma rules (.yml) found".into());
+    }
     let mut failed = false;
+    if !rule_files.is_empty() {
+        let not_run = crate::sigma_cli::check(&rule_files, sigma.mapping).map_err(|e| e.to_string())?;
+        failed |= not_run && sigma.strict;
+    }
     let mut all_json = Vec::new();
     let mut checked: Vec<(HuntText, Diagnostics)> = Vec::new();
-    for path in hunt_files(files)? {
+    for path in hunts {
         let hunt = HuntText::read(&path).map_err(|e| e.to_string())?;
         let diagnostics = match spoor::check(hunt.clone()) {
             Ok(warnings) => warnings,
@@ -187,7 +214,7 @@ pub fn check(files: &[PathBuf], iocs: &[PathBuf], format: DiagnosticFormat) -> R
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Files as given, directories walked for `*.hunt`.
+/// Hunt files as given, directories walked for `*.hunt` (Sigma rules are checked apart).
 fn hunt_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
@@ -204,14 +231,11 @@ fn hunt_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     }
                 }
             }
-        } else {
+        } else if !spoor::sigma::is_rule_file(p) {
             out.push(p.clone());
         }
     }
     out.sort();
-    if out.is_empty() {
-        return Err("no .hunt files found".into());
-    }
     Ok(out)
 }
 

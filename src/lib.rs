@@ -33,6 +33,7 @@ mod store;
 pub mod job;
 pub mod pack;
 pub mod render;
+pub mod sigma;
 pub mod testing;
 
 pub use error::{Error, InvalidHunt, Result};

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod hunting;
 mod job_cli;
 mod pack_cli;
+mod sigma_cli;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -92,10 +93,18 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Check hunt files (and directories of `*.hunt`) for errors without running them.
+    /// Check hunt files and Sigma rules (and directories of them) without running them: hunts
+    /// for errors; Sigma rules for what cannot run and why, with counts by reason.
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Exit 1 when a Sigma rule cannot run (by default they are reported, and only errors
+        /// in hunts fail the check).
+        #[arg(long)]
+        strict: bool,
+        /// A Sigma mapping file (TOML, the shape of spoor's own) whose entries win.
+        #[arg(long)]
+        sigma_mapping: Option<PathBuf>,
         /// IOC files whose table (`iocs`) the hunts may use.
         #[arg(long)]
         iocs: Vec<PathBuf>,
@@ -121,6 +130,9 @@ enum Command {
     /// Run or document a hunt pack.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Sigma rules: print the hunt spoor runs for each.
+    #[command(subcommand)]
+    Sigma(SigmaCommand),
     /// Run scheduled hunt jobs: each cycle hunts what arrived since the last one and delivers new findings.
     #[command(subcommand)]
     Job(JobCommand),
@@ -152,6 +164,19 @@ enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print spoor's man page (roff: `spoor man > spoor.1; man ./spoor.1`).
     Man,
+}
+
+#[derive(Subcommand)]
+enum SigmaCommand {
+    /// Print the `.hunt` equivalent of Sigma rules (files or folders of `.yml`), to read, edit
+    /// and keep; rules that cannot run are listed on standard error with why.
+    Convert {
+        #[arg(required = true)]
+        rules: Vec<PathBuf>,
+        /// A mapping file (TOML, the shape of spoor's own) whose logsources and fields win.
+        #[arg(long)]
+        sigma_mapping: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,6 +303,9 @@ fn command() -> ExitCode {
             pack_cli::run(&pack, run.into(), format, output, fail_on_findings)
         }
         Command::Pack(PackCommand::Docs { pack }) => pack_cli::docs(&pack),
+        Command::Sigma(SigmaCommand::Convert { rules, sigma_mapping }) => {
+            sigma_cli::convert(&rules, sigma_mapping.as_deref())
+        }
         Command::Job(JobCommand::Run { job, once: true, allow }) => language(job_cli::once(&job, &allow)),
         Command::Job(JobCommand::Run { job, once: false, allow } | JobCommand::Serve { job, allow }) => {
             language(job_cli::serve(&job, &allow))
@@ -285,7 +313,12 @@ fn command() -> ExitCode {
         Command::Test { pack, only, bless } => pack_cli::test(&pack, only.as_deref(), bless),
         Command::Hunt { file, expression, run, format, output } => hunting::hunt_text(file.as_deref(), expression)
             .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),
-        Command::Check { files, iocs, format } => language(hunting::check(&files, &iocs, format)),
+        Command::Check { files, iocs, format, strict, sigma_mapping } => language(hunting::check(
+            &files,
+            &iocs,
+            format,
+            hunting::SigmaCheck { strict, mapping: sigma_mapping.as_deref() },
+        )),
         Command::Explain { file, expression, run, sql, analyze } => hunting::hunt_text(file.as_deref(), expression)
             .and_then(|hunt| {
                 let shown = if sql {

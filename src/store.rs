@@ -39,10 +39,28 @@ impl HuntText {
     }
 
     /// A `.hunt` file.
+    ///
+    /// A Sigma rule file (`.yml`, `.yaml`) reads as the hunt spoor converts it to (the file must
+    /// hold one rule that can run; `spoor sigma convert` shows the text).
     pub fn read(path: impl AsRef<Path>) -> Result<HuntText> {
         let path = path.as_ref();
+        let name = path.display().to_string();
+        if crate::sigma::is_rule_file(path) {
+            let mut rules = crate::sigma::convert_file(path, &crate::sigma::Mapping::builtin())?;
+            return match (rules.len(), rules.pop()) {
+                (1, Some(rule)) => match rule.hunt {
+                    Ok(text) => Ok(HuntText { name, text }),
+                    Err(why) => {
+                        Err(Error::User(format!("{name}: the Sigma rule cannot run ({}): {why}", why.code.name())))
+                    }
+                },
+                (n, _) => Err(Error::User(format!(
+                    "{name}: holds {n} Sigma rules; run a folder of rules with `spoor pack run --pack`"
+                ))),
+            };
+        }
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        Ok(HuntText { name: path.display().to_string(), text })
+        Ok(HuntText { name, text })
     }
 }
 

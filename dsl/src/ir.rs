@@ -32,6 +32,11 @@ pub struct Meta {
     /// Benign activity known to match.
     pub false_positives: Vec<String>,
     pub version: Option<String>,
+    /// How mature the hunt is (Sigma's `stable`, `test`, `experimental`, ...).
+    pub status: Option<String>,
+    /// When it was written and last changed (as its author wrote them).
+    pub date: Option<String>,
+    pub modified: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

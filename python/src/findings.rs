@@ -96,6 +96,12 @@ impl Finding {
         self.inner.confidence.as_deref()
     }
 
+    /// Who wrote the hunt (a Sigma rule's author), where it says.
+    #[getter]
+    fn author(&self) -> Option<&str> {
+        self.inner.author.as_deref()
+    }
+
     /// MITRE ATT&CK technique ids.
     #[getter]
     fn attack(&self) -> Vec<String> {

@@ -34,6 +34,10 @@ pub struct Finding {
     pub confidence: Option<String>,
     /// ATT&CK technique ids.
     pub attack: Vec<String>,
+    /// Who wrote the hunt, where it says (a Sigma rule's author, which the rule's licence asks
+    /// every match to show).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
     /// The row's time, where it has one.
     #[serde(rename = "@timestamp")]
     pub timestamp: Option<String>,
@@ -107,6 +111,9 @@ impl Finding {
                 }
             },
         });
+        if let Some(author) = &self.author {
+            doc["rule"]["author"] = serde_json::json!([author]);
+        }
         if !self.attack.is_empty() {
             doc["threat"] = serde_json::json!({ "framework": "MITRE ATT&CK", "technique": { "id": self.attack } });
         }
@@ -344,6 +351,7 @@ pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>
             severity: hunt.severity().to_string(),
             confidence: hunt.meta.confidence.clone(),
             attack: hunt.meta.attack.clone(),
+            author: hunt.meta.author.clone(),
             timestamp: row.get("@timestamp").and_then(Value::as_str).map(str::to_string),
             entities,
             entity_columns,

@@ -61,6 +61,8 @@ pub struct Pack {
     /// What was measured of the pack as a whole (`MEASURED.md`: recall over unseen scenarios),
     /// shown in its reference.
     pub measured: Option<String>,
+    /// Its Sigma rules that cannot run, each with why.
+    pub skipped: Vec<crate::sigma::SigmaRule>,
 }
 
 /// Why a pack cannot be used: hunts with errors (each with its diagnostics) or a bad layout.
@@ -95,8 +97,9 @@ const MEASURED: &str = "MEASURED.md";
 /// Metadata every hunt of a pack must have: findings are reported by id, title and severity.
 const REQUIRED: &[&str] = &["id", "title", "severity"];
 
-/// Reads every `.hunt` file under `root` (the `iocs/` folder holds the pack's indicator lists)
-/// and checks it against spoor's tables and the IOC table.
+/// Reads every `.hunt` file and Sigma rule (`.yml`, `.yaml`) under `root` (the `iocs/` folder
+/// holds the pack's indicator lists) and checks it against spoor's tables and the IOC table.
+/// Sigma rules that cannot run are kept in [`Pack::skipped`] with their reasons.
 ///
 /// ```
 /// let pack = spoor::pack::load(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref())?;
@@ -106,6 +109,11 @@ const REQUIRED: &[&str] = &["id", "title", "severity"];
 /// # Ok::<(), spoor::Error>(())
 /// ```
 pub fn load(root: &Path) -> Result<Pack, PackError> {
+    load_with(root, &crate::sigma::Mapping::builtin())
+}
+
+/// [`load`], with the Sigma mapping to read the pack's Sigma rules with.
+pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, PackError> {
     if !root.is_dir() {
         return Err(PackError::Io(format!("{}: not a directory of hunts", root.display())));
     }
@@ -128,36 +136,53 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
     let mut hunts = Vec::new();
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
+    let mut skipped = Vec::new();
     for path in hunt_files(root, &roots)? {
-        let text = std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?;
-        match crate::dsl::check(&text, &catalog, &ParamValues::new()) {
-            Ok(resolved) => {
-                let meta = resolved.hunt.meta.clone();
-                let missing: Vec<&str> = REQUIRED
-                    .iter()
-                    .copied()
-                    .filter(|k| match *k {
-                        "id" => meta.id.is_none(),
-                        "title" => meta.title.is_none(),
-                        _ => meta.severity.is_none(),
-                    })
-                    .collect();
-                if !missing.is_empty() {
-                    problems.push(format!("{}: the header needs {}", path.display(), missing.join(", ")));
+        let texts = if crate::sigma::is_rule_file(&path) {
+            let mut texts = Vec::new();
+            for rule in crate::sigma::convert_file(&path, mapping).map_err(|e| PackError::Io(e.to_string()))? {
+                match &rule.hunt {
+                    Ok(text) => texts.push(text.clone()),
+                    Err(_) => skipped.push(rule),
                 }
-                let fixture = path.with_extension("slt");
-                let fixture =
-                    fixture.is_file().then(|| roots.check("fixture", &fixture)).transpose().map_err(PackError::Io)?;
-                hunts.push(PackHunt {
-                    tables: resolved.hunt.tables(),
-                    params: resolved.params,
-                    meta,
-                    fixture,
-                    path,
-                    text,
-                });
             }
-            Err(diagnostics) => invalid.push((path, text, diagnostics)),
+            texts
+        } else {
+            vec![std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?]
+        };
+        for text in texts {
+            match crate::dsl::check(&text, &catalog, &ParamValues::new()) {
+                Ok(resolved) => {
+                    let meta = resolved.hunt.meta.clone();
+                    let missing: Vec<&str> = REQUIRED
+                        .iter()
+                        .copied()
+                        .filter(|k| match *k {
+                            "id" => meta.id.is_none(),
+                            "title" => meta.title.is_none(),
+                            _ => meta.severity.is_none(),
+                        })
+                        .collect();
+                    if !missing.is_empty() {
+                        problems.push(format!("{}: the header needs {}", path.display(), missing.join(", ")));
+                    }
+                    // A hunt's fixtures are beside it (Sigma rules carry none).
+                    let fixture = path.with_extension("slt");
+                    let fixture = (fixture.is_file() && !crate::sigma::is_rule_file(&path))
+                        .then(|| roots.check("fixture", &fixture))
+                        .transpose()
+                        .map_err(PackError::Io)?;
+                    hunts.push(PackHunt {
+                        tables: resolved.hunt.tables(),
+                        params: resolved.params,
+                        meta,
+                        fixture,
+                        path: path.clone(),
+                        text,
+                    });
+                }
+                Err(diagnostics) => invalid.push((path.clone(), text, diagnostics)),
+            }
         }
     }
     if !invalid.is_empty() {
@@ -171,8 +196,8 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
     if !problems.is_empty() {
         return Err(PackError::Layout(problems));
     }
-    if hunts.is_empty() {
-        return Err(PackError::Io(format!("{}: no .hunt files", root.display())));
+    if hunts.is_empty() && skipped.is_empty() {
+        return Err(PackError::Io(format!("{}: no .hunt files or Sigma rules (.yml)", root.display())));
     }
     let measured = match roots.check("pack notes", &root.join(MEASURED)).map_err(PackError::Io)? {
         path if path.is_file() => {
@@ -180,7 +205,7 @@ pub fn load(root: &Path) -> Result<Pack, PackError> {
         }
         _ => None,
     };
-    Ok(Pack { root: root.to_path_buf(), hunts, iocs, measured })
+    Ok(Pack { root: root.to_path_buf(), hunts, iocs, measured, skipped })
 }
 
 /// The `.hunt` files under `root`, each checked to stay inside it (a directory linked twice is
@@ -198,7 +223,7 @@ fn hunt_files(root: &Path, roots: &Roots) -> Result<Vec<PathBuf>, PackError> {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "hunt") {
+            } else if path.extension().is_some_and(|e| e == "hunt") || crate::sigma::is_rule_file(&path) {
                 roots.check("hunt", &path).map_err(PackError::Io)?;
                 out.push(path);
             }

@@ -12,6 +12,7 @@
 mod expr;
 mod header;
 mod lexical;
+pub use lexical::is_keyword;
 mod source;
 mod stage;
 

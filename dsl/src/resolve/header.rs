@@ -17,6 +17,9 @@ pub const KEYS: &[&str] = &[
     "references",
     "author",
     "version",
+    "status",
+    "date",
+    "modified",
 ];
 pub const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
 pub const CONFIDENCES: &[&str] = &["low", "medium", "high"];
@@ -75,6 +78,9 @@ pub fn meta(entries: &[HeaderEntry], diags: &mut Diagnostics) -> Meta {
                 meta.confidence = Some(confidence);
             }
             "version" => meta.version = Some(text()),
+            "status" => meta.status = Some(text()),
+            "date" => meta.date = Some(text()),
+            "modified" => meta.modified = Some(text()),
             "false_positives" => meta.false_positives = list(),
             "tables" => {
                 meta.tables = list();

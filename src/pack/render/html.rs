@@ -14,7 +14,10 @@ pub fn findings(findings: &[Finding], skipped: usize, limit: usize) -> String {
         html.push_str(&format!(
             "<tr><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&f.severity),
-            escape(&f.title),
+            escape(&match &f.author {
+                Some(author) => format!("{} (by {author})", f.title),
+                None => f.title.clone(),
+            }),
             escape(&f.hunt),
             escape(f.timestamp.as_deref().unwrap_or_default()),
             entities(f),
@@ -35,10 +38,11 @@ pub fn findings(findings: &[Finding], skipped: usize, limit: usize) -> String {
 /// One finding: severity, hunt and title, then its entities, process tree and evidence.
 pub fn finding(f: &Finding) -> String {
     format!(
-        "<div><p><b>{}</b> {} — {}</p>{}{}<p>{}</p></div>",
+        "<div><p><b>{}</b> {} — {}{}</p>{}{}<p>{}</p></div>",
         escape(&f.severity.to_uppercase()),
         escape(&f.hunt),
         escape(&f.title),
+        f.author.as_ref().map(|a| format!(" (by {})", escape(a))).unwrap_or_default(),
         entities(f),
         tree(f),
         evidence(f)

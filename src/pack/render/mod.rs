@@ -104,7 +104,7 @@ pub fn ndjson(runs: &[HuntRun<'_>]) -> Result<String, String> {
 /// Entities that get their own column in flat (CSV, Parquet) output.
 const FLAT_ENTITIES: &[&str] = &["host", "user", "package", "domain", "ip", "ci_job", "project", "file"];
 
-/// One row per finding: id, hunt, severity, confidence, title, time, the entities, the evidence
+/// One row per finding: id, hunt, severity, confidence, title, author, time, the entities, the evidence
 /// (`file:line; ...`) and the hunt's own row as JSON text.
 pub fn flat(runs: &[HuntRun<'_>]) -> Result<RecordBatch, String> {
     flat_findings(&all_findings(runs))
@@ -112,8 +112,10 @@ pub fn flat(runs: &[HuntRun<'_>]) -> Result<RecordBatch, String> {
 
 /// [`flat`] for a list of findings.
 pub fn flat_findings(findings: &[&Finding]) -> Result<RecordBatch, String> {
-    let mut names: Vec<String> =
-        ["id", "hunt", "severity", "confidence", "title", "@timestamp"].iter().map(|s| s.to_string()).collect();
+    let mut names: Vec<String> = ["id", "hunt", "severity", "confidence", "title", "author", "@timestamp"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     names.extend(FLAT_ENTITIES.iter().map(|s| s.to_string()));
     names.extend(["evidence".to_string(), "fields".to_string()]);
     let mut columns: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
@@ -124,6 +126,7 @@ pub fn flat_findings(findings: &[&Finding]) -> Result<RecordBatch, String> {
             Some(f.severity.clone()),
             f.confidence.clone(),
             Some(f.title.clone()),
+            f.author.clone(),
             f.timestamp.clone(),
         ];
         values.extend(FLAT_ENTITIES.iter().map(|e| f.entities.get(*e).cloned()));
@@ -174,7 +177,7 @@ pub fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
             let m = &hunt.meta;
             let mut tags: Vec<String> = vec!["security".into()];
             tags.extend(m.attack.iter().map(|t| format!("attack.{}", t.to_ascii_lowercase())));
-            json!({
+            let mut rule = json!({
                 "id": hunt.id(),
                 "name": hunt.id(),
                 "shortDescription": { "text": m.title.clone().unwrap_or_default() },
@@ -186,7 +189,11 @@ pub fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
                     "security-severity": security_severity(hunt.severity()),
                     "precision": match m.confidence.as_deref() { Some("high") => "high", Some("low") => "low", _ => "medium" },
                 },
-            })
+            });
+            if let Some(author) = &m.author {
+                rule["properties"]["author"] = json!(author);
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = findings

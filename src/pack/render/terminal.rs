@@ -50,6 +50,10 @@ pub fn render(runs: &[HuntRun<'_>], style: Style) -> String {
         };
         out.push_str(&head);
         out.push('\n');
+        if let Some(author) = &run.hunt.meta.author {
+            out.push_str(&fit(&format!("  by {author}"), style.width));
+            out.push('\n');
+        }
         let columns: Vec<String> =
             batches.first().map(|b| b.schema().fields().iter().map(|f| f.name().clone()).collect()).unwrap_or_default();
         for finding in findings {

@@ -291,6 +291,13 @@ const FLAT_ENVELOPE: &[&str] = &[
     "SourceComputerId",
     "InstanceId",
     "EventData_dynamic",
+    // evtx_dump's `System` flattened with `_` (`Provider_Name`, `Execution_ProcessID`).
+    "Provider_Name",
+    "Provider_Guid",
+    "Provider_EventSourceName",
+    "Execution_ProcessID",
+    "Execution_ThreadID",
+    "Security_UserID",
 ];
 
 /// Flat shapes: the data beside the envelope, or in `EventData` as an object, a JSON string
@@ -301,15 +308,26 @@ fn from_flat(v: &Json) -> Result<Record, String> {
     let time = ["@timestamp", "TimeCreated", "TimeGenerated", "UtcTime"].iter().find_map(|k| util::time(v, k));
     let mut record = Record {
         event_id,
-        provider: util::text_any(v, &["SourceName", "ProviderName", "Provider", "EventSourceName", "Source"])
-            .map(Into::into),
+        provider: util::text_any(
+            v,
+            &[
+                "ProviderName",
+                "Provider_Name",
+                "Provider",
+                "SourceName",
+                "EventSourceName",
+                "Provider_EventSourceName",
+                "Source",
+            ],
+        )
+        .map(Into::into),
         channel: util::text_any(v, &["Channel", "EventLog"]).map(Into::into),
         computer: util::text_any(v, &["Hostname", "Computer", "host.name"]).map(Into::into),
         record_id: util::int(v, "RecordNumber")
             .or_else(|| util::int(v, "EventRecordID"))
             .or_else(|| util::int(v, "EventRecordId")),
         time,
-        user_id: util::text(v, "UserID").map(Into::into),
+        user_id: util::text_any(v, &["UserID", "Security_UserID"]).map(Into::into),
         data: Fields::default(),
     };
     match object.get("EventData") {
@@ -332,8 +350,12 @@ fn from_flat(v: &Json) -> Result<Record, String> {
     {
         push_object(&mut record.data, &Map::from_iter([("Data".to_string(), Json::Array(items))]));
     }
+    // NXLog names the provider `SourceName`; where the provider has its own key, a `SourceName`
+    // is the event's data (Defender's `Real-Time Protection`).
+    let named_provider = ["ProviderName", "Provider_Name", "Provider"].iter().any(|k| object.contains_key(*k));
     for (name, value) in object {
-        if FLAT_ENVELOPE.contains(&name.as_str()) {
+        let data_named_like_envelope = named_provider && matches!(name.as_str(), "SourceName" | "Source");
+        if FLAT_ENVELOPE.contains(&name.as_str()) && !data_named_like_envelope {
             continue;
         }
         if let Some(text) = json_text(value) {

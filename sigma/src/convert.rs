@@ -1,0 +1,552 @@
+//! A Sigma rule as the text of a `.hunt`: its metadata as the header, each search the
+//! condition uses as a `let`, the logsource as the table and its row filters, the condition as
+//! the last `where`.
+
+use spoor_dsl::catalog::Catalog;
+use spoor_dsl::types::Type;
+
+use crate::condition::{self, Condition};
+use crate::mapping::{FieldRef, Mapping};
+use crate::rule::{self, FieldTest, Rule, Search};
+use crate::value::{self, Anchor, Piece, Planned, Test};
+use crate::{Reason, Unsupported};
+
+/// One rule of a Sigma file, converted or not.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The rule's id (a rule without one cannot be converted).
+    pub id: Option<String>,
+    pub title: Option<String>,
+    /// The rule's logsource, as written.
+    pub logsource: String,
+    /// The hunt's text, or why the rule cannot run.
+    pub hunt: Result<String, Unsupported>,
+}
+
+/// Converts every rule in a Sigma YAML file.
+pub fn convert(yaml: &str, mapping: &Mapping, catalog: &Catalog) -> Vec<Converted> {
+    let file = match rule::read(yaml) {
+        Ok(file) => file,
+        Err(why) => return vec![Converted { id: None, title: None, logsource: String::new(), hunt: Err(why) }],
+    };
+    let mut out: Vec<Converted> = file
+        .rules
+        .iter()
+        .map(|r| Converted {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            logsource: r.logsource.to_string(),
+            hunt: hunt(r, mapping, catalog),
+        })
+        .collect();
+    out.extend(file.other.into_iter().map(|(id, title, why)| Converted {
+        id,
+        title,
+        logsource: String::new(),
+        hunt: Err(why),
+    }));
+    out
+}
+
+/// The hunt for one rule.
+pub fn hunt(rule: &Rule, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
+    let id = rule.id.as_deref().ok_or_else(|| Unsupported::new(Reason::Invalid, "the rule has no `id`"))?;
+    let route = mapping.route(&rule.logsource)?;
+    let conditions = rule
+        .conditions
+        .iter()
+        .map(|c| condition::parse(c).map_err(|e| Unsupported::new(Reason::Condition, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let condition = if conditions.len() == 1 {
+        conditions.into_iter().next().unwrap_or(Condition::Search(String::new()))
+    } else {
+        Condition::Or(conditions)
+    };
+    let names: Vec<&str> = rule.searches.iter().map(|(n, _)| n.as_str()).collect();
+    check_names(&condition, &names)?;
+
+    let mut out = header(rule, id, &route.tables);
+    out.push_str(&format!("# From Sigma ({}), converted by spoor.\n", rule.logsource));
+    let negated = negated_searches(&condition, &names);
+    if let [table] = route.tables.as_slice() {
+        let mut used = Vec::new();
+        searches_used(&condition, &names, &mut used);
+        for (name, search) in rule.searches.iter().filter(|(n, _)| used.contains(&n.as_str())) {
+            let expr = search_expr(search, table, mapping, catalog)?;
+            let expr = if negated.contains(&name.as_str()) { format!("coalesce({expr}, false)") } else { expr };
+            out.push_str(&format!("let {} = {expr}\n", let_name(name)));
+        }
+        out.push_str(table);
+        out.push('\n');
+        for filter in &route.filters {
+            out.push_str(&format!("| where {filter}\n"));
+        }
+        out.push_str(&format!("| where {}\n", condition_expr(&condition, &names, &|n| Ok(let_name(n)))?));
+    } else {
+        // Several tables: each reads the searches with its own columns, so each has its own pipeline.
+        let mut parts = Vec::new();
+        for table in &route.tables {
+            let inline = |name: &str| -> Result<String, Unsupported> {
+                let search = &rule.searches.iter().find(|(n, _)| n == name).map(|(_, s)| s).ok_or_else(|| {
+                    Unsupported::new(Reason::Condition, format!("the condition names no search `{name}`"))
+                })?;
+                let expr = search_expr(search, table, mapping, catalog)?;
+                Ok(if negated.contains(&name) { format!("coalesce({expr}, false)") } else { format!("({expr})") })
+            };
+            let mut pipeline = table.to_string();
+            for filter in &route.filters {
+                pipeline.push_str(&format!(" | where {filter}"));
+            }
+            pipeline.push_str(&format!(" | where {}", condition_expr(&condition, &names, &inline)?));
+            let name = format!("in_{table}");
+            out.push_str(&format!("let {name} = ({pipeline})\n"));
+            parts.push(name);
+        }
+        out.push_str(&parts.join(", "));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn header(rule: &Rule, id: &str, tables: &[String]) -> String {
+    let mut h = String::from("---\n");
+    h.push_str(&format!("id: {id}\n"));
+    let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let quoted = |s: &str| {
+        let s = one_line(s);
+        if s.starts_with(['[', '"', '|', '>']) { format!("\"{s}\"") } else { s }
+    };
+    if let Some(title) = &rule.title {
+        h.push_str(&format!("title: {}\n", quoted(title)));
+    }
+    if let Some(description) = &rule.description {
+        h.push_str("description: |\n");
+        for line in description.trim().lines() {
+            h.push_str(&format!("  {}\n", if line.trim().is_empty() { "." } else { line.trim_end() }));
+        }
+    }
+    for (key, value) in
+        [("author", &rule.author), ("status", &rule.status), ("date", &rule.date), ("modified", &rule.modified)]
+    {
+        if let Some(v) = value {
+            h.push_str(&format!("{key}: {}\n", quoted(v)));
+        }
+    }
+    let severity = match rule.level.as_deref() {
+        Some("informational") => "info",
+        Some(l @ ("low" | "medium" | "high" | "critical")) => l,
+        _ => "medium",
+    };
+    h.push_str(&format!("severity: {severity}\n"));
+    let attack: Vec<String> = rule
+        .tags
+        .iter()
+        .filter_map(|t| t.strip_prefix("attack."))
+        .filter(|t| t.len() >= 5 && t.starts_with(['t', 'T']) && t[1..5].bytes().all(|b| b.is_ascii_digit()))
+        .map(|t| t.to_ascii_uppercase())
+        .collect();
+    if !attack.is_empty() {
+        h.push_str(&format!("attack: [{}]\n", attack.join(", ")));
+    }
+    for (key, items) in
+        [("tags", &rule.tags), ("false_positives", &rule.falsepositives), ("references", &rule.references)]
+    {
+        if !items.is_empty() {
+            h.push_str(&format!("{key}:\n"));
+            for item in items {
+                h.push_str(&format!("  - {}\n", one_line(item)));
+            }
+        }
+    }
+    h.push_str(&format!("tables: [{}]\n", tables.join(", ")));
+    h.push_str("---\n");
+    h
+}
+
+fn check_names(c: &Condition, names: &[&str]) -> Result<(), Unsupported> {
+    match c {
+        Condition::Search(n) if !names.contains(&n.as_str()) => {
+            Err(Unsupported::new(Reason::Condition, format!("the condition names no search `{n}`")))
+        }
+        Condition::Of { pattern, .. } if !names.iter().any(|n| condition::pattern_matches(pattern, n)) => {
+            Err(Unsupported::new(Reason::Condition, format!("no search matches `{pattern}`")))
+        }
+        Condition::Not(inner) => check_names(inner, names),
+        Condition::And(items) | Condition::Or(items) => items.iter().try_for_each(|i| check_names(i, names)),
+        _ => Ok(()),
+    }
+}
+
+fn searches_used<'a>(c: &Condition, names: &[&'a str], used: &mut Vec<&'a str>) {
+    let mut add = |n: &'a str| {
+        if !used.contains(&n) {
+            used.push(n);
+        }
+    };
+    match c {
+        Condition::Search(s) => names.iter().filter(|n| **n == s).for_each(|n| add(n)),
+        Condition::Of { pattern, .. } => {
+            names.iter().filter(|n| condition::pattern_matches(pattern, n)).for_each(|n| add(n))
+        }
+        Condition::Not(inner) => searches_used(inner, names, used),
+        Condition::And(items) | Condition::Or(items) => items.iter().for_each(|i| searches_used(i, names, used)),
+    }
+}
+
+/// Searches under a `not`: a missing field makes a test null, and Sigma counts it as no match,
+/// so these are made false rather than null (`not null` would drop the row).
+fn negated_searches<'a>(c: &Condition, names: &[&'a str]) -> Vec<&'a str> {
+    fn walk<'a>(c: &Condition, names: &[&'a str], under_not: bool, out: &mut Vec<&'a str>) {
+        match c {
+            Condition::Not(inner) => walk(inner, names, true, out),
+            Condition::And(items) | Condition::Or(items) => items.iter().for_each(|i| walk(i, names, under_not, out)),
+            leaf if under_not => {
+                let mut used = Vec::new();
+                searches_used(leaf, names, &mut used);
+                out.extend(used.into_iter().filter(|u| !out.contains(u)).collect::<Vec<_>>());
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(c, names, false, &mut out);
+    out
+}
+
+fn condition_expr(
+    c: &Condition,
+    names: &[&str],
+    search: &dyn Fn(&str) -> Result<String, Unsupported>,
+) -> Result<String, Unsupported> {
+    let group = |items: Vec<String>, op: &str| {
+        if items.len() == 1 { items.into_iter().next().unwrap_or_default() } else { format!("({})", items.join(op)) }
+    };
+    Ok(match c {
+        Condition::Search(n) => search(n)?,
+        Condition::Not(inner) => format!("not {}", condition_expr(inner, names, search)?),
+        Condition::And(items) => {
+            group(items.iter().map(|i| condition_expr(i, names, search)).collect::<Result<_, _>>()?, " and ")
+        }
+        Condition::Or(items) => {
+            group(items.iter().map(|i| condition_expr(i, names, search)).collect::<Result<_, _>>()?, " or ")
+        }
+        Condition::Of { all, pattern } => {
+            let matched: Vec<String> = names
+                .iter()
+                .filter(|n| condition::pattern_matches(pattern, n))
+                .map(|n| search(n))
+                .collect::<Result<_, _>>()?;
+            group(matched, if *all { " and " } else { " or " })
+        }
+    })
+}
+
+/// A search's name as a `let` name: letters, digits and `_`, never a keyword or a table's name
+/// (a search called `registry` would hide the table).
+fn let_name(name: &str) -> String {
+    let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let taken = spoor_dsl::parser::is_keyword(&out) || Catalog::standard().get(&out).is_some() || out == "iocs";
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || taken {
+        out = format!("search_{out}");
+    }
+    out
+}
+
+fn search_expr(search: &Search, table: &str, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
+    let all_of = |tests: &[FieldTest]| -> Result<String, Unsupported> {
+        let parts = tests.iter().map(|t| field_test_expr(t, table, mapping, catalog)).collect::<Result<Vec<_>, _>>()?;
+        Ok(join(parts, " and "))
+    };
+    match search {
+        Search::AllOf(tests) => all_of(tests),
+        Search::AnyOf(maps) => Ok(join(maps.iter().map(|m| all_of(m)).collect::<Result<Vec<_>, _>>()?, " or ")),
+        Search::Keywords(values) => field_test_expr(
+            &FieldTest { field: None, modifiers: vec![], values: values.clone() },
+            table,
+            mapping,
+            catalog,
+        ),
+    }
+}
+
+/// Joins with `and` or `or`, wrapping parts that hold the other operator.
+fn join(parts: Vec<String>, op: &str) -> String {
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    parts.into_iter().map(|p| if needs_parens(&p) { format!("({p})") } else { p }).collect::<Vec<_>>().join(op)
+}
+
+fn needs_parens(expr: &str) -> bool {
+    // Operators at the top level: outside parentheses and strings.
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    let bytes: Vec<char> = expr.chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some('"') if c == '\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ' ' if depth == 0 => {
+                    let rest: String = bytes[i..].iter().take(5).collect();
+                    if rest.starts_with(" or ") || rest.starts_with(" and ") {
+                        return true;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    false
+}
+
+fn field_test_expr(test: &FieldTest, table: &str, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
+    let planned = value::plan(test)?;
+    let targets: Vec<FieldRef> = match &planned.field {
+        Some(field) => vec![mapping.field(field, table, catalog)?],
+        None => keyword_fields(table, catalog),
+    };
+    let per_target = targets
+        .iter()
+        .map(|target| planned_expr(&planned, target, table, mapping, catalog))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(join(per_target, " or "))
+}
+
+/// The text columns a keyword search reads.
+fn keyword_fields(table: &str, catalog: &Catalog) -> Vec<FieldRef> {
+    const NOT_EVENT_TEXT: &[&str] = &["spoor.format", "log.file.path", "event.ingested", "@timestamp"];
+    catalog
+        .get(table)
+        .map(|t| {
+            t.columns
+                .iter()
+                .filter(|(name, ty)| *ty == Type::Text && !NOT_EVENT_TEXT.contains(&name.as_str()))
+                .map(|(name, _)| FieldRef { expr: name.clone(), ty: Type::Text, mapped: true })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn planned_expr(
+    planned: &Planned,
+    target: &FieldRef,
+    table: &str,
+    mapping: &Mapping,
+    catalog: &Catalog,
+) -> Result<String, Unsupported> {
+    let mut simple: Vec<Simple> = Vec::new();
+    let mut other: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    for alternatives in &planned.values {
+        let mut alts: Vec<String> = Vec::new();
+        for test in alternatives {
+            match simple_test(test, target) {
+                Some(s) if planned.values.len() == 1 || !planned.all => simple.push(s),
+                Some(s) if alternatives.len() == 1 => simple.push(s),
+                Some(s) => alts.push(s.render_one()),
+                None => alts.push(test_expr(test, target, table, mapping, catalog)?),
+            }
+        }
+        if !alts.is_empty() {
+            if planned.all {
+                values.push(join(alts, " or "));
+            } else {
+                other.extend(alts);
+            }
+        }
+    }
+    let op = if planned.all { " and " } else { " or " };
+    let mut parts: Vec<String> = group_simple(simple, planned.all);
+    parts.extend(other);
+    parts.extend(values);
+    let expr = join(parts, op);
+    Ok(if planned.negated { format!("not coalesce({expr}, false)") } else { expr })
+}
+
+/// A test that is one operator and one literal: several with the same operator are written as
+/// one (`in~ (...)`, `contains~ any(...)`).
+struct Simple {
+    target: String,
+    op: &'static str,
+    literal: String,
+}
+
+impl Simple {
+    fn render_one(&self) -> String {
+        format!("{} {} {}", self.target, self.op, self.literal)
+    }
+}
+
+fn group_simple(simple: Vec<Simple>, all: bool) -> Vec<String> {
+    let mut groups: Vec<(String, &'static str, Vec<String>)> = Vec::new();
+    for s in simple {
+        match groups.iter_mut().find(|(t, op, _)| *t == s.target && *op == s.op) {
+            Some(g) => g.2.push(s.literal),
+            None => groups.push((s.target, s.op, vec![s.literal])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(target, op, literals)| {
+            if literals.len() == 1 {
+                return format!("{target} {op} {}", literals[0]);
+            }
+            let list = literals.join(", ");
+            match (op, all) {
+                ("=~", false) => format!("{target} in~ ({list})"),
+                ("==", false) => format!("{target} in ({list})"),
+                (_, false) => format!("{target} {op} any({list})"),
+                (_, true) => format!("{target} {op} all({list})"),
+            }
+        })
+        .collect()
+}
+
+/// The target as text, for tests on text.
+fn as_text(target: &FieldRef) -> String {
+    match target.ty {
+        Type::Text | Type::Map => target.expr.clone(),
+        _ => format!("concat({})", target.expr),
+    }
+}
+
+fn simple_test(test: &Test, target: &FieldRef) -> Option<Simple> {
+    let s = |target: String, op: &'static str, literal: String| Some(Simple { target, op, literal });
+    match test {
+        Test::Number(n) => match target.ty {
+            Type::Int | Type::Float => s(target.expr.clone(), "==", n.to_string()),
+            _ => s(as_text(target), "==", string_literal(&n.to_string())),
+        },
+        Test::Pattern { pieces, cased } => {
+            if let ([Piece::Text(t)], Type::Int) = (pieces.as_slice(), &target.ty) {
+                if let Ok(n) = t.trim().parse::<i64>() {
+                    return s(target.expr.clone(), "==", n.to_string());
+                }
+            }
+            if let ([Piece::Text(t)], Type::Bool) = (pieces.as_slice(), &target.ty) {
+                if let Ok(b) = t.trim().to_ascii_lowercase().parse::<bool>() {
+                    return s(target.expr.clone(), "==", b.to_string());
+                }
+            }
+            let text = as_text(target);
+            let nocase = !cased;
+            let (op, literal): (&'static str, &str) = match pieces.as_slice() {
+                [] => ("==", ""),
+                [Piece::Text(t)] => (if nocase { "=~" } else { "==" }, t),
+                [Piece::Any, Piece::Text(t), Piece::Any] => (if nocase { "contains~" } else { "contains" }, t),
+                [Piece::Text(t), Piece::Any] => (if nocase { "startswith~" } else { "startswith" }, t),
+                [Piece::Any, Piece::Text(t)] => (if nocase { "endswith~" } else { "endswith" }, t),
+                _ => {
+                    let literal_wildcards =
+                        pieces.iter().any(|p| matches!(p, Piece::Text(t) if t.contains(['*', '?'])));
+                    if literal_wildcards || pieces.as_slice() == [Piece::Any] {
+                        return None;
+                    }
+                    let glob: String = pieces
+                        .iter()
+                        .map(|p| match p {
+                            Piece::Text(t) => t.as_str(),
+                            Piece::Any => "*",
+                            Piece::One => "?",
+                        })
+                        .collect();
+                    return s(text, if nocase { "like~" } else { "like" }, string_literal(&glob));
+                }
+            };
+            s(text, op, string_literal(literal))
+        }
+        _ => None,
+    }
+}
+
+fn test_expr(
+    test: &Test,
+    target: &FieldRef,
+    table: &str,
+    mapping: &Mapping,
+    catalog: &Catalog,
+) -> Result<String, Unsupported> {
+    Ok(match test {
+        Test::Null => format!("{} is null", target.expr),
+        Test::Exists(true) => format!("{} is not null", target.expr),
+        Test::Exists(false) => format!("{} is null", target.expr),
+        Test::Regex(pattern) => format!("{} matches {}", as_text(target), string_literal(pattern)),
+        Test::Cidr(network) => format!("cidr_match({}, {})", target.expr, string_literal(network)),
+        Test::Compare(op, number) => match target.ty {
+            Type::Int | Type::Float => format!("{} {op} {number}", target.expr),
+            _ => {
+                return Err(Unsupported::new(
+                    Reason::Modifier,
+                    format!("a number comparison on `{}`, which spoor keeps as text", target.expr),
+                ));
+            }
+        },
+        Test::FieldRef { other, anchor } => {
+            let other = mapping.field(other, table, catalog)?;
+            let op = match anchor {
+                Anchor::Equal => "=~",
+                Anchor::Contains => "contains~",
+                Anchor::StartsWith => "startswith~",
+                Anchor::EndsWith => "endswith~",
+            };
+            format!("{} {op} {}", as_text(target), as_text(&other))
+        }
+        Test::Pattern { pieces, .. } if pieces.as_slice() == [Piece::Any] => {
+            format!("{} is not null", target.expr)
+        }
+        Test::Pattern { pieces, cased } => {
+            // Wildcards next to literal `*` or `?`: a regular expression says both.
+            let mut re = String::from(if *cased { "(?s)^" } else { "(?is)^" });
+            for p in pieces {
+                match p {
+                    Piece::Text(t) => re.push_str(&regex_escape(t)),
+                    Piece::Any => re.push_str(".*"),
+                    Piece::One => re.push('.'),
+                }
+            }
+            re.push('$');
+            format!("{} matches {}", as_text(target), string_literal(&re))
+        }
+        // Numbers are simple tests, written by `simple_test`.
+        Test::Number(n) => format!("{} == {n}", target.expr),
+    })
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~ ".contains(c) && c != ' ' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A string literal of spoor's language: `'...'` (taken as written) when it can be, else
+/// `"..."` with escapes.
+pub fn string_literal(text: &str) -> String {
+    if !text.contains('\'') && !text.chars().any(|c| c.is_control()) {
+        return format!("'{text}'");
+    }
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

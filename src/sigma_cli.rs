@@ -1,0 +1,69 @@
+//! `spoor sigma convert` and the Sigma half of `spoor check`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use spoor::sigma::{self, SigmaRule};
+
+fn rules(paths: &[PathBuf], mapping: Option<&Path>) -> spoor::Result<Vec<SigmaRule>> {
+    let mapping = sigma::mapping(mapping)?;
+    let mut out = Vec::new();
+    for path in paths {
+        for file in sigma::rule_files(path)? {
+            out.extend(sigma::convert_file(&file, &mapping)?);
+        }
+    }
+    Ok(out)
+}
+
+fn name(rule: &SigmaRule) -> String {
+    let id = rule.id.as_deref().unwrap_or("(no id)");
+    format!("{}: {id}", rule.path.display())
+}
+
+/// Prints the hunt of every rule; rules that cannot run are reported on standard error.
+/// Exit 1 when any could not be converted.
+pub fn convert(paths: &[PathBuf], mapping: Option<&Path>) -> spoor::Result<ExitCode> {
+    let rules = rules(paths, mapping)?;
+    let mut first = true;
+    for rule in &rules {
+        match &rule.hunt {
+            Ok(hunt) => {
+                if !first {
+                    println!();
+                }
+                first = false;
+                print!("{hunt}");
+            }
+            Err(why) => eprintln!("{}: not converted ({}): {why}", name(rule), why.code.name()),
+        }
+    }
+    let failed = rules.iter().filter(|r| r.hunt.is_err()).count();
+    if failed > 0 {
+        eprintln!("{} of {} rules converted", rules.len() - failed, rules.len());
+    }
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Checks Sigma rules: one line per rule, counts by reason. Whether any could not run.
+pub fn check(paths: &[PathBuf], mapping: Option<&Path>) -> spoor::Result<bool> {
+    let rules = rules(paths, mapping)?;
+    for rule in &rules {
+        match &rule.hunt {
+            Ok(_) => println!("{}: ok", name(rule)),
+            Err(why) => println!("{}: cannot run ({}): {why}", name(rule), why.code.name()),
+        }
+    }
+    let reasons = sigma::reasons(&rules);
+    let not_run: usize = reasons.iter().map(|(_, n)| n).sum();
+    if !rules.is_empty() {
+        let by_reason: Vec<String> = reasons.iter().map(|(r, n)| format!("{}: {n}", r.name())).collect();
+        println!(
+            "\nSigma: {} of {} rules run{}",
+            rules.len() - not_run,
+            rules.len(),
+            if by_reason.is_empty() { String::new() } else { format!("; not run by reason: {}", by_reason.join(", ")) }
+        );
+    }
+    Ok(not_run > 0)
+}
