@@ -53,6 +53,7 @@ class Finding:
     title: str
     severity: str
     confidence: Optional[str]
+    author: Optional[str]
     attack: List[str]
     timestamp: Optional[str]
     entities: Dict[str, str]

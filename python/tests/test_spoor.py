@@ -278,3 +278,19 @@ def test_a_time_limit_stops_a_long_hunt(demo, tmp_path):
     assert hurried.hunt("process | limit 3").num_rows == 3
     with pytest.raises(ValueError, match="timeout `soon`"):
         spoor.Store(tmp_path, timeout="soon")
+
+
+def test_sigma_rules_run_as_a_pack_and_name_their_author(tmp_path):
+    """A folder of Sigma rules is a pack; each finding names the rule's author (its licence asks)."""
+    suite = ROOT / "tests/data/sigma/regression"
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    rule = "0022869c-49f7-4ff2-ba03-85ac42ddac58.yml"
+    (rules / rule).write_text((suite / "rules" / rule).read_text())
+    store = spoor.Store(tmp_path / "store")
+    store.ingest([suite / "all_events_flat.jsonl"])
+    result = store.run_pack(rules)
+    assert [(f.hunt, f.author, f.severity) for f in result.findings] == [
+        ("0022869c-49f7-4ff2-ba03-85ac42ddac58", "lazarg", "low")]
+    assert [line for _, line in result.findings[0].evidence] == [109]
+    assert pa.table(result).column("author").to_pylist() == ["lazarg"]

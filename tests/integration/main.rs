@@ -21,3 +21,4 @@ mod lockfiles;
 mod pack;
 mod reliability_doc;
 mod session;
+mod sigma;

@@ -1,0 +1,130 @@
+//! Sigma conformance: SigmaHQ's regression suite (`tests/data/sigma/regression`, 202 rules and
+//! 238 events) run as a pack. Every rule must match exactly the events the reference engines
+//! agree on (its own samples and the cross-talk), line for line, with the events in either shape.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::spoor;
+
+fn suite() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma/regression")
+}
+
+/// Rule id → the lines it matches, from `expected.tsv`.
+fn expected() -> BTreeMap<String, Vec<i64>> {
+    let text = std::fs::read_to_string(suite().join("expected.tsv")).expect("expected.tsv");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let (id, lines) = l.split_once('\t').expect("two columns");
+            let lines = lines.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().expect("a line number")).collect();
+            (id.to_string(), lines)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_regression_rule_matches_exactly_the_reference_events() {
+    let pack = spoor::pack::load(&suite().join("rules")).unwrap_or_else(|e| panic!("{e}"));
+    let skipped: Vec<String> = pack.skipped.iter().map(|r| format!("{}: {:?}", r.path.display(), r.hunt)).collect();
+    assert!(skipped.is_empty(), "rules that do not run:\n{}", skipped.join("\n"));
+    let expected = expected();
+    assert_eq!(pack.hunts.len(), expected.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = spoor::Store::open(dir.path().join("store")).unwrap();
+    let shapes = [suite().join("all_events_flat.jsonl"), suite().join("all_events.jsonl")];
+    let summary = store.ingest(&shapes, &Default::default()).unwrap();
+    assert_eq!(summary.files.iter().map(|f| f.stored).sum::<u64>(), 2 * 238);
+    let runs = store.run_pack(&pack, &spoor::HuntOptions::default()).await.unwrap();
+
+    // (rule, file) → lines matched.
+    let mut found: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    for run in &runs {
+        let spoor::pack::Outcome::Ran { findings, .. } = &run.outcome else {
+            // A hunt whose tables have no rows in these events cannot match any: fine only if
+            // the reference expects nothing of it.
+            assert!(expected[run.hunt.id()].is_empty(), "{} did not run: {:?}", run.hunt.id(), run.outcome);
+            continue;
+        };
+        for f in findings {
+            assert_eq!(f.author, run.hunt.meta.author, "a finding names its rule's author");
+            assert!(f.author.as_deref().is_some_and(|a| !a.is_empty()), "{} has an author", f.hunt);
+            for e in &f.evidence {
+                let file = Path::new(&e.path).file_name().unwrap().to_string_lossy().into_owned();
+                found.entry((f.hunt.clone(), file)).or_default().push(e.line.expect("a line") as i64);
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (id, lines) in &expected {
+        for shape in &shapes {
+            let file = shape.file_name().unwrap().to_string_lossy().into_owned();
+            let mut got = found.remove(&(id.clone(), file.clone())).unwrap_or_default();
+            got.sort();
+            if &got != lines {
+                failures.push(format!("{id} over {file}: expected lines {lines:?}, got {got:?}"));
+            }
+        }
+    }
+    failures.extend(found.keys().map(|(id, file)| format!("{id} over {file}: matches of an unknown rule")));
+    assert!(failures.is_empty(), "{} of 404 (rule, shape) pairs differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn check_reports_every_rule_and_counts_reasons() {
+    let rules = suite().join("rules");
+    let (code, out, err) = spoor(&["check", rules.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("Sigma: 202 of 202 rules run\n"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.ends_with(": ok")).count(), 202);
+
+    // A rule that cannot run is listed with its reason; it fails the check only with --strict.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cloud.yml"),
+        "title: Cloud\nid: c1\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: ConsoleLogin}\n  condition: sel\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("corr.yml"),
+        "title: Many\nid: c2\ncorrelation: {type: event_count, rules: [c1], group-by: [x], timespan: 1h, condition: {gte: 5}}\n",
+    )
+    .unwrap();
+    let (code, out, _) = spoor(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "c1: cannot run (logsource): no table of spoor's holds the logsource `product: aws, service: cloudtrail`"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("c2: cannot run (rule-kind)"), "{out}");
+    assert!(out.contains("Sigma: 0 of 2 rules run; not run by reason: logsource: 1, rule-kind: 1"), "{out}");
+    let (code, _, _) = spoor(&["check", "--strict", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn convert_prints_the_hunt_that_runs() {
+    let rule = suite().join("rules/0022869c-49f7-4ff2-ba03-85ac42ddac58.yml");
+    let (code, out, err) = spoor(&["sigma", "convert", rule.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "id: 0022869c-49f7-4ff2-ba03-85ac42ddac58",
+        "author: lazarg",
+        "severity: low",
+        "attack: [T1082]",
+        "let selection_cmd_reg = process.executable endswith~ '\\reg.exe' and process.command_line contains~ 'query' and process.command_line contains~ any('-v', '/v', '–v', '—v', '―v')",
+        "| where ((selection_cmd_reg or selection_cmd_powershell) and selection_keys)",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing `{line}` in:\n{out}");
+    }
+    // What convert prints checks as a hunt of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let hunt = dir.path().join("rule.hunt");
+    std::fs::write(&hunt, &out).unwrap();
+    let (code, out, err) = spoor(&["check", hunt.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
