@@ -169,7 +169,7 @@ fn pack_run_on_the_command_line() {
     assert_eq!(code, 0, "{stderr}");
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with(
-        "id,hunt,severity,confidence,title,@timestamp,host,user,package,domain,ip,ci_job,project,file,evidence,fields"
+        "id,hunt,severity,confidence,title,author,@timestamp,host,user,package,domain,ip,ci_job,project,file,evidence,fields"
     ));
     assert_eq!(text.lines().count(), 5);
 
