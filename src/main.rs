@@ -196,6 +196,10 @@ enum PackCommand {
         /// Exit 1 when anything is found (for CI gates).
         #[arg(long)]
         fail_on_findings: bool,
+        /// A mapping file for the pack's Sigma rules (TOML, the shape of spoor's own) whose
+        /// logsources and fields win.
+        #[arg(long)]
+        sigma_mapping: Option<PathBuf>,
         /// With --format table: each hunt's rows as a full table, however wide, instead of a
         /// block per finding fitted to the terminal.
         #[arg(long)]
@@ -295,12 +299,13 @@ fn command() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => run_ingest(args),
         Command::Tables { store, schema } => run_tables(&store, schema),
-        Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings, wide }) => {
+        Command::Pack(PackCommand::Run { pack, run, format, output, fail_on_findings, sigma_mapping, wide }) => {
             let format = match format {
                 pack_cli::FindingFormat::Table if wide => pack_cli::FindingFormat::Wide,
                 other => other,
             };
-            pack_cli::run(&pack, run.into(), format, output, fail_on_findings)
+            let findings = pack_cli::FindingsOut { format, output, fail_on_findings };
+            pack_cli::run(&pack, sigma_mapping.as_deref(), run.into(), findings)
         }
         Command::Pack(PackCommand::Docs { pack }) => pack_cli::docs(&pack),
         Command::Sigma(SigmaCommand::Convert { rules, sigma_mapping }) => {

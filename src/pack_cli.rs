@@ -26,14 +26,18 @@ pub enum FindingFormat {
     Sarif,
 }
 
-pub fn run(
-    root: &Path,
-    args: RunArgs,
-    format: FindingFormat,
-    output: Option<PathBuf>,
-    fail_on_findings: bool,
-) -> spoor::Result<ExitCode> {
-    let pack = pack::load(root)?;
+/// Where a pack run's findings go and what they mean for the exit status.
+pub struct FindingsOut {
+    pub format: FindingFormat,
+    /// A file instead of standard output.
+    pub output: Option<PathBuf>,
+    /// Exit 1 when anything is found.
+    pub fail_on_findings: bool,
+}
+
+pub fn run(root: &Path, sigma_mapping: Option<&Path>, args: RunArgs, out: FindingsOut) -> spoor::Result<ExitCode> {
+    let FindingsOut { format, output, fail_on_findings } = out;
+    let pack = pack::load_with(root, &spoor::sigma::mapping(sigma_mapping)?)?;
     let store = spoor::Store::open_existing(&args.store)?;
     if output.is_none() && format == FindingFormat::Parquet {
         return Err(spoor::Error::User("--format parquet needs --output <file>".into()));
@@ -70,6 +74,9 @@ pub fn run(
     let written = write_findings(&runs, format, output.is_none(), &mut sink);
     written.map_err(spoor::Error::User)?;
     eprint!("{}", pack::render::summary(&runs));
+    if let Some(note) = spoor::sigma::skipped_note(&pack) {
+        eprintln!("{note}");
+    }
     let failed = runs.iter().any(|r| matches!(r.outcome, pack::Outcome::Failed(_)));
     let found = !pack::render::all_findings(&runs).is_empty();
     Ok(if failed {

@@ -6,11 +6,11 @@
 //! run is kept with its reason ([`SigmaRule::hunt`] is an error), never dropped.
 //!
 //! ```
-//! let mapping = spoor::sigma::Mapping::builtin();
+//! let converter = spoor::sigma::Converter::new(spoor::sigma::Mapping::builtin());
 //! let rule = "title: Whoami\nid: 11111111-2222-3333-4444-555555555555\nauthor: A. Hunter\nlevel: low\n\
 //!             logsource: {product: windows, category: process_creation}\n\
 //!             detection:\n  selection:\n    Image|endswith: '\\whoami.exe'\n  condition: selection\n";
-//! let rules = spoor::sigma::convert_text(rule, "whoami.yml".as_ref(), &mapping);
+//! let rules = converter.convert_text(rule, "whoami.yml".as_ref());
 //! let hunt = rules[0].hunt.as_ref().unwrap();
 //! assert!(hunt.contains("process.executable endswith~ '\\whoami.exe'"));
 //! ```
@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 pub use spoor_sigma::{Mapping, Reason, Unsupported};
 
-use crate::dsl::ParamValues;
+use crate::dsl::catalog::Catalog;
+use crate::dsl::{Diagnostics, ParamValues};
 
 /// One rule of a Sigma file, converted and checked, or why it cannot run.
 #[derive(Debug, Clone)]
@@ -40,9 +41,7 @@ pub struct SigmaRule {
 pub fn mapping(user: Option<&Path>) -> crate::Result<Mapping> {
     let mut mapping = Mapping::builtin();
     if let Some(path) = user {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
-        let extra = Mapping::parse(&text).map_err(|e| crate::Error::User(format!("{}: {e}", path.display())))?;
+        let extra = Mapping::parse(&read(path)?).map_err(|e| crate::Error::User(format!("{}: {e}", path.display())))?;
         mapping.extend(extra);
     }
     Ok(mapping)
@@ -53,31 +52,66 @@ pub fn is_rule_file(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
 }
 
-/// Converts and checks the rules of one file's text (`path` names it in reasons).
-pub fn convert_text(text: &str, path: &Path, mapping: &Mapping) -> Vec<SigmaRule> {
-    let catalog = crate::store::catalog();
-    spoor_sigma::convert(text, mapping, &catalog)
-        .into_iter()
-        .map(|c| {
-            let hunt = c.hunt.and_then(|hunt| match crate::dsl::check(&hunt, &catalog, &ParamValues::new()) {
-                Ok(_) => Ok(hunt),
-                Err(diagnostics) => Err(Unsupported::new(
-                    Reason::Check,
-                    format!(
-                        "spoor's checker rejects the converted hunt: {}",
-                        diagnostics.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; ")
-                    ),
-                )),
-            });
-            SigmaRule { path: path.to_path_buf(), id: c.id, title: c.title, logsource: c.logsource, hunt }
-        })
-        .collect()
+/// Converts Sigma rules with one mapping, against spoor's tables (both built once, however many
+/// rules go through).
+#[derive(Debug, Clone)]
+pub struct Converter {
+    mapping: Mapping,
+    catalog: Catalog,
 }
 
-/// Converts and checks every rule of a file.
-pub fn convert_file(path: &Path, mapping: &Mapping) -> crate::Result<Vec<SigmaRule>> {
-    let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
-    Ok(convert_text(&text, path, mapping))
+impl Converter {
+    /// A converter with this mapping (see [`mapping`]).
+    pub fn new(mapping: Mapping) -> Converter {
+        Converter { mapping, catalog: crate::store::catalog() }
+    }
+
+    /// Converts and checks the rules of one file's text (`path` names it in reasons).
+    pub fn convert_text(&self, text: &str, path: &Path) -> Vec<SigmaRule> {
+        self.unchecked(text, path).into_iter().map(|rule| self.checked(rule)).collect()
+    }
+
+    /// Converts and checks every rule of a file.
+    pub fn convert_file(&self, path: &Path) -> crate::Result<Vec<SigmaRule>> {
+        Ok(self.convert_text(&read(path)?, path))
+    }
+
+    /// Converts every rule of a file without checking the hunts (for callers that check them
+    /// anyway, such as a pack, which needs what the check resolves).
+    pub(crate) fn convert_file_unchecked(&self, path: &Path) -> crate::Result<Vec<SigmaRule>> {
+        Ok(self.unchecked(&read(path)?, path))
+    }
+
+    fn unchecked(&self, text: &str, path: &Path) -> Vec<SigmaRule> {
+        spoor_sigma::convert(text, &self.mapping, &self.catalog)
+            .into_iter()
+            .map(|c| SigmaRule {
+                path: path.to_path_buf(),
+                id: c.id,
+                title: c.title,
+                logsource: c.logsource,
+                hunt: c.hunt,
+            })
+            .collect()
+    }
+
+    fn checked(&self, mut rule: SigmaRule) -> SigmaRule {
+        rule.hunt = rule.hunt.and_then(|hunt| match crate::dsl::check(&hunt, &self.catalog, &ParamValues::new()) {
+            Ok(_) => Ok(hunt),
+            Err(diagnostics) => Err(rejected(&diagnostics)),
+        });
+        rule
+    }
+}
+
+/// Why a converted hunt does not run: what spoor's checker said of it.
+pub(crate) fn rejected(diagnostics: &Diagnostics) -> Unsupported {
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    Unsupported::new(Reason::Check, format!("spoor's checker rejects the converted hunt: {}", messages.join("; ")))
+}
+
+fn read(path: &Path) -> crate::Result<String> {
+    std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })
 }
 
 /// The Sigma rule files under a path (itself, when it is a file), sorted.
@@ -116,4 +150,22 @@ pub fn reasons(rules: &[SigmaRule]) -> Vec<(Reason, usize)> {
         }
     }
     counts.into_iter().collect()
+}
+
+/// `logsource: 3, modifier: 1`: how many rules do not run, by reason (empty when all run).
+pub fn reasons_text(rules: &[SigmaRule]) -> String {
+    reasons(rules).iter().map(|(r, n)| format!("{}: {n}", r.name())).collect::<Vec<_>>().join(", ")
+}
+
+/// What a pack run or a job says of its Sigma rules that do not run (None when all run).
+pub fn skipped_note(pack: &crate::pack::Pack) -> Option<String> {
+    (!pack.skipped.is_empty()).then(|| {
+        format!(
+            "{} Sigma rule{} not run ({}); `spoor check {}` says why for each",
+            pack.skipped.len(),
+            if pack.skipped.len() == 1 { "" } else { "s" },
+            reasons_text(&pack.skipped),
+            pack.root.display()
+        )
+    })
 }

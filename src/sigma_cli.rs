@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use spoor::sigma::{self, SigmaRule};
 
 fn rules(paths: &[PathBuf], mapping: Option<&Path>) -> spoor::Result<Vec<SigmaRule>> {
-    let mapping = sigma::mapping(mapping)?;
+    let converter = sigma::Converter::new(sigma::mapping(mapping)?);
     let mut out = Vec::new();
     for path in paths {
         for file in sigma::rule_files(path)? {
-            out.extend(sigma::convert_file(&file, &mapping)?);
+            out.extend(converter.convert_file(&file)?);
         }
     }
     Ok(out)
@@ -54,16 +54,18 @@ pub fn check(paths: &[PathBuf], mapping: Option<&Path>) -> spoor::Result<bool> {
             Err(why) => println!("{}: cannot run ({}): {why}", name(rule), why.code.name()),
         }
     }
-    let reasons = sigma::reasons(&rules);
-    let not_run: usize = reasons.iter().map(|(_, n)| n).sum();
+    let not_run = rules.iter().filter(|r| r.hunt.is_err()).count();
     if !rules.is_empty() {
-        let by_reason: Vec<String> = reasons.iter().map(|(r, n)| format!("{}: {n}", r.name())).collect();
+        let by_reason = sigma::reasons_text(&rules);
         println!(
             "\nSigma: {} of {} rules run{}",
             rules.len() - not_run,
             rules.len(),
-            if by_reason.is_empty() { String::new() } else { format!("; not run by reason: {}", by_reason.join(", ")) }
+            if by_reason.is_empty() { String::new() } else { format!("; not run by reason: {by_reason}") }
         );
+        if not_run > 0 {
+            println!("(a logsource or field spoor lacks can be mapped with --sigma-mapping: see docs/sigma.md)");
+        }
     }
     Ok(not_run > 0)
 }

@@ -46,8 +46,10 @@ impl HuntText {
         let path = path.as_ref();
         let name = path.display().to_string();
         if crate::sigma::is_rule_file(path) {
-            let mut rules = crate::sigma::convert_file(path, &crate::sigma::Mapping::builtin())?;
+            let converter = crate::sigma::Converter::new(crate::sigma::Mapping::builtin());
+            let mut rules = converter.convert_file(path)?;
             return match (rules.len(), rules.pop()) {
+                (0, _) => Err(Error::User(format!("{name}: holds no Sigma rule"))),
                 (1, Some(rule)) => match rule.hunt {
                     Ok(text) => Ok(HuntText { name, text }),
                     Err(why) => {

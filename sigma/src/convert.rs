@@ -74,14 +74,14 @@ pub fn hunt(rule: &Rule, mapping: &Mapping, catalog: &Catalog) -> Result<String,
         for (name, search) in rule.searches.iter().filter(|(n, _)| used.contains(&n.as_str())) {
             let expr = search_expr(search, table, mapping, catalog)?;
             let expr = if negated.contains(&name.as_str()) { format!("coalesce({expr}, false)") } else { expr };
-            out.push_str(&format!("let {} = {expr}\n", let_name(name)));
+            out.push_str(&format!("let {} = {expr}\n", let_name(name, catalog)));
         }
         out.push_str(table);
         out.push('\n');
         for filter in &route.filters {
             out.push_str(&format!("| where {filter}\n"));
         }
-        out.push_str(&format!("| where {}\n", condition_expr(&condition, &names, &|n| Ok(let_name(n)))?));
+        out.push_str(&format!("| where {}\n", condition_expr(&condition, &names, &|n| Ok(let_name(n, catalog)))?));
     } else {
         // Several tables: each reads the searches with its own columns, so each has its own pipeline.
         let mut parts = Vec::new();
@@ -243,9 +243,9 @@ fn condition_expr(
 
 /// A search's name as a `let` name: letters, digits and `_`, never a keyword or a table's name
 /// (a search called `registry` would hide the table).
-fn let_name(name: &str) -> String {
+fn let_name(name: &str, catalog: &Catalog) -> String {
     let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    let taken = spoor_dsl::parser::is_keyword(&out) || Catalog::standard().get(&out).is_some() || out == "iocs";
+    let taken = spoor_dsl::parser::is_keyword(&out) || catalog.get(&out).is_some() || out == "iocs";
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || taken {
         out = format!("search_{out}");
     }
@@ -342,30 +342,26 @@ fn planned_expr(
     catalog: &Catalog,
 ) -> Result<String, Unsupported> {
     let mut simple: Vec<Simple> = Vec::new();
-    let mut other: Vec<String> = Vec::new();
-    let mut values: Vec<String> = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
     for alternatives in &planned.values {
+        // With `all`, a value's alternatives (its windash spellings) count as one: any of them.
+        let groupable = !planned.all || alternatives.len() == 1;
         let mut alts: Vec<String> = Vec::new();
         for test in alternatives {
             match simple_test(test, target) {
-                Some(s) if planned.values.len() == 1 || !planned.all => simple.push(s),
-                Some(s) if alternatives.len() == 1 => simple.push(s),
+                Some(s) if groupable => simple.push(s),
                 Some(s) => alts.push(s.render_one()),
                 None => alts.push(test_expr(test, target, table, mapping, catalog)?),
             }
         }
-        if !alts.is_empty() {
-            if planned.all {
-                values.push(join(alts, " or "));
-            } else {
-                other.extend(alts);
-            }
+        match planned.all {
+            true if !alts.is_empty() => rest.push(join(alts, " or ")),
+            _ => rest.extend(alts),
         }
     }
     let op = if planned.all { " and " } else { " or " };
     let mut parts: Vec<String> = group_simple(simple, planned.all);
-    parts.extend(other);
-    parts.extend(values);
+    parts.extend(rest);
     let expr = join(parts, op);
     Ok(if planned.negated { format!("not coalesce({expr}, false)") } else { expr })
 }
@@ -425,15 +421,16 @@ fn simple_test(test: &Test, target: &FieldRef) -> Option<Simple> {
             _ => s(as_text(target), "==", string_literal(&n.to_string())),
         },
         Test::Pattern { pieces, cased } => {
-            if let ([Piece::Text(t)], Type::Int) = (pieces.as_slice(), &target.ty) {
-                if let Ok(n) = t.trim().parse::<i64>() {
-                    return s(target.expr.clone(), "==", n.to_string());
-                }
+            // A number or a boolean written as text, for a numeric or boolean column.
+            if let ([Piece::Text(t)], Type::Int) = (pieces.as_slice(), &target.ty)
+                && let Ok(n) = t.trim().parse::<i64>()
+            {
+                return s(target.expr.clone(), "==", n.to_string());
             }
-            if let ([Piece::Text(t)], Type::Bool) = (pieces.as_slice(), &target.ty) {
-                if let Ok(b) = t.trim().to_ascii_lowercase().parse::<bool>() {
-                    return s(target.expr.clone(), "==", b.to_string());
-                }
+            if let ([Piece::Text(t)], Type::Bool) = (pieces.as_slice(), &target.ty)
+                && let Ok(b) = t.trim().to_ascii_lowercase().parse::<bool>()
+            {
+                return s(target.expr.clone(), "==", b.to_string());
             }
             let text = as_text(target);
             let nocase = !cased;
@@ -506,7 +503,7 @@ fn test_expr(
             let mut re = String::from(if *cased { "(?s)^" } else { "(?is)^" });
             for p in pieces {
                 match p {
-                    Piece::Text(t) => re.push_str(&regex_escape(t)),
+                    Piece::Text(t) => re.push_str(&regex::escape(t)),
                     Piece::Any => re.push_str(".*"),
                     Piece::One => re.push('.'),
                 }
@@ -517,17 +514,6 @@ fn test_expr(
         // Numbers are simple tests, written by `simple_test`.
         Test::Number(n) => format!("{} == {n}", target.expr),
     })
-}
-
-fn regex_escape(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~ ".contains(c) && c != ' ' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A string literal of spoor's language: `'...'` (taken as written) when it can be, else
@@ -549,4 +535,38 @@ pub fn string_literal(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunt_of(detection: &str) -> String {
+        let yaml = format!(
+            "title: t\nid: r1\nlogsource: {{product: windows, category: process_creation}}\ndetection:\n{detection}"
+        );
+        let file = rule::read(&yaml).unwrap();
+        hunt(&file.rules[0], &Mapping::builtin(), &Catalog::standard()).unwrap()
+    }
+
+    #[test]
+    fn all_values_each_with_any_of_their_windash_spellings() {
+        let one = hunt_of("  sel:\n    CommandLine|contains|all|windash: '-x'\n  condition: sel\n");
+        assert!(one.contains("process.command_line contains~ '-x' or process.command_line contains~ '/x'"), "{one}");
+        assert!(!one.contains("all("), "{one}");
+        let two = hunt_of("  sel:\n    CommandLine|contains|all|windash: ['-x', 'y']\n  condition: sel\n");
+        assert!(two.contains("process.command_line contains~ 'y' and ("), "{two}");
+    }
+
+    #[test]
+    fn literal_wildcards_become_an_escaped_regular_expression() {
+        let h = hunt_of("  sel:\n    CommandLine: 'a\\*b*c.d'\n  condition: sel\n");
+        assert!(h.contains(r"process.command_line matches '(?is)^a\*b.*c\.d$'"), "{h}");
+    }
+
+    #[test]
+    fn a_search_named_like_a_table_is_renamed() {
+        let h = hunt_of("  registry:\n    Image: x\n  condition: registry\n");
+        assert!(h.contains("let search_registry = "), "{h}");
+    }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use spoor_dsl::ast::{Expr, ExprKind};
 use spoor_dsl::catalog::Catalog;
 use spoor_dsl::types::Type;
 
@@ -82,8 +83,18 @@ impl Mapping {
         Mapping::parse(BUILTIN).expect("the built-in Sigma mapping parses")
     }
 
+    /// Reads a mapping file; every field expression and row filter must parse.
     pub fn parse(text: &str) -> Result<Mapping, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let mapping: Mapping = toml::from_str(text).map_err(|e| e.to_string())?;
+        let filters = mapping.products.values().filter_map(|p| p.filter.as_ref());
+        let filters = filters.chain(mapping.logsources.iter().filter_map(|l| l.filter.as_ref()));
+        let fields = mapping.fields.iter().chain(mapping.tables.values().flatten());
+        for (what, expr) in filters.map(|f| ("row filter", f)).chain(fields.map(|(name, e)| (name.as_str(), e))) {
+            spoor_dsl::parser::parse_expression(expr).map_err(|d| {
+                format!("{what} `{expr}` does not parse: {}", d.iter().next().map_or("", |d| d.message.as_str()))
+            })?;
+        }
+        Ok(mapping)
     }
 
     /// Adds a user's mapping: its entries win over these.
@@ -121,13 +132,13 @@ impl Mapping {
             filters.extend(entry.filter.clone());
             return Ok(Route { tables: entry.tables.clone(), filters });
         }
-        if let (Some(service), None) = (&logsource.service, &logsource.category) {
-            if logsource.product.as_deref() == Some("windows") {
-                if let Some(channel) = self.services.channels.get(service) {
-                    filters.push(format!("winlog.channel =~ {}", crate::convert::string_literal(channel)));
-                    return Ok(Route { tables: self.services.tables.clone(), filters });
-                }
-            }
+        // A Windows service is a channel (`[services]`).
+        if let (Some(service), None, Some("windows")) =
+            (&logsource.service, &logsource.category, logsource.product.as_deref())
+            && let Some(channel) = self.services.channels.get(service)
+        {
+            filters.push(format!("winlog.channel =~ {}", crate::convert::string_literal(channel)));
+            return Ok(Route { tables: self.services.tables.clone(), filters });
         }
         Err(Unsupported::new(Reason::Logsource, format!("no table of spoor's holds the logsource `{logsource}`")))
     }
@@ -166,43 +177,36 @@ impl Mapping {
     }
 }
 
-/// The dotted names in an expression (columns: functions and keywords have no dot), outside
-/// string literals.
+/// The dotted names an expression reads (columns: functions, keywords and `let`s have no dot).
 fn dotted_names(expr: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut chars = expr.char_indices().peekable();
-    let mut quote: Option<char> = None;
-    let mut start: Option<usize> = None;
-    while let Some((i, c)) = chars.next() {
-        if let Some(q) = quote {
-            if c == '\\' && q == '"' {
-                chars.next();
-            } else if c == q {
-                quote = None;
+    fn walk(e: &Expr, out: &mut Vec<String>) {
+        match &e.kind {
+            ExprKind::Name(n) if n.contains('.') => out.push(n.clone()),
+            ExprKind::Name(_) | ExprKind::Literal(_) => {}
+            ExprKind::List(items) => items.iter().for_each(|i| walk(i, out)),
+            ExprKind::Not(inner) | ExprKind::Negate(inner) => walk(inner, out),
+            ExprKind::IsNull { expr, .. } => walk(expr, out),
+            ExprKind::Binary { left, right, .. } => {
+                walk(left, out);
+                walk(right, out);
             }
-            continue;
-        }
-        let name_char = c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@');
-        match (name_char, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                names.push(&expr[s..i]);
-                start = None;
+            ExprKind::In { expr, list, .. } => {
+                walk(expr, out);
+                walk(list, out);
             }
-            _ => {}
-        }
-        if c == '"' || c == '\'' {
-            quote = Some(c);
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+            ExprKind::Over { call, by } => {
+                walk(call, out);
+                out.extend(by.iter().map(|b| b.name.clone()));
+            }
         }
     }
-    if let Some(s) = start {
-        names.push(&expr[s..]);
+    let mut out = Vec::new();
+    // Expressions that do not parse were refused by `Mapping::parse`.
+    if let Ok(e) = spoor_dsl::parser::parse_expression(expr) {
+        walk(&e, &mut out);
     }
-    names
-        .into_iter()
-        .filter(|n| n.contains('.') && !n.starts_with(|c: char| c.is_ascii_digit()))
-        .map(String::from)
-        .collect()
+    out
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 /// The job's hunts and its locked state directory.
 fn open(job: &Job) -> Result<(cycle::Hunts, StateDir), String> {
     let pack = crate::pack::load(&job.pack).map_err(|e| format!("pack {}: {e}", job.pack.display()))?;
+    if let Some(note) = crate::sigma::skipped_note(&pack) {
+        tracing::warn!("{note}");
+    }
     let hunts = cycle::select(job, pack)?;
     let dir = StateDir::lock(&job.state_dir, &job.name)?;
     Ok((hunts, dir))

@@ -137,20 +137,23 @@ pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, P
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
+    let converter = crate::sigma::Converter::new(mapping.clone());
     for path in hunt_files(root, &roots)? {
-        let texts = if crate::sigma::is_rule_file(&path) {
-            let mut texts = Vec::new();
-            for rule in crate::sigma::convert_file(&path, mapping).map_err(|e| PackError::Io(e.to_string()))? {
+        // Each text with the Sigma rule it came from, if any: a converted hunt that does not
+        // check makes its rule skipped, not the pack invalid.
+        let mut texts = Vec::new();
+        if crate::sigma::is_rule_file(&path) {
+            for rule in converter.convert_file_unchecked(&path).map_err(|e| PackError::Io(e.to_string()))? {
                 match &rule.hunt {
-                    Ok(text) => texts.push(text.clone()),
+                    Ok(text) => texts.push((text.clone(), Some(rule))),
                     Err(_) => skipped.push(rule),
                 }
             }
-            texts
         } else {
-            vec![std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?]
-        };
-        for text in texts {
+            let text = std::fs::read_to_string(&path).map_err(|e| PackError::Io(format!("{}: {e}", path.display())))?;
+            texts.push((text, None));
+        }
+        for (text, rule) in texts {
             match crate::dsl::check(&text, &catalog, &ParamValues::new()) {
                 Ok(resolved) => {
                     let meta = resolved.hunt.meta.clone();
@@ -181,7 +184,11 @@ pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, P
                         text,
                     });
                 }
-                Err(diagnostics) => invalid.push((path.clone(), text, diagnostics)),
+                Err(diagnostics) => match rule {
+                    Some(rule) => skipped
+                        .push(crate::sigma::SigmaRule { hunt: Err(crate::sigma::rejected(&diagnostics)), ..rule }),
+                    None => invalid.push((path.clone(), text, diagnostics)),
+                },
             }
         }
     }
