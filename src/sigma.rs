@@ -68,7 +68,7 @@ impl Converter {
 
     /// Converts and checks the rules of one file's text (`path` names it in reasons).
     pub fn convert_text(&self, text: &str, path: &Path) -> Vec<SigmaRule> {
-        self.unchecked(text, path).into_iter().map(|rule| self.checked(rule)).collect()
+        self.unchecked(&[(path.to_path_buf(), text.to_string())]).into_iter().map(|rule| self.checked(rule)).collect()
     }
 
     /// Converts and checks every rule of a file.
@@ -76,17 +76,25 @@ impl Converter {
         Ok(self.convert_text(&read(path)?, path))
     }
 
-    /// Converts every rule of a file without checking the hunts (for callers that check them
-    /// anyway, such as a pack, which needs what the check resolves).
-    pub(crate) fn convert_file_unchecked(&self, path: &Path) -> crate::Result<Vec<SigmaRule>> {
-        Ok(self.unchecked(&read(path)?, path))
+    /// Converts and checks the rules of several files together: a correlation or a filter in
+    /// one may name rules of the others.
+    pub fn convert_files(&self, paths: &[PathBuf]) -> crate::Result<Vec<SigmaRule>> {
+        Ok(self.convert_files_unchecked(paths)?.into_iter().map(|rule| self.checked(rule)).collect())
     }
 
-    fn unchecked(&self, text: &str, path: &Path) -> Vec<SigmaRule> {
-        spoor_sigma::convert(text, &self.mapping, &self.catalog)
+    /// [`Converter::convert_files`] without checking the hunts (for callers that check them
+    /// anyway, such as a pack, which needs what the check resolves).
+    pub(crate) fn convert_files_unchecked(&self, paths: &[PathBuf]) -> crate::Result<Vec<SigmaRule>> {
+        let texts = paths.iter().map(|p| Ok((p.clone(), read(p)?))).collect::<crate::Result<Vec<_>>>()?;
+        Ok(self.unchecked(&texts))
+    }
+
+    fn unchecked(&self, files: &[(PathBuf, String)]) -> Vec<SigmaRule> {
+        let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_str()).collect();
+        spoor_sigma::convert_set(&texts, &self.mapping, &self.catalog)
             .into_iter()
-            .map(|c| SigmaRule {
-                path: path.to_path_buf(),
+            .map(|(file, c)| SigmaRule {
+                path: files[file].0.clone(),
                 id: c.id,
                 title: c.title,
                 logsource: c.logsource,

@@ -7,13 +7,12 @@ use spoor::sigma::{self, SigmaRule};
 
 fn rules(paths: &[PathBuf], mapping: Option<&Path>) -> spoor::Result<Vec<SigmaRule>> {
     let converter = sigma::Converter::new(sigma::mapping(mapping)?);
-    let mut out = Vec::new();
+    let mut files = Vec::new();
     for path in paths {
-        for file in sigma::rule_files(path)? {
-            out.extend(converter.convert_file(&file)?);
-        }
+        files.extend(sigma::rule_files(path)?);
     }
-    Ok(out)
+    // Together: a correlation or filter in one file may name rules of another.
+    converter.convert_files(&files)
 }
 
 fn name(rule: &SigmaRule) -> String {

@@ -239,10 +239,12 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     /// `count() over source.ip`: an aggregate over the rows sharing these fields' values, next
-    /// to each row (`extend` and `select` only).
+    /// to each row (`extend` and `select` only); with `within 5m`, over those of them in the
+    /// span that ends at the row's time (a sliding window).
     Over {
         call: Box<Expr>,
         by: Vec<Ident>,
+        within: Option<Box<Expr>>,
     },
 }
 

@@ -270,6 +270,9 @@ pub struct Window {
     pub name: String,
     pub aggregate: Aggregate,
     pub by: Vec<String>,
+    /// `within`: over the rows of the span (microseconds) that ends at the row's `@timestamp`;
+    /// None for the whole partition.
+    pub within: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

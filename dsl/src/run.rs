@@ -128,9 +128,14 @@ pub async fn within<T>(
 
 /// The rows a compiled hunt finds.
 pub async fn run(ctx: &SessionContext, compiled: &Compiled) -> Result<Vec<RecordBatch>, Error> {
+    run_plan(ctx, &compiled.plan).await
+}
+
+/// The rows of a plan the lowering made (a hunt's, or a [`crate::shared_scan::SharedScan`]'s).
+pub async fn run_plan(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<RecordBatch>, Error> {
     let collected = async {
         // Held while the plan runs: the memory its computed `let`s take is counted until then.
-        let prepared = prepared(ctx, &compiled.plan).await?;
+        let prepared = prepared(ctx, plan).await?;
         datafusion::physical_plan::collect(Arc::clone(&prepared.plan), ctx.task_ctx()).await
     };
     collected.await.map_err(failed)
@@ -200,7 +205,7 @@ async fn computed(ctx: SessionContext, definitions: Vec<Arc<dyn TableProvider>>)
 
 /// A failed run: out of memory is the user's to fix (a limit or a narrower hunt); the rest is
 /// the engine's.
-fn failed(e: DataFusionError) -> Error {
+pub(crate) fn failed(e: DataFusionError) -> Error {
     match e.find_root() {
         DataFusionError::ResourcesExhausted(reason) => Error::ResourcesExhausted(reason.clone()),
         _ => Error::Engine(e),

@@ -22,6 +22,46 @@ pub enum Condition {
     },
 }
 
+impl Condition {
+    /// The condition with every search name (and `of` pattern) prefixed: a filter's searches
+    /// joined to a rule's keep apart from the rule's own.
+    pub fn prefixed(&self, prefix: &str) -> Condition {
+        match self {
+            Condition::Search(n) => Condition::Search(format!("{prefix}{n}")),
+            Condition::Not(inner) => Condition::Not(Box::new(inner.prefixed(prefix))),
+            Condition::And(items) => Condition::And(items.iter().map(|i| i.prefixed(prefix)).collect()),
+            Condition::Or(items) => Condition::Or(items.iter().map(|i| i.prefixed(prefix)).collect()),
+            Condition::Of { all, pattern } => Condition::Of { all: *all, pattern: format!("{prefix}{pattern}") },
+        }
+    }
+}
+
+/// The condition as Sigma writes it, parenthesized so that it parses back to itself.
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let join = |f: &mut std::fmt::Formatter<'_>, items: &[Condition], op: &str| {
+            write!(f, "(")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    write!(f, " {op} ")?;
+                }
+                write!(f, "{item}")?;
+            }
+            write!(f, ")")
+        };
+        match self {
+            Condition::Search(n) => write!(f, "{n}"),
+            Condition::Not(inner) => write!(f, "not {inner}"),
+            Condition::And(items) => join(f, items, "and"),
+            Condition::Or(items) => join(f, items, "or"),
+            Condition::Of { all, pattern } => {
+                let quantifier = if *all { "all" } else { "1" };
+                if pattern == "*" { write!(f, "{quantifier} of them") } else { write!(f, "{quantifier} of {pattern}") }
+            }
+        }
+    }
+}
+
 /// Parses a condition.
 pub fn parse(text: &str) -> Result<Condition, String> {
     match all_consuming(delimited(multispace0, or, multispace0)).parse(text) {
@@ -134,6 +174,15 @@ mod tests {
         assert_eq!(parse("order or andrew").unwrap(), Or(vec![s("order"), s("andrew")]));
         assert!(parse("a and").is_err());
         assert!(parse("selection | count() > 5").is_err());
+    }
+
+    #[test]
+    fn prints_what_parses_back_and_prefixes_names() {
+        for text in ["a or b and not c", "1 of sel_* and not all of them", "not (a or b)"] {
+            let c = parse(text).unwrap();
+            assert_eq!(parse(&c.to_string()).unwrap(), c, "{c}");
+        }
+        assert_eq!(parse("sel and not 1 of f*").unwrap().prefixed("x_").to_string(), "(x_sel and not 1 of x_f*)");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use spoor_dsl::types::Type;
 
 use crate::condition::{self, Condition};
 use crate::mapping::{FieldRef, Mapping};
-use crate::rule::{self, FieldTest, Rule, Search};
+use crate::rule::{self, FieldTest, Meta, Rule, Search};
 use crate::value::{self, Anchor, Piece, Planned, Test};
 use crate::{Reason, Unsupported};
 
@@ -23,36 +23,115 @@ pub struct Converted {
     pub hunt: Result<String, Unsupported>,
 }
 
-/// Converts every rule in a Sigma YAML file.
+/// Converts every rule in a Sigma YAML file (a correlation or filter may name only rules of
+/// the same file; [`convert_set`] reads several together).
 pub fn convert(yaml: &str, mapping: &Mapping, catalog: &Catalog) -> Vec<Converted> {
-    let file = match rule::read(yaml) {
-        Ok(file) => file,
-        Err(why) => return vec![Converted { id: None, title: None, logsource: String::new(), hunt: Err(why) }],
-    };
-    let mut out: Vec<Converted> = file
-        .rules
-        .iter()
-        .map(|r| Converted {
-            id: r.id.clone(),
-            title: r.title.clone(),
-            logsource: r.logsource.to_string(),
-            hunt: hunt(r, mapping, catalog),
-        })
-        .collect();
-    out.extend(file.other.into_iter().map(|(id, title, why)| Converted {
-        id,
-        title,
-        logsource: String::new(),
-        hunt: Err(why),
-    }));
+    convert_set(&[yaml], mapping, catalog).into_iter().map(|(_, c)| c).collect()
+}
+
+/// Converts the rules of several files together, so that a correlation or a filter may name a
+/// rule of any of them. Each result comes with the index of its file. A rule that a
+/// correlation reads is part of the correlation's hunt and is not converted on its own, unless
+/// the correlation says `generate: true`; a filter is part of the hunts of the rules it tunes.
+pub fn convert_set(files: &[&str], mapping: &Mapping, catalog: &Catalog) -> Vec<(usize, Converted)> {
+    let mut out = Vec::new();
+    let mut read = Vec::new();
+    for (index, yaml) in files.iter().enumerate() {
+        match rule::read(yaml) {
+            Ok(file) => read.push((index, file)),
+            Err(why) => {
+                out.push((index, Converted { id: None, title: None, logsource: String::new(), hunt: Err(why) }))
+            }
+        }
+    }
+    let set = crate::correlation::Set::new(&read, &mut out);
+    for (index, file) in &read {
+        for r in &file.rules {
+            if set.is_part_of_correlation(&r.meta) {
+                continue;
+            }
+            let converted = set.filtered(r).and_then(|r| hunt(&r, mapping, catalog));
+            out.push((
+                *index,
+                Converted {
+                    id: r.meta.id.clone(),
+                    title: r.meta.title.clone(),
+                    logsource: r.logsource.to_string(),
+                    hunt: converted,
+                },
+            ));
+        }
+        for c in file.correlations.iter().filter(|c| !set.is_part_of_correlation(&c.meta)) {
+            out.push((
+                *index,
+                Converted {
+                    id: c.meta.id.clone(),
+                    title: c.meta.title.clone(),
+                    logsource: crate::correlation::describe(c),
+                    hunt: crate::correlation::hunt(c, &set, mapping, catalog),
+                },
+            ));
+        }
+        out.extend(file.other.iter().map(|(id, title, why)| {
+            (
+                *index,
+                Converted { id: id.clone(), title: title.clone(), logsource: String::new(), hunt: Err(why.clone()) },
+            )
+        }));
+    }
+    out.sort_by_key(|(index, _)| *index);
     out
+}
+
+/// The events a detection rule matches, as spoor pipelines: one per table it reads.
+pub(crate) struct Matches {
+    /// `let` lines of the searches (rules that read one table).
+    pub lets: Vec<String>,
+    /// Per table: the table and the stages after it (`where ...`).
+    pub parts: Vec<(String, Vec<String>)>,
 }
 
 /// The hunt for one rule.
 pub fn hunt(rule: &Rule, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
-    let id = rule.id.as_deref().ok_or_else(|| Unsupported::new(Reason::Invalid, "the rule has no `id`"))?;
+    let id = rule.meta.id.as_deref().ok_or_else(|| Unsupported::new(Reason::Invalid, "the rule has no `id`"))?;
+    let matches = matches(rule, "", mapping, catalog)?;
+    let tables: Vec<String> = matches.parts.iter().map(|(t, _)| t.clone()).collect();
+    let mut out = header(&rule.meta, id, &tables);
+    out.push_str(&format!("# From Sigma ({}), converted by spoor.\n", rule.logsource));
+    for l in &matches.lets {
+        out.push_str(&format!("{l}\n"));
+    }
+    if let [(table, stages)] = matches.parts.as_slice() {
+        out.push_str(table);
+        out.push('\n');
+        for stage in stages {
+            out.push_str(&format!("| {stage}\n"));
+        }
+    } else {
+        // Several tables: each reads the searches with its own columns, so each has its own pipeline.
+        let mut names = Vec::new();
+        for (table, stages) in &matches.parts {
+            let name = format!("in_{table}");
+            out.push_str(&format!("let {name} = ({})\n", pipeline(table, stages)));
+            names.push(name);
+        }
+        out.push_str(&names.join(", "));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `table | stage | stage` on one line.
+pub(crate) fn pipeline(table: &str, stages: &[String]) -> String {
+    std::iter::once(table.to_string()).chain(stages.iter().cloned()).collect::<Vec<_>>().join(" | ")
+}
+
+/// The events `rule` matches; its searches' `let`s are named with `prefix` (so that several
+/// rules' searches can sit in one hunt).
+pub(crate) fn matches(rule: &Rule, prefix: &str, mapping: &Mapping, catalog: &Catalog) -> Result<Matches, Unsupported> {
     let route = mapping.route(&rule.logsource)?;
-    let conditions = rule
+    let detection = &rule.detection;
+    let conditions = detection
         .conditions
         .iter()
         .map(|c| condition::parse(c).map_err(|e| Unsupported::new(Reason::Condition, e)))
@@ -62,53 +141,40 @@ pub fn hunt(rule: &Rule, mapping: &Mapping, catalog: &Catalog) -> Result<String,
     } else {
         Condition::Or(conditions)
     };
-    let names: Vec<&str> = rule.searches.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = detection.searches.iter().map(|(n, _)| n.as_str()).collect();
     check_names(&condition, &names)?;
-
-    let mut out = header(rule, id, &route.tables);
-    out.push_str(&format!("# From Sigma ({}), converted by spoor.\n", rule.logsource));
     let negated = negated_searches(&condition, &names);
+    let mut out = Matches { lets: Vec::new(), parts: Vec::new() };
     if let [table] = route.tables.as_slice() {
         let mut used = Vec::new();
         searches_used(&condition, &names, &mut used);
-        for (name, search) in rule.searches.iter().filter(|(n, _)| used.contains(&n.as_str())) {
+        for (name, search) in detection.searches.iter().filter(|(n, _)| used.contains(&n.as_str())) {
             let expr = search_expr(search, table, mapping, catalog)?;
             let expr = if negated.contains(&name.as_str()) { format!("coalesce({expr}, false)") } else { expr };
-            out.push_str(&format!("let {} = {expr}\n", let_name(name, catalog)));
+            out.lets.push(format!("let {} = {expr}", let_name(&format!("{prefix}{name}"), catalog)));
         }
-        out.push_str(table);
-        out.push('\n');
-        for filter in &route.filters {
-            out.push_str(&format!("| where {filter}\n"));
-        }
-        out.push_str(&format!("| where {}\n", condition_expr(&condition, &names, &|n| Ok(let_name(n, catalog)))?));
+        let mut stages: Vec<String> = route.filters.iter().map(|f| format!("where {f}")).collect();
+        let search = |n: &str| Ok(let_name(&format!("{prefix}{n}"), catalog));
+        stages.push(format!("where {}", condition_expr(&condition, &names, &search)?));
+        out.parts.push((table.clone(), stages));
     } else {
-        // Several tables: each reads the searches with its own columns, so each has its own pipeline.
-        let mut parts = Vec::new();
         for table in &route.tables {
             let inline = |name: &str| -> Result<String, Unsupported> {
-                let search = &rule.searches.iter().find(|(n, _)| n == name).map(|(_, s)| s).ok_or_else(|| {
+                let search = &detection.searches.iter().find(|(n, _)| n == name).map(|(_, s)| s).ok_or_else(|| {
                     Unsupported::new(Reason::Condition, format!("the condition names no search `{name}`"))
                 })?;
                 let expr = search_expr(search, table, mapping, catalog)?;
                 Ok(if negated.contains(&name) { format!("coalesce({expr}, false)") } else { format!("({expr})") })
             };
-            let mut pipeline = table.to_string();
-            for filter in &route.filters {
-                pipeline.push_str(&format!(" | where {filter}"));
-            }
-            pipeline.push_str(&format!(" | where {}", condition_expr(&condition, &names, &inline)?));
-            let name = format!("in_{table}");
-            out.push_str(&format!("let {name} = ({pipeline})\n"));
-            parts.push(name);
+            let mut stages: Vec<String> = route.filters.iter().map(|f| format!("where {f}")).collect();
+            stages.push(format!("where {}", condition_expr(&condition, &names, &inline)?));
+            out.parts.push((table.clone(), stages));
         }
-        out.push_str(&parts.join(", "));
-        out.push('\n');
     }
     Ok(out)
 }
 
-fn header(rule: &Rule, id: &str, tables: &[String]) -> String {
+pub(crate) fn header(rule: &Meta, id: &str, tables: &[String]) -> String {
     let mut h = String::from("---\n");
     h.push_str(&format!("id: {id}\n"));
     let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -243,7 +309,7 @@ fn condition_expr(
 
 /// A search's name as a `let` name: letters, digits and `_`, never a keyword or a table's name
 /// (a search called `registry` would hide the table).
-fn let_name(name: &str, catalog: &Catalog) -> String {
+pub(crate) fn let_name(name: &str, catalog: &Catalog) -> String {
     let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     let taken = spoor_dsl::parser::is_keyword(&out) || catalog.get(&out).is_some() || out == "iocs";
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || taken {
@@ -307,11 +373,22 @@ fn needs_parens(expr: &str) -> bool {
 }
 
 fn field_test_expr(test: &FieldTest, table: &str, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
-    let planned = value::plan(test)?;
-    let targets: Vec<FieldRef> = match &planned.field {
+    let planned = value::plan(&mapping.expand(test)?)?;
+    let mut targets: Vec<FieldRef> = match &planned.field {
         Some(field) => vec![mapping.field(field, table, catalog)?],
         None => keyword_fields(table, catalog),
     };
+    if let Some(part) = planned.time_part {
+        for target in &mut targets {
+            if target.ty != Type::Time {
+                return Err(Unsupported::new(
+                    Reason::Modifier,
+                    format!("the time modifier `{part}` on `{}`, which is not a time in spoor", target.expr),
+                ));
+            }
+            *target = FieldRef { expr: format!("time_part({}, '{part}')", target.expr), ty: Type::Int, mapped: true };
+        }
+    }
     let per_target = targets
         .iter()
         .map(|target| planned_expr(&planned, target, table, mapping, catalog))
@@ -556,6 +633,28 @@ mod tests {
         assert!(!one.contains("all("), "{one}");
         let two = hunt_of("  sel:\n    CommandLine|contains|all|windash: ['-x', 'y']\n  condition: sel\n");
         assert!(two.contains("process.command_line contains~ 'y' and ("), "{two}");
+    }
+
+    #[test]
+    fn expand_reads_placeholders_from_the_mapping() {
+        let yaml = "title: t\nid: r1\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Computer|expand: '%dc%'\n    CommandLine|contains|expand: '%dom%\\%dc%'\n  condition: sel\n";
+        let rule = &rule::read(yaml).unwrap().rules[0];
+        let why = hunt(rule, &Mapping::builtin(), &Catalog::standard()).unwrap_err();
+        assert!(why.message.contains("`%dc%`"), "{why}");
+        let mut mapping = Mapping::builtin();
+        mapping.extend(Mapping::parse("[placeholders]\ndc = ['dc1', 'dc2']\ndom = ['corp']\n").unwrap());
+        let h = hunt(rule, &mapping, &Catalog::standard()).unwrap();
+        assert!(h.contains("host.name in~ ('dc1', 'dc2')"), "{h}");
+        assert!(h.contains(r"process.command_line contains~ any('corp\dc1', 'corp\dc2')"), "{h}");
+    }
+
+    #[test]
+    fn time_modifiers_compare_a_part_of_the_time() {
+        let h = hunt_of("  sel:\n    '@timestamp|hour': 3\n    '@timestamp|minute|gte': 30\n  condition: sel\n");
+        assert!(h.contains("time_part(@timestamp, 'hour') == 3 and time_part(@timestamp, 'minute') >= 30"), "{h}");
+        let yaml = "title: t\nid: r1\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    CommandLine|hour: 3\n  condition: sel\n";
+        let why = hunt(&rule::read(yaml).unwrap().rules[0], &Mapping::builtin(), &Catalog::standard()).unwrap_err();
+        assert_eq!(why.code, Reason::Modifier, "{why}");
     }
 
     #[test]

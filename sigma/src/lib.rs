@@ -11,18 +11,20 @@
 //!   into the tests spoor's language has.
 //! - [`mapping`]: which table a logsource reads and which column a field is; data
 //!   (`mapping.toml`), extended by a user's own file.
-//! - [`convert`](mod@convert): the hunt text.
+//! - [`convert`](mod@convert): the hunt text; correlation rules and filters, which read other
+//!   rules, are converted with them ([`convert_set`]).
 //!
 //! A rule that cannot run says why ([`Unsupported`], with a stable reason code), so a rules
 //! tree is never silently thinned.
 
 pub mod condition;
 pub mod convert;
+mod correlation;
 pub mod mapping;
 pub mod rule;
 pub mod value;
 
-pub use convert::{Converted, convert};
+pub use convert::{Converted, convert, convert_set};
 pub use mapping::Mapping;
 pub use rule::Rule;
 
@@ -47,8 +49,10 @@ pub enum Reason {
     Field,
     /// A modifier spoor does not implement (or a combination it cannot express).
     Modifier,
-    /// A correlation or filter rule, or another kind spoor does not run yet.
+    /// A kind of rule, or a form of one, that spoor does not run.
     RuleKind,
+    /// A correlation names a rule that is not among those read with it, or a filter tunes none.
+    Reference,
     /// The converted hunt does not pass spoor's checker (a regular expression feature the
     /// linear-time engine lacks, a type that does not fit).
     Check,
@@ -64,6 +68,7 @@ impl Reason {
             Reason::Field => "field",
             Reason::Modifier => "modifier",
             Reason::RuleKind => "rule-kind",
+            Reason::Reference => "reference",
             Reason::Check => "check",
         }
     }

@@ -8,7 +8,7 @@ use spoor_dsl::ast::{Expr, ExprKind};
 use spoor_dsl::catalog::Catalog;
 use spoor_dsl::types::Type;
 
-use crate::rule::Logsource;
+use crate::rule::{FieldTest, Logsource, Value};
 use crate::{Reason, Unsupported};
 
 /// The mapping shipped with spoor.
@@ -29,6 +29,10 @@ pub struct Mapping {
     /// Table → field → expression, before `fields`.
     #[serde(default)]
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
+    /// `expand` placeholders (`%Workstations%`) → the values they stand for, which only the
+    /// user knows (their domain controllers, their admins' workstations).
+    #[serde(default)]
+    pub placeholders: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -110,6 +114,7 @@ impl Mapping {
         }
         self.services.channels.extend(other.services.channels);
         self.fields.extend(other.fields);
+        self.placeholders.extend(other.placeholders);
         for (table, fields) in other.tables {
             self.tables.entry(table).or_default().extend(fields);
         }
@@ -141,6 +146,37 @@ impl Mapping {
             return Ok(Route { tables: self.services.tables.clone(), filters });
         }
         Err(Unsupported::new(Reason::Logsource, format!("no table of spoor's holds the logsource `{logsource}`")))
+    }
+
+    /// The field test with its `expand` placeholders replaced by their values (a value naming
+    /// several placeholders becomes every combination); the test itself when it has no `expand`.
+    pub fn expand(&self, test: &FieldTest) -> Result<FieldTest, Unsupported> {
+        if !test.modifiers.iter().any(|m| m == "expand") {
+            return Ok(test.clone());
+        }
+        let mut values = Vec::new();
+        for value in &test.values {
+            let Value::Text(text) = value else {
+                values.push(value.clone());
+                continue;
+            };
+            let mut expanded = vec![text.clone()];
+            // Bounded: a placeholder's value may itself look like one.
+            for _ in 0..16 {
+                let Some((name, written)) = expanded.first().and_then(|t| placeholder(t)) else { break };
+                let stands_for = self.placeholders.get(&name).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    Unsupported::new(
+                        Reason::Modifier,
+                        format!("`expand` needs the values of `%{name}%`: give them under [placeholders] in a --sigma-mapping file"),
+                    )
+                })?;
+                expanded =
+                    expanded.iter().flat_map(|t| stands_for.iter().map(|v| t.replacen(&written, v, 1))).collect();
+            }
+            values.extend(expanded.into_iter().map(Value::Text));
+        }
+        let modifiers = test.modifiers.iter().filter(|m| *m != "expand").cloned().collect();
+        Ok(FieldTest { field: test.field.clone(), modifiers, values })
     }
 
     /// The expression for `field` in `table`: its mapping where the table has every column it
@@ -177,11 +213,23 @@ impl Mapping {
     }
 }
 
+/// The first `%name%` in a text: the name, and the placeholder as written.
+fn placeholder(text: &str) -> Option<(String, String)> {
+    let start = text.find('%')?;
+    let len = text[start + 1..].find('%')?;
+    let name = &text[start + 1..start + 1 + len];
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if plain {
+        return Some((name.to_string(), format!("%{name}%")));
+    }
+    placeholder(&text[start + 1..])
+}
+
 /// The dotted names an expression reads (columns: functions, keywords and `let`s have no dot).
 fn dotted_names(expr: &str) -> Vec<String> {
     fn walk(e: &Expr, out: &mut Vec<String>) {
         match &e.kind {
-            ExprKind::Name(n) if n.contains('.') => out.push(n.clone()),
+            ExprKind::Name(n) if n.contains('.') || n.starts_with('@') => out.push(n.clone()),
             ExprKind::Name(_) | ExprKind::Literal(_) => {}
             ExprKind::List(items) => items.iter().for_each(|i| walk(i, out)),
             ExprKind::Not(inner) | ExprKind::Negate(inner) => walk(inner, out),
@@ -195,7 +243,7 @@ fn dotted_names(expr: &str) -> Vec<String> {
                 walk(list, out);
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-            ExprKind::Over { call, by } => {
+            ExprKind::Over { call, by, .. } => {
                 walk(call, out);
                 out.extend(by.iter().map(|b| b.name.clone()));
             }

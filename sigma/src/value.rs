@@ -56,6 +56,8 @@ pub struct Planned {
     pub all: bool,
     /// `|neq`: none of the values.
     pub negated: bool,
+    /// A time modifier (`|hour`): the values are compared with that part of the field's time.
+    pub time_part: Option<&'static str>,
 }
 
 const TIME_PARTS: &[&str] = &["minute", "hour", "day", "week", "month", "year"];
@@ -66,6 +68,7 @@ pub fn plan(test: &FieldTest) -> Result<Planned, Unsupported> {
     let mut anchor = Anchor::Equal;
     let (mut all, mut cased, mut negated) = (false, false, false);
     let mut kind: Option<&str> = None;
+    let mut time_part = None;
     let mut regex_flags = String::new();
     let mut transforms: Vec<&str> = Vec::new();
     for m in &test.modifiers {
@@ -86,14 +89,9 @@ pub fn plan(test: &FieldTest) -> Result<Planned, Unsupported> {
                 kind = Some(m.as_str());
             }
             "base64" | "base64offset" | "utf16le" | "utf16be" | "utf16" | "wide" | "windash" => transforms.push(m),
-            "expand" => {
-                return Err(unsupported(
-                    "`expand` needs placeholder values (`%name%`), which spoor does not have yet".into(),
-                ));
-            }
-            m if TIME_PARTS.contains(&m) => {
-                return Err(unsupported(format!("the time modifier `{m}` is not supported yet")));
-            }
+            // Placeholders are the mapping's (`Mapping::expand`), replaced before a test is planned.
+            "expand" => return Err(unsupported("`expand` with placeholders nobody replaced".into())),
+            m if TIME_PARTS.contains(&m) => time_part = TIME_PARTS.iter().copied().find(|p| *p == m),
             other => return Err(unsupported(format!("unknown modifier `{other}`"))),
         }
     }
@@ -137,7 +135,12 @@ pub fn plan(test: &FieldTest) -> Result<Planned, Unsupported> {
         };
         values.push(alternatives);
     }
-    Ok(Planned { field: test.field.clone(), values, all, negated })
+    if time_part.is_some()
+        && (!transforms.is_empty() || anchor != Anchor::Equal || matches!(kind, Some("re" | "cidr" | "fieldref")))
+    {
+        return Err(unsupported("a time modifier with a text test: it compares numbers".into()));
+    }
+    Ok(Planned { field: test.field.clone(), values, all, negated, time_part })
 }
 
 /// Sigma's string syntax: `*` and `?` are wildcards; `\*`, `\?` and `\\` stand for themselves;

@@ -137,13 +137,21 @@ pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, P
     let mut invalid = Vec::new();
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
-    let converter = crate::sigma::Converter::new(mapping.clone());
-    for path in hunt_files(root, &roots)? {
+    let files = hunt_files(root, &roots)?;
+    // The pack's Sigma rules are converted together: a correlation or a filter may name a rule
+    // of another file.
+    let rule_files: Vec<PathBuf> = files.iter().filter(|p| crate::sigma::is_rule_file(p)).cloned().collect();
+    let mut rules = crate::sigma::Converter::new(mapping.clone())
+        .convert_files_unchecked(&rule_files)
+        .map_err(|e| PackError::Io(e.to_string()))?
+        .into_iter()
+        .peekable();
+    for path in files {
         // Each text with the Sigma rule it came from, if any: a converted hunt that does not
         // check makes its rule skipped, not the pack invalid.
         let mut texts = Vec::new();
         if crate::sigma::is_rule_file(&path) {
-            for rule in converter.convert_file_unchecked(&path).map_err(|e| PackError::Io(e.to_string()))? {
+            while let Some(rule) = rules.next_if(|r| r.path == path) {
                 match &rule.hunt {
                     Ok(text) => texts.push((text.clone(), Some(rule))),
                     Err(_) => skipped.push(rule),
@@ -283,8 +291,10 @@ pub struct RunConfig {
 }
 
 /// Runs every hunt of the pack against the store behind `ctx` (whose tables with data are
-/// `present`), in the pack's order. A hunt none of whose tables has data is skipped.
-/// `starting` hears of each hunt as it starts (a progress display).
+/// `present`); the runs come back in the pack's order. A hunt none of whose tables has data is
+/// skipped. Hunts that each keep the rows of one table that pass their filters (Sigma rules,
+/// most detections) share one scan of the table ([`crate::dsl::shared_scan`]); the others run
+/// one by one. `starting` hears of each hunt as it starts (a progress display).
 pub async fn run<'p>(
     pack: &'p Pack,
     ctx: &SessionContext,
@@ -292,29 +302,72 @@ pub async fn run<'p>(
     config: &RunConfig,
     starting: &mut (dyn FnMut(&PackHunt) + Send),
 ) -> Vec<HuntRun<'p>> {
-    let mut out = Vec::new();
-    for hunt in &pack.hunts {
-        starting(hunt);
+    use crate::dsl::run::{run_plan, within};
+    use crate::dsl::shared_scan;
+    let mut outcomes: Vec<Option<Outcome>> = pack.hunts.iter().map(|_| None).collect();
+    // (the hunt's index in the pack, its plan, the tables it reads that have no rows)
+    let mut compiled = Vec::new();
+    for (i, hunt) in pack.hunts.iter().enumerate() {
         let missing: Vec<String> = hunt.tables.iter().filter(|t| !present.contains(t)).cloned().collect();
         if !hunt.tables.is_empty() && missing.len() == hunt.tables.len() {
-            out.push(HuntRun { hunt, outcome: Outcome::Skipped { missing } });
+            starting(hunt);
+            outcomes[i] = Some(Outcome::Skipped { missing });
             continue;
         }
         let params = params_for(hunt, config);
-        let ran = crate::dsl::run::within(config.limits.time, async {
-            let compiled = crate::dsl::compile(ctx, &hunt.text, &params, &config.options).await?;
-            crate::dsl::run::run(ctx, &compiled).await
-        });
-        let outcome = match ran.await {
-            Err(e) => Outcome::Failed(e.to_string()),
-            Ok(batches) => match findings(hunt, &batches) {
-                Ok(findings) => Outcome::Ran { findings, batches, missing },
-                Err(e) => Outcome::Failed(e),
-            },
-        };
-        out.push(HuntRun { hunt, outcome });
+        match within(config.limits.time, crate::dsl::compile(ctx, &hunt.text, &params, &config.options)).await {
+            Ok(c) => compiled.push((i, c, missing)),
+            Err(e) => {
+                starting(hunt);
+                outcomes[i] = Some(Outcome::Failed(e.to_string()));
+            }
+        }
     }
-    out
+    let ran = |hunt: &PackHunt, batches: Vec<arrow::record_batch::RecordBatch>, missing: Vec<String>| match findings(
+        hunt, &batches,
+    ) {
+        Ok(findings) => Outcome::Ran { findings, batches, missing },
+        Err(e) => Outcome::Failed(e),
+    };
+    let plans: Vec<&datafusion::logical_expr::LogicalPlan> = compiled.iter().map(|(_, c, _)| &c.plan).collect();
+    // Planning shared scans can only fail on a plan the engine would refuse anyway: then every
+    // hunt runs on its own, and says so itself.
+    let shared = shared_scan::shared_scans(&plans).unwrap_or_default();
+    // Per scan, per member: the rows; None where the scan failed (memory, time), whose hunts
+    // then run on their own.
+    let mut dealt: Vec<Option<Vec<Vec<arrow::record_batch::RecordBatch>>>> = Vec::new();
+    for scan in &shared.scans {
+        for (p, b) in &scan.members {
+            if *b == 0 {
+                starting(&pack.hunts[compiled[*p].0]);
+            }
+        }
+        dealt.push(within(config.limits.time, shared_scan::run(ctx, scan)).await.ok());
+    }
+    for (p, parts) in shared.hunts.iter().enumerate() {
+        let Some(parts) = parts else { continue };
+        // The rows of each of its tables, in order (a hunt over several reads them as one).
+        let rows: Option<Vec<&Vec<_>>> =
+            parts.iter().map(|(scan, member)| dealt.get(*scan)?.as_ref().map(|r| &r[*member])).collect();
+        let Some(rows) = rows else { continue };
+        let (i, _, missing) = &compiled[p];
+        outcomes[*i] = Some(ran(&pack.hunts[*i], rows.into_iter().flatten().cloned().collect(), missing.clone()));
+    }
+    for (i, c, missing) in &compiled {
+        if outcomes[*i].is_some() {
+            continue;
+        }
+        starting(&pack.hunts[*i]);
+        outcomes[*i] = Some(match within(config.limits.time, run_plan(ctx, &c.plan)).await {
+            Err(e) => Outcome::Failed(e.to_string()),
+            Ok(batches) => ran(&pack.hunts[*i], batches, missing.clone()),
+        });
+    }
+    pack.hunts
+        .iter()
+        .zip(outcomes)
+        .map(|(hunt, outcome)| HuntRun { hunt, outcome: outcome.unwrap_or(Outcome::Failed("not run".into())) })
+        .collect()
 }
 
 /// The parameters one hunt of a run gets: the bare names it declares, then those scoped to it

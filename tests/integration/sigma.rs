@@ -89,7 +89,7 @@ fn check_reports_every_rule_and_counts_reasons() {
     .unwrap();
     std::fs::write(
         dir.path().join("corr.yml"),
-        "title: Many\nid: c2\ncorrelation: {type: event_count, rules: [c1], group-by: [x], timespan: 1h, condition: {gte: 5}}\n",
+        "title: Many\nid: c2\ncorrelation: {type: event_count, rules: [c9], group-by: [x], timespan: 1h, condition: {gte: 5}}\n",
     )
     .unwrap();
     let (code, out, _) = spoor(&["check", dir.path().to_str().unwrap()]);
@@ -100,8 +100,11 @@ fn check_reports_every_rule_and_counts_reasons() {
         ),
         "{out}"
     );
-    assert!(out.contains("c2: cannot run (rule-kind)"), "{out}");
-    assert!(out.contains("Sigma: 0 of 2 rules run; not run by reason: logsource: 1, rule-kind: 1"), "{out}");
+    assert!(
+        out.contains("c2: cannot run (reference): the correlation reads `c9`, which no rule read with it"),
+        "{out}"
+    );
+    assert!(out.contains("Sigma: 0 of 2 rules run; not run by reason: logsource: 1, reference: 1"), "{out}");
     let (code, _, _) = spoor(&["check", "--strict", dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
 }
@@ -127,4 +130,58 @@ fn convert_prints_the_hunt_that_runs() {
     std::fs::write(&hunt, &out).unwrap();
     let (code, out, err) = spoor(&["check", hunt.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Correlations and filters over real logons (OTRF's Covenant WMI persistence: Security 4624
+/// and 4648 on a domain controller and a workstation). The expected lines were worked out by
+/// hand from the events' times and lines (tests/data/sigma/correlation/README.md shows how).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlations_and_filters_match_what_the_events_say() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma/correlation");
+    let pack = spoor::pack::load(&rules).unwrap_or_else(|e| panic!("{e}"));
+    let skipped: Vec<(Option<&str>, spoor::sigma::Reason)> =
+        pack.skipped.iter().map(|r| (r.id.as_deref(), r.hunt.as_ref().unwrap_err().code)).collect();
+    assert_eq!(skipped, vec![(Some("0b1e4c2a-0000-4000-8000-000000000012"), spoor::sigma::Reason::Reference)]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = spoor::Store::open(dir.path().join("store")).unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/windows/mordor/covenant_persistwmi.tar.gz");
+    store.ingest(&[data], &Default::default()).unwrap();
+    let runs = store.run_pack(&pack, &spoor::HuntOptions::default()).await.unwrap();
+    let mut found: BTreeMap<String, Vec<(String, Vec<i64>)>> = BTreeMap::new();
+    for run in &runs {
+        let spoor::pack::Outcome::Ran { findings, .. } = &run.outcome else { panic!("{:?}", run.outcome) };
+        for f in findings {
+            let lines = f.evidence.iter().filter_map(|e| e.line).collect();
+            found
+                .entry(f.hunt.trim_start_matches("0b1e4c2a-0000-4000-8000-").to_string())
+                .or_default()
+                .push((f.entities.get("host").cloned().unwrap_or_default(), lines));
+        }
+    }
+    for v in found.values_mut() {
+        v.sort();
+    }
+    let (dc, ws) = ("hfdc01.shire.com", "it001.shire.com");
+    let expected: BTreeMap<&str, Vec<(&str, Vec<i64>)>> = BTreeMap::from([
+        // event_count, sliding: the fifth logon within a minute is line 127.
+        ("000000000001", vec![(dc, vec![127])]),
+        // temporal_ordered: 4648 then 4624, each logon completing one match; 373 starts none.
+        ("000000000003", vec![(ws, vec![334, 366]), (ws, vec![354, 370]), (ws, vec![400, 424])]),
+        // value_count: a second account (FILE001$) within five minutes.
+        ("000000000005", vec![(dc, vec![848])]),
+        // temporal: both rules seen within a second, first at line 334.
+        ("000000000006", vec![(ws, vec![334])]),
+        // event_count with an upper bound, per clock hour: four 4648s.
+        ("000000000007", vec![(ws, vec![334])]),
+        // temporal_ordered over a correlation (chained): bursts at 354 and 400, then a logon.
+        ("000000000008", vec![(ws, vec![354, 370]), (ws, vec![400, 424])]),
+        // The filter tunes the machine accounts out of the logons.
+        ("000000000010", vec![(ws, vec![342]), (ws, vec![366]), (ws, vec![370]), (ws, vec![424])]),
+    ]);
+    let expected: BTreeMap<String, Vec<(String, Vec<i64>)>> = expected
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(|(h, l)| (h.to_string(), l)).collect()))
+        .collect();
+    assert_eq!(found, expected);
 }

@@ -305,4 +305,23 @@ pub static FUNCTIONS: &[Function] = &[
             datetime::date_bin(size, first(a), lit(ScalarValue::TimestampMicrosecond(Some(0), Some("UTC".into()))))
         },
     },
+    Function {
+        name: "time_part",
+        args: &[arg("time", Time), arg("part", Text)],
+        variadic: Variadic::No,
+        returns: Returns::Int,
+        doc: "A part of the time (UTC) as a number: `year`, `month`, `week` (the ISO week), `day` (of the month), `dow` (day of the week, Sunday 0), `hour`, `minute` or `second`.",
+        examples: &[
+            Example { call: r#"time_part(2026-03-31T00:21:42Z, "minute")"#, result: "21" },
+            Example { call: r#"time_part(2026-03-31T00:21:42Z, "week")"#, result: "14" },
+        ],
+        literal_args: &[1],
+        lower: |mut a| {
+            let part = a.pop().unwrap_or(lit("hour"));
+            datafusion::logical_expr::cast(datetime::date_part(part, first(a)), arrow::datatypes::DataType::Int64)
+        },
+    },
 ];
+
+/// The parts `time_part` takes.
+pub const TIME_PARTS: &[&str] = &["year", "month", "week", "day", "dow", "hour", "minute", "second"];

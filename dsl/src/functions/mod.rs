@@ -264,6 +264,15 @@ pub fn check_literals(f: &Function, args: &[Option<&crate::ir::Value>]) -> Resul
             }),
             _ => Ok(()),
         },
+        "time_part" => match args.get(1) {
+            Some(Some(Value::Text(part))) if !builtin::TIME_PARTS.contains(&part.as_str()) => Err(BadLiteral {
+                index: 1,
+                code: Code::WrongArguments,
+                message: format!("unknown part of a time `{part}`"),
+                hint: Some(format!("parts are: {}", builtin::TIME_PARTS.join(", "))),
+            }),
+            _ => Ok(()),
+        },
         "extract" | "extract_all" => extract::check(args).map_err(|(index, message)| BadLiteral {
             index,
             code: if index == 1 { Code::InvalidRegex } else { Code::WrongArguments },

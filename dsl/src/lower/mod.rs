@@ -190,7 +190,7 @@ impl Lowerer<'_> {
                 // SQL planner does (its physical planner takes window expressions unaliased).
                 let mut computed: Vec<(&str, Expr)> = Vec::new();
                 for w in windows.iter().filter(|w| self.is_needed(rel, &w.name)) {
-                    computed.push((&w.name, over(self.aggregate(&w.aggregate, &[])?, &w.by)?));
+                    computed.push((&w.name, over(self.aggregate(&w.aggregate, &[])?, &w.by, w.within)?));
                 }
                 let input = self.rel(input)?.build()?;
                 if computed.is_empty() {
@@ -302,8 +302,9 @@ impl Lowerer<'_> {
     }
 }
 
-/// An aggregate over the rows that share the values of `by` (all rows when there are none).
-pub(crate) fn over(aggregate: Expr, by: &[String]) -> Result<Expr> {
+/// An aggregate over the rows that share the values of `by` (all rows when there are none);
+/// with `within`, over those of them no more than that many microseconds before the row.
+pub(crate) fn over(aggregate: Expr, by: &[String], within: Option<i64>) -> Result<Expr> {
     let Expr::AggregateFunction(f) = aggregate else {
         return Err(DataFusionError::Internal(format!("`{aggregate}` is not an aggregate function")));
     };
@@ -313,6 +314,16 @@ pub(crate) fn over(aggregate: Expr, by: &[String]) -> Result<Expr> {
     );
     window.params.partition_by = by.iter().map(|b| col(b)).collect();
     window.params.distinct = f.params.distinct;
+    if let Some(micros) = within {
+        use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits};
+        let span = ScalarValue::new_interval_mdn(0, 0, micros.saturating_mul(1000));
+        window.params.order_by = vec![col("@timestamp").sort(true, false)];
+        window.params.window_frame = WindowFrame::new_bounds(
+            WindowFrameUnits::Range,
+            WindowFrameBound::Preceding(span),
+            WindowFrameBound::CurrentRow,
+        );
+    }
     Ok(Expr::WindowFunction(Box::new(window)))
 }
 

@@ -131,6 +131,9 @@ fn visit<'r>(rel: &'r Rel, needed: HashSet<String>, out: &mut Walk<'r, '_>) {
             for w in windows {
                 below.remove(&w.name);
                 below.extend(w.by.iter().cloned());
+                if w.within.is_some() {
+                    below.insert("@timestamp".to_string());
+                }
                 if let Some(arg) = &w.aggregate.arg {
                     add(&mut below, arg);
                 }

@@ -161,8 +161,8 @@ impl Lowerer<'_> {
                 aggregated.projected(columns)?
             }
             None => {
-                let start = over(agg::min(micros(col("beacon.first"))), &[])?;
-                let end = over(agg::max(micros(col("beacon.last"))), &[])?;
+                let start = over(agg::min(micros(col("beacon.first"))), &[], None)?;
+                let end = over(agg::max(micros(col("beacon.last"))), &[], None)?;
                 let plan = aggregated.build()?;
                 let start = datafusion::logical_expr::expr_rewriter::normalize_col(start, &plan)?;
                 let end = datafusion::logical_expr::expr_rewriter::normalize_col(end, &plan)?;

@@ -281,7 +281,16 @@ pub fn primary<'a>(sp: &Spans<'a>, i: &'a str) -> PResult<'a, Expr> {
         let call = Expr { kind: ExprKind::Call { function, args }, span: sp.span(start, after_args) };
         if let Ok((rest, _)) = keyword("over").parse(after_args) {
             let (rest, by) = over_fields(sp, rest)?;
-            let kind = ExprKind::Over { call: Box::new(call), by };
+            let (rest, within) = match keyword("within").parse(rest) {
+                Ok((after, _)) => {
+                    // A duration or a param's name: `count() over h within 5m > 3` compares the count.
+                    let (after, span) = primary(sp, after)
+                        .map_err(|_| nom::Err::Failure(PError::new(after, "a duration after `within` (5m, 1h)")))?;
+                    (after, Some(Box::new(span)))
+                }
+                Err(_) => (rest, None),
+            };
+            let kind = ExprKind::Over { call: Box::new(call), by, within };
             return Ok((rest, Expr { kind, span: sp.span(start, rest) }));
         }
         return Ok((after_args, call));

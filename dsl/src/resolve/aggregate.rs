@@ -6,7 +6,7 @@
 
 use crate::ast::{self, Expr, ExprKind, Item};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::ir::{self, Aggregate, AggregateFunction, Field, Rel, RelKind, TExpr, TExprKind};
+use crate::ir::{self, Aggregate, AggregateFunction, Field, Rel, RelKind, TExpr, TExprKind, Value};
 use crate::span::Span;
 use crate::types::Type;
 
@@ -21,6 +21,8 @@ struct Lifted {
     ty: Type,
     /// `over`'s fields; none in `stats`.
     by: Vec<String>,
+    /// `over ... within`'s span, in microseconds.
+    within: Option<i64>,
 }
 
 /// Where aggregates are lifted from.
@@ -142,8 +144,10 @@ impl Resolver<'_> {
         }
         let mut fields = input.fields.clone();
         fields.extend(lifted.iter().map(|l| Field { name: l.name.clone(), ty: l.ty.clone() }));
-        let windows =
-            lifted.into_iter().map(|l| ir::Window { name: l.name, aggregate: l.aggregate, by: l.by }).collect();
+        let windows = lifted
+            .into_iter()
+            .map(|l| ir::Window { name: l.name, aggregate: l.aggregate, by: l.by, within: l.within })
+            .collect();
         Some((Box::new(Rel { kind: RelKind::Window { input, windows }, fields }), rewritten))
     }
 
@@ -154,13 +158,17 @@ impl Resolver<'_> {
         let kind = match &e.kind {
             ExprKind::Call { function, args } if context == Context::Stats && is_aggregate(&function.name) => {
                 let (aggregate, ty) = self.aggregate_call(function, args, e.span, fields)?;
-                return Some(self.lifted(e.span, aggregate, ty, Vec::new(), lifted));
+                return Some(self.lifted(e.span, aggregate, ty, Vec::new(), None, lifted));
             }
-            ExprKind::Over { call, by } if context == Context::Over => {
+            ExprKind::Over { call, by, within } if context == Context::Over => {
                 let ExprKind::Call { function, args } = &call.kind else {
                     return None;
                 };
                 let by = self.over_fields(by, fields)?;
+                let within = match within {
+                    Some(span) => Some(self.sliding_span(span, fields)?),
+                    None => None,
+                };
                 let (aggregate, ty) = self.aggregate_call(function, args, call.span, fields)?;
                 if !windowed(aggregate.function) {
                     self.error(
@@ -173,7 +181,7 @@ impl Resolver<'_> {
                     );
                     return None;
                 }
-                return Some(self.lifted(e.span, aggregate, ty, by, lifted));
+                return Some(self.lifted(e.span, aggregate, ty, by, within, lifted));
             }
             ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::Over { .. } => e.kind.clone(),
             ExprKind::List(items) => {
@@ -197,10 +205,44 @@ impl Resolver<'_> {
         Some(Expr { kind, span: e.span })
     }
 
-    fn lifted(&mut self, span: Span, aggregate: Aggregate, ty: Type, by: Vec<String>, out: &mut Vec<Lifted>) -> Expr {
+    fn lifted(
+        &mut self,
+        span: Span,
+        aggregate: Aggregate,
+        ty: Type,
+        by: Vec<String>,
+        within: Option<i64>,
+        out: &mut Vec<Lifted>,
+    ) -> Expr {
         let name = format!("#{}", out.len() + 1);
-        out.push(Lifted { name: name.clone(), aggregate, ty, by });
+        out.push(Lifted { name: name.clone(), aggregate, ty, by, within });
         Expr { kind: ExprKind::Name(name), span }
+    }
+
+    /// `within`'s span in microseconds: a positive duration, over rows that have a time.
+    fn sliding_span(&mut self, span: &Expr, fields: &[Field]) -> Option<i64> {
+        if !fields.iter().any(|f| f.name == "@timestamp" && f.ty == Type::Time) {
+            self.error(
+                Diagnostic::new(Code::Aggregate, span.span, "`within` slides over `@timestamp`, which these rows lack")
+                    .hint("keep @timestamp in the rows, or drop `within` to aggregate the whole group"),
+            );
+            return None;
+        }
+        match self.expr(span, Scope::of(&[])) {
+            Some(TExpr { kind: TExprKind::Literal(Value::Duration(d)), .. }) if d > 0 => Some(d),
+            Some(other) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        span.span,
+                        format!("`within` needs a positive duration, not {}", other.ty),
+                    )
+                    .hint("write a duration such as 10m, 24h or 3d"),
+                );
+                None
+            }
+            None => None,
+        }
     }
 
     fn over_fields(&mut self, by: &[ast::Ident], fields: &[Field]) -> Option<Vec<String>> {

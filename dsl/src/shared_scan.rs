@@ -1,0 +1,268 @@
+//! Many hunts, one scan: hunts that each keep the rows of one table that pass their filters (a
+//! Sigma rule, most detections) are planned together, so the table is read once for all of
+//! them instead of once each.
+//!
+//! ```text
+//! scan t ─► filter (what every member asks: the window, the product's rows)
+//!        ─► project (the members' output columns, and a true/false mark per member: its filters)
+//!        ─► filter (any mark is true), added to the physical plan
+//! ```
+//! Each member's test is computed once per row, in one projection, where DataFusion's common
+//! subexpression elimination computes what several members share once. The last filter is added
+//! after DataFusion's optimizer has run: in the logical plan, filter pushdown would inline every
+//! mark into it and compute each test twice. The rows are then dealt to the members by their
+//! marks ([`deal`]), each getting exactly the rows and columns its own plan would have given.
+
+use std::collections::HashSet;
+
+use arrow::array::{Array, BooleanArray};
+use arrow::compute::filter_record_batch;
+use arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema};
+use datafusion::error::{DataFusionError, Result};
+use std::sync::Arc;
+
+use datafusion::logical_expr::utils::{conjunction, split_conjunction};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Operator, lit};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::{BinaryExpr, Column as ColumnExpr};
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::prelude::SessionContext;
+
+/// The name of a member's mark column.
+const MARK: &str = "spoor.shared_scan.member";
+
+/// A scan that several hunts share.
+#[derive(Debug, Clone)]
+pub struct SharedScan {
+    /// The plan: the members' output columns, then a mark per member, for every row that passes
+    /// what all members ask ([`run`] keeps the rows some mark keeps).
+    pub plan: LogicalPlan,
+    /// The members, in mark order: (index of the hunt's plan, which of its tables).
+    pub members: Vec<(usize, usize)>,
+    /// How many output columns come before the marks.
+    pub columns: usize,
+}
+
+/// The scans a set of hunts share, and which hunts they serve.
+#[derive(Debug, Clone, Default)]
+pub struct SharedScans {
+    pub scans: Vec<SharedScan>,
+    /// For each plan given: where the rows of each of its tables come from, as (scan, member);
+    /// None for a hunt that runs on its own.
+    pub hunts: Vec<Option<Vec<(usize, usize)>>>,
+}
+
+/// One table a hunt reads, taken apart: its output columns (in the hunt's own output schema),
+/// its filters, the scan under them.
+struct Branch<'a> {
+    output: Option<Vec<Expr>>,
+    filters: Vec<Expr>,
+    scan: &'a LogicalPlan,
+}
+
+/// The scans `plans` can share: a hunt that keeps the rows of one table (or of several, read as
+/// one) that pass its filters takes part; its tables join the scans of the other hunts with the
+/// same table and output columns. Any other hunt runs on its own.
+pub fn shared_scans(plans: &[&LogicalPlan]) -> Result<SharedScans> {
+    let taken_apart: Vec<Option<Vec<Branch>>> = plans.iter().map(|p| branches(p)).collect();
+    // Groups of (plan, branch) with the same scan and output.
+    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut hunts = vec![None; plans.len()];
+    for (p, branches) in taken_apart.iter().enumerate() {
+        let Some(branches) = branches else { continue };
+        let mut placed = Vec::new();
+        for (b, branch) in branches.iter().enumerate() {
+            let same = |(q, c): &(usize, usize)| {
+                let other = &taken_apart[*q].as_ref().map(|bs| &bs[*c]);
+                other.is_some_and(|o| o.scan == branch.scan && o.output == branch.output)
+            };
+            let g = match groups.iter().position(|g| g.first().is_some_and(same)) {
+                Some(g) => g,
+                None => {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                }
+            };
+            placed.push((g, groups[g].len()));
+            groups[g].push((p, b));
+        }
+        hunts[p] = Some(placed);
+    }
+    let mut scans = Vec::with_capacity(groups.len());
+    for members in groups {
+        let branches: Vec<&Branch> =
+            members.iter().filter_map(|(p, b)| taken_apart[*p].as_ref().map(|bs| &bs[*b])).collect();
+        scans.push(shared_scan(&branches, members)?);
+    }
+    Ok(SharedScans { scans, hunts })
+}
+
+/// `Projection? → (Union of branches | branch)`, each branch `Projection? → Filter* →
+/// TableScan` with no subquery in its filters; None for any other shape. A union's projection
+/// is folded into each branch, so each gives the hunt's own output columns.
+fn branches(plan: &LogicalPlan) -> Option<Vec<Branch<'_>>> {
+    let (top, node) = match plan {
+        LogicalPlan::Projection(p) => (Some(p), p.input.as_ref()),
+        other => (None, other),
+    };
+    let LogicalPlan::Union(union) = node else {
+        let mut branch = branch(node)?;
+        if let Some(top) = top {
+            branch.output = Some(folded(&top.expr, top.schema.as_ref(), branch.output.as_deref())?);
+        }
+        return Some(vec![branch]);
+    };
+    // Several tables read as one are unions of unions: their leaves, in order, are the tables.
+    fn leaves<'p>(plan: &'p LogicalPlan, out: &mut Vec<&'p LogicalPlan>) {
+        match plan {
+            LogicalPlan::Union(u) => u.inputs.iter().for_each(|i| leaves(i, out)),
+            leaf => out.push(leaf),
+        }
+    }
+    let mut inputs = Vec::new();
+    leaves(node, &mut inputs);
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let mut branch = branch(input)?;
+        let output = match top {
+            Some(top) => folded(&top.expr, top.schema.as_ref(), branch.output.as_deref())?,
+            None => {
+                let names = union.schema.fields().iter().map(|f| Expr::Column(Column::from_name(f.name())));
+                folded(&names.collect::<Vec<_>>(), union.schema.as_ref(), branch.output.as_deref())?
+            }
+        };
+        branch.output = Some(output);
+        out.push(branch);
+    }
+    Some(out)
+}
+
+fn branch(plan: &LogicalPlan) -> Option<Branch<'_>> {
+    // Named as the projection's schema names them.
+    let (output, mut node) = match plan {
+        LogicalPlan::Projection(p) => {
+            let named = p.expr.iter().zip(p.schema.fields()).map(|(e, f)| e.clone().unalias().alias(f.name()));
+            (Some(named.collect()), p.input.as_ref())
+        }
+        other => (None, other),
+    };
+    let mut filters = Vec::new();
+    loop {
+        match node {
+            LogicalPlan::Filter(f) => {
+                filters.extend(split_conjunction(&f.predicate).into_iter().cloned());
+                node = f.input.as_ref();
+            }
+            LogicalPlan::TableScan(_) => break,
+            _ => return None,
+        }
+    }
+    let subquery = |e: &Expr| {
+        e.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::InSubquery(_) | Expr::Exists(_)))).unwrap_or(true)
+    };
+    if filters.iter().any(subquery) || filters.is_empty() {
+        return None;
+    }
+    Some(Branch { output, filters, scan: node })
+}
+
+/// `outer` (named as `schema` says) over `inner`: each column `outer` reads replaced by the
+/// `inner` expression of that name (the scan's column where there is no `inner`).
+fn folded(outer: &[Expr], schema: &DFSchema, inner: Option<&[Expr]>) -> Option<Vec<Expr>> {
+    let inner_of = |name: &str| -> Option<Expr> {
+        match inner {
+            None => Some(Expr::Column(Column::from_name(name))),
+            Some(exprs) => {
+                exprs.iter().find(|e| matches!(e, Expr::Alias(a) if a.name == name)).map(|e| e.clone().unalias())
+            }
+        }
+    };
+    outer
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut missing = false;
+            let replaced = e
+                .clone()
+                .unalias()
+                .transform(|e| match e {
+                    Expr::Column(c) => match inner_of(&c.name) {
+                        Some(inner) => Ok(Transformed::yes(inner)),
+                        None => {
+                            missing = true;
+                            Ok(Transformed::no(Expr::Column(c)))
+                        }
+                    },
+                    other => Ok(Transformed::no(other)),
+                })
+                .ok()?
+                .data;
+            (!missing).then(|| replaced.alias(schema.field(i).name()))
+        })
+        .collect()
+}
+
+fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<SharedScan> {
+    let first = members.first().ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
+    // What every member asks is asked once, before the marks.
+    let common: Vec<Expr> =
+        first.filters.iter().filter(|f| members.iter().all(|m| m.filters.contains(f))).cloned().collect();
+    let common_set: HashSet<&Expr> = common.iter().collect();
+    let scan = first.scan.clone();
+    let scanned: Vec<Expr> = scan.schema().columns().into_iter().map(Expr::Column).collect();
+    let mut builder = LogicalPlanBuilder::from(scan);
+    if let Some(common) = conjunction(common.clone()) {
+        builder = builder.filter(common)?;
+    }
+    let mut projected: Vec<Expr> = first.output.clone().unwrap_or(scanned);
+    let columns = projected.len();
+    for (i, member) in members.iter().enumerate() {
+        let own: Vec<Expr> = member.filters.iter().filter(|f| !common_set.contains(f)).cloned().collect();
+        projected.push(conjunction(own).unwrap_or(lit(true)).alias(format!("{MARK}.{i}")));
+    }
+    let plan = builder.project(projected)?.build()?;
+    Ok(SharedScan { plan, members: indices, columns })
+}
+
+/// Runs a shared scan: the rows some member keeps, dealt to the members ([`deal`]).
+pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result<Vec<Vec<RecordBatch>>, crate::Error> {
+    let rows = async {
+        let marked = crate::run::planned(&ctx.state(), &scan.plan).await?;
+        let schema = marked.schema();
+        let marks = (scan.columns..schema.fields().len())
+            .map(|i| Ok(Arc::new(ColumnExpr::new(schema.field(i).name(), i)) as Arc<dyn PhysicalExpr>))
+            .collect::<Result<Vec<_>>>()?;
+        let any = marks
+            .into_iter()
+            .reduce(|a, b| Arc::new(BinaryExpr::new(a, Operator::Or, b)) as Arc<dyn PhysicalExpr>)
+            .ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
+        let kept = Arc::new(FilterExec::try_new(any, marked)?);
+        let batches = datafusion::physical_plan::collect(kept, ctx.task_ctx()).await?;
+        deal(scan, &batches)
+    };
+    rows.await.map_err(crate::run::failed)
+}
+
+/// The rows of a shared scan dealt to its members: for each member (in [`SharedScan::members`]
+/// order), the rows its mark keeps, with the output columns only.
+pub fn deal(scan: &SharedScan, batches: &[RecordBatch]) -> Result<Vec<Vec<RecordBatch>>> {
+    let mut out = vec![Vec::new(); scan.members.len()];
+    for batch in batches {
+        let columns: Vec<usize> = (0..scan.columns).collect();
+        let rows = batch.project(&columns)?;
+        for (member, kept) in out.iter_mut().enumerate() {
+            let mark = batch.column(scan.columns + member);
+            let mark = mark
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .ok_or_else(|| DataFusionError::Internal(format!("mark {member} is not true/false")))?;
+            if mark.true_count() == 0 {
+                continue;
+            }
+            kept.push(filter_record_batch(&rows, mark)?);
+        }
+    }
+    Ok(out)
+}
