@@ -12,7 +12,11 @@ use spoor::dsl::{Diagnostics, render};
 use spoor::{CancellationToken, Explain, HuntOptions, HuntText, Store};
 
 /// A hunt's text from a file (`-` for standard input) or from `-e` on the command line.
-pub fn hunt_text(file: Option<&Path>, expression: Option<String>) -> spoor::Result<HuntText> {
+pub fn hunt_text(
+    file: Option<&Path>,
+    expression: Option<String>,
+    sigma_mapping: Option<&Path>,
+) -> spoor::Result<HuntText> {
     match (file, expression) {
         (_, Some(text)) => Ok(HuntText::inline(text)),
         (Some(path), None) if path == Path::new("-") => {
@@ -21,7 +25,7 @@ pub fn hunt_text(file: Option<&Path>, expression: Option<String>) -> spoor::Resu
                 .map_err(|source| spoor::Error::Io { path: path.to_path_buf(), source })?;
             Ok(HuntText { name: "<stdin>".into(), text })
         }
-        (Some(path), None) => HuntText::read(path),
+        (Some(path), None) => HuntText::read_with(path, &spoor::sigma::mapping(sigma_mapping)?),
         (None, None) => Err(spoor::Error::User("give a hunt file, or a query with -e".into())),
     }
 }

@@ -92,6 +92,9 @@ enum Command {
         /// Write the rows to this file instead of standard output (required for parquet).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// For a Sigma rule: a mapping file (TOML, the shape of spoor's own) whose entries win.
+        #[arg(long)]
+        sigma_mapping: Option<PathBuf>,
     },
     /// Check hunt files and Sigma rules (and directories of them) without running them: hunts
     /// for errors; Sigma rules for what cannot run and why, with counts by reason.
@@ -126,6 +129,9 @@ enum Command {
         /// data read and pruned), and how long planning and running took.
         #[arg(long)]
         analyze: bool,
+        /// For a Sigma rule: a mapping file (TOML, the shape of spoor's own) whose entries win.
+        #[arg(long)]
+        sigma_mapping: Option<PathBuf>,
     },
     /// Run or document a hunt pack.
     #[command(subcommand)]
@@ -316,16 +322,18 @@ fn command() -> ExitCode {
             language(job_cli::serve(&job, &allow))
         }
         Command::Test { pack, only, bless } => pack_cli::test(&pack, only.as_deref(), bless),
-        Command::Hunt { file, expression, run, format, output } => hunting::hunt_text(file.as_deref(), expression)
-            .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output)),
+        Command::Hunt { file, expression, run, format, output, sigma_mapping } => {
+            hunting::hunt_text(file.as_deref(), expression, sigma_mapping.as_deref())
+                .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output))
+        }
         Command::Check { files, iocs, format, strict, sigma_mapping } => language(hunting::check(
             &files,
             &iocs,
             format,
             hunting::SigmaCheck { strict, mapping: sigma_mapping.as_deref() },
         )),
-        Command::Explain { file, expression, run, sql, analyze } => hunting::hunt_text(file.as_deref(), expression)
-            .and_then(|hunt| {
+        Command::Explain { file, expression, run, sql, analyze, sigma_mapping } => {
+            hunting::hunt_text(file.as_deref(), expression, sigma_mapping.as_deref()).and_then(|hunt| {
                 let shown = if sql {
                     spoor::Explain::Sql
                 } else if analyze {
@@ -334,7 +342,8 @@ fn command() -> ExitCode {
                     spoor::Explain::Plan
                 };
                 hunting::explain(hunt, run.into(), shown)
-            }),
+            })
+        }
         Command::Functions { markdown } => {
             if markdown {
                 print!("{}", spoor::dsl::functions::markdown());

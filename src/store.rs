@@ -43,10 +43,15 @@ impl HuntText {
     /// A Sigma rule file (`.yml`, `.yaml`) reads as the hunt spoor converts it to (the file must
     /// hold one rule that can run; `spoor sigma convert` shows the text).
     pub fn read(path: impl AsRef<Path>) -> Result<HuntText> {
+        HuntText::read_with(path, &crate::sigma::Mapping::builtin())
+    }
+
+    /// [`HuntText::read`], with the mapping a Sigma rule is read with ([`crate::sigma::mapping`]).
+    pub fn read_with(path: impl AsRef<Path>, mapping: &crate::sigma::Mapping) -> Result<HuntText> {
         let path = path.as_ref();
         let name = path.display().to_string();
         if crate::sigma::is_rule_file(path) {
-            let converter = crate::sigma::Converter::new(crate::sigma::Mapping::builtin());
+            let converter = crate::sigma::Converter::new(mapping.clone());
             let mut rules = converter.convert_file(path)?;
             return match (rules.len(), rules.pop()) {
                 (0, _) => Err(Error::User(format!("{name}: holds no Sigma rule"))),

@@ -24,6 +24,8 @@ pub struct Job {
     pub hunts: Vec<HuntSelection>,
     /// IOC files or directories added to the pack's own.
     pub iocs: Vec<PathBuf>,
+    /// A Sigma mapping file extending spoor's own, for the pack's Sigma rules.
+    pub sigma_mapping: Option<PathBuf>,
     /// Where the job may read and write, when loaded with [`Job::load_confined`]: input files
     /// found in the ingest directories are checked too (a link in `incoming/` to a file
     /// elsewhere is not read).
@@ -193,6 +195,7 @@ struct JobFile {
     hunts: Vec<HuntEntry>,
     #[serde(default)]
     iocs: Vec<PathBuf>,
+    sigma_mapping: Option<PathBuf>,
     schedule: Option<String>,
     every: Option<String>,
     lookback: Option<String>,
@@ -313,6 +316,7 @@ impl Job {
         [("store", self.store.as_path()), ("pack", self.pack.as_path()), ("state", self.state_dir.as_path())]
             .into_iter()
             .chain(self.iocs.iter().map(|p| ("iocs", p.as_path())))
+            .chain(self.sigma_mapping.iter().map(|p| ("sigma mapping", p.as_path())))
             .chain(self.ingest.iter().map(|p| ("ingest path", p.as_path())))
             .chain(hunts)
             .chain(sinks)
@@ -414,6 +418,7 @@ impl Job {
             pack: at(&raw.pack),
             hunts,
             iocs: raw.iocs.iter().map(|p| at(p)).collect(),
+            sigma_mapping: raw.sigma_mapping.as_deref().map(at),
             confined_to: None,
             schedule,
             lookback: duration("lookback", raw.lookback.as_deref().unwrap_or("24h"))?,
@@ -443,6 +448,7 @@ mod tests {
             every = "5m"
             lookback = "72h"
             memory_limit = "2GiB"
+            sigma_mapping = "sigma/ours.toml"
             [ingest]
             paths = ["incoming"]
             [[sink]]
@@ -458,6 +464,7 @@ mod tests {
         assert_eq!(job.store, Path::new("jobs/../store"));
         assert_eq!(job.state_dir, Path::new("jobs/axios.state"));
         assert_eq!(job.ingest, [PathBuf::from("jobs/incoming")]);
+        assert_eq!(job.sigma_mapping.as_deref(), Some(Path::new("jobs/sigma/ours.toml")));
         assert_eq!(job.hunts[1].params.get("min_connections").map(String::as_str), Some("10"));
         assert_eq!(job.hunts[2].pattern, HuntPattern::Path("jobs/extra/mine.hunt".into()));
         assert_eq!(job.lookback, chrono::Duration::hours(72));

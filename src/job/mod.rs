@@ -29,7 +29,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// The job's hunts and its locked state directory.
 fn open(job: &Job) -> Result<(cycle::Hunts, StateDir), String> {
-    let pack = crate::pack::load(&job.pack).map_err(|e| format!("pack {}: {e}", job.pack.display()))?;
+    let mapping = crate::sigma::mapping(job.sigma_mapping.as_deref()).map_err(|e| e.to_string())?;
+    let pack = crate::pack::load_with(&job.pack, &mapping).map_err(|e| format!("pack {}: {e}", job.pack.display()))?;
     if let Some(note) = crate::sigma::skipped_note(&pack) {
         tracing::warn!("{note}");
     }

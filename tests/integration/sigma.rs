@@ -185,3 +185,99 @@ async fn correlations_and_filters_match_what_the_events_say() {
         .collect();
     assert_eq!(found, expected);
 }
+
+/// A pack run shares one scan among the hunts that filter the same table; each hunt must get
+/// exactly the rows it gets when run on its own. Rules of every logsource of the suite (a
+/// Windows channel reads every Windows table as one), a keyword rule and a hunt that is not a
+/// filter (it runs on its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hunts_sharing_a_scan_get_the_rows_each_gets_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack_dir = dir.path().join("pack");
+    std::fs::create_dir(&pack_dir).unwrap();
+    let rules: Vec<PathBuf> = std::fs::read_dir(suite().join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    let mut rules = rules;
+    rules.sort();
+    // Every fifth rule: 41 rules over process, registry, file, image load, pipes, channels.
+    for rule in rules.iter().step_by(5) {
+        std::fs::copy(rule, pack_dir.join(rule.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        pack_dir.join("not-a-filter.hunt"),
+        "---\nid: t.sorted\ntitle: sorted\nseverity: low\n---\nprocess | where process.name =~ 'cmd.exe' | sort @timestamp | limit 5\n",
+    )
+    .unwrap();
+    let pack = spoor::pack::load(&pack_dir).unwrap_or_else(|e| panic!("{e}"));
+    let store = spoor::Store::open(dir.path().join("store")).unwrap();
+    store.ingest(&[suite().join("all_events.jsonl")], &Default::default()).unwrap();
+    let options = spoor::HuntOptions::default();
+    let runs = store.run_pack(&pack, &options).await.unwrap();
+    let rows = |batches: &[arrow::record_batch::RecordBatch]| {
+        let mut out: Vec<String> = Vec::new();
+        for b in batches {
+            let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+            writer.write(b).unwrap();
+            writer.finish().unwrap();
+            let values: Vec<serde_json::Value> = serde_json::from_slice(&writer.into_inner()).unwrap_or_default();
+            out.extend(values.iter().map(|v| v.to_string()));
+        }
+        out.sort();
+        out
+    };
+    let mut compared = 0;
+    for run in &runs {
+        let spoor::pack::Outcome::Ran { batches, .. } = &run.outcome else { continue };
+        let alone = store.hunt(spoor::HuntText::inline(run.hunt.text.clone()), &options).await.unwrap();
+        let alone = alone.collect().await.unwrap();
+        assert_eq!(rows(batches), rows(&alone), "{}", run.hunt.id());
+        compared += 1;
+    }
+    assert!(compared > 30, "only {compared} hunts ran");
+}
+
+/// `expand` placeholders take their values from the user's mapping, on every entry point that
+/// reads one rule (`hunt`) as on those that read many (`check`).
+#[test]
+fn placeholders_come_from_the_users_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let events = suite().join("all_events_flat.jsonl");
+    let (code, _, err) = spoor(&["ingest", "--store", store.to_str().unwrap(), events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let rule = dir.path().join("tools.yml");
+    std::fs::write(
+        &rule,
+        "title: Admin tools\nid: p1\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith|expand: '%admin_tool%'\n  condition: sel\n",
+    )
+    .unwrap();
+    let (code, _, err) = spoor(&["hunt", rule.to_str().unwrap(), "--store", store.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("`expand` needs the values of `%admin_tool%`"), "{err}");
+
+    let mapping = dir.path().join("mine.toml");
+    std::fs::write(&mapping, "[placeholders]\nadmin_tool = ['\\\\certutil.exe', '\\\\bitsadmin.exe']\n").unwrap();
+    let (code, out, err) = spoor(&[
+        "hunt",
+        rule.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--sigma-mapping",
+        mapping.to_str().unwrap(),
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let names: std::collections::BTreeSet<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["process.name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["bitsadmin.exe", "certutil.exe"].map(String::from).into());
+    assert_eq!(out.lines().count(), 15, "10 certutil and 5 bitsadmin");
+    let (code, out, _) =
+        spoor(&["check", rule.to_str().unwrap(), "--sigma-mapping", mapping.to_str().unwrap(), "--strict"]);
+    assert_eq!(code, 0, "{out}");
+}
