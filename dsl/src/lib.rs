@@ -37,6 +37,7 @@ pub use lower::{Sources, lower};
 pub use options::{RunOptions, parse_duration};
 pub mod render;
 pub mod run;
+pub mod literal_set;
 pub mod shared_scan;
 pub use run::{Compiled, Error, check, compile};
 #[doc(hidden)]

@@ -218,10 +218,16 @@ fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<Shar
     }
     let mut projected: Vec<Expr> = first.output.clone().unwrap_or(scanned);
     let columns = projected.len();
-    for (i, member) in members.iter().enumerate() {
-        let own: Vec<Expr> = member.filters.iter().filter(|f| !common_set.contains(f)).cloned().collect();
-        projected.push(conjunction(own).unwrap_or(lit(true)).alias(format!("{MARK}.{i}")));
-    }
+    let marks: Vec<Expr> = members
+        .iter()
+        .map(|member| {
+            let own: Vec<Expr> = member.filters.iter().filter(|f| !common_set.contains(f)).cloned().collect();
+            conjunction(own).unwrap_or(lit(true))
+        })
+        .collect();
+    // The literals the members look for in each column are looked for in one search.
+    let marks = crate::literal_set::rewrite(marks, first.scan.schema())?;
+    projected.extend(marks.into_iter().enumerate().map(|(i, mark)| mark.alias(format!("{MARK}.{i}"))));
     let plan = builder.project(projected)?.build()?;
     Ok(SharedScan { plan, members: indices, columns })
 }
