@@ -35,9 +35,9 @@ pub mod lower;
 pub mod options;
 pub use lower::{Sources, lower};
 pub use options::{RunOptions, parse_duration};
+pub mod literal_set;
 pub mod render;
 pub mod run;
-pub mod literal_set;
 pub mod shared_scan;
 pub use run::{Compiled, Error, check, compile};
 #[doc(hidden)]

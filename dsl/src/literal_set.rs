@@ -83,7 +83,8 @@ pub fn rewrite(exprs: Vec<Expr>, schema: &DFSchema) -> Result<Vec<Expr>> {
                 let Some((target, literal, anchor)) = literal_test(&e, schema) else { return Ok(Transformed::no(e)) };
                 let Some((_, set)) = sets.iter().find(|(t, _)| *t == target) else { return Ok(Transformed::no(e)) };
                 let Some(test) = set.index.get(&(literal, anchor)).copied() else { return Ok(Transformed::no(e)) };
-                let hit = LiteralHit { set: Arc::clone(set), test, signature: Signature::any(1, Volatility::Immutable) };
+                let hit =
+                    LiteralHit { set: Arc::clone(set), test, signature: Signature::any(1, Volatility::Immutable) };
                 Ok(Transformed::yes(ScalarUDF::new_from_impl(hit).call(vec![target])))
             })
             .map(|t| t.data)

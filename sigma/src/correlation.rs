@@ -339,12 +339,7 @@ fn events_of(
             for (table, mut stages) in parts {
                 let has_host = catalog.get(&table).is_some_and(|t| t.column("host.name").is_some());
                 host &= has_host;
-                let mut columns = vec![
-                    "@timestamp".to_string(),
-                    "log.file.path".to_string(),
-                    "log.file.line".to_string(),
-                    format!("sigma.rule = {tag}"),
-                ];
+                let mut columns = common_columns(&tag);
                 for (column, field) in wanted {
                     columns.push(format!("{column} = {}", mapping.field(field, &table, catalog)?.expr));
                 }
@@ -372,12 +367,7 @@ fn events_of(
         }
         Some(Item::Correlation(inner)) => {
             let compiled = compile(inner, set, mapping, catalog, out, depth + 1)?;
-            let mut columns = vec![
-                "@timestamp".to_string(),
-                "log.file.path".to_string(),
-                "log.file.line".to_string(),
-                format!("sigma.rule = {tag}"),
-            ];
+            let mut columns = common_columns(&tag);
             for (column, field) in wanted {
                 let field = column_name(field);
                 if !compiled.columns.contains(&field) {
@@ -401,6 +391,12 @@ fn events_of(
             Ok(compiled.host)
         }
     }
+}
+
+/// The columns every rule's events carry in a correlation: time, evidence and the rule's name
+/// (`tag`, a string literal).
+fn common_columns(tag: &str) -> Vec<String> {
+    vec!["@timestamp".into(), "log.file.path".into(), "log.file.line".into(), format!("sigma.rule = {tag}")]
 }
 
 /// The field a correlation's `group` is in the events of `reference`: the alias's field for
