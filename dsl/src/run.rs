@@ -94,8 +94,18 @@ pub async fn compile(
     params: &ParamValues,
     options: &RunOptions,
 ) -> Result<Compiled, Error> {
-    let catalog = catalog(ctx).await?;
-    let resolved = check(source, &catalog, params).map_err(Error::Hunt)?;
+    compile_with(ctx, &catalog(ctx).await?, source, params, options).await
+}
+
+/// [`compile`] against a catalog of `ctx`'s tables already read (one for every hunt of a pack).
+pub async fn compile_with(
+    ctx: &SessionContext,
+    catalog: &Catalog,
+    source: &str,
+    params: &ParamValues,
+    options: &RunOptions,
+) -> Result<Compiled, Error> {
+    let resolved = check(source, catalog, params).map_err(Error::Hunt)?;
     let sources = sources(ctx, &resolved.hunt.query).await?;
     let shared = shared::chosen(&resolved.hunt.query, |table| small(ctx, &sources, table));
     let plan = crate::lower::lower_sharing(&resolved.hunt, &sources, options, &shared)?;

@@ -307,6 +307,8 @@ pub async fn run<'p>(
     let mut outcomes: Vec<Option<Outcome>> = pack.hunts.iter().map(|_| None).collect();
     // (the hunt's index in the pack, its plan, the tables it reads that have no rows)
     let mut compiled = Vec::new();
+    // The session's tables, read once for every hunt; where they cannot be, each hunt says why.
+    let catalog = crate::dsl::run::catalog(ctx).await;
     for (i, hunt) in pack.hunts.iter().enumerate() {
         let missing: Vec<String> = hunt.tables.iter().filter(|t| !present.contains(t)).cloned().collect();
         if !hunt.tables.is_empty() && missing.len() == hunt.tables.len() {
@@ -315,7 +317,13 @@ pub async fn run<'p>(
             continue;
         }
         let params = params_for(hunt, config);
-        match within(config.limits.time, crate::dsl::compile(ctx, &hunt.text, &params, &config.options)).await {
+        let compiling = async {
+            match &catalog {
+                Ok(catalog) => crate::dsl::run::compile_with(ctx, catalog, &hunt.text, &params, &config.options).await,
+                Err(_) => crate::dsl::compile(ctx, &hunt.text, &params, &config.options).await,
+            }
+        };
+        match within(config.limits.time, compiling).await {
             Ok(c) => compiled.push((i, c, missing)),
             Err(e) => {
                 starting(hunt);
