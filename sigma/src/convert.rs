@@ -6,7 +6,7 @@ use spoor_dsl::catalog::Catalog;
 use spoor_dsl::types::Type;
 
 use crate::condition::{self, Condition};
-use crate::mapping::{FieldRef, Mapping};
+use crate::mapping::{FieldRef, Mapping, Scope};
 use crate::rule::{self, FieldTest, Meta, Rule, Search};
 use crate::value::{self, Anchor, Piece, Planned, Test};
 use crate::{Reason, Unsupported};
@@ -145,11 +145,12 @@ pub(crate) fn matches(rule: &Rule, prefix: &str, mapping: &Mapping, catalog: &Ca
     check_names(&condition, &names)?;
     let negated = negated_searches(&condition, &names);
     let mut out = Matches { lets: Vec::new(), parts: Vec::new() };
+    let scope = |table| Scope { table, product: rule.logsource.product.as_deref() };
     if let [table] = route.tables.as_slice() {
         let mut used = Vec::new();
         searches_used(&condition, &names, &mut used);
         for (name, search) in detection.searches.iter().filter(|(n, _)| used.contains(&n.as_str())) {
-            let expr = search_expr(search, table, mapping, catalog)?;
+            let expr = search_expr(search, scope(table), mapping, catalog)?;
             let expr = if negated.contains(&name.as_str()) { format!("coalesce({expr}, false)") } else { expr };
             out.lets.push(format!("let {} = {expr}", let_name(&format!("{prefix}{name}"), catalog)));
         }
@@ -163,7 +164,7 @@ pub(crate) fn matches(rule: &Rule, prefix: &str, mapping: &Mapping, catalog: &Ca
                 let search = &detection.searches.iter().find(|(n, _)| n == name).map(|(_, s)| s).ok_or_else(|| {
                     Unsupported::new(Reason::Condition, format!("the condition names no search `{name}`"))
                 })?;
-                let expr = search_expr(search, table, mapping, catalog)?;
+                let expr = search_expr(search, scope(table), mapping, catalog)?;
                 Ok(if negated.contains(&name) { format!("coalesce({expr}, false)") } else { format!("({expr})") })
             };
             let mut stages: Vec<String> = route.filters.iter().map(|f| format!("where {f}")).collect();
@@ -318,20 +319,17 @@ pub(crate) fn let_name(name: &str, catalog: &Catalog) -> String {
     out
 }
 
-fn search_expr(search: &Search, table: &str, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
+fn search_expr(search: &Search, at: Scope, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
     let all_of = |tests: &[FieldTest]| -> Result<String, Unsupported> {
-        let parts = tests.iter().map(|t| field_test_expr(t, table, mapping, catalog)).collect::<Result<Vec<_>, _>>()?;
+        let parts = tests.iter().map(|t| field_test_expr(t, at, mapping, catalog)).collect::<Result<Vec<_>, _>>()?;
         Ok(join(parts, " and "))
     };
     match search {
         Search::AllOf(tests) => all_of(tests),
         Search::AnyOf(maps) => Ok(join(maps.iter().map(|m| all_of(m)).collect::<Result<Vec<_>, _>>()?, " or ")),
-        Search::Keywords(values) => field_test_expr(
-            &FieldTest { field: None, modifiers: vec![], values: values.clone() },
-            table,
-            mapping,
-            catalog,
-        ),
+        Search::Keywords(values) => {
+            field_test_expr(&FieldTest { field: None, modifiers: vec![], values: values.clone() }, at, mapping, catalog)
+        }
     }
 }
 
@@ -372,11 +370,11 @@ fn needs_parens(expr: &str) -> bool {
     false
 }
 
-fn field_test_expr(test: &FieldTest, table: &str, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
+fn field_test_expr(test: &FieldTest, at: Scope, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
     let planned = value::plan(&mapping.expand(test)?)?;
     let mut targets: Vec<FieldRef> = match &planned.field {
-        Some(field) => vec![mapping.field(field, table, catalog)?],
-        None => keyword_fields(table, catalog),
+        Some(field) => vec![mapping.field(field, at, catalog)?],
+        None => keyword_fields(at, mapping, catalog),
     };
     if let Some(part) = planned.time_part {
         for target in &mut targets {
@@ -386,35 +384,38 @@ fn field_test_expr(test: &FieldTest, table: &str, mapping: &Mapping, catalog: &C
                     format!("the time modifier `{part}` on `{}`, which is not a time in spoor", target.expr),
                 ));
             }
-            *target = FieldRef { expr: format!("time_part({}, '{part}')", target.expr), ty: Type::Int, mapped: true };
+            *target = FieldRef { expr: format!("time_part({}, '{part}')", target.expr), ty: Type::Int, lines: false };
         }
     }
     let per_target = targets
         .iter()
-        .map(|target| planned_expr(&planned, target, table, mapping, catalog))
+        .map(|target| planned_expr(&planned, target, at, mapping, catalog))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(join(per_target, " or "))
 }
 
-/// The text columns a keyword search reads.
-fn keyword_fields(table: &str, catalog: &Catalog) -> Vec<FieldRef> {
+/// What a keyword search reads: the table's text columns, and the values of the map that keeps
+/// the product's other fields (one text, a line a value), as Sigma searches the whole event.
+fn keyword_fields(at: Scope, mapping: &Mapping, catalog: &Catalog) -> Vec<FieldRef> {
     const NOT_EVENT_TEXT: &[&str] = &["spoor.format", "log.file.path", "event.ingested", "@timestamp"];
-    catalog
-        .get(table)
-        .map(|t| {
-            t.columns
-                .iter()
-                .filter(|(name, ty)| *ty == Type::Text && !NOT_EVENT_TEXT.contains(&name.as_str()))
-                .map(|(name, _)| FieldRef { expr: name.clone(), ty: Type::Text, mapped: true })
-                .collect()
-        })
-        .unwrap_or_default()
+    let Some(info) = catalog.get(at.table) else { return Vec::new() };
+    let columns = info
+        .columns
+        .iter()
+        .filter(|(name, ty)| *ty == Type::Text && !NOT_EVENT_TEXT.contains(&name.as_str()))
+        .map(|(name, _)| FieldRef { expr: name.clone(), ty: Type::Text, lines: false });
+    let others = mapping.others(at, catalog).into_iter().map(|map| FieldRef {
+        expr: format!("concat(\"\\n\", join(map_values({map}), \"\\n\"), \"\\n\")"),
+        ty: Type::Text,
+        lines: true,
+    });
+    columns.chain(others).collect()
 }
 
 fn planned_expr(
     planned: &Planned,
     target: &FieldRef,
-    table: &str,
+    at: Scope,
     mapping: &Mapping,
     catalog: &Catalog,
 ) -> Result<String, Unsupported> {
@@ -428,7 +429,7 @@ fn planned_expr(
             match simple_test(test, target) {
                 Some(s) if groupable => simple.push(s),
                 Some(s) => alts.push(s.render_one()),
-                None => alts.push(test_expr(test, target, table, mapping, catalog)?),
+                None => alts.push(test_expr(test, target, at, mapping, catalog)?),
             }
         }
         match planned.all {
@@ -482,6 +483,26 @@ fn group_simple(simple: Vec<Simple>, all: bool) -> Vec<String> {
         .collect()
 }
 
+/// A pattern for one line of several: it starts after a newline and ends before one, unless
+/// it starts or ends with `*`.
+fn one_line(pieces: &[Piece]) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
+    let mut push = |piece: Piece| match (out.last_mut(), piece) {
+        (Some(Piece::Text(last)), Piece::Text(t)) => last.push_str(&t),
+        (_, piece) => out.push(piece),
+    };
+    if !matches!(pieces.first(), Some(Piece::Any)) {
+        push(Piece::Any);
+        push(Piece::Text("\n".into()));
+    }
+    pieces.iter().cloned().for_each(&mut push);
+    if !matches!(pieces.last(), Some(Piece::Any)) {
+        push(Piece::Text("\n".into()));
+        push(Piece::Any);
+    }
+    out
+}
+
 /// The target as text, for tests on text.
 fn as_text(target: &FieldRef) -> String {
     match target.ty {
@@ -494,6 +515,7 @@ fn simple_test(test: &Test, target: &FieldRef) -> Option<Simple> {
     let s = |target: String, op: &'static str, literal: String| Some(Simple { target, op, literal });
     match test {
         Test::Number(n) => match target.ty {
+            _ if target.lines => s(target.expr.clone(), "contains", string_literal(&format!("\n{n}\n"))),
             Type::Int | Type::Float => s(target.expr.clone(), "==", n.to_string()),
             _ => s(as_text(target), "==", string_literal(&n.to_string())),
         },
@@ -511,6 +533,7 @@ fn simple_test(test: &Test, target: &FieldRef) -> Option<Simple> {
             }
             let text = as_text(target);
             let nocase = !cased;
+            let pieces = if target.lines { one_line(pieces) } else { pieces.clone() };
             let (op, literal): (&'static str, &str) = match pieces.as_slice() {
                 [] => ("==", ""),
                 [Piece::Text(t)] => (if nocase { "=~" } else { "==" }, t),
@@ -543,7 +566,7 @@ fn simple_test(test: &Test, target: &FieldRef) -> Option<Simple> {
 fn test_expr(
     test: &Test,
     target: &FieldRef,
-    table: &str,
+    at: Scope,
     mapping: &Mapping,
     catalog: &Catalog,
 ) -> Result<String, Unsupported> {
@@ -563,7 +586,7 @@ fn test_expr(
             }
         },
         Test::FieldRef { other, anchor } => {
-            let other = mapping.field(other, table, catalog)?;
+            let other = mapping.field(other, at, catalog)?;
             let op = match anchor {
                 Anchor::Equal => "=~",
                 Anchor::Contains => "contains~",

@@ -18,7 +18,7 @@ use spoor_dsl::catalog::Catalog;
 
 use crate::condition;
 use crate::convert::{self, Converted, Matches};
-use crate::mapping::Mapping;
+use crate::mapping::{Mapping, Scope};
 use crate::rule::{Bound, Correlation, CorrelationKind, Filter, Meta, Rule, RuleFile};
 use crate::{Reason, Unsupported};
 
@@ -341,7 +341,12 @@ fn events_of(
                 host &= has_host;
                 let mut columns = common_columns(&tag);
                 for (column, field) in wanted {
-                    columns.push(format!("{column} = {}", mapping.field(field, &table, catalog)?.expr));
+                    columns.push(format!(
+                        "{column} = {}",
+                        mapping
+                            .field(field, Scope { table: &table, product: rule.logsource.product.as_deref() }, catalog)?
+                            .expr
+                    ));
                 }
                 if has_host && !wanted.iter().any(|(c, _)| c == "host.name") {
                     columns.push("host.name".to_string());

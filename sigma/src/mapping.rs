@@ -41,6 +41,13 @@ pub struct Product {
     /// The rows of the product's events.
     #[serde(rename = "where")]
     pub filter: Option<String>,
+    /// The map column that keeps the product's fields no column takes, under the product's own
+    /// names (`winlog.event_data`, `zeek.fields`): where a field with no mapping is read.
+    pub others: Option<String>,
+    /// Field → expression for the product's rules, before `[tables]` and `[fields]`: the
+    /// product's own names for what spoor keeps in columns (Zeek's `id.orig_h`).
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -48,6 +55,7 @@ pub struct Product {
 pub struct LogsourceMap {
     pub product: Option<String>,
     pub category: Option<String>,
+    /// `*`: any service of the product, whose name `{service}` in `where` stands for.
     pub service: Option<String>,
     pub tables: Vec<String>,
     #[serde(rename = "where")]
@@ -77,8 +85,16 @@ pub struct Route {
 pub struct FieldRef {
     pub expr: String,
     pub ty: Type,
-    /// Whether it reads a column (or expression) rather than `winlog.event_data`.
-    pub mapped: bool,
+    /// The expression is several values, a line each between newlines (a map's values for a
+    /// keyword search): a test of one value is a test of one line.
+    pub lines: bool,
+}
+
+/// Where a rule's fields are read: the table, and the product whose names they are.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub table: &'a str,
+    pub product: Option<&'a str>,
 }
 
 impl Mapping {
@@ -93,8 +109,9 @@ impl Mapping {
         let filters = mapping.products.values().filter_map(|p| p.filter.as_ref());
         let filters = filters.chain(mapping.logsources.iter().filter_map(|l| l.filter.as_ref()));
         let fields = mapping.fields.iter().chain(mapping.tables.values().flatten());
+        let fields = fields.chain(mapping.products.values().flat_map(|p| &p.fields));
         for (what, expr) in filters.map(|f| ("row filter", f)).chain(fields.map(|(name, e)| (name.as_str(), e))) {
-            spoor_dsl::parser::parse_expression(expr).map_err(|d| {
+            spoor_dsl::parser::parse_expression(&expr.replace("{service}", "'service'")).map_err(|d| {
                 format!("{what} `{expr}` does not parse: {}", d.iter().next().map_or("", |d| d.message.as_str()))
             })?;
         }
@@ -103,7 +120,12 @@ impl Mapping {
 
     /// Adds a user's mapping: its entries win over these.
     pub fn extend(&mut self, other: Mapping) {
-        self.products.extend(other.products);
+        for (name, theirs) in other.products {
+            let ours = self.products.entry(name).or_default();
+            ours.filter = theirs.filter.or(ours.filter.take());
+            ours.others = theirs.others.or(ours.others.take());
+            ours.fields.extend(theirs.fields);
+        }
         let mut logsources = other.logsources;
         logsources.append(&mut self.logsources);
         self.logsources = logsources;
@@ -125,16 +147,18 @@ impl Mapping {
         let product_filter =
             logsource.product.as_ref().and_then(|p| self.products.get(p)).and_then(|p| p.filter.clone());
         let same = |want: &Option<String>, have: &Option<String>| want.is_none() || want == have;
+        let any_service = |m: &LogsourceMap| m.service.as_deref() == Some("*") && logsource.service.is_some();
         let entry = self.logsources.iter().find(|m| {
             m.category.is_some() == logsource.category.is_some()
                 && same(&m.category, &logsource.category)
-                && same(&m.service, &logsource.service)
+                && (same(&m.service, &logsource.service) || any_service(m))
                 && same(&m.product, &logsource.product)
                 && (m.service.is_some() || logsource.service.is_none() || logsource.category.is_some())
         });
         let mut filters: Vec<String> = product_filter.into_iter().collect();
         if let Some(entry) = entry {
-            filters.extend(entry.filter.clone());
+            let service = crate::convert::string_literal(logsource.service.as_deref().unwrap_or_default());
+            filters.extend(entry.filter.as_ref().map(|f| f.replace("{service}", &service)));
             return Ok(Route { tables: entry.tables.clone(), filters });
         }
         // A Windows service is a channel (`[services]`).
@@ -179,38 +203,67 @@ impl Mapping {
         Ok(FieldTest { field: test.field.clone(), modifiers, values })
     }
 
-    /// The expression for `field` in `table`: its mapping where the table has every column it
-    /// names, else the field under its own name in `winlog.event_data`.
-    pub fn field(&self, field: &str, table: &str, catalog: &Catalog) -> Result<FieldRef, Unsupported> {
+    /// The expression for `field` where `at` says: its mapping (the product's, the table's, then
+    /// every table's) where the table has every column it names, else the field under its own
+    /// name in the map that keeps the product's other fields.
+    pub fn field(&self, field: &str, at: Scope, catalog: &Catalog) -> Result<FieldRef, Unsupported> {
+        let table = at.table;
         let info = catalog
             .get(table)
             .ok_or_else(|| Unsupported::new(Reason::Logsource, format!("spoor has no table `{table}`")))?;
-        let mapped = self.tables.get(table).and_then(|f| f.get(field)).or_else(|| self.fields.get(field));
-        if let Some(expr) = mapped {
+        let product = at.product.and_then(|p| self.products.get(p));
+        let mapped = [product.map(|p| &p.fields), self.tables.get(table), Some(&self.fields)]
+            .into_iter()
+            .flatten()
+            .filter_map(|fields| fields.get(field));
+        for expr in mapped {
             let columns = dotted_names(expr);
-            if columns.iter().all(|c| info.column(c).is_some() || c.starts_with("winlog.event_data.")) {
+            let others = self.others(at, catalog);
+            let readable =
+                |c: &String| info.column(c).is_some() || others.iter().any(|m| c.starts_with(&format!("{m}.")));
+            if columns.iter().all(readable) {
                 let ty = match columns.as_slice() {
                     [only] if only == expr => info.column(only).cloned().unwrap_or(Type::Text),
                     _ => Type::Text,
                 };
-                return Ok(FieldRef { expr: expr.clone(), ty, mapped: true });
+                return Ok(FieldRef { expr: expr.clone(), ty, lines: false });
             }
         }
-        if info.column("winlog.event_data").is_none() {
-            return Err(Unsupported::new(
+        let reads: Vec<String> = self.others(at, catalog).iter().map(|map| map_entry(map, field)).collect();
+        match reads.as_slice() {
+            [] => Err(Unsupported::new(
                 Reason::Field,
                 format!("the field `{field}` has no column in `{table}`, which keeps no other fields"),
-            ));
+            )),
+            [one] => Ok(FieldRef { expr: one.clone(), ty: Type::Text, lines: false }),
+            several => Ok(FieldRef { expr: format!("coalesce({})", several.join(", ")), ty: Type::Text, lines: false }),
         }
-        let plain = field.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        let expr = if plain {
-            format!("winlog.event_data.{field}")
-        } else {
-            format!("get(winlog.event_data, {})", crate::convert::string_literal(field))
-        };
-        Ok(FieldRef { expr, ty: Type::Text, mapped: false })
     }
+
+    /// The map columns of the table that keep the other fields of the rule's product; with no
+    /// product (or one that names none), those of every product the table has.
+    pub fn others(&self, at: Scope, catalog: &Catalog) -> Vec<String> {
+        let Some(info) = catalog.get(at.table) else { return Vec::new() };
+        let named = at.product.and_then(|p| self.products.get(p)).and_then(|p| p.others.clone());
+        let candidates: Vec<String> = match named {
+            Some(map) => vec![map],
+            None => self.products.values().filter_map(|p| p.others.clone()).collect(),
+        };
+        let mut out: Vec<String> = Vec::new();
+        for map in candidates {
+            if info.column(&map) == Some(&Type::Map) && !out.contains(&map) {
+                out.push(map);
+            }
+        }
+        out
+    }
+}
+
+/// `map.Field`, or `get(map, 'Field')` for a name that is not an identifier.
+fn map_entry(map: &str, field: &str) -> String {
+    let plain = field.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { format!("{map}.{field}") } else { format!("get({map}, {})", crate::convert::string_literal(field)) }
 }
 
 /// The first `%name%` in a text: the name, and the placeholder as written.
@@ -286,12 +339,32 @@ mod tests {
     fn fields_read_columns_where_the_table_has_them() {
         let m = Mapping::builtin();
         let c = Catalog::standard();
-        assert_eq!(m.field("CommandLine", "process", &c).unwrap().expr, "process.command_line");
+        let windows = |table| Scope { table, product: Some("windows") };
+        assert_eq!(m.field("CommandLine", windows("process"), &c).unwrap().expr, "process.command_line");
         // The registry table has no command line: the field is looked for under its own name.
-        assert_eq!(m.field("CommandLine", "registry", &c).unwrap().expr, "winlog.event_data.CommandLine");
-        assert_eq!(m.field("Hashes", "library", &c).unwrap().expr.matches("dll.hash").count(), 8);
-        assert_eq!(m.field("Threat Name", "windows", &c).unwrap().expr, "get(winlog.event_data, 'Threat Name')");
-        assert_eq!(m.field("ProcessId", "process", &c).unwrap().ty, Type::Int);
+        assert_eq!(m.field("CommandLine", windows("registry"), &c).unwrap().expr, "winlog.event_data.CommandLine");
+        assert_eq!(m.field("Hashes", windows("library"), &c).unwrap().expr.matches("dll.hash").count(), 8);
+        assert_eq!(
+            m.field("Threat Name", windows("windows"), &c).unwrap().expr,
+            "get(winlog.event_data, 'Threat Name')"
+        );
+        assert_eq!(m.field("ProcessId", windows("process"), &c).unwrap().ty, Type::Int);
+    }
+
+    #[test]
+    fn a_products_own_names_and_its_other_fields() {
+        let m = Mapping::builtin();
+        let c = Catalog::standard();
+        let zeek = |table| Scope { table, product: Some("zeek") };
+        assert_eq!(m.field("id.orig_h", zeek("zeek"), &c).unwrap().expr, "source.ip");
+        assert_eq!(m.field("operation", zeek("zeek"), &c).unwrap().expr, "zeek.fields.operation");
+        assert_eq!(m.field("certificate.serial", zeek("tls"), &c).unwrap().expr, "tls.server.x509.serial_number");
+        // With no product, every map the table keeps is read: dns holds Windows' and Zeek's.
+        let anyone = Scope { table: "dns", product: None };
+        assert_eq!(m.field("Z", anyone, &c).unwrap().expr, "coalesce(winlog.event_data.Z, zeek.fields.Z)");
+        let r = m.route(&logsource("zeek", None, Some("smb_files"))).unwrap();
+        assert_eq!(r.tables, vec!["zeek"]);
+        assert_eq!(r.filters, vec![r#"spoor.format in ("zeek", "zeek-json")"#, "event.code == 'smb_files'"]);
     }
 
     #[test]

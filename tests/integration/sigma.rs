@@ -186,6 +186,43 @@ async fn correlations_and_filters_match_what_the_events_say() {
     assert_eq!(found, expected);
 }
 
+/// Rules of network logsources over real Zeek logs: Zeek's own names, fields kept in
+/// `zeek.fields`, keywords over those fields' values, proxy and web server names on `http`
+/// (tests/data/sigma/network/README.md says why each line is expected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_rules_read_zeek_names_and_the_fields_no_column_holds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let rules = root.join("sigma/network");
+    let pack = spoor::pack::load(&rules).unwrap_or_else(|e| panic!("{e}"));
+    assert!(pack.skipped.is_empty(), "{:?}", pack.skipped.iter().map(|r| &r.path).collect::<Vec<_>>());
+    let dir = tempfile::tempdir().unwrap();
+    let store = spoor::Store::open(dir.path().join("store")).unwrap();
+    let data = [rules.join("events"), root.join("corpus/dns/zeek/apt29_day1_SCRANTON_http.json")];
+    store.ingest(&data, &Default::default()).unwrap();
+    let runs = store.run_pack(&pack, &spoor::HuntOptions::default()).await.unwrap();
+    let mut found: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for run in &runs {
+        let spoor::pack::Outcome::Ran { findings, .. } = &run.outcome else { panic!("{:?}", run.outcome) };
+        for f in findings {
+            for e in &f.evidence {
+                let file = e.path.rsplit(['/', '_']).next().unwrap_or_default().to_string();
+                let rule = f.hunt.trim_start_matches("7d3c1f0e-0000-4000-8000-00000000").to_string();
+                found.entry(rule).or_default().push((file, e.line.unwrap_or_default()));
+            }
+        }
+    }
+    found.values_mut().for_each(|v| v.sort());
+    let lines = |file: &str, lines: &[i64]| lines.iter().map(|l| (file.to_string(), *l)).collect::<Vec<_>>();
+    let expected = BTreeMap::from([
+        ("0101".to_string(), lines("rpc.json", &[3])),
+        ("0102".to_string(), lines("rpc.json", &[61, 62, 63, 64, 65, 66])),
+        ("0103".to_string(), lines("files.json", &[1, 6])),
+        ("0104".to_string(), lines("http.json", &[61, 62])),
+        ("0105".to_string(), lines("http.json", &[21, 27, 41])),
+    ]);
+    assert_eq!(found, expected);
+}
+
 /// A pack run shares one scan among the hunts that filter the same table; each hunt must get
 /// exactly the rows it gets when run on its own. Rules of every logsource of the suite (a
 /// Windows channel reads every Windows table as one), a keyword rule and a hunt that is not a

@@ -165,6 +165,40 @@ pub static FUNCTIONS: &[Function] = &[
         lower: |a| datafusion::logical_expr::cast(nested::cardinality(first(a)), arrow::datatypes::DataType::Int64),
     },
     Function {
+        name: "join",
+        args: &[arg("list", TextList), arg("separator", Text)],
+        variadic: Variadic::No,
+        returns: Returns::Text,
+        doc: "The list's elements as one text, with the separator between them; null elements are left out.",
+        examples: &[
+            Example { call: r#"join(split("a,b,c", ","), " ")"#, result: "a b c" },
+            Example { call: r#"join(split("a", ","), "-")"#, result: "a" },
+        ],
+        literal_args: &[],
+        lower: |mut a| {
+            let separator = a.pop().unwrap_or(lit(","));
+            nested::array_to_string(first(a), separator)
+        },
+    },
+    Function {
+        name: "map_values",
+        args: &[arg("map", Map)],
+        variadic: Variadic::No,
+        returns: Returns::TextList,
+        doc: "Every value a map holds, as a list (in the map's order): `join(map_values(zeek.fields), \"\\n\")` \
+              is all the fields no column took, as one text to search.",
+        examples: &[Example { call: "list_length(map_values(null))", result: "NULL" }],
+        literal_args: &[],
+        lower: |a| match first(a) {
+            // A bare null has no map type for DataFusion to read values from.
+            null @ Expr::Literal(ScalarValue::Null, _) => {
+                let item = arrow::datatypes::Field::new_list_field(arrow::datatypes::DataType::Utf8, true);
+                datafusion::logical_expr::cast(null, arrow::datatypes::DataType::List(std::sync::Arc::new(item)))
+            }
+            map => nested::map_values(map),
+        },
+    },
+    Function {
         name: "concat",
         args: &[arg("value", Any)],
         variadic: Variadic::Last,
