@@ -477,6 +477,11 @@ const AUDIT_FIELDS: &[Column] = &[
     c("package.version", Text, "Version acted upon (published, deprecated, ...)."),
     c("package.scripts", TextList, "Install-time lifecycle scripts of a published version, as `stage: command`."),
     c("package.dependencies", TextList, "Dependencies of a published version, as `name@range`."),
+    c(
+        "audit.fields",
+        Map,
+        "Every field of the source's record under its own dotted name (`actor.alternateId`, `debugContext.debugData.requestUri`); an array's values joined by `, `; Google's event parameters by their name (`events.parameters.SETTING_NAME`).",
+    ),
 ];
 
 const REJECT_FIELDS: &[Column] = &[

@@ -80,7 +80,8 @@ pub const SHAPES: &[Shape] = &[
         provider: "google_workspace",
         marks: NONE,
         detect: &["id.time", "events"],
-        action: &["events.0.name"],
+        // The API's `events` is a list; exports that split it (Elastic's) keep one object.
+        action: &["events.0.name", "events.name"],
         change: NONE,
         time: &["id.time"],
         actor: &["actor.email", "actor.profileId"],
@@ -88,9 +89,11 @@ pub const SHAPES: &[Shape] = &[
         target: &[
             "events.0.parameters[name=USER_EMAIL].value",
             "events.0.parameters[name=affected_email_address].value",
+            "events.parameters[name=USER_EMAIL].value",
+            "events.parameters[name=affected_email_address].value",
         ],
-        old_value: &["events.0.parameters[name=OLD_VALUE].value"],
-        new_value: &["events.0.parameters[name=NEW_VALUE].value"],
+        old_value: &["events.0.parameters[name=OLD_VALUE].value", "events.parameters[name=OLD_VALUE].value"],
+        new_value: &["events.0.parameters[name=NEW_VALUE].value", "events.parameters[name=NEW_VALUE].value"],
         ip: &["ipAddress"],
         country: NONE,
         user_agent: NONE,
@@ -246,7 +249,54 @@ fn audit_event<'r>(v: &Json) -> Result<Event<'r>, String> {
         e.lower("user.changes.email", new_value.clone());
     }
     e.lower("audit.new_value", new_value);
+    e.map("audit.fields", fields_of(v));
     Ok(e)
+}
+
+/// Every field of a record under its own dotted name (`actor.alternateId`), as text, so that a
+/// rule written for the source's names (Sigma's Okta and GitHub rules) reads it. An array's
+/// elements share its name (`target.displayName`), their values joined by `, `; a list of
+/// `name`/`value` pairs (Google's event parameters) is read as the map it stands for
+/// (`events.parameters.SETTING_NAME`).
+fn fields_of<'r>(record: &Json) -> Vec<(Cow<'r, str>, Cow<'r, str>)> {
+    fn walk(v: &Json, path: &str, out: &mut Vec<(String, String)>) {
+        let under = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+        match v {
+            Json::Null => {}
+            Json::Object(fields) => fields.iter().for_each(|(k, v)| walk(v, &under(k), out)),
+            Json::Array(items) => {
+                for item in items {
+                    match parameter(item) {
+                        Some((name, value)) => walk(value, &under(name), out),
+                        None => walk(item, path, out),
+                    }
+                }
+            }
+            Json::String(s) => add(out, path, s.clone()),
+            Json::Number(n) => add(out, path, n.to_string()),
+            Json::Bool(b) => add(out, path, b.to_string()),
+        }
+    }
+    fn add(out: &mut Vec<(String, String)>, path: &str, value: String) {
+        match out.iter_mut().find(|(k, _)| k == path) {
+            Some((_, joined)) => {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            }
+            None => out.push((path.to_string(), value)),
+        }
+    }
+    /// `{"name": N, "value": V}` (or `intValue`, `boolValue`, `multiValue`, ...): N and V.
+    fn parameter(item: &Json) -> Option<(&str, &Json)> {
+        let fields = item.as_object()?;
+        let name = fields.get("name")?.as_str()?;
+        let mut values = fields.iter().filter(|(k, _)| *k != "name");
+        let (key, value) = values.next()?;
+        (values.next().is_none() && key.to_ascii_lowercase().ends_with("value")).then_some((name, value))
+    }
+    let mut out = Vec::new();
+    walk(record, "", &mut out);
+    out.into_iter().map(|(k, v)| (Cow::Owned(k), Cow::Owned(v))).collect()
 }
 
 pub struct AuditLog;
