@@ -47,6 +47,14 @@ pub fn mapping(user: Option<&Path>) -> crate::Result<Mapping> {
     Ok(mapping)
 }
 
+/// The tables the Windows ingest puts an event of this channel and id in.
+fn windows_event_tables(channel: &str, event_id: i64) -> Vec<String> {
+    crate::core::formats::windows::tables::tables_of(channel, event_id)
+        .into_iter()
+        .map(|t| t.name().to_string())
+        .collect()
+}
+
 /// Whether a file is a Sigma rule file, by its extension.
 pub fn is_rule_file(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
@@ -61,8 +69,10 @@ pub struct Converter {
 }
 
 impl Converter {
-    /// A converter with this mapping (see [`mapping`]).
-    pub fn new(mapping: Mapping) -> Converter {
+    /// A converter with this mapping (see [`mapping`]), which learns from spoor's Windows
+    /// ingest which tables each channel's event ids are in.
+    pub fn new(mut mapping: Mapping) -> Converter {
+        mapping.event_tables.get_or_insert(windows_event_tables);
         Converter { mapping, catalog: crate::store::catalog() }
     }
 

@@ -7,7 +7,7 @@ use spoor_dsl::types::Type;
 
 use crate::condition::{self, Condition};
 use crate::mapping::{FieldRef, Mapping, Scope};
-use crate::rule::{self, FieldTest, Meta, Rule, Search};
+use crate::rule::{self, FieldTest, Meta, Rule, Search, Value};
 use crate::value::{self, Anchor, Piece, Planned, Test};
 use crate::{Reason, Unsupported};
 
@@ -146,7 +146,8 @@ pub(crate) fn matches(rule: &Rule, prefix: &str, mapping: &Mapping, catalog: &Ca
     let negated = negated_searches(&condition, &names);
     let mut out = Matches { lets: Vec::new(), parts: Vec::new() };
     let scope = |table| Scope { table, product: rule.logsource.product.as_deref() };
-    if let [table] = route.tables.as_slice() {
+    let tables = mapping.narrowed(&route, event_ids(&condition, &names, detection).as_deref());
+    if let [table] = tables.as_slice() {
         let mut used = Vec::new();
         searches_used(&condition, &names, &mut used);
         for (name, search) in detection.searches.iter().filter(|(n, _)| used.contains(&n.as_str())) {
@@ -159,7 +160,7 @@ pub(crate) fn matches(rule: &Rule, prefix: &str, mapping: &Mapping, catalog: &Ca
         stages.push(format!("where {}", condition_expr(&condition, &names, &search)?));
         out.parts.push((table.clone(), stages));
     } else {
-        for table in &route.tables {
+        for table in &tables {
             let inline = |name: &str| -> Result<String, Unsupported> {
                 let search = &detection.searches.iter().find(|(n, _)| n == name).map(|(_, s)| s).ok_or_else(|| {
                     Unsupported::new(Reason::Condition, format!("the condition names no search `{name}`"))
@@ -257,6 +258,43 @@ fn searches_used<'a>(c: &Condition, names: &[&'a str], used: &mut Vec<&'a str>) 
         }
         Condition::Not(inner) => searches_used(inner, names, used),
         Condition::And(items) | Condition::Or(items) => items.iter().for_each(|i| searches_used(i, names, used)),
+    }
+}
+
+/// The event ids (`EventID`) every event the condition matches has, where the condition says:
+/// a search that names them, held by every branch of an `or` and by some part of an `and`.
+fn event_ids(c: &Condition, names: &[&str], detection: &rule::Detection) -> Option<Vec<i64>> {
+    let of_search = |name: &str| -> Option<Vec<i64>> {
+        let search = detection.searches.iter().find(|(n, _)| n == name).map(|(_, s)| s)?;
+        let of_map = |tests: &[FieldTest]| -> Option<Vec<i64>> {
+            let test = tests.iter().find(|t| t.field.as_deref() == Some("EventID") && t.modifiers.is_empty())?;
+            test.values
+                .iter()
+                .map(|v| match v {
+                    Value::Int(n) => Some(*n),
+                    Value::Text(t) => t.trim().parse().ok(),
+                    _ => None,
+                })
+                .collect()
+        };
+        match search {
+            Search::AllOf(tests) => of_map(tests),
+            Search::AnyOf(maps) => maps.iter().map(|m| of_map(m)).collect::<Option<Vec<_>>>().map(|v| v.concat()),
+            Search::Keywords(_) => None,
+        }
+    };
+    let any = |sets: Vec<Option<Vec<i64>>>| sets.into_iter().collect::<Option<Vec<_>>>().map(|v| v.concat());
+    let every = |sets: Vec<Option<Vec<i64>>>| sets.into_iter().flatten().min_by_key(Vec::len);
+    let matching = |pattern: &str| -> Vec<Option<Vec<i64>>> {
+        names.iter().filter(|n| condition::pattern_matches(pattern, n)).map(|n| of_search(n)).collect()
+    };
+    match c {
+        Condition::Search(name) => of_search(name),
+        Condition::Not(_) => None,
+        Condition::Or(items) => any(items.iter().map(|i| event_ids(i, names, detection)).collect()),
+        Condition::And(items) => every(items.iter().map(|i| event_ids(i, names, detection)).collect()),
+        Condition::Of { all: false, pattern } => any(matching(pattern)),
+        Condition::Of { all: true, pattern } => every(matching(pattern)),
     }
 }
 

@@ -33,6 +33,11 @@ pub struct Mapping {
     /// user knows (their domain controllers, their admins' workstations).
     #[serde(default)]
     pub placeholders: BTreeMap<String, Vec<String>>,
+    /// Which of spoor's tables an event of a Windows channel with an id can be in, where the
+    /// caller knows (the ingest's own routing, which this crate does not see): a rule about a
+    /// channel that names its event ids reads only those tables, not every Windows table.
+    #[serde(skip)]
+    pub event_tables: Option<fn(&str, i64) -> Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -78,6 +83,8 @@ pub struct Services {
 pub struct Route {
     pub tables: Vec<String>,
     pub filters: Vec<String>,
+    /// The Windows channel, for a channel's logsource.
+    pub channel: Option<String>,
 }
 
 /// A Sigma field in a table: the expression that reads it and its type.
@@ -137,6 +144,7 @@ impl Mapping {
         self.services.channels.extend(other.services.channels);
         self.fields.extend(other.fields);
         self.placeholders.extend(other.placeholders);
+        self.event_tables = other.event_tables.or(self.event_tables);
         for (table, fields) in other.tables {
             self.tables.entry(table).or_default().extend(fields);
         }
@@ -159,7 +167,7 @@ impl Mapping {
         if let Some(entry) = entry {
             let service = crate::convert::string_literal(logsource.service.as_deref().unwrap_or_default());
             filters.extend(entry.filter.as_ref().map(|f| f.replace("{service}", &service)));
-            return Ok(Route { tables: entry.tables.clone(), filters });
+            return Ok(Route { tables: entry.tables.clone(), filters, channel: None });
         }
         // A Windows service is a channel (`[services]`).
         if let (Some(service), None, Some("windows")) =
@@ -167,9 +175,20 @@ impl Mapping {
             && let Some(channel) = self.services.channels.get(service)
         {
             filters.push(format!("winlog.channel =~ {}", crate::convert::string_literal(channel)));
-            return Ok(Route { tables: self.services.tables.clone(), filters });
+            return Ok(Route { tables: self.services.tables.clone(), filters, channel: Some(channel.clone()) });
         }
         Err(Unsupported::new(Reason::Logsource, format!("no table of spoor's holds the logsource `{logsource}`")))
+    }
+
+    /// The route's tables that can hold events of these ids (all of them where the ids, the
+    /// channel or the ingest's routing are unknown).
+    pub fn narrowed(&self, route: &Route, event_ids: Option<&[i64]>) -> Vec<String> {
+        let (Some(ids), Some(channel), Some(tables_of)) = (event_ids, &route.channel, self.event_tables) else {
+            return route.tables.clone();
+        };
+        let holding: Vec<String> = ids.iter().flat_map(|id| tables_of(channel, *id)).collect();
+        let tables: Vec<String> = route.tables.iter().filter(|t| holding.contains(t)).cloned().collect();
+        if tables.is_empty() { route.tables.clone() } else { tables }
     }
 
     /// The field test with its `expand` placeholders replaced by their values (a value naming

@@ -86,6 +86,36 @@ pub fn to_event(record: Record) -> Result<Event<'static>, String> {
     Ok(e)
 }
 
+/// The tables an event of this channel and id can be in, asked of [`to_event`] itself for
+/// every provider the channel's events may name: all a rule about those event ids needs to read.
+pub fn tables_of(channel: &str, event_id: i64) -> Vec<Table> {
+    const PROVIDERS: &[Option<&str>] = &[
+        None,
+        Some("Microsoft-Windows-Security-Auditing"),
+        Some("Service Control Manager"),
+        Some("Microsoft-Windows-Sysmon"),
+        Some("Microsoft-Windows-PowerShell"),
+        Some("Microsoft-Windows-TaskScheduler"),
+        Some("any other provider"),
+    ];
+    let mut tables = Vec::new();
+    for provider in PROVIDERS {
+        let record = Record {
+            event_id,
+            provider: provider.map(str::to_string),
+            channel: Some(channel.to_string()),
+            time: Some(chrono::DateTime::UNIX_EPOCH),
+            ..Default::default()
+        };
+        if let Ok(event) = to_event(record)
+            && !tables.contains(&event.table)
+        {
+            tables.push(event.table);
+        }
+    }
+    tables
+}
+
 /// An executable's file name from its path, as `process.name` holds it.
 fn program_name(path: &str) -> String {
     util::program_name(Cow::Borrowed(basename(path)), Some(path)).into_owned()
@@ -724,6 +754,13 @@ mod tests {
         assert_eq!(program_name("C:\\Windows\\System32\\PING.EXE"), "ping.exe");
         assert_eq!(program_name("/usr/bin/Xorg"), "Xorg");
         assert_eq!(program_name("WmiPrvSE.exe"), "wmiprvse.exe");
+    }
+
+    #[test]
+    fn a_channels_event_id_names_its_tables() {
+        assert_eq!(tables_of("Security", 4688), vec![Table::Process, Table::Windows]);
+        assert_eq!(tables_of("System", 7045), vec![Table::Windows, Table::Service]);
+        assert_eq!(tables_of("Microsoft-Windows-Sysmon/Operational", 1), vec![Table::Process]);
     }
 
     #[test]
