@@ -4,14 +4,17 @@
 //!
 //! ```text
 //! scan t ─► filter (what every member asks: the window, the product's rows)
-//!        ─► project (the members' output columns, and a true/false mark per member: its filters)
+//!        ─► project (the table's columns the members read, and a true/false mark per member)
 //!        ─► filter (any mark is true), added to the physical plan
 //! ```
 //! Each member's test is computed once per row, in one projection, where DataFusion's common
 //! subexpression elimination computes what several members share once. The last filter is added
 //! after DataFusion's optimizer has run: in the logical plan, filter pushdown would inline every
 //! mark into it and compute each test twice. The rows are then dealt to the members by their
-//! marks ([`deal`]), each getting exactly the rows and columns its own plan would have given.
+//! marks ([`deal`]), and each member's own output columns (a union's columns, say, with nulls
+//! for those its table lacks) computed on its rows alone, so each gets exactly the rows and
+//! columns its own plan would have given, and a table is read once whatever shapes its members
+//! give their rows.
 
 use std::collections::HashSet;
 
@@ -24,7 +27,7 @@ use datafusion::error::{DataFusionError, Result};
 use std::sync::Arc;
 
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Operator, lit};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator, lit};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{BinaryExpr, Column as ColumnExpr};
 use datafusion::physical_plan::filter::FilterExec;
@@ -36,13 +39,16 @@ const MARK: &str = "spoor.shared_scan.member";
 /// A scan that several hunts share.
 #[derive(Debug, Clone)]
 pub struct SharedScan {
-    /// The plan: the members' output columns, then a mark per member, for every row that passes
-    /// what all members ask ([`run`] keeps the rows some mark keeps).
+    /// The plan: the table's columns the members read, then a mark per member, for every row
+    /// that passes what all members ask ([`run`] keeps the rows some mark keeps).
     pub plan: LogicalPlan,
     /// The members, in mark order: (index of the hunt's plan, which of its tables).
     pub members: Vec<(usize, usize)>,
-    /// How many output columns come before the marks.
+    /// How many columns come before the marks.
     pub columns: usize,
+    /// Each member's output columns, over the columns before the marks; None: those columns as
+    /// they are. Members with the same output share one.
+    pub outputs: Vec<Option<Arc<Vec<Expr>>>>,
 }
 
 /// The scans a set of hunts share, and which hunts they serve.
@@ -63,11 +69,11 @@ struct Branch<'a> {
 }
 
 /// The scans `plans` can share: a hunt that keeps the rows of one table (or of several, read as
-/// one) that pass its filters takes part; its tables join the scans of the other hunts with the
-/// same table and output columns. Any other hunt runs on its own.
+/// one) that pass its filters takes part; each of its tables joins the scan of that table. Any
+/// other hunt runs on its own.
 pub fn shared_scans(plans: &[&LogicalPlan]) -> Result<SharedScans> {
     let taken_apart: Vec<Option<Vec<Branch>>> = plans.iter().map(|p| branches(p)).collect();
-    // Groups of (plan, branch) with the same scan and output.
+    // Groups of (plan, branch) with the same scan.
     let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
     let mut hunts = vec![None; plans.len()];
     for (p, branches) in taken_apart.iter().enumerate() {
@@ -76,7 +82,7 @@ pub fn shared_scans(plans: &[&LogicalPlan]) -> Result<SharedScans> {
         for (b, branch) in branches.iter().enumerate() {
             let same = |(q, c): &(usize, usize)| {
                 let other = &taken_apart[*q].as_ref().map(|bs| &bs[*c]);
-                other.is_some_and(|o| o.scan == branch.scan && o.output == branch.output)
+                other.is_some_and(|o| o.scan == branch.scan)
             };
             let g = match groups.iter().position(|g| g.first().is_some_and(same)) {
                 Some(g) => g,
@@ -148,17 +154,22 @@ fn branch(plan: &LogicalPlan) -> Option<Branch<'_>> {
         }
         other => (None, other),
     };
-    let mut filters = Vec::new();
+    // Filters nearest the scan first: a hunt's first `where`s say which rows are its kind
+    // (a Windows channel, a product's rows) and are cheap, and a member's mark evaluates its
+    // filters in order, stopping where a batch has no row left (DataFusion's `and`), so the
+    // costly tests of its condition run only on batches that hold rows of its kind.
+    let mut stages = Vec::new();
     loop {
         match node {
             LogicalPlan::Filter(f) => {
-                filters.extend(split_conjunction(&f.predicate).into_iter().cloned());
+                stages.push(split_conjunction(&f.predicate).into_iter().cloned().collect::<Vec<_>>());
                 node = f.input.as_ref();
             }
             LogicalPlan::TableScan(_) => break,
             _ => return None,
         }
     }
+    let filters: Vec<Expr> = stages.into_iter().rev().flatten().collect();
     let subquery = |e: &Expr| {
         e.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::InSubquery(_) | Expr::Exists(_)))).unwrap_or(true)
     };
@@ -171,12 +182,20 @@ fn branch(plan: &LogicalPlan) -> Option<Branch<'_>> {
 /// `outer` (named as `schema` says) over `inner`: each column `outer` reads replaced by the
 /// `inner` expression of that name (the scan's column where there is no `inner`).
 fn folded(outer: &[Expr], schema: &DFSchema, inner: Option<&[Expr]>) -> Option<Vec<Expr>> {
+    // By name, once: a union's projection names hundreds of columns.
+    let by_name: Option<std::collections::HashMap<&str, &Expr>> = inner.map(|exprs| {
+        exprs
+            .iter()
+            .filter_map(|e| match e {
+                Expr::Alias(a) => Some((a.name.as_str(), e)),
+                _ => None,
+            })
+            .collect()
+    });
     let inner_of = |name: &str| -> Option<Expr> {
-        match inner {
+        match &by_name {
             None => Some(Expr::Column(Column::from_name(name))),
-            Some(exprs) => {
-                exprs.iter().find(|e| matches!(e, Expr::Alias(a) if a.name == name)).map(|e| e.clone().unalias())
-            }
+            Some(by_name) => by_name.get(name).map(|e| (*e).clone().unalias()),
         }
     };
     outer
@@ -211,12 +230,43 @@ fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<Shar
         first.filters.iter().filter(|f| members.iter().all(|m| m.filters.contains(f))).cloned().collect();
     let common_set: HashSet<&Expr> = common.iter().collect();
     let scan = first.scan.clone();
-    let scanned: Vec<Expr> = scan.schema().columns().into_iter().map(Expr::Column).collect();
+    // The table's columns some member's output reads (all of them where a member keeps the
+    // table's columns as they are).
+    let mut read: HashSet<&str> = HashSet::new();
+    let mut all = false;
+    for member in members {
+        match &member.output {
+            None => all = true,
+            Some(output) => {
+                output.iter().for_each(|e| read.extend(e.column_refs().into_iter().map(|c| c.name.as_str())))
+            }
+        }
+    }
+    let scanned: Vec<Expr> = scan
+        .schema()
+        .columns()
+        .into_iter()
+        .filter(|c| all || read.contains(c.name.as_str()))
+        .map(Expr::Column)
+        .collect();
+    let mut outputs: Vec<Option<Arc<Vec<Expr>>>> = Vec::with_capacity(members.len());
+    let mut distinct: Vec<Arc<Vec<Expr>>> = Vec::new();
+    for member in members {
+        outputs.push(member.output.as_ref().map(|output| {
+            match distinct.iter().find(|d| d.as_slice() == output.as_slice()) {
+                Some(same) => Arc::clone(same),
+                None => {
+                    distinct.push(Arc::new(output.clone()));
+                    Arc::clone(distinct.last().expect("just pushed"))
+                }
+            }
+        }));
+    }
     let mut builder = LogicalPlanBuilder::from(scan);
     if let Some(common) = conjunction(common.clone()) {
         builder = builder.filter(common)?;
     }
-    let mut projected: Vec<Expr> = first.output.clone().unwrap_or(scanned);
+    let mut projected: Vec<Expr> = scanned;
     let columns = projected.len();
     let marks: Vec<Expr> = members
         .iter()
@@ -229,7 +279,7 @@ fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<Shar
     let marks = crate::literal_set::rewrite(marks, first.scan.schema())?;
     projected.extend(marks.into_iter().enumerate().map(|(i, mark)| mark.alias(format!("{MARK}.{i}"))));
     let plan = builder.project(projected)?.build()?;
-    Ok(SharedScan { plan, members: indices, columns })
+    Ok(SharedScan { plan, members: indices, columns, outputs })
 }
 
 /// Runs a shared scan: the rows some member keeps, dealt to the members ([`deal`]).
@@ -246,9 +296,56 @@ pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result
             .ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
         let kept = Arc::new(FilterExec::try_new(any, marked)?);
         let batches = datafusion::physical_plan::collect(kept, ctx.task_ctx()).await?;
-        deal(scan, &batches)
+        let dealt = deal(scan, &batches)?;
+        outputs(ctx, scan, dealt)
     };
     rows.await.map_err(crate::run::failed)
+}
+
+/// Each member's output columns, computed on the rows dealt to it.
+fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: Vec<Vec<RecordBatch>>) -> Result<Vec<Vec<RecordBatch>>> {
+    let fields = scan.plan.schema().iter().take(scan.columns).map(|(q, f)| (q.cloned(), Arc::clone(f))).collect();
+    let columns = DFSchema::new_with_metadata(fields, Default::default())?;
+    let state = ctx.state();
+    // Each distinct output planned once: (its exprs, by address, and its physical form).
+    let mut planned: Vec<(*const Vec<Expr>, Vec<Arc<dyn PhysicalExpr>>, arrow::datatypes::SchemaRef)> = Vec::new();
+    let mut out = Vec::with_capacity(dealt.len());
+    for (rows, output) in dealt.into_iter().zip(&scan.outputs) {
+        let Some(output) = output else {
+            out.push(rows);
+            continue;
+        };
+        if rows.is_empty() {
+            out.push(rows);
+            continue;
+        }
+        let at = match planned.iter().position(|(p, _, _)| std::ptr::eq(*p, Arc::as_ptr(output))) {
+            Some(at) => at,
+            None => {
+                let exprs = output
+                    .iter()
+                    .map(|e| state.create_physical_expr(e.clone(), &columns))
+                    .collect::<Result<Vec<_>>>()?;
+                let fields = output.iter().map(|e| e.to_field(&columns).map(|(_, f)| f)).collect::<Result<Vec<_>>>()?;
+                let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+                planned.push((Arc::as_ptr(output), exprs, schema));
+                planned.len() - 1
+            }
+        };
+        let (_, exprs, schema) = &planned[at];
+        let computed = rows
+            .iter()
+            .map(|batch| {
+                let arrays = exprs
+                    .iter()
+                    .map(|e| e.evaluate(batch).and_then(|v| v.into_array(batch.num_rows())))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(RecordBatch::try_new(Arc::clone(schema), arrays)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.push(computed);
+    }
+    Ok(out)
 }
 
 /// The rows of a shared scan dealt to its members: for each member (in [`SharedScan::members`]

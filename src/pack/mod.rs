@@ -305,7 +305,8 @@ pub async fn run<'p>(
     use crate::dsl::run::{run_plan, within};
     use crate::dsl::shared_scan;
     let mut outcomes: Vec<Option<Outcome>> = pack.hunts.iter().map(|_| None).collect();
-    // (the hunt's index in the pack, its plan, the tables it reads that have no rows)
+    // (the hunt's index in the pack, its plan, the tables it reads that have no rows): only the
+    // plan is kept, not the checked hunt it was lowered from, as thousands of rules are held.
     let mut compiled = Vec::new();
     // The session's tables, read once for every hunt; where they cannot be, each hunt says why.
     let catalog = crate::dsl::run::catalog(ctx).await;
@@ -324,7 +325,7 @@ pub async fn run<'p>(
             }
         };
         match within(config.limits.time, compiling).await {
-            Ok(c) => compiled.push((i, c, missing)),
+            Ok(c) => compiled.push((i, c.plan, missing)),
             Err(e) => {
                 starting(hunt);
                 outcomes[i] = Some(Outcome::Failed(e.to_string()));
@@ -337,7 +338,7 @@ pub async fn run<'p>(
         Ok(findings) => Outcome::Ran { findings, batches, missing },
         Err(e) => Outcome::Failed(e),
     };
-    let plans: Vec<&datafusion::logical_expr::LogicalPlan> = compiled.iter().map(|(_, c, _)| &c.plan).collect();
+    let plans: Vec<&datafusion::logical_expr::LogicalPlan> = compiled.iter().map(|(_, plan, _)| plan).collect();
     // Planning shared scans can only fail on a plan the engine would refuse anyway: then every
     // hunt runs on its own, and says so itself.
     let shared = shared_scan::shared_scans(&plans).unwrap_or_default();
@@ -361,12 +362,12 @@ pub async fn run<'p>(
         let (i, _, missing) = &compiled[p];
         outcomes[*i] = Some(ran(&pack.hunts[*i], rows.into_iter().flatten().cloned().collect(), missing.clone()));
     }
-    for (i, c, missing) in &compiled {
+    for (i, plan, missing) in &compiled {
         if outcomes[*i].is_some() {
             continue;
         }
         starting(&pack.hunts[*i]);
-        outcomes[*i] = Some(match within(config.limits.time, run_plan(ctx, &c.plan)).await {
+        outcomes[*i] = Some(match within(config.limits.time, run_plan(ctx, plan)).await {
             Err(e) => Outcome::Failed(e.to_string()),
             Ok(batches) => ran(&pack.hunts[*i], batches, missing.clone()),
         });

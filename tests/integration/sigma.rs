@@ -276,6 +276,19 @@ async fn hunts_sharing_a_scan_get_the_rows_each_gets_alone() {
         "---\nid: t.sorted\ntitle: sorted\nseverity: low\n---\nprocess | where process.name =~ 'cmd.exe' | sort @timestamp | limit 5\n",
     )
     .unwrap();
+    // Members of the same scans whose rows take other shapes: columns chosen and computed, and
+    // two tables read as one.
+    for (name, query) in [
+        ("selected", "process | where process.name =~ 'powershell.exe' | select host.name, process.command_line"),
+        (
+            "computed",
+            "process | where process.command_line contains~ 'http' | extend length = length(process.command_line)",
+        ),
+        ("two_tables", "process, registry | where host.name is not null | select @timestamp, host.name, process.name"),
+    ] {
+        let text = format!("---\nid: t.{name}\ntitle: {name}\nseverity: low\n---\n{query}\n");
+        std::fs::write(pack_dir.join(format!("{name}.hunt")), text).unwrap();
+    }
     let pack = spoor::pack::load(&pack_dir).unwrap_or_else(|e| panic!("{e}"));
     let store = spoor::Store::open(dir.path().join("store")).unwrap();
     store.ingest(&[suite().join("all_events.jsonl")], &Default::default()).unwrap();
