@@ -279,6 +279,7 @@ impl From<RunFlags> for hunting::RunArgs {
 }
 
 fn main() -> ExitCode {
+    spoor::return_freed_memory_promptly();
     // `spoor hunt ... | head`: when the reader closes the pipe, end quietly as other command-line
     // tools do (status 141, by SIGPIPE), not with a panic on the failed write. Rust programs
     // start with SIGPIPE ignored; the command line restores the default.

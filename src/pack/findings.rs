@@ -363,25 +363,25 @@ pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>
     Ok(out)
 }
 
-/// Rows as JSON objects (null columns left out; keys in name order).
+/// Rows as JSON objects (null columns left out; keys in name order), a batch at a time, so the
+/// text of all rows is never held at once.
 fn json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, String> {
+    let mut rows = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     let mut buffer = Vec::new();
-    {
+    for batch in batches {
+        buffer.clear();
         let mut writer = arrow::json::LineDelimitedWriter::new(&mut buffer);
-        for b in batches {
-            writer.write(b).map_err(|e| e.to_string())?;
-        }
+        writer.write(batch).map_err(|e| e.to_string())?;
         writer.finish().map_err(|e| e.to_string())?;
+        for line in buffer.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            match serde_json::from_slice::<Value>(line) {
+                Ok(Value::Object(m)) => rows.push(m),
+                Ok(_) => return Err("a row is not a JSON object".to_string()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     }
-    let text = String::from_utf8(buffer).map_err(|e| e.to_string())?;
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| match serde_json::from_str::<Value>(l) {
-            Ok(Value::Object(m)) => Ok(m),
-            Ok(_) => Err("a row is not a JSON object".to_string()),
-            Err(e) => Err(e.to_string()),
-        })
-        .collect()
+    Ok(rows)
 }
 
 #[cfg(test)]
