@@ -570,7 +570,11 @@ fn read_document(
                 summary.read += 1;
                 let origin = context.origin(entry.line);
                 match entry.event {
-                    Ok(event) => sink.store(summary, std::slice::from_ref(&event), &origin, "")?,
+                    Ok(event) => {
+                        let mut rows = vec![event];
+                        rows.extend(entry.also);
+                        sink.store(summary, &rows, &origin, "")?
+                    }
                     Err(reason) => sink.reject(summary, &origin, &reason, "")?,
                 }
             }

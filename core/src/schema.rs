@@ -391,6 +391,16 @@ const OTHER_WINDOWS_FIELDS: &[Column] = &[
     c("process.entity_id", Text, "Its entity id (Sysmon `ProcessGuid`)."),
 ];
 
+/// A Linux audit record: the event it belongs to, and its fields.
+const AUDITD_FIELDS: &[Column] = &[
+    c("event.id", Text, "The event's `time:serial` (`msg=audit(...)`), which the records of one event share."),
+    c(
+        "auditd.fields",
+        Map,
+        "Every field of the record under auditd's name (`a0`, `exe`, `key`, `name`, `nametype`, and the enriched `SYSCALL`, `UID`, ...), hex-encoded values decoded, an `EXECVE` record's split arguments joined.",
+    ),
+];
+
 /// A network sensor's record: the connection it belongs to, and the sensor's fields no column
 /// holds. Every table Zeek logs fill has these.
 const ZEEK_FIELDS: &[Column] = &[
@@ -511,6 +521,8 @@ pub enum Table {
     Tls,
     /// Network sensor records of every other kind (Zeek notice, weird, ...), kept whole.
     Zeek,
+    /// Linux audit records, one row each, kept whole.
+    Auditd,
     /// Records that could not be stored, with the reason: kept in the store so nothing read is lost.
     Rejects,
 }
@@ -686,6 +698,13 @@ const DEFS: &[TableDef] = &[
         specific: CONNECTION_FIELDS,
     },
     TableDef {
+        table: Table::Auditd,
+        name: "auditd",
+        doc: "Linux audit records (auditd's audit.log), one row per record, with all its fields in `auditd.fields` under auditd's names: what rules written for raw audit records read (Sigma's `service: auditd`). `event.code` is the record's type (`SYSCALL`, `EXECVE`, `PATH`, `USER_LOGIN`, ...); the rows of one event share `event.id` and sit at the line of its first record. The events also fill `process`, `network` and `file` where they are an execve, a connection, a file created or deleted.",
+        actions: &["record"],
+        specific: AUDITD_FIELDS,
+    },
+    TableDef {
         table: Table::Rejects,
         name: "_rejects",
         doc: "Records that could not be stored, with the reason and the raw text. `@timestamp` is the ingest time.",
@@ -695,7 +714,7 @@ const DEFS: &[TableDef] = &[
 ];
 
 impl Table {
-    pub const ALL: [Table; 18] = [
+    pub const ALL: [Table; 19] = [
         Table::Process,
         Table::Network,
         Table::File,
@@ -713,6 +732,7 @@ impl Table {
         Table::Http,
         Table::Tls,
         Table::Zeek,
+        Table::Auditd,
         Table::Rejects,
     ];
 
@@ -740,7 +760,7 @@ impl Table {
             _ => &[],
         };
         let windows: &[Column] = match self {
-            Table::Ci | Table::Package | Table::Rejects | Table::Http | Table::Tls | Table::Zeek => &[],
+            Table::Ci | Table::Package | Table::Rejects | Table::Http | Table::Tls | Table::Zeek | Table::Auditd => &[],
             _ => WINDOWS_FIELDS,
         };
         let (connection, zeek): (&[Column], &[Column]) = match self {

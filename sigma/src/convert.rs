@@ -409,7 +409,8 @@ fn needs_parens(expr: &str) -> bool {
 }
 
 fn field_test_expr(test: &FieldTest, at: Scope, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
-    let planned = value::plan(&mapping.expand(test)?)?;
+    let test = if test.field.is_none() { keywords_anywhere(test) } else { test.clone() };
+    let planned = value::plan(&mapping.expand(&test)?)?;
     let mut targets: Vec<FieldRef> = match &planned.field {
         Some(field) => vec![mapping.field(field, at, catalog)?],
         None => keyword_fields(at, mapping, catalog),
@@ -430,6 +431,34 @@ fn field_test_expr(test: &FieldTest, at: Scope, mapping: &Mapping, catalog: &Cat
         .map(|target| planned_expr(&planned, target, at, mapping, catalog))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(join(per_target, " or "))
+}
+
+/// Keywords are searched in the event's text, as SIEMs search raw events: a keyword with no
+/// wildcard may sit anywhere in a value (`if=` in `if=/dev/zero`); one with wildcards is matched
+/// as written.
+fn keywords_anywhere(test: &FieldTest) -> FieldTest {
+    let has_wildcard = |t: &str| {
+        let mut escaped = false;
+        t.chars().any(|c| {
+            let wild = !escaped && matches!(c, '*' | '?');
+            escaped = !escaped && c == '\\';
+            wild
+        })
+    };
+    let values = test
+        .values
+        .iter()
+        .map(|v| match v {
+            Value::Text(t) if !has_wildcard(t) => {
+                // A last lone `\` would escape the `*` after it: written `\\`, it is itself.
+                let lone = t.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1;
+                Value::Text(format!("*{t}{}*", if lone { "\\" } else { "" }))
+            }
+            Value::Int(n) => Value::Text(format!("*{n}*")),
+            other => other.clone(),
+        })
+        .collect();
+    FieldTest { field: None, modifiers: test.modifiers.clone(), values }
 }
 
 /// What a keyword search reads: the table's text columns, and the values of the map that keeps

@@ -259,14 +259,14 @@ impl Mapping {
         }
     }
 
-    /// The map columns of the table that keep the other fields of the rule's product; with no
-    /// product (or one that names none), those of every product the table has.
+    /// The map column of the table that keeps the other fields of the rule's product; where the
+    /// product names none or the table lacks it, those of every product the table has.
     pub fn others(&self, at: Scope, catalog: &Catalog) -> Vec<String> {
         let Some(info) = catalog.get(at.table) else { return Vec::new() };
         let named = at.product.and_then(|p| self.products.get(p)).and_then(|p| p.others.clone());
         let candidates: Vec<String> = match named {
-            Some(map) => vec![map],
-            None => self.products.values().filter_map(|p| p.others.clone()).collect(),
+            Some(map) if info.column(&map).is_some() => vec![map],
+            _ => self.products.values().filter_map(|p| p.others.clone()).collect(),
         };
         let mut out: Vec<String> = Vec::new();
         for map in candidates {

@@ -697,8 +697,11 @@ fn auditd_records_are_joined_by_serial_into_processes_connections_and_files() {
     let t = ingest_files(&[path]);
     let f = &t.summary.files[0];
     assert_eq!(f.format, Some(Format::Auditd));
-    // 25 lines: 8 events (one interleaved with another) and a line that is no record.
-    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 5, 2, 1));
+    // 25 lines: 8 events (one interleaved with another) and a line that is no record. Every
+    // event is stored: each record as an `auditd` row, and the execs, the connection and the
+    // file created as rows of their tables too.
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (8, 7, 0, 1));
+    assert_eq!(f.rows.get(&spoor::core::schema::Table::Auditd), Some(&24));
     assert_eq!(f.reject_reasons.values().next().unwrap().first_line, 25);
     let rows = query(
         &t.store,
@@ -724,6 +727,19 @@ fn auditd_records_are_joined_by_serial_into_processes_connections_and_files() {
     assert_eq!(row, ["192.0.2.10", "4444", "perl", "9"]);
     let row = one_row(&t.store, r#"SELECT "event.action", "file.path", "process.name" FROM file"#);
     assert_eq!(row, ["creation", "/tmp/ld.py", "curl"]);
+    // The records as auditd wrote them: the curl's split argument joined under its name; a
+    // login's fields, those of its user-space message and the enriched ones (`AUID`) alike.
+    let row = one_row(
+        &t.store,
+        r#"SELECT "auditd.fields"['a3'], "log.file.line" FROM auditd
+           WHERE "event.code" = 'EXECVE' AND "auditd.fields"['a0'] = 'curl'"#,
+    );
+    assert_eq!(row, [url.as_str(), "17"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "event.code", "auditd.fields"['AUID'], "auditd.fields"['addr'] FROM auditd WHERE "event.code" = 'USER_LOGIN'"#,
+    );
+    assert_eq!(row, ["USER_LOGIN", "alice", "198.51.100.7"]);
 }
 
 #[test]

@@ -251,6 +251,21 @@ async fn account_rules_read_the_sources_own_field_names() {
     assert_eq!(evidence_by_rule("accounts", &data).await, expected);
 }
 
+/// Rules of raw Linux audit records over OTRF's auditd logs: the record's type, auditd's field
+/// names, keywords anywhere in a record's values (tests/data/sigma/linux/README.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditd_rules_read_each_record_by_auditds_names() {
+    let data = [Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigma/linux/events")];
+    let expected = BTreeMap::from([
+        ("0301".to_string(), lines("dd.log", &[1])),
+        ("0302".to_string(), lines("dd.log", &[1])),
+        ("0303".to_string(), lines("cache.log", &[1])),
+        ("0304".to_string(), [lines("cache.log", &[1, 7]), lines("dd.log", &[1])].concat()),
+        ("0305".to_string(), lines("cache.log", &[7])),
+    ]);
+    assert_eq!(evidence_by_rule("linux", &data).await, expected);
+}
+
 /// A pack run shares one scan among the hunts that filter the same table; each hunt must get
 /// exactly the rows it gets when run on its own. Rules of every logsource of the suite (a
 /// Windows channel reads every Windows table as one), a keyword rule and a hunt that is not a

@@ -325,7 +325,7 @@ impl DocumentParser for AuditLog {
                 let action = shape_of(entry).and_then(|s| action_of(entry, s)).unwrap_or(Cow::Borrowed("{"));
                 let (line, at) = lines.find(&format!("\"{action}\""), from);
                 from = at + 1;
-                out.push(Entry { line, event: audit_event(entry) });
+                out.push(Entry::new(line, audit_event(entry)));
             }
             return Ok(());
         }
@@ -335,7 +335,7 @@ impl DocumentParser for AuditLog {
             }
             let event =
                 serde_json::from_str::<Json>(line).map_err(|e| util::json_error(&e)).and_then(|v| audit_event(&v));
-            out.push(Entry { line: index as u64 + 1, event });
+            out.push(Entry::new(index as u64 + 1, event));
         }
         Ok(())
     }
@@ -359,7 +359,7 @@ impl DocumentParser for NpmMetadata {
             let (line, _) = lines.find(&format!("\"{version}\": {{"), versions_at);
             let time = times.and_then(|t| t.get(version)).and_then(Json::as_str).and_then(util::parse_time);
             let Some(time) = time else {
-                out.push(Entry { line, event: Err(format!("{package}@{version}: no publish time in `time`")) });
+                out.push(Entry::new(line, Err(format!("{package}@{version}: no publish time in `time`"))));
                 continue;
             };
             let scripts: Vec<Cow<'r, str>> = meta
@@ -394,7 +394,7 @@ impl DocumentParser for NpmMetadata {
                 .text("package.version", Some(version.clone()))
                 .list("package.scripts", scripts)
                 .list("package.dependencies", dependencies);
-            out.push(Entry { line, event: Ok(e) });
+            out.push(Entry::new(line, Ok(e)));
         }
         Ok(())
     }

@@ -9,7 +9,9 @@
 //!   is no `EXECVE`; `pid`, `ppid`, `uid`, `exe`, `comm` from `SYSCALL`, `cwd` from `CWD`;
 //! - a `SOCKADDR` with an IPv4/IPv6 address is a connection (`connect`) or a listening socket;
 //! - `PATH` records of type `CREATE` and `DELETE` are file creation and deletion;
-//! - every other event (logins, configuration changes, ...) is counted as skipped, by type.
+//! - and every record of every event (logins, configuration changes, ... too) is a row of
+//!   `auditd`, with all its fields under auditd's names, at the line of its event's first
+//!   record: nothing is skipped.
 //!
 //! Host names are not in audit.log unless auditd writes `node=` (its `name_format`); without
 //! it, rows have no `host.name`.
@@ -44,6 +46,8 @@ impl Record<'_> {
 
 /// The records of one event, and where it starts.
 struct Gathered<'t> {
+    /// `time:serial`, as `msg=audit(...)` gives it.
+    id: &'t str,
     line: u64,
     time: Option<DateTime<Utc>>,
     node: Option<&'t str>,
@@ -51,13 +55,10 @@ struct Gathered<'t> {
 }
 
 #[derive(Default)]
-pub struct AuditLog {
-    skipped: Vec<(u64, &'static str)>,
-}
+pub struct AuditLog;
 
 impl DocumentParser for AuditLog {
     fn parse<'r>(&mut self, text: &'r str, out: &mut Vec<Entry<'r>>) -> Result<(), String> {
-        self.skipped.clear();
         let mut events: Vec<Gathered> = Vec::new();
         let mut by_id: HashMap<&str, usize> = HashMap::new();
         for (index, line) in text.lines().enumerate() {
@@ -70,32 +71,33 @@ impl DocumentParser for AuditLog {
                 None => (None, line),
             };
             let Some((id, kind, body)) = header(rest) else {
-                out.push(Entry {
-                    line: number,
-                    event: Err("not an audit record (type=... msg=audit(time:serial): ...)".into()),
-                });
+                out.push(Entry::new(number, Err("not an audit record (type=... msg=audit(time:serial): ...)".into())));
                 continue;
             };
             let record = Record { kind, fields: fields(body, kind == "EXECVE") };
             let at = *by_id.entry(id).or_insert_with(|| {
                 let time = id.split_once(':').and_then(|(t, _)| util::parse_time(t));
-                events.push(Gathered { line: number, time, node, records: Vec::new() });
+                events.push(Gathered { id, line: number, time, node, records: Vec::new() });
                 events.len() - 1
             });
             events[at].records.push(record);
         }
         for gathered in events {
-            match to_event(&gathered) {
-                Ok(Some(event)) => out.push(Entry { line: gathered.line, event: Ok(event) }),
-                Ok(None) => self.skipped.push((gathered.line, skip_reason(&gathered))),
-                Err(reason) => out.push(Entry { line: gathered.line, event: Err(reason) }),
+            let rows = match (to_event(&gathered), record_rows(&gathered)) {
+                (Err(reason), _) | (_, Err(reason)) => Err(reason),
+                (Ok(summary), Ok(records)) => Ok(summary.into_iter().chain(records).collect::<Vec<_>>()),
+            };
+            match rows {
+                Ok(rows) => {
+                    let mut rows = rows.into_iter();
+                    if let Some(first) = rows.next() {
+                        out.push(Entry { line: gathered.line, event: Ok(first), also: rows.collect() });
+                    }
+                }
+                Err(reason) => out.push(Entry::new(gathered.line, Err(reason))),
             }
         }
         Ok(())
-    }
-
-    fn skipped(&mut self) -> Vec<(u64, &'static str)> {
-        std::mem::take(&mut self.skipped)
     }
 }
 
@@ -252,12 +254,18 @@ fn to_event(g: &Gathered) -> Result<Option<Event<'static>>, String> {
 /// The command line of an `EXECVE` record: `a0`, `a1`, ... in order, split arguments
 /// (`a1_len=`, `a1[0]=`, `a1[1]=`) joined.
 fn arguments(execve: &Record) -> String {
+    arguments_by_position(execve).into_iter().map(|(_, value)| value).collect::<Vec<_>>().join(" ")
+}
+
+/// An `EXECVE` record's arguments in order, each under its name (`a0`, `a1`, ...); an argument
+/// auditd split (`a1_len`, `a1[0]`, `a1[1]`) joined back.
+fn arguments_by_position(execve: &Record) -> Vec<(String, String)> {
     let count = execve.get("argc").and_then(util::parse_int).unwrap_or(0).clamp(0, 100_000) as usize;
     let mut args = Vec::with_capacity(count);
     for i in 0..count {
         let whole = format!("a{i}");
         if let Some(value) = execve.get(&whole) {
-            args.push(value.to_string());
+            args.push((whole, value.to_string()));
             continue;
         }
         let prefix = format!("a{i}[");
@@ -269,9 +277,9 @@ fn arguments(execve: &Record) -> String {
             })
             .collect();
         parts.sort_by_key(|(n, _)| *n);
-        args.push(parts.into_iter().map(|(_, v)| v).collect());
+        args.push((whole, parts.into_iter().map(|(_, v)| v).collect()));
     }
-    args.join(" ")
+    args
 }
 
 /// `saddr` of a `SOCKADDR` record: an IPv4 or IPv6 address and port (`0200...`: family 2, port,
@@ -294,14 +302,40 @@ fn socket_address(saddr: &str) -> Option<(String, i64)> {
     }
 }
 
-fn skip_reason(g: &Gathered) -> &'static str {
-    match g.records.first().map(|r| r.kind) {
-        Some("USER_LOGIN" | "USER_AUTH" | "USER_START" | "USER_END" | "CRED_ACQ" | "CRED_DISP" | "CRED_REFR") => {
-            "auditd login and credential events: no table yet"
+/// Every record of an event as a row of `auditd`, with all its fields under auditd's names (an
+/// `EXECVE` record's split arguments joined, as [`arguments`] gives them).
+fn record_rows(g: &Gathered) -> Result<Vec<Event<'static>>, String> {
+    let Some(time) = g.time else { return Err("the record's msg=audit(...) has no valid time".into()) };
+    let mut rows = Vec::with_capacity(g.records.len());
+    for record in &g.records {
+        let mut pairs: Vec<(Cow<'static, str>, Cow<'static, str>)> = Vec::with_capacity(record.fields.len());
+        for (key, value) in &record.fields {
+            let key = (*key).to_string();
+            // auditd writes `?` and `(null)` for a field with no value.
+            if pairs.iter().any(|(k, _)| *k == key) || matches!(value.as_ref(), "?" | "(null)") {
+                continue;
+            }
+            pairs.push((Cow::Owned(key), Cow::Owned(value.to_string())));
         }
-        Some("SYSCALL") => "auditd system call without an execve, a socket address or a created or deleted path",
-        _ => "auditd event of a type no table holds",
+        if record.kind == "EXECVE" {
+            // `a1_len=10 a1[0]=... a1[1]=...`: the argument itself, as `a1`.
+            let args = arguments_by_position(record);
+            pairs.retain(|(k, _)| !k.contains('[') && !k.ends_with("_len"));
+            for (name, value) in args {
+                if !pairs.iter().any(|(k, _)| *k == name) {
+                    pairs.push((Cow::Owned(name), Cow::Owned(value)));
+                }
+            }
+        }
+        let mut e = Event::new(Table::Auditd).at(Some(time));
+        e.text("event.action", Some("record"))
+            .text("event.code", Some(record.kind.to_string()))
+            .text("event.id", Some(g.id.to_string()))
+            .lower("host.name", g.node.map(str::to_string))
+            .map("auditd.fields", pairs);
+        rows.push(e);
     }
+    Ok(rows)
 }
 
 #[cfg(test)]

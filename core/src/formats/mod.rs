@@ -51,6 +51,14 @@ pub trait LineParser: Send {
 pub struct Entry<'r> {
     pub line: u64,
     pub event: Result<Event<'r>, String>,
+    /// Further rows of the same record, stored with it (an audit event's records).
+    pub also: Vec<Event<'r>>,
+}
+
+impl<'r> Entry<'r> {
+    pub fn new(line: u64, event: Result<Event<'r>, String>) -> Self {
+        Entry { line, event, also: Vec::new() }
+    }
 }
 
 /// Parses a whole document; `Err` rejects the whole document (it is not of its format at all).
@@ -161,7 +169,7 @@ impl Format {
             Format::Evtx => "binary Windows event log files (.evtx), every channel, read on every core",
             Format::SysmonLinux => "Sysmon for Linux XML events in syslog lines or Sentinel Syslog JSON rows",
             Format::Auditd => {
-                "Linux audit logs (auditd's audit.log): a process per execve, connections, file creation and deletion"
+                "Linux audit logs (auditd's audit.log): every record, and a process per execve, connections, file creation and deletion"
             }
             Format::Ecs => {
                 "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns"

@@ -51,10 +51,10 @@ impl DocumentParser for PackageLock {
                     bundled: Some(flag(entry, "inBundle").unwrap_or(false)),
                     path: Some(key.clone()),
                 };
-                out.push(Entry {
+                out.push(Entry::new(
                     line,
-                    event: package.into_event(&self.context, "npm", &lockfile_version, project.as_deref()),
-                });
+                    package.into_event(&self.context, "npm", &lockfile_version, project.as_deref()),
+                ));
             }
             return Ok(());
         }
@@ -86,7 +86,7 @@ impl V1<'_> {
     fn walk<'r>(&mut self, deps: &Map<String, Json>, prefix: &str, from: usize, out: &mut Vec<Entry<'r>>) {
         // Real trees are shallow; a hostile file must not exhaust the stack.
         if self.depth > 256 {
-            out.push(Entry { line: 1, event: Err("dependencies nested more than 256 levels deep".into()) });
+            out.push(Entry::new(1, Err("dependencies nested more than 256 levels deep".into())));
             return;
         }
         self.depth += 1;
@@ -114,10 +114,7 @@ impl V1<'_> {
                 bundled: Some(flag(entry, "bundled").unwrap_or(false)),
                 path: Some(path.clone()),
             };
-            out.push(Entry {
-                line,
-                event: package.into_event(self.context, "npm", self.lockfile_version, self.project),
-            });
+            out.push(Entry::new(line, package.into_event(self.context, "npm", self.lockfile_version, self.project)));
             if let Some(nested) = entry.get("dependencies").and_then(Json::as_object) {
                 self.walk(nested, &format!("{path}/"), at, out);
             }

@@ -40,7 +40,7 @@ impl DocumentParser for PnpmLock {
             let Some(key) = key.as_str() else { continue };
             let line = lines.find_key(key);
             let Some((name, version_of_key)) = split_key(key, v5) else {
-                out.push(Entry { line, event: Err(format!("package key `{key}` names no version")) });
+                out.push(Entry::new(line, Err(format!("package key `{key}` names no version"))));
                 continue;
             };
             let flag = |k: &str| entry[k].as_bool();
@@ -61,7 +61,7 @@ impl DocumentParser for PnpmLock {
                 path: Some(key.to_owned()),
                 alias: None,
             };
-            out.push(Entry { line, event: package.into_event(&self.context, "pnpm", &version, None) });
+            out.push(Entry::new(line, package.into_event(&self.context, "pnpm", &version, None)));
         }
         Ok(())
     }

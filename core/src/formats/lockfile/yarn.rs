@@ -30,7 +30,7 @@ impl YarnLock {
         let mut saw_header = false;
         let flush = |current: &mut Option<(u64, Package)>, out: &mut Vec<Entry<'r>>| {
             if let Some((line, package)) = current.take() {
-                out.push(Entry { line, event: package.into_event(&self.context, "yarn", "1", None) });
+                out.push(Entry::new(line, package.into_event(&self.context, "yarn", "1", None)));
             }
         };
         for (index, line) in text.lines().enumerate() {
@@ -106,7 +106,7 @@ impl YarnLock {
                 path: Some(key.to_owned()),
                 ..Default::default()
             };
-            out.push(Entry { line, event: package.into_event(&self.context, "yarn", &version, None) });
+            out.push(Entry::new(line, package.into_event(&self.context, "yarn", &version, None)));
         }
         Ok(())
     }
