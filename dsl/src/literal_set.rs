@@ -142,7 +142,6 @@ pub struct LiteralSet {
     uses: Vec<Vec<(usize, Anchor)>>,
     /// Each test's number.
     index: HashMap<(String, Anchor), usize>,
-    tests: usize,
     /// (the batch's column, each test's answer), newest last. Holding the column keeps its
     /// buffers alive, so another batch cannot take their addresses and be taken for it.
     answers: Mutex<Vec<(ArrayData, Arc<Vec<BooleanArray>>)>>,
@@ -150,34 +149,31 @@ pub struct LiteralSet {
 
 impl std::fmt::Debug for LiteralSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LiteralSet({} tests)", self.tests)
+        write!(f, "LiteralSet({} tests)", self.index.len())
     }
 }
 
 impl LiteralSet {
     fn new(id: usize, tests: Vec<(String, Anchor)>) -> Result<LiteralSet> {
         let mut literals: Vec<String> = Vec::new();
+        let mut literal_at: HashMap<String, usize> = HashMap::new();
         let mut uses: Vec<Vec<(usize, Anchor)>> = Vec::new();
         let mut index = HashMap::new();
-        for (test, (literal, anchor)) in tests.iter().enumerate() {
-            let lowered = literal.to_ascii_lowercase();
-            let at = match literals.iter().position(|l| *l == lowered) {
-                Some(at) => at,
-                None => {
-                    literals.push(lowered);
-                    uses.push(Vec::new());
-                    literals.len() - 1
-                }
-            };
-            uses[at].push((test, *anchor));
-            index.insert((literal.clone(), *anchor), test);
+        for (test, (literal, anchor)) in tests.into_iter().enumerate() {
+            let at = *literal_at.entry(literal.to_ascii_lowercase()).or_insert_with_key(|lowered| {
+                literals.push(lowered.clone());
+                uses.push(Vec::new());
+                literals.len() - 1
+            });
+            uses[at].push((test, anchor));
+            index.insert((literal, anchor), test);
         }
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&literals)
             .map_err(|e| datafusion::error::DataFusionError::Execution(format!("literal set: {e}")))?;
-        Ok(LiteralSet { id, automaton, uses, index, tests: tests.len(), answers: Mutex::new(Vec::new()) })
+        Ok(LiteralSet { id, automaton, uses, index, answers: Mutex::new(Vec::new()) })
     }
 
     /// Every test's answer for this batch's column: searched once, then remembered.
@@ -200,7 +196,7 @@ impl LiteralSet {
 
     fn search(&self, column: &ArrayRef) -> Result<Vec<BooleanArray>> {
         let rows = column.len();
-        let mut found: Vec<BooleanBufferBuilder> = (0..self.tests)
+        let mut found: Vec<BooleanBufferBuilder> = (0..self.index.len())
             .map(|_| {
                 let mut b = BooleanBufferBuilder::new(rows);
                 b.append_n(rows, false);

@@ -46,9 +46,10 @@ pub struct SharedScan {
     pub members: Vec<(usize, usize)>,
     /// How many columns come before the marks.
     pub columns: usize,
-    /// Each member's output columns, over the columns before the marks; None: those columns as
-    /// they are. Members with the same output share one.
-    pub outputs: Vec<Option<Arc<Vec<Expr>>>>,
+    /// The members' distinct output columns, over the columns before the marks.
+    pub outputs: Vec<Vec<Expr>>,
+    /// Per member, its output in [`SharedScan::outputs`]; None: the columns as they are.
+    pub output_of: Vec<Option<usize>>,
 }
 
 /// The scans a set of hunts share, and which hunts they serve.
@@ -249,19 +250,17 @@ fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<Shar
         .filter(|c| all || read.contains(c.name.as_str()))
         .map(Expr::Column)
         .collect();
-    let mut outputs: Vec<Option<Arc<Vec<Expr>>>> = Vec::with_capacity(members.len());
-    let mut distinct: Vec<Arc<Vec<Expr>>> = Vec::new();
-    for member in members {
-        outputs.push(member.output.as_ref().map(|output| {
-            match distinct.iter().find(|d| d.as_slice() == output.as_slice()) {
-                Some(same) => Arc::clone(same),
-                None => {
-                    distinct.push(Arc::new(output.clone()));
-                    Arc::clone(distinct.last().expect("just pushed"))
-                }
-            }
-        }));
-    }
+    let mut outputs: Vec<Vec<Expr>> = Vec::new();
+    let output_of: Vec<Option<usize>> = members
+        .iter()
+        .map(|member| {
+            let output = member.output.as_ref()?;
+            Some(outputs.iter().position(|o| o == output).unwrap_or_else(|| {
+                outputs.push(output.clone());
+                outputs.len() - 1
+            }))
+        })
+        .collect();
     let mut builder = LogicalPlanBuilder::from(scan);
     if let Some(common) = conjunction(common.clone()) {
         builder = builder.filter(common)?;
@@ -279,7 +278,7 @@ fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<Shar
     let marks = crate::literal_set::rewrite(marks, first.scan.schema())?;
     projected.extend(marks.into_iter().enumerate().map(|(i, mark)| mark.alias(format!("{MARK}.{i}"))));
     let plan = builder.project(projected)?.build()?;
-    Ok(SharedScan { plan, members: indices, columns, outputs })
+    Ok(SharedScan { plan, members: indices, columns, outputs, output_of })
 }
 
 /// Runs a shared scan: the rows some member keeps, dealt to the members ([`deal`]).
@@ -307,11 +306,12 @@ fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: Vec<Vec<RecordBatch>>
     let fields = scan.plan.schema().iter().take(scan.columns).map(|(q, f)| (q.cloned(), Arc::clone(f))).collect();
     let columns = DFSchema::new_with_metadata(fields, Default::default())?;
     let state = ctx.state();
-    // Each distinct output planned once: (its exprs, by address, and its physical form).
-    let mut planned: Vec<(*const Vec<Expr>, Vec<Arc<dyn PhysicalExpr>>, arrow::datatypes::SchemaRef)> = Vec::new();
+    // Each distinct output planned once, when a member with rows first needs it.
+    let mut planned: Vec<Option<(Vec<Arc<dyn PhysicalExpr>>, arrow::datatypes::SchemaRef)>> =
+        vec![None; scan.outputs.len()];
     let mut out = Vec::with_capacity(dealt.len());
-    for (rows, output) in dealt.into_iter().zip(&scan.outputs) {
-        let Some(output) = output else {
+    for (rows, output) in dealt.into_iter().zip(&scan.output_of) {
+        let Some(output) = *output else {
             out.push(rows);
             continue;
         };
@@ -319,20 +319,18 @@ fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: Vec<Vec<RecordBatch>>
             out.push(rows);
             continue;
         }
-        let at = match planned.iter().position(|(p, _, _)| std::ptr::eq(*p, Arc::as_ptr(output))) {
-            Some(at) => at,
-            None => {
-                let exprs = output
+        let (exprs, schema) = match &mut planned[output] {
+            Some(done) => &*done,
+            slot => {
+                let exprs = &scan.outputs[output];
+                let physical = exprs
                     .iter()
                     .map(|e| state.create_physical_expr(e.clone(), &columns))
                     .collect::<Result<Vec<_>>>()?;
-                let fields = output.iter().map(|e| e.to_field(&columns).map(|(_, f)| f)).collect::<Result<Vec<_>>>()?;
-                let schema = Arc::new(arrow::datatypes::Schema::new(fields));
-                planned.push((Arc::as_ptr(output), exprs, schema));
-                planned.len() - 1
+                let fields = exprs.iter().map(|e| e.to_field(&columns).map(|(_, f)| f)).collect::<Result<Vec<_>>>()?;
+                &*slot.insert((physical, Arc::new(arrow::datatypes::Schema::new(fields))))
             }
         };
-        let (_, exprs, schema) = &planned[at];
         let computed = rows
             .iter()
             .map(|batch| {
@@ -349,7 +347,7 @@ fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: Vec<Vec<RecordBatch>>
 }
 
 /// The rows of a shared scan dealt to its members: for each member (in [`SharedScan::members`]
-/// order), the rows its mark keeps, with the output columns only.
+/// order), the rows its mark keeps, with the columns before the marks only.
 pub fn deal(scan: &SharedScan, batches: &[RecordBatch]) -> Result<Vec<Vec<RecordBatch>>> {
     let mut out = vec![Vec::new(); scan.members.len()];
     for batch in batches {

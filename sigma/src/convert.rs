@@ -145,7 +145,7 @@ pub(crate) fn matches(rule: &Rule, prefix: &str, mapping: &Mapping, catalog: &Ca
     check_names(&condition, &names)?;
     let negated = negated_searches(&condition, &names);
     let mut out = Matches { lets: Vec::new(), parts: Vec::new() };
-    let scope = |table| Scope { table, product: rule.logsource.product.as_deref() };
+    let scope = |table| Scope::of(table, &rule.logsource);
     let tables = mapping.narrowed(&route, event_ids(&condition, &names, detection).as_deref());
     if let [table] = tables.as_slice() {
         let mut used = Vec::new();
@@ -409,8 +409,10 @@ fn needs_parens(expr: &str) -> bool {
 }
 
 fn field_test_expr(test: &FieldTest, at: Scope, mapping: &Mapping, catalog: &Catalog) -> Result<String, Unsupported> {
-    let test = if test.field.is_none() { keywords_anywhere(test) } else { test.clone() };
-    let planned = value::plan(&mapping.expand(&test)?)?;
+    let mut planned = value::plan(&mapping.expand(test)?)?;
+    if planned.field.is_none() {
+        keywords_anywhere(&mut planned);
+    }
     let mut targets: Vec<FieldRef> = match &planned.field {
         Some(field) => vec![mapping.field(field, at, catalog)?],
         None => keyword_fields(at, mapping, catalog),
@@ -436,29 +438,19 @@ fn field_test_expr(test: &FieldTest, at: Scope, mapping: &Mapping, catalog: &Cat
 /// Keywords are searched in the event's text, as SIEMs search raw events: a keyword with no
 /// wildcard may sit anywhere in a value (`if=` in `if=/dev/zero`); one with wildcards is matched
 /// as written.
-fn keywords_anywhere(test: &FieldTest) -> FieldTest {
-    let has_wildcard = |t: &str| {
-        let mut escaped = false;
-        t.chars().any(|c| {
-            let wild = !escaped && matches!(c, '*' | '?');
-            escaped = !escaped && c == '\\';
-            wild
-        })
-    };
-    let values = test
-        .values
-        .iter()
-        .map(|v| match v {
-            Value::Text(t) if !has_wildcard(t) => {
-                // A last lone `\` would escape the `*` after it: written `\\`, it is itself.
-                let lone = t.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1;
-                Value::Text(format!("*{t}{}*", if lone { "\\" } else { "" }))
+fn keywords_anywhere(planned: &mut Planned) {
+    for test in planned.values.iter_mut().flatten() {
+        match test {
+            Test::Pattern { pieces, .. } if !pieces.iter().any(|p| matches!(p, Piece::Any | Piece::One)) => {
+                pieces.insert(0, Piece::Any);
+                pieces.push(Piece::Any);
             }
-            Value::Int(n) => Value::Text(format!("*{n}*")),
-            other => other.clone(),
-        })
-        .collect();
-    FieldTest { field: None, modifiers: test.modifiers.clone(), values }
+            Test::Number(n) => {
+                *test = Test::Pattern { pieces: vec![Piece::Any, Piece::Text(n.to_string()), Piece::Any], cased: false }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What a keyword search reads: the table's text columns, and the values of the map that keeps

@@ -341,12 +341,8 @@ fn events_of(
                 host &= has_host;
                 let mut columns = common_columns(&tag);
                 for (column, field) in wanted {
-                    columns.push(format!(
-                        "{column} = {}",
-                        mapping
-                            .field(field, Scope { table: &table, product: rule.logsource.product.as_deref() }, catalog)?
-                            .expr
-                    ));
+                    let expr = mapping.field(field, Scope::of(&table, &rule.logsource), catalog)?.expr;
+                    columns.push(format!("{column} = {expr}"));
                 }
                 if has_host && !wanted.iter().any(|(c, _)| c == "host.name") {
                     columns.push("host.name".to_string());

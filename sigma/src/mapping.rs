@@ -104,6 +104,13 @@ pub struct Scope<'a> {
     pub product: Option<&'a str>,
 }
 
+impl<'a> Scope<'a> {
+    /// The fields of a rule of `logsource`, in `table`.
+    pub fn of(table: &'a str, logsource: &'a Logsource) -> Scope<'a> {
+        Scope { table, product: logsource.product.as_deref() }
+    }
+}
+
 impl Mapping {
     /// spoor's own mapping.
     pub fn builtin() -> Mapping {
@@ -235,11 +242,10 @@ impl Mapping {
             .into_iter()
             .flatten()
             .filter_map(|fields| fields.get(field));
+        let others = self.others(at, catalog);
+        let readable = |c: &String| info.column(c).is_some() || others.iter().any(|m| c.starts_with(&format!("{m}.")));
         for expr in mapped {
             let columns = dotted_names(expr);
-            let others = self.others(at, catalog);
-            let readable =
-                |c: &String| info.column(c).is_some() || others.iter().any(|m| c.starts_with(&format!("{m}.")));
             if columns.iter().all(readable) {
                 let ty = match columns.as_slice() {
                     [only] if only == expr => info.column(only).cloned().unwrap_or(Type::Text),
@@ -248,7 +254,7 @@ impl Mapping {
                 return Ok(FieldRef { expr: expr.clone(), ty, lines: false });
             }
         }
-        let reads: Vec<String> = self.others(at, catalog).iter().map(|map| map_entry(map, field)).collect();
+        let reads: Vec<String> = others.iter().map(|map| map_entry(map, field)).collect();
         match reads.as_slice() {
             [] => Err(Unsupported::new(
                 Reason::Field,

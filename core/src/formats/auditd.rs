@@ -83,19 +83,16 @@ impl DocumentParser for AuditLog {
             events[at].records.push(record);
         }
         for gathered in events {
-            let rows = match (to_event(&gathered), record_rows(&gathered)) {
-                (Err(reason), _) | (_, Err(reason)) => Err(reason),
-                (Ok(summary), Ok(records)) => Ok(summary.into_iter().chain(records).collect::<Vec<_>>()),
+            let Some(time) = gathered.time else {
+                out.push(Entry::new(gathered.line, Err("the record's msg=audit(...) has no valid time".into())));
+                continue;
             };
-            match rows {
-                Ok(rows) => {
-                    let mut rows = rows.into_iter();
-                    if let Some(first) = rows.next() {
-                        out.push(Entry { line: gathered.line, event: Ok(first), also: rows.collect() });
-                    }
-                }
-                Err(reason) => out.push(Entry::new(gathered.line, Err(reason))),
-            }
+            // Each record a row of `auditd` (an event has one at least), and the event a row of
+            // its own table where it is an exec, a connection or a file change.
+            let mut rows = record_rows(&gathered, time).into_iter();
+            let Some(first) = rows.next() else { continue };
+            let also = rows.chain(to_event(&gathered, time)).collect();
+            out.push(Entry { line: gathered.line, event: Ok(first), also });
         }
         Ok(())
     }
@@ -178,8 +175,7 @@ fn record<'a, 't>(g: &'a Gathered<'t>, kind: &str) -> Option<&'a Record<'t>> {
     g.records.iter().find(|r| r.kind == kind)
 }
 
-fn to_event(g: &Gathered) -> Result<Option<Event<'static>>, String> {
-    let Some(time) = g.time else { return Err("the record's msg=audit(...) has no valid time".into()) };
+fn to_event(g: &Gathered, time: DateTime<Utc>) -> Option<Event<'static>> {
     let syscall = record(g, "SYSCALL");
     let sockaddr = record(g, "SOCKADDR").and_then(|r| r.get("saddr")).and_then(socket_address);
     let table = if record(g, "EXECVE").is_some() || syscall.is_some_and(|s| s.get("syscall") == Some("execve")) {
@@ -189,7 +185,7 @@ fn to_event(g: &Gathered) -> Result<Option<Event<'static>>, String> {
     } else if g.records.iter().any(|r| r.kind == "PATH" && matches!(r.get("nametype"), Some("CREATE" | "DELETE"))) {
         Table::File
     } else {
-        return Ok(None);
+        return None;
     };
     let mut e = Event::new(table).at(Some(time));
     e.text("event.code", Some(g.records[0].kind.to_string())).lower("host.name", g.node.map(str::to_string));
@@ -248,7 +244,7 @@ fn to_event(g: &Gathered) -> Result<Option<Event<'static>>, String> {
                 .text("file.extension", extension);
         }
     }
-    Ok(Some(e))
+    Some(e)
 }
 
 /// The command line of an `EXECVE` record: `a0`, `a1`, ... in order, split arguments
@@ -304,8 +300,7 @@ fn socket_address(saddr: &str) -> Option<(String, i64)> {
 
 /// Every record of an event as a row of `auditd`, with all its fields under auditd's names (an
 /// `EXECVE` record's split arguments joined, as [`arguments`] gives them).
-fn record_rows(g: &Gathered) -> Result<Vec<Event<'static>>, String> {
-    let Some(time) = g.time else { return Err("the record's msg=audit(...) has no valid time".into()) };
+fn record_rows(g: &Gathered, time: DateTime<Utc>) -> Vec<Event<'static>> {
     let mut rows = Vec::with_capacity(g.records.len());
     for record in &g.records {
         let mut pairs: Vec<(Cow<'static, str>, Cow<'static, str>)> = Vec::with_capacity(record.fields.len());
@@ -335,7 +330,7 @@ fn record_rows(g: &Gathered) -> Result<Vec<Event<'static>>, String> {
             .map("auditd.fields", pairs);
         rows.push(e);
     }
-    Ok(rows)
+    rows
 }
 
 #[cfg(test)]
