@@ -30,6 +30,10 @@ pub enum Error {
     /// A hunt needed more memory, or took longer, than its limit allows.
     #[error("{0}")]
     Limit(String),
+    /// A sink of a job did not take its findings (a file that cannot be written, a webhook that
+    /// does not answer); they stay pending and the next cycle delivers them.
+    #[error("{0}")]
+    Delivery(String),
     /// The caller cancelled the work.
     #[error("cancelled")]
     Cancelled,
@@ -77,7 +81,7 @@ impl Error {
     /// Ctrl-C).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::User(_) | Error::Io { .. } | Error::Hunt(_) | Error::Limit(_) => 2,
+            Error::User(_) | Error::Io { .. } | Error::Hunt(_) | Error::Limit(_) | Error::Delivery(_) => 2,
             Error::Cancelled => 130,
             Error::Engine(_) | Error::Internal(_) => 3,
         }
@@ -89,6 +93,11 @@ impl Error {
             Error::Hunt(hunts) => hunts.iter().map(|h| h.render(colour)).collect(),
             other => format!("error: {other}\n"),
         }
+    }
+
+    /// Wraps an I/O error with the file it happened on: `.map_err(Error::io(path))`.
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io { path: path.to_path_buf(), source }
     }
 
     pub(crate) fn hunt(name: &str, text: &str, diagnostics: Diagnostics) -> Error {
@@ -121,6 +130,18 @@ impl From<DataFusionError> for Error {
             },
             _ => Error::Engine(e),
         }
+    }
+}
+
+impl From<arrow::error::ArrowError> for Error {
+    fn from(e: arrow::error::ArrowError) -> Error {
+        Error::Engine(DataFusionError::from(e))
+    }
+}
+
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Error {
+        Error::Engine(DataFusionError::from(e))
     }
 }
 

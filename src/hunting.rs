@@ -121,7 +121,7 @@ pub fn hunt(hunt: HuntText, args: RunArgs, format: RowFormat, output: Option<Pat
         }
         rows.collect().await
     })?;
-    write_rows(&batches, format, output.as_deref()).map_err(spoor::Error::User)?;
+    write_rows(&batches, format, output.as_deref())?;
     if format == RowFormat::Table {
         eprintln!("{}", rows(batches.iter().map(RecordBatch::num_rows).sum()));
     }
@@ -133,21 +133,22 @@ fn rows(n: usize) -> String {
     format!("{n} row{}", if n == 1 { "" } else { "s" })
 }
 
-fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>) -> Result<(), String> {
+fn write_rows(batches: &[RecordBatch], format: RowFormat, output: Option<&Path>) -> spoor::Result<()> {
+    let io = |source| spoor::Error::Io { path: output.unwrap_or(Path::new("<stdout>")).to_path_buf(), source };
     let mut sink: Box<dyn Write + Send> = match output {
-        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
-        None if format == RowFormat::Parquet => return Err("--format parquet needs --output <file>".into()),
+        Some(path) => Box::new(std::fs::File::create(path).map_err(io)?),
+        None if format == RowFormat::Parquet => {
+            return Err(spoor::Error::User("--format parquet needs --output <file>".into()));
+        }
         None => Box::new(std::io::stdout()),
     };
-    let error = |e: &dyn std::fmt::Display| e.to_string();
     match format {
-        RowFormat::Table => {
-            sink.write_all(spoor::render::table(batches).map_err(|e| error(&e))?.as_bytes()).map_err(|e| error(&e))
-        }
-        RowFormat::Ndjson => spoor::render::ndjson(batches, sink).map_err(|e| error(&e)),
-        RowFormat::Csv => spoor::render::csv(batches, sink).map_err(|e| error(&e)),
-        RowFormat::Parquet => spoor::render::parquet(batches, sink).map_err(|e| error(&e)),
+        RowFormat::Table => sink.write_all(spoor::render::table(batches)?.as_bytes()).map_err(io)?,
+        RowFormat::Ndjson => spoor::render::ndjson(batches, sink)?,
+        RowFormat::Csv => spoor::render::csv(batches, sink)?,
+        RowFormat::Parquet => spoor::render::parquet(batches, sink)?,
     }
+    Ok(())
 }
 
 /// Checks hunt files without running them. Exit 1 when any has an error.
@@ -164,37 +165,44 @@ pub fn check(
     iocs: &[PathBuf],
     format: DiagnosticFormat,
     sigma: SigmaCheck<'_>,
-) -> Result<ExitCode, String> {
+) -> spoor::Result<ExitCode> {
     // The `iocs` table has one schema whatever its files hold; they are read to report bad ones.
     if !iocs.is_empty() {
-        spoor::core::iocs::load_all(iocs).map_err(|e| e.to_string())?;
+        spoor::core::iocs::load_all(iocs)?;
     }
-    let rule_files: Vec<PathBuf> = files
-        .iter()
-        .map(|f| if f.is_dir() || spoor::sigma::is_rule_file(f) { spoor::sigma::rule_files(f) } else { Ok(vec![]) })
-        .collect::<spoor::Result<Vec<_>>>()
-        .map_err(|e| e.to_string())?
-        .concat();
-    let hunts = hunt_files(files)?;
+    // Sigma rules (and directories' rules) apart; any other file named is a hunt.
+    let is_hunt = |p: &Path| p.extension().is_some_and(|e| e == "hunt");
+    let mut rule_files = Vec::new();
+    let mut hunts = Vec::new();
+    for f in files {
+        if f.is_dir() || spoor::sigma::is_rule_file(f) {
+            rule_files.extend(spoor::sigma::rule_files(f)?);
+        }
+        if f.is_dir() {
+            hunts.extend(spoor::core::walk::files(f, is_hunt)?);
+        } else if !spoor::sigma::is_rule_file(f) {
+            hunts.push(f.clone());
+        }
+    }
     if hunts.is_empty() && rule_files.is_empty() {
-        return Err("no .hunt files or Sigma rules (.yml) found".into());
+        return Err(spoor::Error::User("no .hunt files or Sigma rules (.yml) found".into()));
     }
     let mut failed = false;
     if !rule_files.is_empty() {
-        let not_run = crate::sigma_cli::check(&rule_files, sigma.mapping).map_err(|e| e.to_string())?;
+        let not_run = crate::sigma_cli::check(&rule_files, sigma.mapping)?;
         failed |= not_run && sigma.strict;
     }
     let mut all_json = Vec::new();
     let mut checked: Vec<(HuntText, Diagnostics)> = Vec::new();
     for path in hunts {
-        let hunt = HuntText::read(&path).map_err(|e| e.to_string())?;
+        let hunt = HuntText::read(&path)?;
         let diagnostics = match spoor::check(hunt.clone()) {
             Ok(warnings) => warnings,
             Err(spoor::Error::Hunt(mut invalid)) if invalid.len() == 1 => {
                 failed = true;
                 invalid.remove(0).diagnostics
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e),
         };
         match format {
             DiagnosticFormat::Pretty if diagnostics.0.is_empty() => println!("{}: ok", hunt.name),
@@ -216,31 +224,6 @@ pub fn check(
         println!("{}", serde_json::to_string_pretty(&all_json).unwrap_or_default());
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-/// Hunt files as given, directories walked for `*.hunt` (Sigma rules are checked apart).
-fn hunt_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(dir) = stack.pop() {
-                let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                for entry in entries.flatten() {
-                    let path = entry.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if path.extension().is_some_and(|e| e == "hunt") {
-                        out.push(path);
-                    }
-                }
-            }
-        } else if !spoor::sigma::is_rule_file(p) {
-            out.push(p.clone());
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 pub fn explain(hunt: HuntText, args: RunArgs, shown: Explain) -> spoor::Result<ExitCode> {

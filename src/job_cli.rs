@@ -18,7 +18,7 @@ fn init_logs() {
 
 /// One cycle. Exit 0 when nothing new was delivered, the job's `exit_code_on_findings` (1 by
 /// default) when something was, 2 on an error.
-pub fn once(path: &Path, allow: &[PathBuf]) -> Result<ExitCode, String> {
+pub fn once(path: &Path, allow: &[PathBuf]) -> spoor::Result<ExitCode> {
     init_logs();
     let job = Job::load_confined(path, allow)?;
     let report = job::run_once(&job)?;
@@ -26,7 +26,7 @@ pub fn once(path: &Path, allow: &[PathBuf]) -> Result<ExitCode, String> {
     Ok(if delivered > 0 { ExitCode::from(job.exit_code_on_findings) } else { ExitCode::SUCCESS })
 }
 
-pub fn serve(path: &Path, allow: &[PathBuf]) -> Result<ExitCode, String> {
+pub fn serve(path: &Path, allow: &[PathBuf]) -> spoor::Result<ExitCode> {
     init_logs();
     let job = Job::load_confined(path, allow)?;
     job::serve(&job)?;

@@ -318,21 +318,18 @@ fn command() -> ExitCode {
         Command::Sigma(SigmaCommand::Convert { rules, sigma_mapping }) => {
             sigma_cli::convert(&rules, sigma_mapping.as_deref())
         }
-        Command::Job(JobCommand::Run { job, once: true, allow }) => language(job_cli::once(&job, &allow)),
+        Command::Job(JobCommand::Run { job, once: true, allow }) => job_cli::once(&job, &allow),
         Command::Job(JobCommand::Run { job, once: false, allow } | JobCommand::Serve { job, allow }) => {
-            language(job_cli::serve(&job, &allow))
+            job_cli::serve(&job, &allow)
         }
         Command::Test { pack, only, bless } => pack_cli::test(&pack, only.as_deref(), bless),
         Command::Hunt { file, expression, run, format, output, sigma_mapping } => {
             hunting::hunt_text(file.as_deref(), expression, sigma_mapping.as_deref())
                 .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output))
         }
-        Command::Check { files, iocs, format, strict, sigma_mapping } => language(hunting::check(
-            &files,
-            &iocs,
-            format,
-            hunting::SigmaCheck { strict, mapping: sigma_mapping.as_deref() },
-        )),
+        Command::Check { files, iocs, format, strict, sigma_mapping } => {
+            hunting::check(&files, &iocs, format, hunting::SigmaCheck { strict, mapping: sigma_mapping.as_deref() })
+        }
         Command::Explain { file, expression, run, sql, analyze, sigma_mapping } => {
             hunting::hunt_text(file.as_deref(), expression, sigma_mapping.as_deref()).and_then(|hunt| {
                 let shown = if sql {
@@ -392,11 +389,6 @@ fn command() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// Commands whose errors are text (jobs, `check`) report them as the user's to fix.
-fn language(result: Result<ExitCode, String>) -> spoor::Result<ExitCode> {
-    result.map_err(spoor::Error::User)
 }
 
 struct Bar(ProgressBar);

@@ -71,8 +71,7 @@ pub fn run(root: &Path, sigma_mapping: Option<&Path>, args: RunArgs, out: Findin
         }
         None => Box::new(std::io::stdout()),
     };
-    let written = write_findings(&runs, format, output.is_none(), &mut sink);
-    written.map_err(spoor::Error::User)?;
+    write_findings(&runs, format, output.as_deref(), &mut sink)?;
     eprint!("{}", pack::render::summary(&runs));
     if let Some(note) = spoor::sigma::skipped_note(&pack) {
         eprintln!("{note}");
@@ -91,29 +90,20 @@ pub fn run(root: &Path, sigma_mapping: Option<&Path>, args: RunArgs, out: Findin
 fn write_findings(
     runs: &[pack::HuntRun<'_>],
     format: FindingFormat,
-    to_stdout: bool,
+    output: Option<&Path>,
     sink: &mut Box<dyn Write + Send>,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
+) -> spoor::Result<()> {
+    let io = |source| spoor::Error::Io { path: output.unwrap_or(Path::new("<stdout>")).to_path_buf(), source };
     match format {
         FindingFormat::Table => {
-            let style = terminal_style(to_stdout);
+            let style = terminal_style(output.is_none());
             sink.write_all(pack::render::terminal::render(runs, style).as_bytes()).map_err(io)?
         }
         FindingFormat::Wide => sink.write_all(pack::render::table(runs)?.as_bytes()).map_err(io)?,
         FindingFormat::Ndjson => sink.write_all(pack::render::ndjson(runs)?.as_bytes()).map_err(io)?,
         FindingFormat::Sarif => writeln!(sink, "{}", pack::render::sarif(runs)).map_err(io)?,
-        FindingFormat::Csv => {
-            let mut writer = arrow::csv::Writer::new(sink);
-            writer.write(&pack::render::flat(runs)?).map_err(|e| e.to_string())?;
-        }
-        FindingFormat::Parquet => {
-            let batch = pack::render::flat(runs)?;
-            let mut writer =
-                parquet::arrow::ArrowWriter::try_new(sink, batch.schema(), None).map_err(|e| e.to_string())?;
-            writer.write(&batch).map_err(|e| e.to_string())?;
-            writer.close().map_err(|e| e.to_string())?;
-        }
+        FindingFormat::Csv => spoor::render::csv(&[pack::render::flat(runs)?], sink)?,
+        FindingFormat::Parquet => spoor::render::parquet(&[pack::render::flat(runs)?], sink)?,
     }
     Ok(())
 }

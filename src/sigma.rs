@@ -134,29 +134,7 @@ fn read(path: &Path) -> crate::Result<String> {
 
 /// The Sigma rule files under a path (itself, when it is a file), sorted.
 pub fn rule_files(path: &Path) -> crate::Result<Vec<PathBuf>> {
-    if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut dirs = vec![path.to_path_buf()];
-    let mut walked = std::collections::HashSet::new();
-    while let Some(dir) = dirs.pop() {
-        let canonical = dir.canonicalize().map_err(|source| crate::Error::Io { path: dir.clone(), source })?;
-        if !walked.insert(canonical) {
-            continue;
-        }
-        let entries = std::fs::read_dir(&dir).map_err(|source| crate::Error::Io { path: dir.clone(), source })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if is_rule_file(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    Ok(crate::core::walk::files(path, is_rule_file)?)
 }
 
 /// Counts of rules by reason, for a summary (`check`, `pack run`).

@@ -407,7 +407,7 @@ impl Store {
         starting: &mut (dyn FnMut(&PackHunt) + Send),
     ) -> Result<Vec<HuntRun<'p>>> {
         let config = RunConfig { params: options.params.clone(), options: options.run.clone(), limits: options.limits };
-        crate::pack::check_params(pack, &config).map_err(Error::User)?;
+        crate::pack::check_params(pack, &config)?;
         // Every pack run has an `iocs` table: the pack's own indicators and the options'.
         let with_pack_iocs =
             HuntOptions { iocs: pack.iocs.iter().chain(&options.iocs).cloned().collect(), ..options.clone() };

@@ -158,7 +158,8 @@ pub fn ingest(
     if options.format == Some(Format::Mapped) && options.mapping.is_none() {
         return Err(Error::User("--format mapped needs a mapping: give one with --mapping <file.toml>".into()));
     }
-    let files = expand(inputs)?;
+    // Directories walked in name order.
+    let files = crate::walk::all_files(inputs, |_| true)?;
     // The manifest is read under the write lock, so an ingest that waited sees what the one
     // before it committed.
     let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?, options.assets.clone());
@@ -183,26 +184,6 @@ pub fn ingest(
     summary.written = sink.commit(sources)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
-}
-
-/// The files named, with directories walked in name order.
-fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
-        if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(input)
-                .map_err(|e| Error::io(input, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
-                .collect();
-            entries.sort();
-            out.extend(expand(&entries)?);
-        } else {
-            out.push(input.clone());
-        }
-    }
-    Ok(out)
 }
 
 /// A file to read, and what its rows call it.

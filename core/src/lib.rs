@@ -12,6 +12,7 @@
 //!   `.zip` and `.tar.gz` read member by member.
 //! - [`audit_activities`]: what audit actions mean, whatever their source calls them (data).
 //! - [`ingest`](mod@ingest): the driver that accounts for every record (stored, skipped or rejected).
+//! - [`walk`]: the files under a directory, as every command that takes one reads them.
 //! - [`store`]: the on-disk layout; `manifest`: what each ingest read and wrote, its commit
 //!   point; [`session`]: the query side; `planner`: its query planner, which knows
 //!   `keep_first`, an operator of spoor's own.
@@ -29,6 +30,7 @@ pub mod iocs;
 pub mod schema;
 pub mod session;
 pub mod store;
+pub mod walk;
 
 // Plumbing that spoor's own crates share: public for them, not an API (it changes without
 // notice), so hidden from the documentation.

@@ -169,7 +169,7 @@ impl Store {
             let runs = store.run_pack(&pack, &options).await?;
             let findings: Vec<spoor::pack::Finding> =
                 spoor::pack::render::all_findings(&runs).into_iter().cloned().collect();
-            let table = spoor::pack::render::flat(&runs).map_err(spoor::Error::Internal)?;
+            let table = spoor::pack::render::flat(&runs)?;
             let mut skipped = Vec::new();
             let mut failed = Vec::new();
             for r in &runs {

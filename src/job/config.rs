@@ -110,10 +110,11 @@ pub enum Schedule {
 
 impl Schedule {
     /// When the next cycle after `after` starts.
-    pub fn next(&self, after: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    pub fn next(&self, after: chrono::DateTime<chrono::Utc>) -> crate::Result<chrono::DateTime<chrono::Utc>> {
+        let never = |e: &dyn std::fmt::Display| crate::Error::User(format!("no cycle after {after}: {e}"));
         match self {
-            Schedule::Every(every) => Ok(after + chrono::Duration::from_std(*every).map_err(|e| e.to_string())?),
-            Schedule::Cron(cron) => cron.find_next_occurrence(&after, false).map_err(|e| e.to_string()),
+            Schedule::Every(every) => Ok(after + chrono::Duration::from_std(*every).map_err(|e| never(&e))?),
+            Schedule::Cron(cron) => cron.find_next_occurrence(&after, false).map_err(|e| never(&e)),
         }
     }
 }
@@ -280,24 +281,25 @@ fn limits(memory: Option<&str>, time: Option<&str>) -> Result<crate::core::sessi
 
 impl Job {
     /// Reads and checks a job file; the error names the file and, for TOML errors, the line.
-    pub fn load(file: &Path) -> Result<Job, String> {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        Job::parse(file, &text).map_err(|e| format!("{}: {e}", file.display()))
+    pub fn load(file: &Path) -> crate::Result<Job> {
+        let text = std::fs::read_to_string(file).map_err(crate::Error::io(file))?;
+        Job::from_text(file, &text).map_err(|e| crate::Error::User(format!("{}: {e}", file.display())))
     }
 
     /// Reads a job file and checks that every path it names (store, pack, hunts, IOC files,
     /// inputs, state, sink files) stays inside its own directory or one of `allow`.
-    pub fn load_confined(file: &Path, allow: &[PathBuf]) -> Result<Job, String> {
+    pub fn load_confined(file: &Path, allow: &[PathBuf]) -> crate::Result<Job> {
         let mut job = Job::load(file)?;
         let own = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let dirs: Vec<PathBuf> = std::iter::once(own.to_path_buf()).chain(allow.iter().cloned()).collect();
         let roots = crate::core::confine::Roots::new(
             &dirs,
             "a job file names only files under its own directory; allow others with --allow <dir>",
-        )?;
+        )
+        .map_err(crate::Error::User)?;
         job.paths()
             .try_for_each(|(what, path)| roots.check(what, path).map(drop))
-            .map_err(|e| format!("{}: {e}", file.display()))?;
+            .map_err(|e| crate::Error::User(format!("{}: {e}", file.display())))?;
         job.confined_to = Some(roots);
         Ok(job)
     }
@@ -330,10 +332,14 @@ impl Job {
     /// assert_eq!(job.name, "axios");
     /// assert_eq!(job.store, Path::new("/jobs/../store"));
     /// let typo = spoor::job::Job::parse(Path::new("j.toml"), "store = 's'\npack = 'h'\nlookbak = '1h'").unwrap_err();
-    /// assert!(typo.contains("unknown field `lookbak`"));
-    /// # Ok::<(), String>(())
+    /// assert!(typo.to_string().contains("unknown field `lookbak`"));
+    /// # Ok::<(), spoor::Error>(())
     /// ```
-    pub fn parse(file: &Path, text: &str) -> Result<Job, String> {
+    pub fn parse(file: &Path, text: &str) -> crate::Result<Job> {
+        Job::from_text(file, text).map_err(crate::Error::User)
+    }
+
+    fn from_text(file: &Path, text: &str) -> Result<Job, String> {
         let raw: JobFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
         let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let at = |p: &Path| if p.is_absolute() || dir == Path::new(".") { p.to_path_buf() } else { dir.join(p) };
@@ -475,7 +481,7 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        let err = |text: &str| Job::parse(Path::new("j.toml"), text).unwrap_err();
+        let err = |text: &str| Job::parse(Path::new("j.toml"), text).unwrap_err().to_string();
         assert!(err("store = 's'\npack = 'h'\nlookbak = '1h'").contains("unknown field `lookbak`"));
         assert!(err("store = 's'\npack = 'h'\nschedule = 'every tuesday'").contains("schedule `every tuesday`"));
         assert!(err("store = 's'\npack = 'h'\nevery = 'often'").contains("every: `often`: expected a duration"));

@@ -18,12 +18,12 @@ use chrono::{DateTime, Utc};
 use super::config::Job;
 use super::sinks::{self, Delivery};
 use super::state::{Commit, Pending, State, StateDir};
-use crate::Store;
 use crate::core::ingest::IngestOptions;
 use crate::core::manifest::Known;
 use crate::core::store::pause_for_tests;
 use crate::dsl::RunOptions;
 use crate::pack::{Finding, Outcome, Pack, PackHunt};
+use crate::{Error, Result, Store};
 
 /// What a cycle did, for the log and the exit code.
 #[derive(Debug, Default, Clone)]
@@ -68,16 +68,11 @@ fn time(micros: i64) -> DateTime<Utc> {
 }
 
 /// Runs one cycle of `job`: ingest what is new, hunt it, deliver new findings, then commit the state.
-pub fn run_cycle(
-    job: &Job,
-    hunts: &Hunts,
-    dir: &StateDir,
-    runtime: &tokio::runtime::Runtime,
-) -> Result<CycleReport, String> {
+pub fn run_cycle(job: &Job, hunts: &Hunts, dir: &StateDir, runtime: &tokio::runtime::Runtime) -> Result<CycleReport> {
     let started = Instant::now();
     let mut state = dir.load()?;
     let mut report = CycleReport::default();
-    let store = Store::open(&job.store).map_err(|e| e.to_string())?;
+    let store = Store::open(&job.store)?;
 
     if state.pending.is_some() {
         report.recovered = deliver_pending(job, &hunts.pack, &mut state, dir)?;
@@ -186,7 +181,7 @@ pub struct Hunts {
 }
 
 /// The hunts of `pack` that `job` names, with their parameters; an error when a selection matches none.
-pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
+pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts> {
     let mut params: BTreeMap<String, crate::dsl::ParamValues> = BTreeMap::new();
     if job.hunts.is_empty() {
         return Ok(Hunts { pack, params });
@@ -194,13 +189,13 @@ pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
     for selection in &job.hunts {
         let matching: Vec<&PackHunt> = pack.hunts.iter().filter(|h| selection.pattern.matches(h)).collect();
         if matching.is_empty() {
-            return Err(format!(
+            return Err(Error::User(format!(
                 "{}: no hunt of {} matches {} (`spoor pack docs --pack {}` lists them)",
                 job.file.display(),
                 pack.root.display(),
                 selection.pattern,
                 pack.root.display()
-            ));
+            )));
         }
         for hunt in matching {
             params.entry(hunt.id().to_string()).or_default().extend(selection.params.clone());
@@ -210,7 +205,7 @@ pub fn select(job: &Job, mut pack: Pack) -> Result<Hunts, String> {
     Ok(Hunts { pack, params })
 }
 
-async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec<Finding>, String> {
+async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec<Finding>> {
     // Each selection's parameters, scoped to the hunts it chose.
     let params = hunts
         .params
@@ -225,11 +220,14 @@ async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec
         ..Default::default()
     };
     let mut found = Vec::new();
-    for run in store.run_pack(&hunts.pack, &options).await.map_err(|e| e.to_string())? {
+    for run in store.run_pack(&hunts.pack, &options).await? {
         match run.outcome {
             Outcome::Ran { findings, .. } => found.extend(findings),
             Outcome::Skipped { .. } => {}
-            Outcome::Failed(e) => return Err(format!("hunt {}: {e}", run.hunt.id())),
+            Outcome::Failed(e) => {
+                tracing::error!(hunt = run.hunt.id(), "{e}");
+                return Err(e);
+            }
         }
     }
     Ok(found)
@@ -237,7 +235,7 @@ async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec
 
 /// Delivers the pending cycle to every sink that has not accepted it, then commits it.
 /// Returns the number of findings.
-fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) -> Result<usize, String> {
+fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) -> Result<usize> {
     let Some(pending) = state.pending.clone() else { return Ok(0) };
     let ids: BTreeSet<&str> = pending.findings.iter().map(|f| f.hunt.as_str()).collect();
     let hunts: Vec<&PackHunt> = pack.hunts.iter().filter(|h| ids.contains(h.id())).collect();
@@ -257,15 +255,14 @@ fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) ->
                 offset
             }
         };
-        let accepted = sinks::deliver(sink, &delivery, offset).map_err(|e| {
-            format!(
+        sinks::deliver(sink, &delivery, offset).map_err(|e| {
+            Error::Delivery(format!(
                 "sink {} failed: {e}; cycle {}'s {} finding(s) stay pending and are delivered by the next cycle",
                 sink.describe(),
                 pending.cycle,
                 pending.findings.len()
-            )
-        });
-        accepted?;
+            ))
+        })?;
         pause_for_tests(&format!("delivered-{i}"));
         if let Some(p) = state.pending.as_mut() {
             p.delivered.insert(i);
@@ -279,10 +276,10 @@ fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) ->
 }
 
 /// Store files by path relative to the store.
-fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>, String> {
+fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>> {
     let mut out = BTreeMap::new();
     for table in crate::core::Table::ALL {
-        for path in store.core().files(table).map_err(|e| e.to_string())? {
+        for path in store.core().files(table)? {
             let name = path.strip_prefix(store.path()).unwrap_or(&path).to_string_lossy().into_owned();
             out.insert(name, path);
         }
@@ -290,37 +287,13 @@ fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>, String> {
     Ok(out)
 }
 
-fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for root in paths {
-        let mut todo = vec![root.clone()];
-        while let Some(path) = todo.pop() {
-            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if hidden && path != *root {
-                continue;
-            }
-            if path.is_dir() {
-                for entry in std::fs::read_dir(&path).map_err(|e| format!("{}: {e}", path.display()))? {
-                    todo.push(entry.map_err(|e| format!("{}: {e}", path.display()))?.path());
-                }
-            } else if path.is_file() {
-                out.push(path);
-            } else if path == *root {
-                return Err(format!("{}: no such file or directory to ingest", path.display()));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// Ingests the input files: the store's manifest skips those read before and reads only the new
 /// part of those that grew.
-fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), String> {
+fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<()> {
     if job.ingest.is_empty() {
         return Ok(());
     }
-    let mut paths = input_files(&job.ingest)?;
+    let mut paths = crate::core::walk::all_files(&job.ingest, |_| true)?;
     if let Some(roots) = &job.confined_to {
         paths.retain(|path| match roots.check("input file", path) {
             Ok(_) => true,
@@ -331,7 +304,7 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), 
         });
     }
     let options = IngestOptions { format: job.ingest_format, ..Default::default() };
-    let summary = store.ingest(&paths, &options).map_err(|e| e.to_string())?;
+    let summary = store.ingest(&paths, &options)?;
     pause_for_tests("after-ingest");
     for f in &summary.files {
         match &f.known {
@@ -350,11 +323,11 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<(), 
 }
 
 /// A store file's rows and the range of its `@timestamp` (from the Parquet footer's statistics).
-fn time_range(path: &Path) -> Result<(u64, Option<(i64, i64)>), String> {
+fn time_range(path: &Path) -> Result<(u64, Option<(i64, i64)>)> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::file::statistics::Statistics;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let reader = SerializedFileReader::new(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(Error::io(path))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| store_file(path, e))?;
     let meta = reader.metadata();
     let rows = u64::try_from(meta.file_metadata().num_rows()).unwrap_or(0);
     let column = meta.file_metadata().schema_descr().columns().iter().position(|c| c.path().string() == "@timestamp");
@@ -372,24 +345,29 @@ fn time_range(path: &Path) -> Result<(u64, Option<(i64, i64)>), String> {
 }
 
 /// Rows of a store file whose `@timestamp` is before `start`.
-fn rows_before(path: &Path, start: i64) -> Result<u64, String> {
+fn rows_before(path: &Path, start: i64) -> Result<u64> {
     use arrow::array::AsArray;
     use arrow::datatypes::TimestampMicrosecondType;
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(Error::io(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| store_file(path, e))?;
     let Some(index) = builder.parquet_schema().columns().iter().position(|c| c.path().string() == "@timestamp") else {
         return Ok(0);
     };
     let mask = ProjectionMask::leaves(builder.parquet_schema(), [index]);
-    let reader = builder.with_projection(mask).build().map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = builder.with_projection(mask).build().map_err(|e| store_file(path, e))?;
     let mut count = 0;
     for batch in reader {
-        let batch = batch.map_err(|e| format!("{}: {e}", path.display()))?;
+        let batch = batch.map_err(|e| store_file(path, e))?;
         if let Some(times) = batch.column(0).as_primitive_opt::<TimestampMicrosecondType>() {
             count += times.iter().flatten().filter(|t| *t < start).count() as u64;
         }
     }
     Ok(count)
+}
+
+/// A store file that cannot be read as Parquet: damaged, or not written by spoor.
+fn store_file(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::User(format!("{}: not a readable store file: {e}", path.display()))
 }

@@ -21,16 +21,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use config::Job;
 pub use cycle::CycleReport;
 
+use crate::{Error, Result};
 use state::StateDir;
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    crate::core::session::runtime().map_err(|e| format!("cannot start the query runtime: {e}"))
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    crate::core::session::runtime().map_err(|e| Error::Internal(format!("cannot start the query runtime: {e}")))
 }
 
 /// The job's hunts and its locked state directory.
-fn open(job: &Job) -> Result<(cycle::Hunts, StateDir), String> {
-    let mapping = crate::sigma::mapping(job.sigma_mapping.as_deref()).map_err(|e| e.to_string())?;
-    let pack = crate::pack::load_with(&job.pack, &mapping).map_err(|e| format!("pack {}: {e}", job.pack.display()))?;
+fn open(job: &Job) -> Result<(cycle::Hunts, StateDir)> {
+    let mapping = crate::sigma::mapping(job.sigma_mapping.as_deref())?;
+    let pack = crate::pack::load_with(&job.pack, &mapping)?;
     if let Some(note) = crate::sigma::skipped_note(&pack) {
         tracing::warn!("{note}");
     }
@@ -40,7 +41,7 @@ fn open(job: &Job) -> Result<(cycle::Hunts, StateDir), String> {
 }
 
 /// Runs one cycle and logs its summary.
-pub fn run_once(job: &Job) -> Result<CycleReport, String> {
+pub fn run_once(job: &Job) -> Result<CycleReport> {
     let (hunts, dir) = open(job)?;
     let runtime = runtime()?;
     let report = cycle::run_cycle(job, &hunts, &dir, &runtime)?;
@@ -50,7 +51,7 @@ pub fn run_once(job: &Job) -> Result<CycleReport, String> {
 
 /// Runs cycles on the job's schedule until SIGINT or SIGTERM. A failed cycle is logged and
 /// the next one retries (its findings stay pending); the signal lets a running cycle finish.
-pub fn serve(job: &Job) -> Result<(), String> {
+pub fn serve(job: &Job) -> Result<()> {
     let (hunts, dir) = open(job)?;
     let runtime = runtime()?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::config::{SinkConfig, StdoutFormat, WebhookConfig};
 use crate::pack::{Finding, PackHunt};
+use crate::{Error, Result};
 
 /// One cycle's delivery.
 pub struct Delivery<'a> {
@@ -27,7 +28,7 @@ pub struct Delivery<'a> {
 
 /// Delivers to one sink. `offset` is an append-only file's length before this cycle: recorded
 /// by the caller on the first attempt (from [`append_offset`]) and reused on a retry.
-pub fn deliver(sink: &SinkConfig, delivery: &Delivery<'_>, offset: Option<u64>) -> Result<(), String> {
+pub fn deliver(sink: &SinkConfig, delivery: &Delivery<'_>, offset: Option<u64>) -> Result<()> {
     match sink {
         SinkConfig::Stdout { format } => stdout(*format, delivery),
         SinkConfig::Ndjson { path } => ndjson(path, delivery, offset.unwrap_or(0)),
@@ -45,77 +46,75 @@ pub fn append_offset(sink: &SinkConfig) -> Option<u64> {
     }
 }
 
-fn stdout(format: StdoutFormat, delivery: &Delivery<'_>) -> Result<(), String> {
+fn stdout(format: StdoutFormat, delivery: &Delivery<'_>) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| format!("stdout: {e}");
+    let stdout = Path::new("<stdout>");
     for f in delivery.findings {
         match format {
-            StdoutFormat::Table => writeln!(out, "{}", f.to_text()).map_err(io)?,
-            StdoutFormat::Ndjson => writeln!(out, "{}", f.to_ecs()).map_err(io)?,
+            StdoutFormat::Table => writeln!(out, "{}", f.to_text()).map_err(Error::io(stdout))?,
+            StdoutFormat::Ndjson => writeln!(out, "{}", f.to_ecs()).map_err(Error::io(stdout))?,
         }
     }
-    out.flush().map_err(io)
+    out.flush().map_err(Error::io(stdout))
 }
 
-fn create_parent(path: &Path) -> Result<(), String> {
+fn create_parent(path: &Path) -> Result<()> {
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),
+        Some(dir) => fs::create_dir_all(dir).map_err(Error::io(dir)),
         None => Ok(()),
     }
 }
 
-fn ndjson(path: &Path, delivery: &Delivery<'_>, offset: u64) -> Result<(), String> {
+fn ndjson(path: &Path, delivery: &Delivery<'_>, offset: u64) -> Result<()> {
     create_parent(path)?;
-    let io = |e: std::io::Error| format!("{}: {e}", path.display());
-    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
+    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(Error::io(path))?;
     // A retry of this cycle: cut what an interrupted attempt appended.
-    if file.metadata().map_err(io)?.len() > offset {
-        file.set_len(offset).map_err(io)?;
+    if file.metadata().map_err(Error::io(path))?.len() > offset {
+        file.set_len(offset).map_err(Error::io(path))?;
     }
     let mut text = String::new();
     for f in delivery.findings {
         text.push_str(&f.to_ecs().to_string());
         text.push('\n');
     }
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)
+    file.write_all(text.as_bytes()).map_err(Error::io(path))?;
+    file.sync_all().map_err(Error::io(path))
 }
 
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
-fn replace(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     create_parent(path)?;
     let temp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
-    let io = |e: std::io::Error| format!("{}: {e}", temp.display());
-    let mut file = File::create(&temp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    fs::rename(&temp, path).map_err(|e| format!("{}: {e}", path.display()))
+    let mut file = File::create(&temp).map_err(Error::io(&temp))?;
+    file.write_all(bytes).map_err(Error::io(&temp))?;
+    file.sync_all().map_err(Error::io(&temp))?;
+    fs::rename(&temp, path).map_err(Error::io(path))
 }
 
-fn parquet(dir: &Path, delivery: &Delivery<'_>) -> Result<(), String> {
+fn parquet(dir: &Path, delivery: &Delivery<'_>) -> Result<()> {
     let findings: Vec<&Finding> = delivery.findings.iter().collect();
     let batch = crate::pack::render::flat_findings(&findings)?;
     let mut bytes = Vec::new();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).map_err(|e| e.to_string())?;
-    writer.write(&batch).map_err(|e| e.to_string())?;
-    writer.close().map_err(|e| e.to_string())?;
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None)?;
+    writer.write(&batch)?;
+    writer.close()?;
     replace(&dir.join(format!("{}-cycle-{:08}.parquet", delivery.job, delivery.cycle)), &bytes)
 }
 
-fn sarif(path: &Path, delivery: &Delivery<'_>) -> Result<(), String> {
+fn sarif(path: &Path, delivery: &Delivery<'_>) -> Result<()> {
     let findings: Vec<&Finding> = delivery.findings.iter().collect();
     let new = crate::pack::render::sarif_document(delivery.hunts, &findings);
     let merged = match fs::read_to_string(path) {
         Ok(text) => {
             let old: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not a SARIF log this job wrote: {e}", path.display()))?;
+                .map_err(|e| Error::User(format!("{}: not a SARIF log this job wrote: {e}", path.display())))?;
             merge_sarif(old, new)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => new,
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(Error::io(path)(e)),
     };
-    replace(path, serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?.as_bytes())
+    let text = serde_json::to_string_pretty(&merged).map_err(|e| Error::Internal(format!("SARIF as JSON: {e}")))?;
+    replace(path, text.as_bytes())
 }
 
 /// The old log with the new rules and results added; a result whose finding id it already
@@ -145,7 +144,7 @@ fn merge_sarif(mut old: Value, new: Value) -> Value {
     old
 }
 
-fn webhook(config: &WebhookConfig, delivery: &Delivery<'_>) -> Result<(), String> {
+fn webhook(config: &WebhookConfig, delivery: &Delivery<'_>) -> Result<()> {
     let body = json!({
         "job": delivery.job,
         "cycle": delivery.cycle,
@@ -175,7 +174,7 @@ fn webhook(config: &WebhookConfig, delivery: &Delivery<'_>) -> Result<(), String
             Err(e) => last = e.to_string(),
         }
     }
-    Err(format!("webhook {}: {last} (after {} attempts)", config.url, config.retries + 1))
+    Err(Error::Delivery(format!("webhook {}: {last} (after {} attempts)", config.url, config.retries + 1)))
 }
 
 #[cfg(test)]

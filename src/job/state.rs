@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::pack::Finding;
+use crate::{Error, Result};
 
 // 2: inputs are known from the store's ingest manifest, no longer from the job's state.
 const VERSION: u32 = 2;
@@ -74,18 +75,18 @@ pub struct StateDir {
 impl StateDir {
     /// Creates the directory if needed and takes its lock; a job already running elsewhere is
     /// an error naming the process.
-    pub fn lock(dir: &Path, job: &str) -> Result<StateDir, String> {
-        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    pub fn lock(dir: &Path, job: &str) -> Result<StateDir> {
+        fs::create_dir_all(dir).map_err(Error::io(dir))?;
         let path = dir.join("lock");
         let lock = match crate::core::lock::acquire(&path, crate::core::lock::WhenHeld::GiveUp) {
             Ok(Ok(lock)) => lock,
             Ok(Err(holder)) => {
-                return Err(format!(
+                return Err(Error::User(format!(
                     "job `{job}` is already running (process {holder}; lock {}): wait for it or stop it",
                     path.display()
-                ));
+                )));
             }
-            Err(e) => return Err(format!("{}: cannot lock: {e}", path.display())),
+            Err(e) => return Err(Error::io(&path)(e)),
         };
         Ok(StateDir { dir: dir.to_path_buf(), _lock: lock })
     }
@@ -95,20 +96,21 @@ impl StateDir {
     }
 
     /// The state, or a new one when there is none yet.
-    pub fn load(&self) -> Result<State, String> {
+    pub fn load(&self) -> Result<State> {
         let path = self.path();
         match fs::read_to_string(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State { version: VERSION, ..State::default() }),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(e) => Err(Error::io(&path)(e)),
             Ok(text) => {
-                let state: State = serde_json::from_str(&text)
-                    .map_err(|e| format!("{}: not a job state this spoor can read: {e}", path.display()))?;
+                let state: State = serde_json::from_str(&text).map_err(|e| {
+                    Error::User(format!("{}: not a job state this spoor can read: {e}", path.display()))
+                })?;
                 if state.version != VERSION {
-                    return Err(format!(
+                    return Err(Error::User(format!(
                         "{}: state version {} (this spoor writes {VERSION})",
                         path.display(),
                         state.version
-                    ));
+                    )));
                 }
                 Ok(state)
             }
@@ -116,16 +118,15 @@ impl StateDir {
     }
 
     /// Replaces the state on disk: either the old or the new one survives a crash, never a mix.
-    pub fn save(&self, state: &State) -> Result<(), String> {
+    pub fn save(&self, state: &State) -> Result<()> {
         let path = self.path();
         let temp = self.dir.join(".state.json.tmp");
-        let text = serde_json::to_vec(state).map_err(|e| e.to_string())?;
-        let io = |e: std::io::Error| format!("{}: {e}", temp.display());
-        let mut file = File::create(&temp).map_err(io)?;
-        file.write_all(&text).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        fs::rename(&temp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(|e| format!("{}: {e}", self.dir.display()))
+        let text = serde_json::to_vec(state).map_err(|e| Error::Internal(format!("job state as JSON: {e}")))?;
+        let mut file = File::create(&temp).map_err(Error::io(&temp))?;
+        file.write_all(&text).map_err(Error::io(&temp))?;
+        file.sync_all().map_err(Error::io(&temp))?;
+        fs::rename(&temp, &path).map_err(Error::io(&path))?;
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(Error::io(&self.dir))
     }
 }
 
@@ -153,7 +154,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let held = StateDir::lock(dir.path(), "axios").unwrap();
         // Another open file description of the same lock file conflicts, as another process'.
-        let err = StateDir::lock(dir.path(), "axios").err().unwrap();
+        let err = StateDir::lock(dir.path(), "axios").err().unwrap().to_string();
         assert!(err.contains("job `axios` is already running (process"), "{err}");
         drop(held);
         StateDir::lock(dir.path(), "axios").unwrap();
@@ -178,6 +179,6 @@ mod tests {
         assert_eq!(back.event_watermark, Some(500));
         assert_eq!(back.sent.keys().collect::<Vec<_>>(), ["new"]);
         fs::write(dir.path().join("state.json"), "{ not json").unwrap();
-        assert!(state_dir.load().unwrap_err().contains("not a job state this spoor can read"));
+        assert!(state_dir.load().unwrap_err().to_string().contains("not a job state this spoor can read"));
     }
 }

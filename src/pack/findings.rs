@@ -331,7 +331,7 @@ fn fnv(parts: &[&str]) -> String {
 }
 
 /// One finding per row of the hunt's result.
-pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>, String> {
+pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Result<Vec<Finding>> {
     let mut out = Vec::new();
     let processes = batches.first().map(|b| process_columns(&b.schema())).unwrap_or_default();
     for row in json_rows(batches)? {
@@ -365,19 +365,25 @@ pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> Result<Vec<Finding>
 
 /// Rows as JSON objects (null columns left out; keys in name order), a batch at a time, so the
 /// text of all rows is never held at once.
-fn json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, String> {
+fn json_rows(batches: &[RecordBatch]) -> crate::Result<Vec<Map<String, Value>>> {
     let mut rows = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     let mut buffer = Vec::new();
     for batch in batches {
         buffer.clear();
         let mut writer = arrow::json::LineDelimitedWriter::new(&mut buffer);
-        writer.write(batch).map_err(|e| e.to_string())?;
-        writer.finish().map_err(|e| e.to_string())?;
+        writer.write(batch)?;
+        writer.finish()?;
         for line in buffer.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             match serde_json::from_slice::<Value>(line) {
                 Ok(Value::Object(m)) => rows.push(m),
-                Ok(_) => return Err("a row is not a JSON object".to_string()),
-                Err(e) => return Err(e.to_string()),
+                Ok(_) => {
+                    return Err(crate::Error::Internal("arrow's JSON writer wrote a row that is not an object".into()));
+                }
+                Err(e) => {
+                    return Err(crate::Error::Internal(format!(
+                        "arrow's JSON writer wrote a row serde_json cannot read: {e}"
+                    )));
+                }
             }
         }
     }

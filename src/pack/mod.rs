@@ -226,26 +226,12 @@ pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, P
 /// The `.hunt` files under `root`, each checked to stay inside it (a directory linked twice is
 /// walked once, so a link loop ends).
 fn hunt_files(root: &Path, roots: &Roots) -> Result<Vec<PathBuf>, PackError> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    let mut walked = std::collections::HashSet::new();
-    while let Some(dir) = dirs.pop() {
-        if !walked.insert(roots.check("directory", &dir).map_err(PackError::Io)?) {
-            continue;
-        }
-        let entries = std::fs::read_dir(&dir).map_err(|e| PackError::Io(format!("{}: {e}", dir.display())))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "hunt") || crate::sigma::is_rule_file(&path) {
-                roots.check("hunt", &path).map_err(PackError::Io)?;
-                out.push(path);
-            }
-        }
+    let is_hunt = |path: &Path| path.extension().is_some_and(|e| e == "hunt") || crate::sigma::is_rule_file(path);
+    let files = crate::core::walk::files(root, is_hunt).map_err(|e| PackError::Io(e.to_string()))?;
+    for path in &files {
+        roots.check("hunt", path).map_err(PackError::Io)?;
     }
-    out.sort();
-    Ok(out)
+    Ok(files)
 }
 
 /// What happened to one hunt of a run.
@@ -266,7 +252,7 @@ pub enum Outcome {
         missing: Vec<String>,
     },
     /// It failed: why.
-    Failed(String),
+    Failed(crate::Error),
 }
 
 /// One hunt of a pack run and what came of it.
@@ -328,7 +314,7 @@ pub async fn run<'p>(
             Ok(c) => compiled.push((i, c.plan, missing)),
             Err(e) => {
                 starting(hunt);
-                outcomes[i] = Some(Outcome::Failed(e.to_string()));
+                outcomes[i] = Some(failed(hunt, e));
             }
         }
     }
@@ -368,15 +354,29 @@ pub async fn run<'p>(
         }
         starting(&pack.hunts[*i]);
         outcomes[*i] = Some(match within(config.limits.time, run_plan(ctx, plan)).await {
-            Err(e) => Outcome::Failed(e.to_string()),
+            Err(e) => failed(&pack.hunts[*i], e),
             Ok(batches) => ran(&pack.hunts[*i], batches, missing.clone()),
         });
     }
     pack.hunts
         .iter()
         .zip(outcomes)
-        .map(|(hunt, outcome)| HuntRun { hunt, outcome: outcome.unwrap_or(Outcome::Failed("not run".into())) })
+        .map(|(hunt, outcome)| HuntRun {
+            hunt,
+            outcome: outcome
+                .unwrap_or_else(|| Outcome::Failed(crate::Error::Internal("a hunt of the pack was not run".into()))),
+        })
         .collect()
+}
+
+/// A hunt that could not be planned or run; a hunt's own diagnostics point into its file.
+fn failed(hunt: &PackHunt, e: crate::dsl::Error) -> Outcome {
+    Outcome::Failed(match e {
+        crate::dsl::Error::Hunt(diagnostics) => {
+            crate::Error::hunt(&hunt.path.display().to_string(), &hunt.text, diagnostics)
+        }
+        other => crate::Error::from(other),
+    })
 }
 
 /// The parameters one hunt of a run gets: the bare names it declares, then those scoped to it
@@ -419,10 +419,10 @@ fn scoped(key: &str) -> Option<(&str, &str)> {
 /// assert!(check_params(&pack, &with("c2.beaconing.min_count")).is_ok());
 /// assert!(check_params(&pack, &with("min_count")).is_ok());
 /// let typo = check_params(&pack, &with("min_cuont")).unwrap_err();
-/// assert!(typo.contains("no hunt of the pack declares `min_cuont`"));
+/// assert!(typo.to_string().contains("no hunt of the pack declares `min_cuont`"));
 /// # Ok::<(), spoor::Error>(())
 /// ```
-pub fn check_params(pack: &Pack, config: &RunConfig) -> Result<(), String> {
+pub fn check_params(pack: &Pack, config: &RunConfig) -> crate::Result<()> {
     let declared = |hunt: &PackHunt| {
         if hunt.params.is_empty() {
             "it declares none".to_string()
@@ -452,7 +452,7 @@ pub fn check_params(pack: &Pack, config: &RunConfig) -> Result<(), String> {
             None => {}
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    if problems.is_empty() { Ok(()) } else { Err(crate::Error::User(problems.join("\n"))) }
 }
 
 /// The result of one hunt's fixtures.

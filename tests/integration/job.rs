@@ -285,6 +285,8 @@ fn a_failing_webhook_keeps_the_findings_pending_until_it_accepts() {
     let dir = JobDir::new(&format!("{NDJSON_SINK}{}", webhook_sink(&format!("http://{closed}/alerts"), 1)));
     dir.drop_log("a.ndjson", &first_half());
     let err = job::run_once(&dir.job()).unwrap_err();
+    assert!(matches!(err, spoor::Error::Delivery(_)), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("sink webhook http://") && err.contains("after 2 attempts"), "{err}");
     assert!(err.contains("stay pending"), "{err}");
     assert_eq!(dir.delivered().len(), 1, "the NDJSON sink before it accepted");
@@ -317,7 +319,7 @@ fn a_hunt_selection_that_matches_nothing_stops_the_job_before_any_cycle() {
     let config = std::fs::read_to_string(dir.path("job.toml")).unwrap();
     std::fs::write(dir.path("job.toml"), config.replace("every = \"1h\"", "every = \"1h\"\nhunts = [\"c2.*\"]"))
         .unwrap();
-    let err = job::run_once(&dir.job()).unwrap_err();
+    let err = job::run_once(&dir.job()).unwrap_err().to_string();
     assert!(err.contains("matches id `c2.*` (`spoor pack docs --pack"), "{err}");
     assert!(!dir.path("job.state").exists(), "no state written");
 }

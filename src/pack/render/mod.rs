@@ -42,7 +42,7 @@ pub fn all_findings<'a>(runs: &'a [HuntRun<'_>]) -> Vec<&'a Finding> {
 }
 
 /// Findings grouped by severity and hunt, each hunt's rows as a table.
-pub fn table(runs: &[HuntRun<'_>]) -> Result<String, String> {
+pub fn table(runs: &[HuntRun<'_>]) -> crate::Result<String> {
     let mut out = String::new();
     for run in by_severity(runs) {
         let Outcome::Ran { findings, batches, .. } = &run.outcome else { continue };
@@ -54,7 +54,7 @@ pub fn table(runs: &[HuntRun<'_>]) -> Result<String, String> {
             run.hunt.meta.title.as_deref().unwrap_or_default(),
             if n == 1 { "" } else { "s" }
         ));
-        let table = arrow::util::pretty::pretty_format_batches(batches).map_err(|e| e.to_string())?;
+        let table = arrow::util::pretty::pretty_format_batches(batches)?;
         out.push_str(&format!("{table}\n\n"));
     }
     Ok(out)
@@ -92,10 +92,10 @@ pub fn summary(runs: &[HuntRun<'_>]) -> String {
 }
 
 /// One finding per line as JSON.
-pub fn ndjson(runs: &[HuntRun<'_>]) -> Result<String, String> {
+pub fn ndjson(runs: &[HuntRun<'_>]) -> crate::Result<String> {
     let mut out = String::new();
     for f in all_findings(runs) {
-        out.push_str(&serde_json::to_string(f).map_err(|e| e.to_string())?);
+        out.push_str(&serde_json::to_string(f).map_err(|e| crate::Error::Internal(format!("a finding as JSON: {e}")))?);
         out.push('\n');
     }
     Ok(out)
@@ -106,12 +106,12 @@ const FLAT_ENTITIES: &[&str] = &["host", "user", "package", "domain", "ip", "ci_
 
 /// One row per finding: id, hunt, severity, confidence, title, author, time, the entities, the evidence
 /// (`file:line; ...`) and the hunt's own row as JSON text.
-pub fn flat(runs: &[HuntRun<'_>]) -> Result<RecordBatch, String> {
+pub fn flat(runs: &[HuntRun<'_>]) -> crate::Result<RecordBatch> {
     flat_findings(&all_findings(runs))
 }
 
 /// [`flat`] for a list of findings.
-pub fn flat_findings(findings: &[&Finding]) -> Result<RecordBatch, String> {
+pub fn flat_findings(findings: &[&Finding]) -> crate::Result<RecordBatch> {
     let mut names: Vec<String> = ["id", "hunt", "severity", "confidence", "title", "author", "@timestamp"]
         .iter()
         .map(|s| s.to_string())
@@ -139,7 +139,7 @@ pub fn flat_findings(findings: &[&Finding]) -> Result<RecordBatch, String> {
     }
     let schema = Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>());
     let arrays: Vec<ArrayRef> = columns.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
-    RecordBatch::try_new(Arc::new(schema), arrays).map_err(|e| e.to_string())
+    Ok(RecordBatch::try_new(Arc::new(schema), arrays)?)
 }
 
 fn level(severity: &str) -> &'static str {
