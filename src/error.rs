@@ -11,6 +11,13 @@ use datafusion::error::DataFusionError;
 use crate::dsl::{Diagnostics, render};
 
 /// What went wrong, and whose it is to fix.
+///
+/// ```
+/// match spoor::Store::open_existing("/no/such/store") {
+///     Err(e @ spoor::Error::User(_)) => assert_eq!(e.exit_code(), 2),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The user asked for something that cannot be done; the message says what to do instead.
@@ -46,10 +53,24 @@ pub enum Error {
 }
 
 /// spoor's result type.
+///
+/// ```
+/// fn tables_named(names: &[&str]) -> spoor::Result<Vec<spoor::core::Table>> {
+///     names.iter().map(|n| spoor::core::Table::from_name(n).ok_or_else(|| spoor::Error::User(format!("no table `{n}`")))).collect()
+/// }
+/// assert!(tables_named(&["process", "dns"]).is_ok());
+/// assert!(tables_named(&["proces"]).is_err());
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A hunt that does not check: its name (a file's path, or `<query>`), its text and what is
 /// wrong with it.
+///
+/// ```
+/// let Err(spoor::Error::Hunt(invalid)) = spoor::check("dns | where dns.question.nme == \"x\"") else { panic!() };
+/// assert_eq!(invalid[0].name, "<query>");
+/// assert_eq!(invalid[0].diagnostics.0[0].code.as_str(), "E003");
+/// ```
 #[derive(Debug, Clone)]
 pub struct InvalidHunt {
     /// Its file's path, or `<query>`.
@@ -62,6 +83,13 @@ pub struct InvalidHunt {
 
 impl InvalidHunt {
     /// The diagnostics under the lines they point at, as `spoor check` prints them.
+    ///
+    /// ```
+    /// let Err(spoor::Error::Hunt(invalid)) = spoor::check("proces | limit 1") else { panic!() };
+    /// let text = invalid[0].render(false);
+    /// assert!(text.starts_with("error[E002]: unknown table `proces`"));
+    /// assert!(text.contains(" --> <query>:1:1"));
+    /// ```
     pub fn render(&self, colour: bool) -> String {
         render::pretty(&self.diagnostics, &self.text, &self.name, colour)
     }
@@ -79,6 +107,11 @@ impl Error {
     /// The exit status a command line gives this error: 2 for everything the user can act on,
     /// 3 for the engine's failures and spoor's bugs, 130 when cancelled (as a shell reports
     /// Ctrl-C).
+    ///
+    /// ```
+    /// assert_eq!(spoor::Error::Cancelled.exit_code(), 130);
+    /// assert_eq!(spoor::Error::Internal("a bug".into()).exit_code(), 3);
+    /// ```
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::User(_) | Error::Io { .. } | Error::Hunt(_) | Error::Limit(_) | Error::Delivery(_) => 2,
@@ -88,6 +121,12 @@ impl Error {
     }
 
     /// The error as a person reads it: a hunt's diagnostics in full, the rest as one line.
+    ///
+    /// ```
+    /// assert_eq!(spoor::Error::User("no such pack".into()).render(false), "error: no such pack\n");
+    /// let hunt = spoor::check("process | where nme == 1").unwrap_err();
+    /// assert!(hunt.render(false).contains("process | where nme == 1\n"));
+    /// ```
     pub fn render(&self, colour: bool) -> String {
         match self {
             Error::Hunt(hunts) => hunts.iter().map(|h| h.render(colour)).collect(),

@@ -34,6 +34,7 @@ pub mod job;
 pub mod pack;
 pub mod render;
 pub mod sigma;
+#[doc(hidden)]
 pub mod testing;
 
 pub use error::{Error, InvalidHunt, Result};
@@ -60,6 +61,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// million stored events peaked at 827 MiB with mimalloc's defaults, 689 MiB with this, no
 /// slower (docs/performance.md). Call it first thing in `main`. (mimalloc reads its first
 /// arena's settings before `main`: `MIMALLOC_ARENA_EAGER_COMMIT=0` in the environment gave 613.)
+///
+/// ```
+/// fn main() {
+///     spoor::return_freed_memory_promptly();
+///     // ... then the program's work.
+/// }
+/// ```
 pub fn return_freed_memory_promptly() {
     #[cfg(feature = "mimalloc")]
     {

@@ -1,6 +1,16 @@
 //! A hunt's rows for people and for other tools: a text table, NDJSON, CSV (lists and maps as
 //! text), Parquet, and HTML for notebooks. The command line, jobs and the Python module all
 //! write rows through here; a pack's findings have theirs in [`crate::pack::render`].
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> spoor::Result<()> {
+//! # let store = spoor::testing::sample_store()?;
+//! let rows = store.hunt("dns | stats n = count() by dns.question.name | sort n desc | limit 3", &Default::default()).await?;
+//! let batches = rows.collect().await?;
+//! print!("{}", spoor::render::table(&batches)?);
+//! spoor::render::ndjson(&batches, std::io::stdout())?;
+//! # Ok(()) }
+//! ```
 
 use std::io::Write;
 use std::sync::Arc;
@@ -53,6 +63,16 @@ pub fn ndjson(batches: &[RecordBatch], sink: impl Write) -> Result<(), ArrowErro
 }
 
 /// CSV with a header; lists and maps (`dns.answers`, `winlog.event_data`) written as text.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// let rows = store.hunt("process | select process.name, process.parent.name", &Default::default()).await?.collect().await?;
+/// let mut out = Vec::new();
+/// spoor::render::csv(&rows, &mut out)?;
+/// assert!(String::from_utf8(out).unwrap().starts_with("process.name,process.parent.name\nwscript.exe,explorer.exe\n"));
+/// # Ok(()) }
+/// ```
 pub fn csv(batches: &[RecordBatch], sink: impl Write) -> Result<(), ArrowError> {
     let mut writer = arrow::csv::Writer::new(sink);
     for b in batches {
@@ -62,6 +82,16 @@ pub fn csv(batches: &[RecordBatch], sink: impl Write) -> Result<(), ArrowError> 
 }
 
 /// A Parquet file of the rows (nothing for no batches).
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// let rows = store.hunt("process | select process.name, process.parent.name", &Default::default()).await?.collect().await?;
+/// let mut file = Vec::new();
+/// spoor::render::parquet(&rows, &mut file)?;
+/// assert_eq!(&file[..4], b"PAR1");
+/// # Ok(()) }
+/// ```
 pub fn parquet(batches: &[RecordBatch], sink: impl Write + Send) -> Result<(), parquet::errors::ParquetError> {
     let Some(schema) = batches.first().map(RecordBatch::schema) else { return Ok(()) };
     let mut writer = parquet::arrow::ArrowWriter::try_new(sink, schema, None)?;
@@ -72,6 +102,16 @@ pub fn parquet(batches: &[RecordBatch], sink: impl Write + Send) -> Result<(), p
 }
 
 /// The first `limit` rows as an HTML table, and how many rows there are in all.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// let rows = store.hunt("process | select process.name, process.parent.name", &Default::default()).await?.collect().await?;
+/// let html = spoor::render::html(&rows[0].schema(), &rows, 1);
+/// assert!(html.starts_with("<table><thead><tr><th>process.name</th>"));
+/// assert!(html.ends_with("<p>4 rows</p>"));
+/// # Ok(()) }
+/// ```
 pub fn html(schema: &Schema, batches: &[RecordBatch], limit: usize) -> String {
     let mut html = String::from("<table><thead><tr>");
     for f in schema.fields() {
@@ -96,6 +136,15 @@ pub fn html(schema: &Schema, batches: &[RecordBatch], limit: usize) -> String {
 }
 
 /// The first `limit` rows, as slices of the batches (no copy).
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// let rows = store.hunt("process | select process.name, process.parent.name", &Default::default()).await?.collect().await?;
+/// let first = spoor::render::first_rows(&rows, 3);
+/// assert_eq!(first.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+/// # Ok(()) }
+/// ```
 pub fn first_rows(batches: &[RecordBatch], limit: usize) -> Vec<RecordBatch> {
     let mut out = Vec::new();
     let mut left = limit;

@@ -26,6 +26,54 @@ use sqllogictest::{DBOutput, DefaultColumnType};
 use crate::dsl::fixtures::{Rows, add_events, add_lookup};
 use crate::dsl::{ParamValues, RunOptions};
 
+/// What the examples in spoor's documentation hunt: a store in a temporary directory (removed
+/// when it is dropped) holding real captures that ship with spoor, OTRF's Empire VBS launcher
+/// (Sysmon, Security and PowerShell events of one Windows host) and Zeek DNS of OTRF's APT29 day 1.
+pub fn sample_store() -> crate::Result<SampleStore> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("spoor-sample-{}-{n}", std::process::id()));
+    let store = crate::Store::open(&dir)?;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let files = [
+        data.join("windows/mordor/empire_launcher_vbs.json"),
+        data.join("corpus/dns/zeek/apt29_day1_SCRANTON_dns.json"),
+    ];
+    store.ingest(&files, &Default::default())?;
+    Ok(SampleStore { store, dir })
+}
+
+/// The pack of the documentation's examples (`examples/pack`): one hunt, which finds PowerShell
+/// under a script host in [`sample_store`].
+pub fn example_pack() -> crate::Result<crate::pack::Pack> {
+    crate::pack::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pack"))
+}
+
+/// A [`crate::Store`] whose directory goes when it is dropped.
+pub struct SampleStore {
+    store: crate::Store,
+    dir: PathBuf,
+}
+
+impl std::ops::Deref for SampleStore {
+    type Target = crate::Store;
+    fn deref(&self) -> &crate::Store {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for SampleStore {
+    fn deref_mut(&mut self) -> &mut crate::Store {
+        &mut self.store
+    }
+}
+
+impl Drop for SampleStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// One test file and what it needs besides its own text.
 #[derive(Debug, Clone)]
 pub struct TestFile {

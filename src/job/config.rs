@@ -10,6 +10,14 @@ use serde::Deserialize;
 use crate::dsl::ParamValues;
 
 /// A job, read from its file and checked.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// let job = parse("hunts = ['c2.*']\nlookback = '72h'\n[[sink]]\ntype = 'sarif'\npath = 'out/findings.sarif'")?;
+/// assert_eq!(job.lookback, chrono::Duration::hours(72));
+/// assert_eq!(job.sinks, [spoor::job::SinkConfig::Sarif { path: "/jobs/out/findings.sarif".into() }]);
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Job {
     /// The file's stem unless the file names it.
@@ -53,6 +61,14 @@ pub struct Job {
 }
 
 /// Hunts chosen by id (a trailing `*` matches a prefix, e.g. `c2.*`) or by file.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// let job = parse("hunts = [{ id = 'c2.beaconing', params = { min_count = 10 } }]")?;
+/// assert_eq!(job.hunts[0].pattern, spoor::job::HuntPattern::Id("c2.beaconing".into()));
+/// assert_eq!(job.hunts[0].params["min_count"], "10");
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct HuntSelection {
     /// Which hunts.
@@ -62,6 +78,13 @@ pub struct HuntSelection {
 }
 
 /// How a selection names hunts.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// let job = parse("hunts = ['c2.*', 'mine/odd-logons.hunt']")?;
+/// assert_eq!(job.hunts[1].pattern, spoor::job::HuntPattern::Path("/jobs/mine/odd-logons.hunt".into()));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum HuntPattern {
     /// By id; a trailing `*` matches a prefix.
@@ -72,6 +95,14 @@ pub enum HuntPattern {
 
 impl HuntPattern {
     /// Whether `hunt` is one this selection names.
+    ///
+    /// ```
+    /// let pack = spoor::testing::example_pack()?;
+    /// let example = spoor::job::HuntPattern::Id("example.*".into());
+    /// assert!(example.matches(&pack.hunts[0]));
+    /// assert!(!spoor::job::HuntPattern::Id("c2.*".into()).matches(&pack.hunts[0]));
+    /// # Ok::<(), spoor::Error>(())
+    /// ```
     pub fn matches(&self, hunt: &crate::pack::PackHunt) -> bool {
         match self {
             HuntPattern::Id(pattern) => match pattern.strip_suffix('*') {
@@ -100,6 +131,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// When a job's cycles run.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// assert!(matches!(parse("schedule = '*/5 * * * *'")?.schedule, spoor::job::Schedule::Cron(_)));
+/// assert!(matches!(parse("")?.schedule, spoor::job::Schedule::Every(d) if d.as_secs() == 300));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub enum Schedule {
     /// At a fixed interval (the job file's `every`).
@@ -110,6 +148,13 @@ pub enum Schedule {
 
 impl Schedule {
     /// When the next cycle after `after` starts.
+    ///
+    /// ```
+    /// let every = spoor::job::Schedule::Every(std::time::Duration::from_secs(600));
+    /// let at = "2026-03-31T00:21:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    /// assert_eq!(every.next(at)?.to_rfc3339(), "2026-03-31T00:31:00+00:00");
+    /// # Ok::<(), spoor::Error>(())
+    /// ```
     pub fn next(&self, after: chrono::DateTime<chrono::Utc>) -> crate::Result<chrono::DateTime<chrono::Utc>> {
         let never = |e: &dyn std::fmt::Display| crate::Error::User(format!("no cycle after {after}: {e}"));
         match self {
@@ -120,6 +165,13 @@ impl Schedule {
 }
 
 /// Where a job delivers findings.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// let job = parse("[[sink]]\ntype = 'ndjson'\npath = 'alerts.ndjson'\n[[sink]]\ntype = 'stdout'\nformat = 'ndjson'")?;
+/// assert_eq!(job.sinks[1], spoor::job::SinkConfig::Stdout { format: spoor::job::StdoutFormat::Ndjson });
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum SinkConfig {
     /// Standard output.
@@ -148,6 +200,11 @@ pub enum SinkConfig {
 
 impl SinkConfig {
     /// The sink in a few words, for logs.
+    ///
+    /// ```
+    /// let sink = spoor::job::SinkConfig::Parquet { dir: "out/findings".into() };
+    /// assert_eq!(sink.describe(), "parquet out/findings");
+    /// ```
     pub fn describe(&self) -> String {
         match self {
             SinkConfig::Stdout { .. } => "stdout".into(),
@@ -160,6 +217,12 @@ impl SinkConfig {
 }
 
 /// How findings print on standard output.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// assert_eq!(parse("[[sink]]\ntype = 'stdout'")?.sinks[0], spoor::job::SinkConfig::Stdout { format: spoor::job::StdoutFormat::Table });
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StdoutFormat {
@@ -170,6 +233,14 @@ pub enum StdoutFormat {
 }
 
 /// A webhook: findings POSTed as JSON.
+///
+/// ```
+/// let parse = |text: &str| spoor::job::Job::parse("/jobs/axios.toml".as_ref(), &format!("store = 's'\npack = 'h'\n{text}"));
+/// let job = parse("[[sink]]\ntype = 'webhook'\nurl = 'https://siem.example/alerts'\nheaders = { Authorization = 'Bearer t' }\nbackoff = '2s'")?;
+/// let spoor::job::SinkConfig::Webhook(hook) = &job.sinks[0] else { panic!() };
+/// assert_eq!((hook.retries, hook.backoff.as_secs(), hook.timeout.as_secs()), (4, 2, 30));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookConfig {
     /// The URL.
@@ -281,6 +352,17 @@ fn limits(memory: Option<&str>, time: Option<&str>) -> Result<crate::core::sessi
 
 impl Job {
     /// Reads and checks a job file; the error names the file and, for TOML errors, the line.
+    ///
+    /// ```
+    /// let file = std::env::temp_dir().join(format!("spoor-job-doc-{}.toml", std::process::id()));
+    /// std::fs::write(&file, "store = 'store'\npack = 'hunts'\nevery = '1h'\n").unwrap();
+    /// let job = spoor::job::Job::load(&file)?;
+    /// assert_eq!(job.store, file.parent().unwrap().join("store"));
+    /// std::fs::write(&file, "store = 'store'\n").unwrap();
+    /// assert!(spoor::job::Job::load(&file).unwrap_err().to_string().contains("missing field `pack`"));
+    /// # std::fs::remove_file(&file).unwrap();
+    /// # Ok::<(), spoor::Error>(())
+    /// ```
     pub fn load(file: &Path) -> crate::Result<Job> {
         let text = std::fs::read_to_string(file).map_err(crate::Error::io(file))?;
         Job::from_text(file, &text).map_err(|e| crate::Error::User(format!("{}: {e}", file.display())))
@@ -288,6 +370,17 @@ impl Job {
 
     /// Reads a job file and checks that every path it names (store, pack, hunts, IOC files,
     /// inputs, state, sink files) stays inside its own directory or one of `allow`.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("spoor-confined-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("job.toml"), "store = 'store'\npack = '/etc'\n").unwrap();
+    /// let refused = spoor::job::Job::load_confined(&dir.join("job.toml"), &[]).unwrap_err();
+    /// assert!(refused.to_string().contains("--allow"));
+    /// assert!(spoor::job::Job::load_confined(&dir.join("job.toml"), &["/etc".into()]).is_ok());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), spoor::Error>(())
+    /// ```
     pub fn load_confined(file: &Path, allow: &[PathBuf]) -> crate::Result<Job> {
         let mut job = Job::load(file)?;
         let own = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -26,6 +26,20 @@ use crate::pack::{Finding, Outcome, Pack, PackHunt};
 use crate::{Error, Result, Store};
 
 /// What a cycle did, for the log and the exit code.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("spoor-job-run-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let root = env!("CARGO_MANIFEST_DIR");
+/// std::fs::write(dir.join("job.toml"), format!("store = 'store'\npack = '{root}/examples/pack'\n\
+///     [ingest]\npaths = ['{root}/tests/data/windows/mordor/empire_launcher_vbs.json']\n\
+///     [[sink]]\ntype = 'ndjson'\npath = 'findings.ndjson'\n")).unwrap();
+/// let job = spoor::job::Job::load(&dir.join("job.toml"))?;
+/// let report = spoor::job::run_once(&job)?;
+/// assert_eq!((report.cycle, report.ingested.len(), report.findings_by_hunt["example.script-host-powershell"]), (1, 1, 2));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct CycleReport {
     /// The cycle's number (1 for the first).

@@ -1,24 +1,31 @@
 //! Scheduled hunt jobs: a job file names a store, hunts, a schedule and sinks; each cycle hunts
 //! the data that arrived since the last one and delivers each finding exactly once.
 //!
-//! - [`config`]: the job file (TOML).
-//! - [`state`]: watermarks, delivered finding ids and the pending cycle, saved atomically, and
-//!   the lock that keeps a second process off the job.
-//! - [`cycle`]: one cycle, safe to kill at any point.
-//! - [`sinks`]: stdout, NDJSON file, Parquet directory, SARIF file, webhook.
+//! Inside: `config` reads the job file (TOML) into a [`Job`]; `state` keeps watermarks,
+//! delivered finding ids and the pending cycle, saved atomically, and the lock that keeps a
+//! second process off the job; `cycle` runs one cycle, safe to kill at any point; `sinks`
+//! deliver to stdout, an NDJSON file, a Parquet directory, a SARIF file or a webhook.
 //!
 //! [`run_once`] runs one cycle (for cron, systemd timers, Kubernetes CronJobs); [`serve`] runs
 //! cycles on the schedule until SIGINT or SIGTERM, finishing the cycle in progress.
+//!
+//! ```
+//! let text = "store = 'store'\npack = 'hunts'\nhunts = ['c2.*']\nschedule = '*/10 * * * *'\n\
+//!             [[sink]]\ntype = 'webhook'\nurl = 'https://siem.example/alerts'\n";
+//! let job = spoor::job::Job::parse("/etc/spoor/c2.toml".as_ref(), text)?;
+//! assert_eq!((job.name.as_str(), job.sinks[0].describe().as_str()), ("c2", "webhook https://siem.example/alerts"));
+//! # Ok::<(), spoor::Error>(())
+//! ```
 
-pub mod config;
-pub mod cycle;
-pub mod sinks;
-pub mod state;
+mod config;
+mod cycle;
+mod sinks;
+mod state;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use config::Job;
+pub use config::{HuntPattern, HuntSelection, Job, Schedule, SinkConfig, StdoutFormat, WebhookConfig};
 pub use cycle::CycleReport;
 
 use crate::{Error, Result};
@@ -41,6 +48,24 @@ fn open(job: &Job) -> Result<(cycle::Hunts, StateDir)> {
 }
 
 /// Runs one cycle and logs its summary.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("spoor-job-run-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let root = env!("CARGO_MANIFEST_DIR");
+/// std::fs::write(dir.join("job.toml"), format!("store = 'store'\npack = '{root}/examples/pack'\n\
+///     [ingest]\npaths = ['{root}/tests/data/windows/mordor/empire_launcher_vbs.json']\n\
+///     [[sink]]\ntype = 'ndjson'\npath = 'findings.ndjson'\n")).unwrap();
+/// let job = spoor::job::Job::load(&dir.join("job.toml"))?;
+/// let first = spoor::job::run_once(&job)?;
+/// assert_eq!(first.delivered, 2);
+/// assert_eq!(std::fs::read_to_string(dir.join("findings.ndjson")).unwrap().lines().count(), 2);
+/// // Nothing new arrived: nothing is hunted or delivered again.
+/// let second = spoor::job::run_once(&job)?;
+/// assert_eq!((second.new_store_files, second.delivered), (0, 0));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), spoor::Error>(())
+/// ```
 pub fn run_once(job: &Job) -> Result<CycleReport> {
     let (hunts, dir) = open(job)?;
     let runtime = runtime()?;
@@ -51,6 +76,14 @@ pub fn run_once(job: &Job) -> Result<CycleReport> {
 
 /// Runs cycles on the job's schedule until SIGINT or SIGTERM. A failed cycle is logged and
 /// the next one retries (its findings stay pending); the signal lets a running cycle finish.
+///
+/// Not run as a test: it returns only on a signal.
+///
+/// ```no_run
+/// let job = spoor::job::Job::load("jobs/axios.toml".as_ref())?;
+/// spoor::job::serve(&job)?; // until SIGINT or SIGTERM
+/// # Ok::<(), spoor::Error>(())
+/// ```
 pub fn serve(job: &Job) -> Result<()> {
     let (hunts, dir) = open(job)?;
     let runtime = runtime()?;

@@ -7,6 +7,13 @@ fn cell(text: &str) -> String {
 }
 
 /// The pack's reference (docs/hunts.md): every hunt by family with its header, and what was measured of the pack.
+///
+/// ```
+/// let pack = spoor::testing::example_pack()?;
+/// let reference = spoor::pack::markdown(&pack);
+/// assert!(reference.contains("| `example.script-host-powershell` |") || reference.contains("example.script-host-powershell"));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 pub fn markdown(pack: &Pack) -> String {
     let mut out = String::from(
         "# The hunt pack\n\n<!-- Generated from the hunts' headers by `spoor pack docs`; a test fails when they differ. -->\n\n\

@@ -11,6 +11,18 @@ use serde_json::{Map, Value};
 use super::PackHunt;
 
 /// Where a finding's evidence sits in the raw logs.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let finding = spoor::pack::render::all_findings(&runs)[0];
+/// let at = &finding.evidence[0];
+/// assert!(at.path.ends_with("empire_launcher_vbs.json") && at.line == Some(107));
+/// assert_eq!(at.to_string(), format!("{}:107", at.path));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
     /// The log file.
@@ -20,6 +32,19 @@ pub struct Evidence {
 }
 
 /// A hunt's row as a finding: who and what is involved, and where the evidence is.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let finding = spoor::pack::render::all_findings(&runs)[0];
+/// assert_eq!((finding.hunt.as_str(), finding.severity.as_str()), ("example.script-host-powershell", "high"));
+/// assert_eq!(finding.author.as_deref(), Some("spoor's examples"));
+/// assert_eq!(finding.entities["user"], "pgustavo");
+/// assert_eq!(finding.fields["process.parent.name"], "wscript.exe");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Hunt id and evidence, hashed: the same evidence found again gives the same id.
@@ -57,6 +82,18 @@ pub struct Finding {
 }
 
 /// One process of a finding's process tree.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let finding = spoor::pack::render::all_findings(&runs)[0];
+/// let steps: Vec<&str> = finding.process_tree.iter().map(|n| n.step.as_str()).collect();
+/// assert_eq!(steps, ["parent", ""]); // wscript.exe, then the PowerShell it started
+/// assert_eq!(finding.process_tree[0].name.as_deref(), Some("wscript.exe"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessNode {
     /// The chain step or role it plays (`install`, `shell`, `payload`, `parent`, or empty).
@@ -70,6 +107,18 @@ pub struct ProcessNode {
 impl Finding {
     /// The finding for people: severity, hunt and title, then entities, process tree and
     /// evidence, indented.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> spoor::Result<()> {
+    /// # let store = spoor::testing::sample_store()?;
+    /// # let pack = spoor::testing::example_pack()?;
+    /// let runs = store.run_pack(&pack, &Default::default()).await?;
+    /// let finding = spoor::pack::render::all_findings(&runs)[0];
+    /// let text = finding.to_text();
+    /// assert!(text.starts_with("HIGH example.script-host-powershell: A Windows script host starts PowerShell\n"));
+    /// assert!(text.contains("  host: workstation5.theshire.local\n"));
+    /// # Ok(()) }
+    /// ```
     pub fn to_text(&self) -> String {
         let mut out = format!("{} {}: {}\n", self.severity.to_uppercase(), self.hunt, self.title);
         for (k, v) in &self.entities {
@@ -89,6 +138,19 @@ impl Finding {
     /// The finding as an ECS alert document, so a SIEM indexes it as it is: `event.*` (kind
     /// alert, id, severity), `rule.*` (the hunt), `threat.technique.id`, the entities under
     /// their ECS names, and spoor's own detail (evidence, row, process tree) under `spoor.*`.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> spoor::Result<()> {
+    /// # let store = spoor::testing::sample_store()?;
+    /// # let pack = spoor::testing::example_pack()?;
+    /// let runs = store.run_pack(&pack, &Default::default()).await?;
+    /// let finding = spoor::pack::render::all_findings(&runs)[0];
+    /// let doc = finding.to_ecs();
+    /// assert_eq!(doc["event"]["kind"], "alert");
+    /// assert_eq!(doc["host"]["name"], "workstation5.theshire.local");
+    /// assert_eq!(doc["threat"]["technique"]["id"][0], "T1059.001");
+    /// # Ok(()) }
+    /// ```
     pub fn to_ecs(&self) -> Value {
         let mut doc = serde_json::json!({
             "@timestamp": self.timestamp,
@@ -142,6 +204,17 @@ impl Finding {
     }
 
     /// The process tree as indented text, one process per line, or None without one.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> spoor::Result<()> {
+    /// # let store = spoor::testing::sample_store()?;
+    /// # let pack = spoor::testing::example_pack()?;
+    /// let runs = store.run_pack(&pack, &Default::default()).await?;
+    /// let finding = spoor::pack::render::all_findings(&runs)[0];
+    /// let tree = finding.process_tree_text().unwrap();
+    /// assert!(tree.starts_with("wscript.exe  [parent]\n└─ "));
+    /// # Ok(()) }
+    /// ```
     pub fn process_tree_text(&self) -> Option<String> {
         if self.process_tree.is_empty() {
             return None;
@@ -331,7 +404,7 @@ fn fnv(parts: &[&str]) -> String {
 }
 
 /// One finding per row of the hunt's result.
-pub fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Result<Vec<Finding>> {
+pub(crate) fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Result<Vec<Finding>> {
     let mut out = Vec::new();
     let processes = batches.first().map(|b| process_columns(&b.schema())).unwrap_or_default();
     for row in json_rows(batches)? {

@@ -2,8 +2,20 @@
 //! beside it (`<hunt>.slt`), and the indicator lists the hunts look up (`iocs/`).
 //!
 //! [`load`] reads and checks every hunt of a pack; [`crate::Store::run_pack`] runs them against
-//! a store ([`run`] in a session the caller made) and turns their rows into [`Finding`]s; [`test()`] runs every hunt's fixtures; [`markdown`] writes the
-//! pack's reference table (`docs/hunts.md`).
+//! a store and turns their rows into [`Finding`]s; [`test()`] runs every hunt's fixtures;
+//! [`markdown`] writes the pack's reference table (`docs/hunts.md`); [`render`] writes findings
+//! for people and for other tools.
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> spoor::Result<()> {
+//! # let store = spoor::testing::sample_store()?;
+//! let pack = spoor::pack::load(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pack").as_ref())?;
+//! let runs = store.run_pack(&pack, &Default::default()).await?;
+//! for finding in spoor::pack::render::all_findings(&runs) {
+//!     println!("{}", finding.to_text());
+//! }
+//! # Ok(()) }
+//! ```
 
 mod docs;
 mod findings;
@@ -18,9 +30,18 @@ use crate::dsl::ir::Meta;
 use crate::dsl::{Diagnostics, ParamValues, RunOptions};
 
 pub use docs::markdown;
-pub use findings::{Evidence, Finding, ProcessNode, findings};
+pub(crate) use findings::findings;
+pub use findings::{Evidence, Finding, ProcessNode};
 
 /// A pack's hunt, read and checked.
+///
+/// ```
+/// let pack = spoor::testing::example_pack()?;
+/// let hunt = &pack.hunts[0];
+/// assert_eq!((hunt.tables.as_slice(), hunt.params.as_slice()), (["process".to_string()].as_slice(), ["shell".to_string()].as_slice()));
+/// assert!(hunt.fixture.as_ref().is_some_and(|f| f.ends_with("script-host-powershell.slt")));
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PackHunt {
     /// The hunt file.
@@ -39,17 +60,36 @@ pub struct PackHunt {
 
 impl PackHunt {
     /// The hunt's id (`c2.beaconing`).
+    ///
+    /// ```
+    /// let pack = spoor::testing::example_pack()?;
+    /// assert_eq!(pack.hunts[0].id(), "example.script-host-powershell");
+    /// # Ok::<(), spoor::Error>(())
+    /// ```
     pub fn id(&self) -> &str {
         self.meta.id.as_deref().unwrap_or_default()
     }
 
     /// Its severity (medium when the header has none).
+    ///
+    /// ```
+    /// let pack = spoor::testing::example_pack()?;
+    /// assert_eq!(pack.hunts[0].severity(), "high");
+    /// # Ok::<(), spoor::Error>(())
+    /// ```
     pub fn severity(&self) -> &str {
         self.meta.severity.as_deref().unwrap_or("medium")
     }
 }
 
 /// A hunt pack, read and checked.
+///
+/// ```
+/// let pack = spoor::pack::load(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref())?;
+/// assert!(pack.iocs.iter().any(|f| f.ends_with("axios-2026-03.csv")));
+/// assert!(pack.measured.is_some() && pack.skipped.is_empty());
+/// # Ok::<(), spoor::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Pack {
     /// Its directory.
@@ -67,7 +107,7 @@ pub struct Pack {
 
 /// Why a pack cannot be used: hunts with errors (each with its diagnostics) or a bad layout.
 #[derive(Debug)]
-pub enum PackError {
+pub(crate) enum PackError {
     /// A file or directory that cannot be read.
     Io(String),
     /// Hunts that do not check: (file, its text, diagnostics).
@@ -108,12 +148,24 @@ const REQUIRED: &[&str] = &["id", "title", "severity"];
 /// assert!(beaconing.params.contains(&"min_count".to_string()));
 /// # Ok::<(), spoor::Error>(())
 /// ```
-pub fn load(root: &Path) -> Result<Pack, PackError> {
+pub fn load(root: &Path) -> crate::Result<Pack> {
     load_with(root, &crate::sigma::Mapping::builtin())
 }
 
-/// [`load`], with the Sigma mapping to read the pack's Sigma rules with.
-pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, PackError> {
+/// [`load`], with the Sigma mapping to read the pack's Sigma rules with (the built-in one and
+/// the user's, from [`crate::sigma::mapping`]).
+///
+/// ```
+/// let mapping = spoor::sigma::mapping(None)?;
+/// let pack = spoor::pack::load_with(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref(), &mapping)?;
+/// assert!(pack.hunts.iter().any(|h| h.id() == "c2.beaconing"));
+/// # Ok::<(), spoor::Error>(())
+/// ```
+pub fn load_with(root: &Path, mapping: &crate::sigma::Mapping) -> crate::Result<Pack> {
+    Ok(read(root, mapping)?)
+}
+
+fn read(root: &Path, mapping: &crate::sigma::Mapping) -> Result<Pack, PackError> {
     if !root.is_dir() {
         return Err(PackError::Io(format!("{}: not a directory of hunts", root.display())));
     }
@@ -235,6 +287,21 @@ fn hunt_files(root: &Path, roots: &Roots) -> Result<Vec<PathBuf>, PackError> {
 }
 
 /// What happened to one hunt of a run.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// match &runs[0].outcome {
+///     spoor::pack::Outcome::Ran { findings, batches, missing } => {
+///         assert_eq!(findings.len(), batches.iter().map(|b| b.num_rows()).sum::<usize>());
+///         assert!(missing.is_empty());
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub enum Outcome {
     /// It ran; `missing` are tables it reads that the store has no data in.
@@ -256,6 +323,15 @@ pub enum Outcome {
 }
 
 /// One hunt of a pack run and what came of it.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// assert_eq!(runs[0].hunt.id(), "example.script-host-powershell");
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct HuntRun<'p> {
     /// The hunt.
@@ -266,7 +342,7 @@ pub struct HuntRun<'p> {
 
 /// Options of a pack run (the session, with its indicators, is [`crate::Store::run_pack`]'s).
 #[derive(Debug, Clone)]
-pub struct RunConfig {
+pub(crate) struct RunConfig {
     /// Parameters as a user writes them: `name` for every hunt that declares it,
     /// `hunt_id.name` for one hunt (see [`params_for`]).
     pub params: ParamValues,
@@ -281,7 +357,7 @@ pub struct RunConfig {
 /// skipped. Hunts that each keep the rows of one table that pass their filters (Sigma rules,
 /// most detections) share one scan of the table ([`crate::dsl::shared_scan`]); the others run
 /// one by one. `starting` hears of each hunt as it starts (a progress display).
-pub async fn run<'p>(
+pub(crate) async fn run<'p>(
     pack: &'p Pack,
     ctx: &SessionContext,
     present: &[String],
@@ -381,7 +457,7 @@ fn failed(hunt: &PackHunt, e: crate::dsl::Error) -> Outcome {
 
 /// The parameters one hunt of a run gets: the bare names it declares, then those scoped to it
 /// (`hunt_id.name`), which win.
-pub fn params_for(hunt: &PackHunt, config: &RunConfig) -> ParamValues {
+pub(crate) fn params_for(hunt: &PackHunt, config: &RunConfig) -> ParamValues {
     let mut out = ParamValues::new();
     for (key, value) in &config.params {
         match scoped(key) {
@@ -407,22 +483,7 @@ fn scoped(key: &str) -> Option<(&str, &str)> {
 /// Every parameter of a run must reach a hunt: a scoped one a hunt of the pack that declares it,
 /// a bare one at least one hunt that declares it. Otherwise a typo would run the pack with the
 /// defaults and say nothing.
-///
-/// ```
-/// use spoor::pack::{RunConfig, check_params, load};
-/// let pack = load(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref())?;
-/// let with = |name: &str| RunConfig {
-///     params: [(name.to_string(), "4".to_string())].into(),
-///     options: spoor::dsl::RunOptions::now(),
-///     limits: Default::default(),
-/// };
-/// assert!(check_params(&pack, &with("c2.beaconing.min_count")).is_ok());
-/// assert!(check_params(&pack, &with("min_count")).is_ok());
-/// let typo = check_params(&pack, &with("min_cuont")).unwrap_err();
-/// assert!(typo.to_string().contains("no hunt of the pack declares `min_cuont`"));
-/// # Ok::<(), spoor::Error>(())
-/// ```
-pub fn check_params(pack: &Pack, config: &RunConfig) -> crate::Result<()> {
+pub(crate) fn check_params(pack: &Pack, config: &RunConfig) -> crate::Result<()> {
     let declared = |hunt: &PackHunt| {
         if hunt.params.is_empty() {
             "it declares none".to_string()
@@ -456,6 +517,14 @@ pub fn check_params(pack: &Pack, config: &RunConfig) -> crate::Result<()> {
 }
 
 /// The result of one hunt's fixtures.
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// let pack = spoor::testing::example_pack().unwrap();
+/// let results = spoor::pack::test(&pack, None, false).await;
+/// assert!(results.iter().all(|r| r.result.is_ok()));
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TestResult<'p> {
     /// The hunt.
@@ -465,6 +534,16 @@ pub struct TestResult<'p> {
 }
 
 /// Runs each hunt's fixtures (with the pack's indicators registered as `iocs`).
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// let pack = spoor::testing::example_pack().unwrap();
+/// // Only the hunts whose id contains the filter; `bless: true` would rewrite their expected rows.
+/// let results = spoor::pack::test(&pack, Some("script-host"), false).await;
+/// assert_eq!(results.len(), 1);
+/// assert!(spoor::pack::test(&pack, Some("c2."), false).await.is_empty());
+/// # }
+/// ```
 pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, bless: bool) -> Vec<TestResult<'p>> {
     let mut out = Vec::new();
     for hunt in &pack.hunts {
@@ -486,4 +565,29 @@ pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, bless: bool) -> Vec<
         out.push(TestResult { hunt, result });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_parameter_must_reach_a_hunt() {
+        let pack = load(concat!(env!("CARGO_MANIFEST_DIR"), "/hunts").as_ref()).unwrap();
+        let with = |name: &str| RunConfig {
+            params: [(name.to_string(), "4".to_string())].into(),
+            options: RunOptions::now(),
+            limits: Default::default(),
+        };
+        assert!(check_params(&pack, &with("c2.beaconing.min_count")).is_ok());
+        assert!(check_params(&pack, &with("min_count")).is_ok());
+        let typo = check_params(&pack, &with("min_cuont")).unwrap_err().to_string();
+        assert!(typo.contains("no hunt of the pack declares `min_cuont`"), "{typo}");
+        let scoped = check_params(&pack, &with("c2.beaconing.min_cuont")).unwrap_err().to_string();
+        assert!(scoped.contains("hunt `c2.beaconing` has no parameter `min_cuont`"), "{scoped}");
+        let beaconing = pack.hunts.iter().find(|h| h.id() == "c2.beaconing").unwrap();
+        let other = pack.hunts.iter().find(|h| !h.params.contains(&"min_count".to_string())).unwrap();
+        assert_eq!(params_for(beaconing, &with("min_count")).get("min_count").map(String::as_str), Some("4"));
+        assert!(params_for(other, &with("min_count")).is_empty());
+    }
 }

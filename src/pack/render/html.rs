@@ -1,10 +1,31 @@
 //! Findings as HTML, for notebooks: a table of a run's findings, and one finding as a block.
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> spoor::Result<()> {
+//! # let store = spoor::testing::sample_store()?;
+//! # let pack = spoor::testing::example_pack()?;
+//! let runs = store.run_pack(&pack, &Default::default()).await?;
+//! let found: Vec<_> = spoor::pack::render::all_findings(&runs).into_iter().cloned().collect();
+//! assert!(spoor::pack::render::html::findings(&found, 0, 50).starts_with("<table>"));
+//! # Ok(()) }
+//! ```
 
 use crate::pack::Finding;
 use crate::render::escape_html as escape;
 
 /// The first `limit` findings as a table (severity, hunt, time, entities, process tree,
 /// evidence), with how many there are and how many hunts were skipped for want of data.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let findings: Vec<spoor::pack::Finding> = spoor::pack::render::all_findings(&runs).into_iter().cloned().collect();
+/// let html = spoor::pack::render::html::findings(&findings, 0, 1);
+/// assert!(html.ends_with("<p>2 findings, the first 1 shown; 0 hunts skipped (no data)</p>"));
+/// # Ok(()) }
+/// ```
 pub fn findings(findings: &[Finding], skipped: usize, limit: usize) -> String {
     let mut html = String::from(
         "<table><thead><tr><th>severity</th><th>hunt</th><th>@timestamp</th><th>entities</th>\
@@ -36,6 +57,16 @@ pub fn findings(findings: &[Finding], skipped: usize, limit: usize) -> String {
 }
 
 /// One finding: severity, hunt and title, then its entities, process tree and evidence.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let finding = spoor::pack::render::all_findings(&runs)[0];
+/// assert!(spoor::pack::render::html::finding(finding).starts_with("<div><p><b>HIGH</b> example.script-host-powershell"));
+/// # Ok(()) }
+/// ```
 pub fn finding(f: &Finding) -> String {
     format!(
         "<div><p><b>{}</b> {} — {}{}</p>{}{}<p>{}</p></div>",

@@ -1,6 +1,16 @@
 //! A pack run's findings for people (compact blocks for a terminal, tables grouped by severity
 //! and hunt, HTML for notebooks) and for machines (NDJSON, CSV, Parquet, SARIF; ECS alert
 //! documents are [`Finding::to_ecs`]).
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> spoor::Result<()> {
+//! # let store = spoor::testing::sample_store()?;
+//! # let pack = spoor::testing::example_pack()?;
+//! let runs = store.run_pack(&pack, &Default::default()).await?;
+//! std::fs::write(std::env::temp_dir().join("spoor-render-doc.sarif"), spoor::pack::render::sarif(&runs)).unwrap();
+//! eprint!("{}", spoor::pack::render::summary(&runs));
+//! # Ok(()) }
+//! ```
 
 pub mod html;
 pub mod terminal;
@@ -15,15 +25,19 @@ use serde_json::{Value, json};
 use super::{Finding, HuntRun, Outcome, PackHunt};
 
 /// Severities, most severe first.
+///
+/// ```
+/// assert_eq!(spoor::pack::render::SEVERITIES.first(), Some(&"critical"));
+/// ```
 pub const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "info"];
 
 /// A severity's place in [`SEVERITIES`] (unknown ones last).
-pub fn rank(severity: &str) -> usize {
+pub(crate) fn rank(severity: &str) -> usize {
     SEVERITIES.iter().position(|s| *s == severity).unwrap_or(SEVERITIES.len())
 }
 
 /// Runs that found something, most severe first, then by hunt id.
-pub fn by_severity<'a, 'p>(runs: &'a [HuntRun<'p>]) -> Vec<&'a HuntRun<'p>> {
+pub(crate) fn by_severity<'a, 'p>(runs: &'a [HuntRun<'p>]) -> Vec<&'a HuntRun<'p>> {
     let mut hits: Vec<&HuntRun> =
         runs.iter().filter(|r| matches!(&r.outcome, Outcome::Ran { findings, .. } if !findings.is_empty())).collect();
     hits.sort_by(|a, b| rank(a.hunt.severity()).cmp(&rank(b.hunt.severity())).then(a.hunt.id().cmp(b.hunt.id())));
@@ -31,6 +45,16 @@ pub fn by_severity<'a, 'p>(runs: &'a [HuntRun<'p>]) -> Vec<&'a HuntRun<'p>> {
 }
 
 /// Every finding of the runs, most severe first.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let findings = spoor::pack::render::all_findings(&runs);
+/// assert_eq!(findings.len(), 2);
+/// # Ok(()) }
+/// ```
 pub fn all_findings<'a>(runs: &'a [HuntRun<'_>]) -> Vec<&'a Finding> {
     by_severity(runs)
         .into_iter()
@@ -42,6 +66,16 @@ pub fn all_findings<'a>(runs: &'a [HuntRun<'_>]) -> Vec<&'a Finding> {
 }
 
 /// Findings grouped by severity and hunt, each hunt's rows as a table.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let text = spoor::pack::render::table(&runs)?;
+/// assert!(text.starts_with("HIGH example.script-host-powershell — A Windows script host starts PowerShell (2 findings)\n+"));
+/// # Ok(()) }
+/// ```
 pub fn table(runs: &[HuntRun<'_>]) -> crate::Result<String> {
     let mut out = String::new();
     for run in by_severity(runs) {
@@ -61,6 +95,15 @@ pub fn table(runs: &[HuntRun<'_>]) -> crate::Result<String> {
 }
 
 /// What ran, what was skipped and why, what failed: one line each, for stderr.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// assert_eq!(spoor::pack::render::summary(&runs), "2 findings from 1 hunt; 0 found nothing\n");
+/// # Ok(()) }
+/// ```
 pub fn summary(runs: &[HuntRun<'_>]) -> String {
     let mut out = String::new();
     let (mut hunts_hit, mut total, mut quiet) = (0, 0, 0);
@@ -92,6 +135,17 @@ pub fn summary(runs: &[HuntRun<'_>]) -> String {
 }
 
 /// One finding per line as JSON.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let lines = spoor::pack::render::ndjson(&runs)?;
+/// let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+/// assert_eq!(first["hunt"], "example.script-host-powershell");
+/// # Ok(()) }
+/// ```
 pub fn ndjson(runs: &[HuntRun<'_>]) -> crate::Result<String> {
     let mut out = String::new();
     for f in all_findings(runs) {
@@ -106,12 +160,24 @@ const FLAT_ENTITIES: &[&str] = &["host", "user", "package", "domain", "ip", "ci_
 
 /// One row per finding: id, hunt, severity, confidence, title, author, time, the entities, the evidence
 /// (`file:line; ...`) and the hunt's own row as JSON text.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let table = spoor::pack::render::flat(&runs)?;
+/// assert_eq!(table.num_rows(), 2);
+/// assert!(table.schema().field_with_name("evidence").is_ok());
+/// spoor::render::csv(&[table], std::io::sink())?;
+/// # Ok(()) }
+/// ```
 pub fn flat(runs: &[HuntRun<'_>]) -> crate::Result<RecordBatch> {
     flat_findings(&all_findings(runs))
 }
 
 /// [`flat`] for a list of findings.
-pub fn flat_findings(findings: &[&Finding]) -> crate::Result<RecordBatch> {
+pub(crate) fn flat_findings(findings: &[&Finding]) -> crate::Result<RecordBatch> {
     let mut names: Vec<String> = ["id", "hunt", "severity", "confidence", "title", "author", "@timestamp"]
         .iter()
         .map(|s| s.to_string())
@@ -163,6 +229,17 @@ fn security_severity(severity: &str) -> &'static str {
 
 /// SARIF 2.1.0: one rule per hunt that ran, one result per finding, located at its evidence
 /// (a lockfile finding at the lockfile's path and line, so code scanning shows it there).
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let log: serde_json::Value = serde_json::from_str(&spoor::pack::render::sarif(&runs)).unwrap();
+/// assert_eq!(log["version"], "2.1.0");
+/// assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
+/// # Ok(()) }
+/// ```
 pub fn sarif(runs: &[HuntRun<'_>]) -> String {
     let ran: Vec<&PackHunt> =
         runs.iter().filter(|r| matches!(r.outcome, Outcome::Ran { .. })).map(|r| r.hunt).collect();
@@ -170,7 +247,7 @@ pub fn sarif(runs: &[HuntRun<'_>]) -> String {
 }
 
 /// The SARIF log of [`sarif`]: a rule per hunt, a result per finding.
-pub fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
+pub(crate) fn sarif_document(hunts: &[&PackHunt], findings: &[&Finding]) -> Value {
     let rules: Vec<Value> = hunts
         .iter()
         .map(|hunt| {

@@ -1,6 +1,16 @@
 //! Findings for a terminal: one compact block per finding that fits the width it is given
 //! (severity, hunt, time and entities on one line; the row's other fields, its process tree
 //! and where the evidence is under it), coloured when asked.
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> spoor::Result<()> {
+//! # let store = spoor::testing::sample_store()?;
+//! # let pack = spoor::testing::example_pack()?;
+//! let runs = store.run_pack(&pack, &Default::default()).await?;
+//! use spoor::pack::render::terminal::{Style, render};
+//! print!("{}", render(&runs, Style { width: Style::PIPE_WIDTH, colour: false }));
+//! # Ok(()) }
+//! ```
 
 use serde_json::Value;
 
@@ -8,6 +18,17 @@ use super::{HuntRun, Outcome, by_severity};
 use crate::pack::Finding;
 
 /// How to draw findings.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let style = spoor::pack::render::terminal::Style { width: 80, colour: false };
+/// let text = spoor::pack::render::terminal::render(&runs, style);
+/// assert!(text.lines().all(|line| line.chars().count() <= 80));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     /// Columns a line may take.
@@ -18,6 +39,10 @@ pub struct Style {
 
 impl Style {
     /// The width used when the output is not a terminal.
+    ///
+    /// ```
+    /// assert_eq!(spoor::pack::render::terminal::Style::PIPE_WIDTH, 100);
+    /// ```
     pub const PIPE_WIDTH: usize = 100;
 }
 
@@ -28,6 +53,18 @@ const ENTITY_ORDER: &[&str] = &["host", "user", "package", "project", "ci_job", 
 const EVIDENCE_SHOWN: usize = 2;
 
 /// Findings grouped by severity and hunt, each a block of a few lines.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let style = spoor::pack::render::terminal::Style { width: 100, colour: true };
+/// let text = spoor::pack::render::terminal::render(&runs, style);
+/// assert!(text.contains("\u{1b}[")); // ANSI colour
+/// assert!(text.contains("at ") && text.contains("empire_launcher_vbs.json:107"));
+/// # Ok(()) }
+/// ```
 pub fn render(runs: &[HuntRun<'_>], style: Style) -> String {
     let mut out = String::new();
     for run in by_severity(runs) {
@@ -160,7 +197,7 @@ fn pack_items(items: &[String], width: usize) -> Vec<String> {
 }
 
 /// `text` cut to `width` columns, ending in `…` when cut.
-pub fn fit(text: &str, width: usize) -> String {
+fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
     }
