@@ -700,7 +700,7 @@ const DEFS: &[TableDef] = &[
     TableDef {
         table: Table::Auditd,
         name: "auditd",
-        doc: "Linux audit records (auditd's audit.log), one row per record, with all its fields in `auditd.fields` under auditd's names: what rules written for raw audit records read (Sigma's `service: auditd`). `event.code` is the record's type (`SYSCALL`, `EXECVE`, `PATH`, `USER_LOGIN`, ...); the rows of one event share `event.id` and sit at the line of its first record. The events also fill `process`, `network` and `file` where they are an execve, a connection, a file created or deleted.",
+        doc: "Linux audit records (auditd's audit.log, and the records syslog carries: auoms's, audisp's), one row per record, with all its fields in `auditd.fields` under auditd's names: what rules written for raw audit records read (Sigma's `service: auditd`). `event.code` is the record's type (`SYSCALL`, `EXECVE`, `PATH`, `USER_LOGIN`, ...); the rows of one event share `event.id` and sit at the line of its first record. The events also fill `process`, `network` and `file` where they are an execve, a connection, a file created or deleted.",
         actions: &["record"],
         specific: AUDITD_FIELDS,
     },

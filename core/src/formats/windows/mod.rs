@@ -1,5 +1,5 @@
 //! Windows event logs, in every shape hunters hold them: binary `.evtx` files, JSON lines of any
-//! exporter, rendered XML, and Sysmon for Linux's XML inside syslog.
+//! exporter, rendered XML (and Sysmon for Linux's XML, which [`super::syslog`] finds in syslog).
 //!
 //! - [`record`]: each shape read into one [`record::Record`] (envelope and event data);
 //! - [`tables`]: records to rows, by provider and event id; nothing is skipped for want of a
@@ -54,35 +54,6 @@ impl LineParser for Lines {
 
     fn finish(&mut self) -> Vec<Result<Event<'static>, String>> {
         self.blocks.finish().into_iter().map(tables::to_event).collect()
-    }
-}
-
-/// Sysmon for Linux: the XML event in a syslog line, or in a JSON row's `SyslogMessage` (Azure
-/// Sentinel's `Syslog` table).
-#[derive(Default)]
-pub struct LinuxSyslog;
-
-impl LineParser for LinuxSyslog {
-    fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
-        let (xml, host, time) = if line.trim_start().starts_with('{') {
-            let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
-            let Some(message) = util::text(&v, "SyslogMessage") else {
-                return Err("no SyslogMessage".into());
-            };
-            let host = util::text_any(&v, &["HostName", "Computer"]).map(|h| h.into_owned());
-            let time = util::time(&v, "EventTime").or_else(|| util::time(&v, "TimeGenerated"));
-            (message.into_owned(), host, time)
-        } else {
-            (line.to_string(), None, None)
-        };
-        let Some(start) = xml.find("<Event>").or_else(|| xml.find("<Event ")) else {
-            return Ok(Verdict::Skipped("syslog line without a Sysmon <Event>"));
-        };
-        let mut record = record::from_xml(&xml[start..], false)?;
-        record.computer = record.computer.or(host);
-        record.time = record.time.or(time);
-        out.push(tables::to_event(record)?);
-        Ok(Verdict::Stored)
     }
 }
 
