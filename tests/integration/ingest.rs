@@ -771,6 +771,50 @@ fn auoms_records_in_sentinel_syslog_rows_are_process_starts_and_audit_rows() {
 }
 
 #[test]
+fn laurel_events_give_the_rows_raw_audit_records_do_and_name_the_parent() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux/laurel.json");
+    let t = ingest_files(&[path]);
+    let f = &t.summary.files[0];
+    assert_eq!(f.format, Some(Format::Laurel));
+    // Five lines: four events and one cut short. Records: 1 + 6 + 3 + 5.
+    assert_eq!((f.read, f.stored, f.skipped, f.rejected), (5, 4, 0, 1));
+    assert_eq!(f.rows.get(&spoor::core::schema::Table::Auditd), Some(&15));
+    let row = one_row(
+        &t.store,
+        r#"SELECT "@timestamp", "host.name", "user.name", "process.pid", "process.parent.pid", "process.parent.name",
+                  "process.parent.executable", "process.name", substr("process.command_line", 1, 22), "process.working_directory"
+           FROM process"#,
+    );
+    assert_eq!(
+        row,
+        [
+            "2026-03-31T00:01:00.532Z",
+            "db-02",
+            "deploy",
+            "4211",
+            "4190",
+            "bash",
+            "/usr/bin/bash",
+            "perl",
+            "perl -e use Socket;$i=",
+            "/home/deploy"
+        ]
+    );
+    let row = one_row(
+        &t.store,
+        r#"SELECT "destination.ip", "destination.port", "network.direction", "process.name" FROM network"#,
+    );
+    assert_eq!(row, ["192.0.2.44", "4444", "outbound", "perl"]);
+    let row = one_row(&t.store, r#"SELECT "event.action", "file.path", "process.name" FROM file"#);
+    assert_eq!(row, ["creation", "/tmp/ld.py", "curl"]);
+    let row = one_row(
+        &t.store,
+        r#"SELECT "auditd.fields"['AUID'], "auditd.fields"['msg'] LIKE 'op=login acct="deploy"%' FROM auditd WHERE "event.code" = 'USER_LOGIN'"#,
+    );
+    assert_eq!(row, ["deploy", "true"]);
+}
+
+#[test]
 fn zeek_http_tls_certificates_and_every_other_log_keep_all_their_fields() {
     let zeek = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek").join(rel);
     let t = ingest_files(&[

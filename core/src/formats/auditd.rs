@@ -1,5 +1,6 @@
-//! Linux audit logs: auditd's raw `audit.log`, and audit records that syslog carries one at a
-//! time ([`syslog_record`]: auoms's whole-event records, audisp's forwarded ones).
+//! Linux audit logs: auditd's raw `audit.log`, laurel's JSON events ([`Laurel`]), and audit
+//! records that syslog carries one at a time ([`syslog_record`]: auoms's whole-event records,
+//! audisp's forwarded ones). All three become the same rows.
 //!
 //! The kernel writes one event as several records (`type=SYSCALL`, `EXECVE`, `CWD`, `PATH`,
 //! `SOCKADDR`, `PROCTITLE`, `EOE`), each a line, tied by the `msg=audit(<time>:<serial>)` they
@@ -22,8 +23,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use serde_json::Value as Json;
+
 use super::util::{self, basename};
-use super::{DocumentParser, Entry};
+use super::{DocumentParser, Entry, LineParser, Verdict};
 use crate::event::Event;
 use crate::schema::Table;
 
@@ -180,7 +183,14 @@ fn record<'a, 't>(g: &'a Gathered<'t>, kind: &str) -> Option<&'a Record<'t>> {
 
 fn to_event(g: &Gathered, time: DateTime<Utc>) -> Option<Event<'static>> {
     let syscall = record(g, "SYSCALL");
-    let sockaddr = record(g, "SOCKADDR").and_then(|r| r.get("saddr")).and_then(socket_address);
+    let sockaddr = record(g, "SOCKADDR").and_then(|r| {
+        r.get("saddr").and_then(socket_address).or_else(|| {
+            // laurel's decoded `SADDR`.
+            let inet = matches!(r.get("SADDR.saddr_fam"), Some("inet" | "inet6"));
+            let port = r.get("SADDR.port").and_then(util::parse_int)?;
+            inet.then(|| r.get("SADDR.addr").map(|a| (a.to_string(), port))).flatten()
+        })
+    });
     let table = if record(g, "EXECVE").is_some() || syscall.is_some_and(|s| s.get("syscall") == Some("execve")) {
         Table::Process
     } else if sockaddr.is_some() {
@@ -199,9 +209,17 @@ fn to_event(g: &Gathered, time: DateTime<Utc>) -> Option<Event<'static>> {
             .text("process.name", name)
             .text("process.executable", exe);
         if table == Table::Process {
+            // laurel names the parent (`PPID.exe`, `PPID.comm`), which raw records do not.
+            let parent_exe = s.get("PPID.exe").map(str::to_string);
+            let parent_name = parent_exe
+                .as_deref()
+                .map(|x| basename(x).to_string())
+                .or_else(|| s.get("PPID.comm").map(str::to_string));
             e.text("user.id", s.get("uid").map(str::to_string))
                 .text("user.name", s.get("UID").map(str::to_string))
-                .int("process.parent.pid", s.get("ppid").and_then(util::parse_int));
+                .int("process.parent.pid", s.get("ppid").and_then(util::parse_int))
+                .text("process.parent.name", parent_name)
+                .text("process.parent.executable", parent_exe);
         } else {
             e.text("user.name", s.get("UID").map(str::to_string));
         }
@@ -298,6 +316,98 @@ fn socket_address(saddr: &str) -> Option<(String, i64)> {
             Some((ip.to_ipv4_mapped().map_or_else(|| ip.to_string(), |v4| v4.to_string()), port))
         }
         _ => None,
+    }
+}
+
+/// Whether a JSON object is a laurel event: an `ID` of `time:serial` and records under their
+/// types' names (`SYSCALL`, `EXECVE`, `PATH`, ...).
+pub fn is_laurel_event(v: &Json) -> bool {
+    let Some(object) = v.as_object() else { return false };
+    let id = object.get("ID").and_then(Json::as_str).is_some_and(|id| id.contains(':') && id.contains('.'));
+    let record_type = |key: &str| key.len() > 2 && key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
+    id && object.keys().any(|k| k != "ID" && k != "NODE" && record_type(k))
+}
+
+/// laurel's JSON (its `json-format.md`): one object per event, `ID` its `time:serial`, `NODE`
+/// the host where laurel was told to write it, and each record under its type: `SYSCALL`,
+/// `EXECVE`, `CWD`, `PROCTITLE` one object, `PATH`, `SOCKADDR` and the others lists of them.
+/// laurel has already joined and decoded what the raw parser does: `EXECVE.ARGV` and
+/// `PROCTITLE.ARGV` are lists of arguments, `SOCKADDR.SADDR` a decoded address. Its enrichment
+/// `SYSCALL.PPID` names the parent (`exe`, `comm`), which raw audit records do not. Nested
+/// objects keep their keys dotted in `auditd.fields` (`PPID.exe`); numbers are text, as laurel
+/// wrote them (`0o100755`, `0x55c0...`).
+#[derive(Default)]
+pub struct Laurel;
+
+impl LineParser for Laurel {
+    fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
+        let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
+        let Some(object) = v.as_object() else { return Err("not a JSON object".into()) };
+        let Some(id) = object.get("ID").and_then(Json::as_str) else {
+            return Err("no ID (the event's time:serial)".into());
+        };
+        let Some(time) = id.split_once(':').and_then(|(t, _)| util::parse_time(t)) else {
+            return Err(format!("ID `{id}` has no valid time"));
+        };
+        // Each record's fields as text, flattened; the records borrow them below.
+        let mut flat: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+        for (kind, value) in object {
+            if kind == "ID" || kind == "NODE" {
+                continue;
+            }
+            let items = match value {
+                Json::Array(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            for item in items {
+                if let Json::Object(map) = item {
+                    let mut fields = Vec::new();
+                    laurel_fields(kind, "", map, &mut fields);
+                    flat.push((kind, fields));
+                }
+            }
+        }
+        let records = flat
+            .iter()
+            .map(|(kind, fields)| Record {
+                kind,
+                fields: fields.iter().map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str()))).collect(),
+            })
+            .collect();
+        let node = object.get("NODE").and_then(Json::as_str);
+        let gathered = Gathered { id, line: 0, time: Some(time), node, records };
+        let rows = record_rows(&gathered, time);
+        if rows.is_empty() {
+            return Err("the event holds no record".into());
+        }
+        out.extend(rows);
+        out.extend(to_event(&gathered, time));
+        Ok(Verdict::Stored)
+    }
+}
+
+/// A laurel record's fields as text: `ARGV` lists back to `a0`, `a1`, ... (`EXECVE`) or to
+/// `proctitle` (`PROCTITLE`; `SYSCALL.ARGV` repeats `a0`-`a3`), nested objects under dotted
+/// keys, lists joined by `, `, nulls left out.
+fn laurel_fields(kind: &str, prefix: &str, map: &serde_json::Map<String, Json>, out: &mut Vec<(String, String)>) {
+    let text = |v: &Json| match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            ("ARGV", Json::Array(args)) if prefix.is_empty() => match kind {
+                "EXECVE" => out.extend(args.iter().enumerate().map(|(i, a)| (format!("a{i}"), text(a)))),
+                "PROCTITLE" => out.push(("proctitle".into(), args.iter().map(text).collect::<Vec<_>>().join(" "))),
+                _ => {}
+            },
+            (_, Json::Null) => {}
+            (_, Json::Object(inner)) => laurel_fields(kind, &format!("{prefix}{key}."), inner, out),
+            (_, Json::Array(items)) => {
+                out.push((format!("{prefix}{key}"), items.iter().map(text).collect::<Vec<_>>().join(", ")))
+            }
+            (_, other) => out.push((format!("{prefix}{key}"), text(other))),
+        }
     }
 }
 

@@ -97,6 +97,9 @@ fn detect_json(v: &Json) -> Option<Format> {
     if has("SyslogMessage") {
         return Some(Format::SysmonLinux);
     }
+    if super::auditd::is_laurel_event(v) {
+        return Some(Format::Laurel);
+    }
     if has("winlog.event_data") || has("winlog.event_id") || has("Event.System") {
         return Some(Format::Windows);
     }

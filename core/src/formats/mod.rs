@@ -81,6 +81,8 @@ pub enum Format {
     SysmonLinux,
     /// Linux audit logs, auditd's raw `audit.log`.
     Auditd,
+    /// Linux audit events as laurel writes them: one JSON object per event.
+    Laurel,
     Ecs,
     Zeek,
     ZeekJson,
@@ -109,6 +111,7 @@ impl Format {
         Format::Evtx,
         Format::SysmonLinux,
         Format::Auditd,
+        Format::Laurel,
         Format::Ecs,
         Format::Zeek,
         Format::ZeekJson,
@@ -144,6 +147,7 @@ impl Format {
             Format::Evtx => "evtx",
             Format::SysmonLinux => "sysmon-linux",
             Format::Auditd => "auditd",
+            Format::Laurel => "laurel",
             Format::Ecs => "ecs",
             Format::Zeek => "zeek",
             Format::ZeekJson => "zeek-json",
@@ -173,6 +177,9 @@ impl Format {
             }
             Format::Auditd => {
                 "Linux audit logs (auditd's audit.log): every record, and a process per execve, connections, file creation and deletion"
+            }
+            Format::Laurel => {
+                "Linux audit events as laurel's JSON lines (records joined, arguments decoded, parents named): the same rows as auditd"
             }
             Format::Ecs => {
                 "Elastic Common Schema NDJSON (Elastic Endpoint, Auditbeat): process, network, file, registry, dns"
@@ -234,6 +241,7 @@ impl Format {
             Format::Evtx => Parser::Evtx,
             Format::SysmonLinux => Parser::Lines(Box::new(syslog::LinuxSyslog)),
             Format::Auditd => Parser::Document(Box::new(auditd::AuditLog::default())),
+            Format::Laurel => Parser::Lines(Box::new(auditd::Laurel)),
             Format::Ecs => Parser::Lines(Box::new(ecs::Ecs)),
             Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),
             Format::ZeekJson => Parser::Lines(Box::new(zeek::JsonLines)),
