@@ -5,6 +5,11 @@
 //! The map is a CSV file with a header: an `ip` column (or `address`, `source.ip`) and a host
 //! column (`host`, `host.name`, `hostname` or `name`); other columns are ignored. Addresses are
 //! compared in canonical form; host names are lowercased, as every `host.name` is.
+//!
+//! Ingest also learns the map from what the sensor saw hosts say of themselves ([`Assets::learn`]):
+//! DHCP leases, Windows machine accounts' Kerberos requests and NTLM workstation names. The
+//! user's CSV wins over what is learned; of two learned names for one address, the later wins
+//! (leases move).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +24,15 @@ use crate::event::{Event, Value, canonical_ip};
 #[derive(Debug, Clone, Default)]
 pub struct Assets {
     by_ip: HashMap<String, String>,
+    learned: HashMap<String, String>,
+}
+
+/// Zeek logs that name hosts by address ([`Assets::learn`]), by the names Zeek gives their
+/// files (`dhcp.log`, `kerberos.2026-03-31-00-00-00.log.gz`, `NASHUA_kerberos.log`): ingest
+/// reads them first, so the names they teach reach the other logs of the same ingest.
+pub fn teaches(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    ["dhcp", "kerberos", "ntlm"].iter().any(|log| name.contains(log))
 }
 
 const IP_COLUMNS: &[&str] = &["ip", "address", "source.ip", "ip_address"];
@@ -64,15 +78,67 @@ impl Assets {
                 by_ip.insert(address, hosts.value(row).trim().to_lowercase());
             }
         }
-        Ok(Assets { by_ip })
+        Ok(Assets { by_ip, learned: HashMap::new() })
     }
 
     pub fn len(&self) -> usize {
-        self.by_ip.len()
+        self.by_ip.len() + self.learned.keys().filter(|ip| !self.by_ip.contains_key(*ip)).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_ip.is_empty()
+        self.len() == 0
+    }
+
+    /// The host at an address: the user's map first, then what was learned.
+    pub fn host(&self, ip: &str) -> Option<&str> {
+        self.by_ip.get(ip).or_else(|| self.learned.get(ip)).map(String::as_str)
+    }
+
+    /// Learns a host's address from a Zeek row in which a host names itself:
+    /// - `dhcp`: the lease's `assigned_addr` (else `client_addr`) is `client_fqdn`'s, else
+    ///   `host_name`'s (with `domain` where the lease has one);
+    /// - `kerberos`: a request by a Windows machine account (`client` `NAME$/REALM`) comes from
+    ///   host `name.realm` (how Windows names it: `UTICA$/DMEVALS.LOCAL` is
+    ///   `utica.dmevals.local`); users' requests name no host;
+    /// - `ntlm`: the workstation `hostname` (with `domainname`) authenticating from `id.orig_h`.
+    ///
+    /// Returns whether it learned something.
+    pub fn learn(&mut self, event: &Event) -> bool {
+        if event.table != crate::schema::Table::Zeek {
+            return false;
+        }
+        let Some(Value::Map(fields)) = event.get("zeek.fields") else { return false };
+        let field = |name: &str| {
+            fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()).filter(|v| !v.is_empty() && *v != "-")
+        };
+        let source = event.get_text("source.ip");
+        let fqdn = |host: &str, domain: Option<&str>| match domain {
+            Some(d) if !host.contains('.') => format!("{host}.{d}"),
+            _ => host.to_string(),
+        };
+        let (ip, host) = match event.get_text("event.code") {
+            Some("dhcp") => {
+                let ip = field("assigned_addr").or(field("client_addr")).filter(|ip| *ip != "0.0.0.0");
+                let host = field("client_fqdn")
+                    .map(str::to_string)
+                    .or_else(|| field("host_name").map(|h| fqdn(h, field("domain"))));
+                (ip, host)
+            }
+            Some("kerberos") => {
+                let host = field("client").and_then(|client| {
+                    let (account, realm) = client.split_once('/')?;
+                    let name = account.strip_suffix('$')?;
+                    Some(fqdn(name, Some(realm)))
+                });
+                (source, host)
+            }
+            Some("ntlm") => (source, field("hostname").map(|h| fqdn(h, field("domainname")))),
+            _ => return false,
+        };
+        let (Some(ip), Some(host)) = (ip, host) else { return false };
+        let address = canonical_ip(ip.trim().into()).into_owned();
+        self.learned.insert(address, host.trim().to_lowercase());
+        true
     }
 
     /// The event with its client's host named, when it has no host name and the map knows its
@@ -82,9 +148,9 @@ impl Assets {
             return None;
         }
         let Some(Value::Text(ip)) = event.get("source.ip") else { return None };
-        let host = self.by_ip.get(ip.as_ref())?;
+        let host = self.host(ip.as_ref())?;
         let mut named = event.clone();
-        named.text("host.name", Some(host.clone()));
+        named.text("host.name", Some(host.to_string()));
         Some(named)
     }
 }

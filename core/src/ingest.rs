@@ -158,11 +158,13 @@ pub fn ingest(
     if options.format == Some(Format::Mapped) && options.mapping.is_none() {
         return Err(Error::User("--format mapped needs a mapping: give one with --mapping <file.toml>".into()));
     }
-    // Directories walked in name order.
-    let files = crate::walk::all_files(inputs, |_| true)?;
+    // Directories walked in name order; the logs that teach the asset map first.
+    let mut files = crate::walk::all_files(inputs, |_| true)?;
+    files.sort_by_key(|path| !crate::assets::teaches(path));
     // The manifest is read under the write lock, so an ingest that waited sees what the one
     // before it committed.
-    let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?, options.assets.clone());
+    let assets = options.assets.clone().unwrap_or_default();
+    let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?, assets);
     let mut manifest = if options.again { Manifest::default() } else { Manifest::load(store.root())? };
     let mut summary = IngestSummary::default();
     let mut sources = Vec::new();
@@ -698,11 +700,12 @@ struct Sink {
     /// Text held in all builders, by their own estimate.
     buffered: usize,
     ingested: DateTime<Utc>,
-    assets: Option<crate::assets::Assets>,
+    /// The user's asset map, and what the sensors' own logs teach as they pass.
+    assets: crate::assets::Assets,
 }
 
 impl Sink {
-    fn new(writer: StoreWriter, assets: Option<crate::assets::Assets>) -> Self {
+    fn new(writer: StoreWriter, assets: crate::assets::Assets) -> Self {
         Sink { writer, builders: HashMap::new(), buffered: 0, ingested: Utc::now(), assets }
     }
 
@@ -719,7 +722,8 @@ impl Sink {
         }
         for event in events {
             let timestamp = event.timestamp.expect("checked above");
-            let named = self.assets.as_ref().and_then(|assets| assets.named(event));
+            self.assets.learn(event);
+            let named = self.assets.named(event);
             self.append(named.as_ref().unwrap_or(event), timestamp, origin)?;
             *summary.rows.entry(event.table).or_default() += 1;
             if event.table == Table::Audit && event.get("audit.activity").is_none() {

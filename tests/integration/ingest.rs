@@ -815,6 +815,23 @@ fn laurel_events_give_the_rows_raw_audit_records_do_and_name_the_parent() {
 }
 
 #[test]
+fn network_rows_are_named_by_the_hosts_that_kerberos_and_dhcp_say_they_are() {
+    let zeek = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek").join(rel);
+    // The DNS log is named first: ingest reads the logs that name hosts before the others.
+    let t = ingest_files(&[
+        zeek("apt29_day2_UTICA-A_dns.json"),
+        zeek("apt29_day2_UTICA-A_kerberos.json"),
+        zeek("documented_dhcp.json"),
+    ]);
+    let rows = query(&t.store, r#"SELECT "source.ip", "host.name", count(*) FROM dns GROUP BY 1, 2"#);
+    assert_eq!(rows, [["10.0.1.5", "utica.dmevals.local", "58"].map(str::to_string).to_vec()]);
+    // The users' tickets from the same address name no host; the machine account's does.
+    // A DHCP lease names the host it gave the address to, with the lease's domain.
+    let row = one_row(&t.store, r#"SELECT "host.name" FROM network WHERE "source.ip" = '192.168.56.23'"#);
+    assert_eq!(row, ["ws-ana.corp.example"]);
+}
+
+#[test]
 fn zeek_http_tls_certificates_and_every_other_log_keep_all_their_fields() {
     let zeek = |rel: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek").join(rel);
     let t = ingest_files(&[
