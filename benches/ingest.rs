@@ -168,6 +168,8 @@ fn run(name: &str, format: Format, generate: fn(&Path, u64) -> std::io::Result<u
 }
 
 fn main() {
+    // As the `spoor` command sets it for an ingest.
+    spoor::tune_allocator(spoor::Workload::Ingest);
     // `cargo test --all-targets` runs benches with `--test`... only when asked; `cargo bench` passes `--bench`.
     if std::env::args().any(|a| a == "--test") {
         run("ecs (smoke)", Format::Ecs, generate_ecs, 1);

@@ -55,29 +55,54 @@ pub use tokio_util::sync::CancellationToken;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Has the allocator give freed memory back to the system at once (and commit the arenas it
-/// makes from now on as they fill), rather than keep what a phase freed for a second: a pack run
-/// frees its thousands of plans and each table's rows as it goes. SigmaHQ's Windows rules over a
-/// million stored events peaked at 827 MiB with mimalloc's defaults, 689 MiB with this, no
-/// slower (docs/performance.md). Call it first thing in `main`. (mimalloc reads its first
-/// arena's settings before `main`: `MIMALLOC_ARENA_EAGER_COMMIT=0` in the environment gave 613.)
+/// What a program built on spoor mostly does, for [`tune_allocator`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Reading logs into a store: the same buffers allocated and freed record after record.
+    Ingest,
+    /// Running hunts and packs: thousands of plans and each table's rows freed as it goes.
+    Hunt,
+}
+
+/// Sets the allocator's options for a workload; call it first thing in `main`, before the work
+/// allocates (mimalloc applies them to the memory it takes from the system from then on).
+///
+/// - [`Workload::Hunt`]: freed memory goes back to the system at once (and arenas are committed
+///   as they fill) rather than being kept for a second: SigmaHQ's Windows rules over a million
+///   stored events peaked at 827 MiB with mimalloc's defaults, 689 MiB with this, no slower.
+/// - [`Workload::Ingest`]: no transparent huge pages. Ingest touches fresh memory steadily, and
+///   each first touch of a huge page zeroes 2 MiB: an EVTX ingest spent a seventh of its time
+///   zeroing pages, and without them took 250 MiB instead of 320 and a few percent less time.
+///
+/// (docs/performance.md has the runs.)
 ///
 /// ```
 /// fn main() {
-///     spoor::return_freed_memory_promptly();
+///     spoor::tune_allocator(spoor::Workload::Hunt);
 ///     // ... then the program's work.
 /// }
 /// ```
-pub fn return_freed_memory_promptly() {
+pub fn tune_allocator(workload: Workload) {
     #[cfg(feature = "mimalloc")]
     {
         // mimalloc's option numbers (its `mi_option_e`, the same in its versions 2 and 3).
         const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
         const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-        // SAFETY: plain setters of the allocator's options; called before other threads start.
+        if workload == Workload::Hunt {
+            // SAFETY: plain setters of the allocator's options; called before other threads start.
+            unsafe {
+                libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+                libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+            }
+        }
+    }
+    // mimalloc reads its own THP option once, before `main`; the process-wide switch works at
+    // any time, for every allocator.
+    #[cfg(target_os = "linux")]
+    if workload == Workload::Ingest {
+        // SAFETY: prctl with integer arguments only; failure (an old kernel) leaves THP as it was.
         unsafe {
-            libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
-            libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
         }
     }
 }

@@ -279,7 +279,11 @@ impl From<RunFlags> for hunting::RunArgs {
 }
 
 fn main() -> ExitCode {
-    spoor::return_freed_memory_promptly();
+    let cli = Cli::parse();
+    spoor::tune_allocator(match cli.command {
+        Command::Ingest(_) => spoor::Workload::Ingest,
+        _ => spoor::Workload::Hunt,
+    });
     // `spoor hunt ... | head`: when the reader closes the pipe, end quietly as other command-line
     // tools do (status 141, by SIGPIPE), not with a panic on the failed write. Rust programs
     // start with SIGPIPE ignored; the command line restores the default.
@@ -289,8 +293,10 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // Queries are planned on the calling thread (`block_on`): give it the query runtime's stack.
-    let command =
-        std::thread::Builder::new().name("spoor".into()).stack_size(session::QUERY_STACK_BYTES).spawn(command);
+    let command = std::thread::Builder::new()
+        .name("spoor".into())
+        .stack_size(session::QUERY_STACK_BYTES)
+        .spawn(move || command(cli));
     match command.map(|thread| thread.join()) {
         Ok(Ok(code)) => code,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -301,8 +307,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn command() -> ExitCode {
-    let cli = Cli::parse();
+fn command(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => run_ingest(args),
         Command::Tables { store, schema } => run_tables(&store, schema),

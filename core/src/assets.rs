@@ -86,7 +86,7 @@ impl Assets {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.by_ip.is_empty() && self.learned.is_empty()
     }
 
     /// The host at an address: the user's map first, then what was learned.
@@ -144,7 +144,7 @@ impl Assets {
     /// The event with its client's host named, when it has no host name and the map knows its
     /// `source.ip`; `None` when there is nothing to add.
     pub fn named<'a>(&self, event: &Event<'a>) -> Option<Event<'a>> {
-        if event.get("host.name").is_some() {
+        if self.is_empty() || event.get("host.name").is_some() {
             return None;
         }
         let Some(Value::Text(ip)) = event.get("source.ip") else { return None };

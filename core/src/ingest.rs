@@ -589,7 +589,7 @@ fn read_evtx(
     let mut store = |item: formats::windows::evtx::Item| -> Result<()> {
         summary.read += 1;
         let origin = context.origin(item.number);
-        match item.record.and_then(formats::windows::tables::to_event) {
+        match item.event {
             Ok(event) => sink.store(summary, std::slice::from_ref(&event), &origin, ""),
             Err(reason) => sink.reject(summary, &origin, &reason, ""),
         }

@@ -132,14 +132,7 @@ impl Store {
         self.remove_temporaries()?;
         let now = Utc::now();
         let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());
-        Ok(StoreWriter {
-            store: self.clone(),
-            id,
-            sequence: 0,
-            open: HashMap::new(),
-            finished: Vec::new(),
-            _lock: lock,
-        })
+        StoreWriter::start(self.clone(), id, lock)
     }
 
     fn lock(&self, waiting: &dyn Fn(&str)) -> Result<ProcessLock> {
@@ -250,17 +243,54 @@ fn properties(table: Table, compression: Compression) -> WriterProperties {
 }
 
 /// Writes batches into new Parquet files, made visible together by [`StoreWriter::commit`].
+///
+/// Encoding and compressing Parquet costs about as much as parsing the logs, so it runs on a
+/// thread of its own (the [`Encoder`]): the ingest thread hands it each batch and goes on
+/// parsing, and an ingest keeps two cores busy. A few batches wait between the two at most.
 pub struct StoreWriter {
     store: Store,
     id: String,
-    sequence: u32,
-    open: HashMap<(Table, NaiveDate), OpenFile>,
-    finished: Vec<(PathBuf, PathBuf)>,
+    /// To the encoder; `None` once it was told to finish.
+    batches: Option<std::sync::mpsc::SyncSender<(Table, NaiveDate, RecordBatch)>>,
+    /// The encoder: the files it wrote (temporary and final paths), or why it stopped.
+    encoder: Option<std::thread::JoinHandle<Result<Vec<(PathBuf, PathBuf)>>>>,
+    /// Set when the writer is dropped without committing: the encoder removes what it wrote.
+    abandoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The store's write lock, held until the writer is committed or dropped.
     _lock: ProcessLock,
 }
 
+/// Batches in flight between the ingest thread and the encoder.
+const BATCHES_IN_FLIGHT: usize = 4;
+
 impl StoreWriter {
+    fn start(store: Store, id: String, lock: ProcessLock) -> Result<StoreWriter> {
+        let (batches, received) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+        let abandoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut encoder =
+            Encoder { store: store.clone(), id: id.clone(), sequence: 0, open: HashMap::new(), finished: Vec::new() };
+        let dropped = abandoned.clone();
+        let encoder = std::thread::Builder::new()
+            .name("spoor-parquet".into())
+            .spawn(move || {
+                let mut written = Ok(());
+                for (table, date, batch) in received {
+                    written = encoder.write(table, date, &batch);
+                    if written.is_err() {
+                        break;
+                    }
+                }
+                if written.is_err() || dropped.load(std::sync::atomic::Ordering::SeqCst) {
+                    encoder.remove_all();
+                    return written.map(|()| Vec::new());
+                }
+                encoder.finish_all()?;
+                Ok(encoder.finished)
+            })
+            .map_err(|e| Error::Internal(format!("cannot start the Parquet encoder thread: {e}")))?;
+        Ok(StoreWriter { store, id, batches: Some(batches), encoder: Some(encoder), abandoned, _lock: lock })
+    }
+
     /// This ingest's id: its manifest record's name, and part of every file it writes.
     pub fn id(&self) -> &str {
         &self.id
@@ -268,6 +298,82 @@ impl StoreWriter {
 
     /// Appends a batch whose rows all fall on `date` (UTC).
     pub fn write(&mut self, table: Table, date: NaiveDate, batch: &RecordBatch) -> Result<()> {
+        let sent = self.batches.as_ref().map(|batches| batches.send((table, date, batch.clone())));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The encoder stopped: its error says why.
+            _ => self.finish_encoding().map(drop),
+        }
+    }
+
+    /// Tells the encoder there is no more, and waits for the files it wrote.
+    fn finish_encoding(&mut self) -> Result<Vec<(PathBuf, PathBuf)>> {
+        drop(self.batches.take());
+        match self.encoder.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(written)) => written,
+            Some(Err(_)) => Err(Error::Internal("the Parquet encoder thread panicked".into())),
+            None => Err(Error::Internal("the Parquet encoder was already finished".into())),
+        }
+    }
+
+    /// Commits the ingest: records the sources read and the files written in the manifest, then
+    /// makes the files visible. Returns their paths.
+    pub fn commit(mut self, sources: Vec<Source>) -> Result<Vec<PathBuf>> {
+        let finished = self.finish_encoding()?;
+        if sources.is_empty() && finished.is_empty() {
+            return Ok(Vec::new());
+        }
+        let relative = |p: &Path| p.strip_prefix(&self.store.root).unwrap_or(p).to_string_lossy().into_owned();
+        let record = Record {
+            ingest: self.id.clone(),
+            committed: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            sources,
+            files: finished.iter().map(|(_, target)| relative(target)).collect(),
+        };
+        pause_for_tests("ingest-written");
+        manifest::write(&self.store.root, &record)?;
+        pause_for_tests("ingest-recorded");
+        let mut out = Vec::with_capacity(finished.len());
+        for (temp, target) in finished {
+            match fs::rename(&temp, &target) {
+                Ok(()) => {}
+                // A reader rolled this committed file forward first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => {}
+                Err(e) => return Err(Error::io(&target, e)),
+            }
+            if let Some(dir) = target.parent() {
+                // Persist the rename itself, not only the file's bytes.
+                let _ = File::open(dir).and_then(|d| d.sync_all());
+            }
+            out.push(target);
+            pause_for_tests("file-renamed");
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for StoreWriter {
+    /// A writer dropped without commit (an error, a panic elsewhere) stops its encoder, which
+    /// removes the temporary files it wrote, before the store's lock is let go.
+    fn drop(&mut self) {
+        if self.encoder.is_some() {
+            self.abandoned.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = self.finish_encoding();
+        }
+    }
+}
+
+/// The encoder's side of a [`StoreWriter`]: the files open per table and day.
+struct Encoder {
+    store: Store,
+    id: String,
+    sequence: u32,
+    open: HashMap<(Table, NaiveDate), OpenFile>,
+    finished: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Encoder {
+    fn write(&mut self, table: Table, date: NaiveDate, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(&(table, date)) {
             if self.open.len() >= MAX_OPEN_FILES {
                 self.finish_all()?;
@@ -295,39 +401,16 @@ impl StoreWriter {
         Ok(())
     }
 
-    /// Commits the ingest: records the sources read and the files written in the manifest, then
-    /// makes the files visible. Returns their paths.
-    pub fn commit(mut self, sources: Vec<Source>) -> Result<Vec<PathBuf>> {
-        self.finish_all()?;
-        if sources.is_empty() && self.finished.is_empty() {
-            return Ok(Vec::new());
+    /// Removes the temporary files of an ingest that does not commit.
+    fn remove_all(&mut self) {
+        for (_, file) in self.open.drain() {
+            drop(file.contents);
+            // Absent while its rows were still held back.
+            let _ = fs::remove_file(&file.temp);
         }
-        let relative = |p: &Path| p.strip_prefix(&self.store.root).unwrap_or(p).to_string_lossy().into_owned();
-        let record = Record {
-            ingest: self.id.clone(),
-            committed: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            sources,
-            files: self.finished.iter().map(|(_, target)| relative(target)).collect(),
-        };
-        pause_for_tests("ingest-written");
-        manifest::write(&self.store.root, &record)?;
-        pause_for_tests("ingest-recorded");
-        let mut out = Vec::with_capacity(self.finished.len());
-        for (temp, target) in std::mem::take(&mut self.finished) {
-            match fs::rename(&temp, &target) {
-                Ok(()) => {}
-                // A reader rolled this committed file forward first.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => {}
-                Err(e) => return Err(Error::io(&target, e)),
-            }
-            if let Some(dir) = target.parent() {
-                // Persist the rename itself, not only the file's bytes.
-                let _ = File::open(dir).and_then(|d| d.sync_all());
-            }
-            out.push(target);
-            pause_for_tests("file-renamed");
+        for (temp, _) in self.finished.drain(..) {
+            let _ = fs::remove_file(&temp);
         }
-        Ok(out)
     }
 }
 
@@ -337,20 +420,6 @@ pub fn pause_for_tests(point: &str) {
         eprintln!("spoor: paused at {point}");
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
-        }
-    }
-}
-
-impl Drop for StoreWriter {
-    /// A writer dropped without commit (an error, a panic elsewhere) removes its temporary files.
-    fn drop(&mut self) {
-        for (_, file) in self.open.drain() {
-            drop(file.contents);
-            // Absent while its rows were still held back.
-            let _ = fs::remove_file(&file.temp);
-        }
-        for (temp, _) in self.finished.drain(..) {
-            let _ = fs::remove_file(&temp);
         }
     }
 }

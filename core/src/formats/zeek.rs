@@ -14,25 +14,27 @@ use super::{LineParser, Verdict};
 use crate::event::Event;
 use crate::schema::Table;
 
-/// A Zeek record's fields by their dotted Zeek names.
-trait Record {
-    fn get(&self, name: &str) -> Option<Cow<'_, str>>;
+/// A Zeek record's fields by their dotted Zeek names; `'r` is what the values borrow from (a
+/// TSV line's text, so rows take them without a copy).
+trait Record<'r> {
+    fn get(&self, name: &str) -> Option<Cow<'r, str>>;
     fn list(&self, name: &str) -> Vec<String>;
     fn time(&self) -> Option<chrono::DateTime<chrono::Utc>>;
-    /// Every field with a value, as text (lists joined by `,`), in the record's order.
-    fn pairs(&self) -> Vec<(&str, Cow<'_, str>)>;
+    /// Every field with a value that is not one of `read`, as text (lists joined by `,`), in
+    /// the record's order.
+    fn unread(&self, read: &[&str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)>;
 }
 
 /// Reads a record's fields, remembering which were read: the rest go to `zeek.fields`.
-struct Reader<'a> {
-    record: &'a dyn Record,
+struct Reader<'a, 'r> {
+    record: &'a dyn Record<'r>,
     read: RefCell<Vec<&'static str>>,
 }
 
-impl Reader<'_> {
-    fn text(&self, name: &'static str) -> Option<String> {
+impl<'r> Reader<'_, 'r> {
+    fn text(&self, name: &'static str) -> Option<Cow<'r, str>> {
         self.read.borrow_mut().push(name);
-        self.record.get(name).map(Cow::into_owned)
+        self.record.get(name)
     }
 
     fn int(&self, name: &'static str) -> Option<i64> {
@@ -52,15 +54,27 @@ impl Reader<'_> {
         self.text(name).and_then(|t| util::parse_time(&t))
     }
 
-    fn rest(&self) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
-        let read = self.read.borrow();
-        self.record
-            .pairs()
-            .into_iter()
-            .filter(|(k, _)| !matches!(*k, "ts" | "_path" | "@stream" | "_write_ts"))
-            .filter(|(k, _)| !read.iter().any(|n| same_name(n, k)))
-            .map(|(k, v)| (Cow::Owned(k.to_string()), Cow::Owned(v.into_owned())))
-            .collect()
+    fn rest(&self) -> Vec<(Cow<'r, str>, Cow<'r, str>)> {
+        let mut read = self.read.borrow_mut();
+        read.extend(["ts", "_path", "@stream", "_write_ts"]);
+        self.record.unread(&read).into_iter().collect()
+    }
+}
+
+/// A field name as `'static` text, kept once for the life of the process: Zeek's vocabulary of
+/// field names is small and fixed by its scripts, and every unread field of every row is keyed
+/// by one, which would otherwise be a copy per row.
+fn interned(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Option<std::collections::HashSet<&'static str>>> = std::sync::Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let names = names.get_or_insert_with(Default::default);
+    match names.get(name) {
+        Some(kept) => kept,
+        None => {
+            let kept: &'static str = Box::leak(name.to_string().into_boxed_str());
+            names.insert(kept);
+            kept
+        }
     }
 }
 
@@ -69,7 +83,7 @@ fn same_name(name: &str, key: &str) -> bool {
     name.len() == key.len() && name.bytes().zip(key.bytes()).all(|(a, b)| a == b || a == b'.' && b == b'_')
 }
 
-fn map_record<'r>(log: &str, record: &dyn Record) -> Result<Event<'r>, String> {
+fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, String> {
     let table = match log {
         "dns" => Table::Dns,
         "conn" => Table::Network,
@@ -143,7 +157,8 @@ fn map_record<'r>(log: &str, record: &dyn Record) -> Result<Event<'r>, String> {
                 .text("user.name", r.text("username"));
         }
         "ssl" => {
-            let leaf = r.list("cert_chain_fps").into_iter().next().or_else(|| r.text("cert_chain_fuids"));
+            let leaf =
+                r.list("cert_chain_fps").into_iter().next().or_else(|| r.text("cert_chain_fuids").map(Cow::into_owned));
             e.text("event.action", Some("handshake"))
                 .text("tls.version", r.text("version"))
                 .text("tls.cipher", r.text("cipher"))
@@ -164,7 +179,7 @@ fn map_record<'r>(log: &str, record: &dyn Record) -> Result<Event<'r>, String> {
                 .time("tls.server.x509.not_after", r.time("certificate.not_valid_after"))
                 .text("tls.server.x509.serial_number", r.text("certificate.serial"))
                 .list("tls.server.x509.alternative_names", r.list("san.dns").into_iter().map(Cow::Owned).collect());
-            certificate_hash(&mut e, r.text("fingerprint"));
+            certificate_hash(&mut e, r.text("fingerprint").map(Cow::into_owned));
         }
         "files" => {
             let name = r.text("filename");
@@ -202,6 +217,8 @@ pub struct Tsv {
     unset: String,
     path: String,
     fields: Vec<String>,
+    /// The fields' names, interned for rows' `zeek.fields` keys.
+    names: Vec<&'static str>,
     /// Position of each field, and the log the header describes: worked out once per header.
     index: std::collections::HashMap<String, usize>,
     log: String,
@@ -216,6 +233,7 @@ impl Default for Tsv {
             unset: "-".into(),
             path: String::new(),
             fields: Vec::new(),
+            names: Vec::new(),
             index: Default::default(),
             log: String::new(),
         }
@@ -244,13 +262,13 @@ fn unescape(s: &str) -> String {
     out
 }
 
-struct TsvRecord<'a> {
-    tsv: &'a Tsv,
-    values: Vec<&'a str>,
+struct TsvRecord<'t, 'r> {
+    tsv: &'t Tsv,
+    values: Vec<&'r str>,
 }
 
-impl Record for TsvRecord<'_> {
-    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+impl<'r> Record<'r> for TsvRecord<'_, 'r> {
+    fn get(&self, name: &str) -> Option<Cow<'r, str>> {
         let i = *self.tsv.index.get(name)?;
         let v = self.values[i];
         (v != self.tsv.unset && v != self.tsv.empty).then_some(Cow::Borrowed(v))
@@ -267,14 +285,21 @@ impl Record for TsvRecord<'_> {
         self.get("ts").and_then(|t| util::parse_time(&t))
     }
 
-    fn pairs(&self) -> Vec<(&str, Cow<'_, str>)> {
+    fn unread(&self, read: &[&str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)> {
+        let mut skip = vec![false; self.values.len()];
+        for name in read {
+            if let Some(&i) = self.tsv.index.get(*name) {
+                skip[i] = true;
+            }
+        }
         let set = |v: &str| v != self.tsv.unset && v != self.tsv.empty;
         self.tsv
-            .fields
+            .names
             .iter()
             .zip(&self.values)
-            .filter(|(_, v)| set(v))
-            .map(|(k, v)| (k.as_str(), Cow::Borrowed(*v)))
+            .zip(skip)
+            .filter(|((_, v), skip)| !skip && set(v))
+            .map(|((k, v), _)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
             .collect()
     }
 }
@@ -303,13 +328,18 @@ impl LineParser for Tsv {
                 _ => {}
             }
             self.index = self.fields.iter().enumerate().map(|(i, f)| (f.clone(), i)).collect();
+            self.names = self.fields.iter().map(|f| interned(f)).collect();
             self.log = infer_log(&self.path, &|f| self.index.contains_key(f));
             return Ok(Verdict::Skipped("zeek header"));
         }
         if self.fields.is_empty() {
             return Err("data line before any #fields header".into());
         }
-        let values: Vec<&str> = line.split(self.separator.as_str()).collect();
+        // Zeek's separator is a tab: split on the character, not a string search.
+        let values: Vec<&str> = match self.separator.as_bytes() {
+            [one] if one.is_ascii() => line.split(*one as char).collect(),
+            _ => line.split(self.separator.as_str()).collect(),
+        };
         if values.len() != self.fields.len() {
             return Err(format!("{} values, but the #fields header names {}", values.len(), self.fields.len()));
         }
@@ -343,15 +373,15 @@ fn infer_log(named: &str, has: &dyn Fn(&str) -> bool) -> String {
 
 struct JsonRecord<'a>(&'a Json);
 
-impl JsonRecord<'_> {
-    fn field(&self, name: &str) -> Option<&Json> {
+impl<'a> JsonRecord<'a> {
+    fn field(&self, name: &str) -> Option<&'a Json> {
         let object = self.0.as_object()?;
         object.get(name).or_else(|| object.get(&name.replace('.', "_")))
     }
 }
 
-impl Record for JsonRecord<'_> {
-    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+impl<'a> Record<'a> for JsonRecord<'a> {
+    fn get(&self, name: &str) -> Option<Cow<'a, str>> {
         match self.field(name)? {
             Json::String(s) => Some(Cow::Borrowed(s)),
             Json::Number(n) => Some(Cow::Owned(n.to_string())),
@@ -375,10 +405,11 @@ impl Record for JsonRecord<'_> {
         }
     }
 
-    fn pairs(&self) -> Vec<(&str, Cow<'_, str>)> {
+    fn unread(&self, read: &[&str]) -> Vec<(Cow<'static, str>, Cow<'a, str>)> {
         let Some(object) = self.0.as_object() else { return Vec::new() };
         object
             .iter()
+            .filter(|(k, _)| !read.iter().any(|n| same_name(n, k)))
             .filter_map(|(k, v)| {
                 let text = match v {
                     Json::String(s) => Cow::Borrowed(s.as_str()),
@@ -393,7 +424,7 @@ impl Record for JsonRecord<'_> {
                     ),
                     _ => return None,
                 };
-                Some((k.as_str(), text))
+                Some((Cow::Borrowed(interned(k)), text))
             })
             .collect()
     }
@@ -412,7 +443,7 @@ impl LineParser for JsonLines {
         let record = JsonRecord(&v);
         let log = infer_log(&named, &|f| record.field(f).is_some());
         // `@system` names the sensor, not a host that took part: it is not `host.name`.
-        out.push(map_record(&log, &record)?);
+        out.push(map_record(&log, &record)?.into_owned());
         Ok(Verdict::Stored)
     }
 }
