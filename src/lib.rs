@@ -56,6 +56,13 @@ pub use tokio_util::sync::CancellationToken;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// What a program built on spoor mostly does, for [`tune_allocator`].
+///
+/// ```
+/// let reading = std::env::args().nth(1).is_some_and(|command| command == "ingest");
+/// let workload = if reading { spoor::Workload::Ingest } else { spoor::Workload::Hunt };
+/// assert_ne!(spoor::Workload::Ingest, spoor::Workload::Hunt);
+/// # let _ = workload;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
     /// Reading logs into a store: the same buffers allocated and freed record after record.
