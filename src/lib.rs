@@ -74,12 +74,13 @@ pub enum Workload {
 /// Sets the allocator's options for a workload; call it first thing in `main`, before the work
 /// allocates (mimalloc applies them to the memory it takes from the system from then on).
 ///
+/// - Both: no transparent huge pages. Each first touch of a huge page zeroes 2 MiB and keeps it
+///   resident, however little of it is used: an EVTX ingest spent a seventh of its time zeroing
+///   pages, and without them took 250 MiB instead of 320; SigmaHQ's Windows rules over a million
+///   stored events peaked at 602 MiB instead of 687, a second faster, with the same findings.
 /// - [`Workload::Hunt`]: freed memory goes back to the system at once (and arenas are committed
-///   as they fill) rather than being kept for a second: SigmaHQ's Windows rules over a million
-///   stored events peaked at 827 MiB with mimalloc's defaults, 689 MiB with this, no slower.
-/// - [`Workload::Ingest`]: no transparent huge pages. Ingest touches fresh memory steadily, and
-///   each first touch of a huge page zeroes 2 MiB: an EVTX ingest spent a seventh of its time
-///   zeroing pages, and without them took 250 MiB instead of 320 and a few percent less time.
+///   as they fill) rather than being kept for a second: the same run peaked at 827 MiB with
+///   mimalloc's defaults, 689 MiB with this, no slower.
 ///
 /// (docs/performance.md has the runs.)
 ///
@@ -103,13 +104,13 @@ pub fn tune_allocator(workload: Workload) {
             }
         }
     }
+    #[cfg(not(feature = "mimalloc"))]
+    let _ = workload;
     // mimalloc reads its own THP option once, before `main`; the process-wide switch works at
     // any time, for every allocator.
     #[cfg(target_os = "linux")]
-    if workload == Workload::Ingest {
-        // SAFETY: prctl with integer arguments only; failure (an old kernel) leaves THP as it was.
-        unsafe {
-            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-        }
+    // SAFETY: prctl with integer arguments only; failure (an old kernel) leaves THP as it was.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
