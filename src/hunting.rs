@@ -170,20 +170,12 @@ pub fn check(
     if !iocs.is_empty() {
         spoor::core::iocs::load_all(iocs)?;
     }
-    // Sigma rules (and directories' rules) apart; any other file named is a hunt.
-    let is_hunt = |p: &Path| p.extension().is_some_and(|e| e == "hunt");
-    let mut rule_files = Vec::new();
-    let mut hunts = Vec::new();
-    for f in files {
-        if f.is_dir() || spoor::sigma::is_rule_file(f) {
-            rule_files.extend(spoor::sigma::rule_files(f)?);
-        }
-        if f.is_dir() {
-            hunts.extend(spoor::core::walk::files(f, is_hunt)?);
-        } else if !spoor::sigma::is_rule_file(f) {
-            hunts.push(f.clone());
-        }
-    }
+    // A directory's `.hunt` files and Sigma rules, in one walk; a file named is a Sigma rule by
+    // its extension, else a hunt.
+    let wanted = |p: &Path| p.extension().is_some_and(|e| e == "hunt") || spoor::sigma::is_rule_file(p);
+    let named = spoor::core::walk::all_files(files, wanted)?;
+    let (rule_files, hunts): (Vec<PathBuf>, Vec<PathBuf>) =
+        named.into_iter().partition(|p| spoor::sigma::is_rule_file(p));
     if hunts.is_empty() && rule_files.is_empty() {
         return Err(spoor::Error::User("no .hunt files or Sigma rules (.yml) found".into()));
     }

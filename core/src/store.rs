@@ -273,19 +273,19 @@ impl StoreWriter {
         let encoder = std::thread::Builder::new()
             .name("spoor-parquet".into())
             .spawn(move || {
-                let mut written = Ok(());
-                for (table, date, batch) in received {
-                    written = encoder.write(table, date, &batch);
-                    if written.is_err() {
-                        break;
+                // Ends at the first error (dropping `received`, so the next batch sent says so),
+                // or when the writer stops sending.
+                let written =
+                    received.into_iter().try_for_each(|(table, date, batch)| encoder.write(table, date, &batch));
+                let abandoned = dropped.load(std::sync::atomic::Ordering::SeqCst);
+                match written.and_then(|()| if abandoned { Ok(()) } else { encoder.finish_all() }) {
+                    Ok(()) if !abandoned => Ok(std::mem::take(&mut encoder.finished)),
+                    outcome => {
+                        // Nothing of an ingest that does not commit stays behind.
+                        encoder.remove_all();
+                        outcome.map(|()| Vec::new())
                     }
                 }
-                if written.is_err() || dropped.load(std::sync::atomic::Ordering::SeqCst) {
-                    encoder.remove_all();
-                    return written.map(|()| Vec::new());
-                }
-                encoder.finish_all()?;
-                Ok(encoder.finished)
             })
             .map_err(|e| Error::Internal(format!("cannot start the Parquet encoder thread: {e}")))?;
         Ok(StoreWriter { store, id, batches: Some(batches), encoder: Some(encoder), abandoned, _lock: lock })

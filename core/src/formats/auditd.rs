@@ -46,6 +46,15 @@ impl Record<'_> {
     fn get(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_ref()).filter(|v| *v != "?" && *v != "(null)")
     }
+
+    /// A program's executable (field `exe`) and name: the executable's file name, else the
+    /// command name (field `comm`, which the kernel cuts at 15 characters).
+    fn program(&self, exe: &str, comm: &str) -> (Option<String>, Option<String>) {
+        let executable = self.get(exe).map(str::to_string);
+        let name =
+            executable.as_deref().map(|x| basename(x).to_string()).or_else(|| self.get(comm).map(str::to_string));
+        (executable, name)
+    }
 }
 
 /// The records of one event, and where it starts.
@@ -80,7 +89,7 @@ impl DocumentParser for AuditLog {
             };
             let record = Record { kind, fields: fields(body, kind == "EXECVE") };
             let at = *by_id.entry(id).or_insert_with(|| {
-                let time = id.split_once(':').and_then(|(t, _)| util::parse_time(t));
+                let time = event_time(id);
                 events.push(Gathered { id, line: number, time, node, records: Vec::new() });
                 events.len() - 1
             });
@@ -100,6 +109,11 @@ impl DocumentParser for AuditLog {
         }
         Ok(())
     }
+}
+
+/// The time of an event's id, `<epoch seconds>:<serial>`.
+fn event_time(id: &str) -> Option<DateTime<Utc>> {
+    id.split_once(':').and_then(|(seconds, _)| util::parse_time(seconds))
 }
 
 /// `type=SYSCALL msg=audit(1364481363.243:24287): rest` → (`1364481363.243:24287`, `SYSCALL`, rest).
@@ -203,18 +217,13 @@ fn to_event(g: &Gathered, time: DateTime<Utc>) -> Option<Event<'static>> {
     let mut e = Event::new(table).at(Some(time));
     e.text("event.code", Some(g.records[0].kind.to_string())).lower("host.name", g.node.map(str::to_string));
     if let Some(s) = syscall {
-        let exe = s.get("exe").map(str::to_string);
-        let name = exe.as_deref().map(|x| basename(x).to_string()).or_else(|| s.get("comm").map(str::to_string));
+        let (exe, name) = s.program("exe", "comm");
         e.int("process.pid", s.get("pid").and_then(util::parse_int))
             .text("process.name", name)
             .text("process.executable", exe);
         if table == Table::Process {
             // laurel names the parent (`PPID.exe`, `PPID.comm`), which raw records do not.
-            let parent_exe = s.get("PPID.exe").map(str::to_string);
-            let parent_name = parent_exe
-                .as_deref()
-                .map(|x| basename(x).to_string())
-                .or_else(|| s.get("PPID.comm").map(str::to_string));
+            let (parent_exe, parent_name) = s.program("PPID.exe", "PPID.comm");
             e.text("user.id", s.get("uid").map(str::to_string))
                 .text("user.name", s.get("UID").map(str::to_string))
                 .int("process.parent.pid", s.get("ppid").and_then(util::parse_int))
@@ -346,7 +355,7 @@ impl LineParser for Laurel {
         let Some(id) = object.get("ID").and_then(Json::as_str) else {
             return Err("no ID (the event's time:serial)".into());
         };
-        let Some(time) = id.split_once(':').and_then(|(t, _)| util::parse_time(t)) else {
+        let Some(time) = event_time(id) else {
             return Err(format!("ID `{id}` has no valid time"));
         };
         // Each record's fields as text, flattened; the records borrow them below.
@@ -431,7 +440,7 @@ pub fn syslog_record(
     let auoms = kind.starts_with("AUOMS_");
     let record = Record { kind, fields: if auoms { loose_fields(body) } else { fields(body, kind == "EXECVE") } };
     let node = record.get("node").or(host).map(str::to_string);
-    let Some(time) = id.split_once(':').and_then(|(t, _)| util::parse_time(t)).or(time) else {
+    let Some(time) = event_time(id).or(time) else {
         return Some(Err("the audit record has no valid time".into()));
     };
     let node = node.as_deref();
@@ -477,8 +486,7 @@ fn loose_fields(body: &str) -> Vec<(&str, Cow<'_, str>)> {
 
 /// A successful `AUOMS_EXECVE` as a process start.
 fn auoms_exec(r: &Record, host: Option<&str>, time: DateTime<Utc>) -> Event<'static> {
-    let exe = r.get("exe").map(str::to_string);
-    let name = exe.as_deref().map(|x| basename(x).to_string()).or_else(|| r.get("comm").map(str::to_string));
+    let (exe, name) = r.program("exe", "comm");
     let command_line = r.get("cmdline").or_else(|| r.get("proctitle")).map(str::to_string);
     let mut e = Event::new(Table::Process).at(Some(time));
     e.text("event.action", Some("start"))

@@ -54,28 +54,32 @@ impl<'r> Reader<'_, 'r> {
         self.text(name).and_then(|t| util::parse_time(&t))
     }
 
-    fn rest(&self) -> Vec<(Cow<'r, str>, Cow<'r, str>)> {
+    fn rest(&self) -> Vec<(Cow<'static, str>, Cow<'r, str>)> {
         let mut read = self.read.borrow_mut();
         read.extend(["ts", "_path", "@stream", "_write_ts"]);
-        self.record.unread(&read).into_iter().collect()
+        self.record.unread(&read)
     }
 }
 
-/// A field name as `'static` text, kept once for the life of the process: Zeek's vocabulary of
-/// field names is small and fixed by its scripts, and every unread field of every row is keyed
-/// by one, which would otherwise be a copy per row.
-fn interned(name: &str) -> &'static str {
+/// How many distinct field names [`interned`] keeps: Zeek's own scripts use a few hundred; a
+/// file that names more (hostile, or generated) gets copies past this, not unbounded memory.
+const INTERNED_NAMES: usize = 4096;
+
+/// A TSV header's field name as `'static` text, kept once for the life of the process: every
+/// unread field of every row is keyed by one, which would otherwise be a copy per row.
+fn interned(name: &str) -> Cow<'static, str> {
     static NAMES: std::sync::Mutex<Option<std::collections::HashSet<&'static str>>> = std::sync::Mutex::new(None);
     let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let names = names.get_or_insert_with(Default::default);
-    match names.get(name) {
-        Some(kept) => kept,
-        None => {
-            let kept: &'static str = Box::leak(name.to_string().into_boxed_str());
-            names.insert(kept);
-            kept
-        }
+    if let Some(kept) = names.get(name) {
+        return Cow::Borrowed(kept);
     }
+    if names.len() >= INTERNED_NAMES {
+        return Cow::Owned(name.to_string());
+    }
+    let kept: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(kept);
+    Cow::Borrowed(kept)
 }
 
 /// Whether a field read as `name` is `key`: a JSON record may name `id.orig_h` as `id_orig_h`.
@@ -218,7 +222,7 @@ pub struct Tsv {
     path: String,
     fields: Vec<String>,
     /// The fields' names, interned for rows' `zeek.fields` keys.
-    names: Vec<&'static str>,
+    names: Vec<Cow<'static, str>>,
     /// Position of each field, and the log the header describes: worked out once per header.
     index: std::collections::HashMap<String, usize>,
     log: String,
@@ -299,7 +303,7 @@ impl<'r> Record<'r> for TsvRecord<'_, 'r> {
             .zip(&self.values)
             .zip(skip)
             .filter(|((_, v), skip)| !skip && set(v))
-            .map(|((k, v), _)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
+            .map(|((k, v), _)| (k.clone(), Cow::Borrowed(*v)))
             .collect()
     }
 }
@@ -424,7 +428,8 @@ impl<'a> Record<'a> for JsonRecord<'a> {
                     ),
                     _ => return None,
                 };
-                Some((Cow::Borrowed(interned(k)), text))
+                // The row is copied whole (`into_owned`) once read: no use interning its keys.
+                Some((Cow::Owned(k.clone()), text))
             })
             .collect()
     }

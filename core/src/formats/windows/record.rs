@@ -154,25 +154,29 @@ pub fn from_evtx_json(event: &Json) -> Result<Record, String> {
     if let Some(Json::Object(data)) = event.get("EventData") {
         push_object(&mut record.data, data);
     } else if let Some(Json::Object(user_data)) = event.get("UserData") {
-        // UserData holds one element of the provider's own, whose children are the fields.
-        for (_, inner) in user_data.iter().filter(|(k, _)| !k.starts_with('#')) {
-            match inner {
-                Json::Object(fields) => push_object(&mut record.data, fields),
-                other => {
-                    if let Some(text) = json_text(other) {
-                        record.data.push("UserData", text);
-                    }
-                }
-            }
-        }
+        push_user_data(&mut record.data, user_data);
     }
     Ok(record)
 }
 
+/// `UserData` holds one element of the provider's own, whose children are the fields.
+fn push_user_data(fields: &mut Fields, user_data: &Map<String, Json>) {
+    for (_, inner) in user_data.iter().filter(|(k, _)| !k.starts_with('#')) {
+        match inner {
+            Json::Object(inner) => push_object(fields, inner),
+            other => {
+                if let Some(text) = json_text(other) {
+                    fields.push("UserData", text);
+                }
+            }
+        }
+    }
+}
+
 /// [`from_evtx_json`] for the JSON text the `evtx` crate renders, read straight into a record
 /// instead of through a JSON tree: the envelope's few fields by name, `EventData` field by field
-/// (a tree only for a nested value, which is rare). `UserData` goes through [`from_evtx_json`]'s
-/// reader. Reading EVTX spends most of its time here, once per record.
+/// (a tree only for a nested value, which is rare); `UserData`, rarer, as a tree. Reading EVTX
+/// spends most of its time here, once per record.
 pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record, String> {
     use serde::Deserialize;
     use std::borrow::Cow;
@@ -189,7 +193,7 @@ pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record, String> {
         #[serde(rename = "EventData", default)]
         event_data: Option<EventData>,
         #[serde(rename = "UserData", default)]
-        user_data: Option<Json>,
+        user_data: Option<Map<String, Json>>,
     }
     #[derive(Deserialize)]
     struct System<'a> {
@@ -256,8 +260,7 @@ pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record, String> {
     if let Some(EventData(data)) = document.event.event_data {
         record.data = data;
     } else if let Some(user_data) = document.event.user_data {
-        let event = serde_json::json!({ "System": { "EventID": record.event_id }, "UserData": user_data });
-        record.data = from_evtx_json(&event)?.data;
+        push_user_data(&mut record.data, &user_data);
     }
     Ok(record)
 }
