@@ -30,7 +30,7 @@ struct IngestArgs {
     /// Files or directories (walked recursively; hidden files are skipped). gzip and zstd are read as they are.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The store directory (created if missing).
+    /// The store: a directory (created if missing), or an s3://, gs:// or az:// URL.
     #[arg(long, short)]
     store: PathBuf,
     /// Read every file as this format instead of detecting it (see `spoor formats`).
@@ -243,7 +243,7 @@ enum JobCommand {
 
 #[derive(clap::Args)]
 struct RunFlags {
-    /// The store directory.
+    /// The store: a directory, or an s3://, gs:// or az:// URL.
     #[arg(long, short)]
     store: PathBuf,
     /// Set a hunt parameter: name=value (repeatable). In a pack run, a bare name goes to every

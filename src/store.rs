@@ -400,9 +400,13 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store in `path`, creating the directory when it does not exist.
+    /// Opens the store in `path`, creating the directory when it does not exist, or at a URL:
+    /// `s3://bucket/prefix`, `gs://…` or `az://…`, with credentials from the environment
+    /// (docs/ingest.md, "In an object store"). A URL with no scheme spoor knows is an error.
     ///
     /// ```
+    /// let unknown = spoor::Store::open("ftp://host/store").unwrap_err();
+    /// assert!(unknown.to_string().contains("a store is a directory or an s3://, gs:// or az:// URL"));
     /// let dir = std::env::temp_dir().join(format!("spoor-open-doc-{}", std::process::id()));
     /// let store = spoor::Store::open(&dir)?; // creates the directory
     /// assert_eq!(store.path(), dir);
@@ -423,7 +427,7 @@ impl Store {
         Ok(Store { inner: crate::core::Store::open_existing(path.as_ref())?, registered: Vec::new() })
     }
 
-    /// The store's directory.
+    /// The store's directory, or its URL, as it was named.
     ///
     /// ```
     /// # let store = spoor::testing::sample_store()?;

@@ -165,7 +165,7 @@ pub fn ingest(
     // before it committed.
     let assets = options.assets.clone().unwrap_or_default();
     let mut sink = Sink::new(store.writer(&|holder| progress.waiting_for_writer(holder))?, assets);
-    let mut manifest = if options.again { Manifest::default() } else { Manifest::load(store.root())? };
+    let mut manifest = if options.again { Manifest::default() } else { Manifest::load(store.location())? };
     let mut summary = IngestSummary::default();
     let mut sources = Vec::new();
     for path in files {

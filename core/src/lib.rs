@@ -13,7 +13,7 @@
 //! - [`audit_activities`]: what audit actions mean, whatever their source calls them (data).
 //! - [`ingest`](mod@ingest): the driver that accounts for every record (stored, skipped or rejected).
 //! - [`walk`]: the files under a directory, as every command that takes one reads them.
-//! - [`store`]: the on-disk layout; `manifest`: what each ingest read and wrote, its commit
+//! - [`store`]: the layout, in a directory or an object store ([`location`]); `manifest`: what each ingest read and wrote, its commit
 //!   point; [`session`]: the query side; `planner`: its query planner, which knows
 //!   `keep_first`, an operator of spoor's own.
 //!
@@ -27,6 +27,7 @@ pub mod error;
 pub mod formats;
 pub mod ingest;
 pub mod iocs;
+pub mod location;
 pub mod schema;
 pub mod session;
 pub mod store;

@@ -1,8 +1,8 @@
 //! The ingest manifest: which source files each ingest read (by path, size and content hash) and
 //! which Parquet files it committed, one record per ingest under `<store>/_manifest/`.
 //!
-//! The record is the commit point of an ingest: its Parquet files are complete (synced) before it
-//! is written, and renamed into place after. A crash before the record leaves only temporary
+//! The record is the commit point of an ingest: its Parquet files are complete (synced, or
+//! uploaded) before it is written, and renamed into place after. A crash before the record leaves only temporary
 //! files, which the next writer removes; a crash after it leaves files the next writer renames
 //! into place (`roll_forward`). So an ingest is all or nothing, and re-running an interrupted one
 //! neither loses nor duplicates records.
@@ -13,15 +13,16 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::location::{Created, Location};
+use crate::store::TEMP_PREFIX;
 
 pub const DIR: &str = "_manifest";
-const TEMP_PREFIX: &str = ".tmp-";
 
 /// One source file as one ingest read it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -89,10 +90,10 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Reads every committed record of the store at `root`.
-    pub fn load(root: &Path) -> Result<Manifest> {
+    /// Reads every committed record of the store at `location`.
+    pub fn load(location: &Location) -> Result<Manifest> {
         let mut manifest = Manifest::default();
-        for record in records(root)? {
+        for record in records(location)? {
             for source in &record.sources {
                 manifest.remember(source, &record.ingest);
             }
@@ -184,67 +185,61 @@ fn hash_file(path: &Path, size: u64, prefix: Option<u64>) -> std::io::Result<(St
 }
 
 /// The committed records, oldest first (ingest ids begin with their start time).
-pub fn records(root: &Path) -> Result<Vec<Record>> {
-    let dir = root.join(DIR);
-    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&dir, e)),
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                name.ends_with(".json") && !name.starts_with('.')
-            })
-            .collect(),
-    };
-    paths.sort();
-    paths
-        .iter()
-        .map(|path| {
-            let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            serde_json::from_str(&text).map_err(|e| {
-                Error::User(format!(
-                    "{}: not an ingest record this spoor can read ({e}); the store's manifest was edited or damaged",
-                    path.display()
-                ))
-            })
-        })
-        .collect()
+pub fn records(location: &Location) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    for listed in location.list(DIR)? {
+        let name = listed.path.rsplit('/').next().unwrap_or("");
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let text = location.read(&listed.path)?;
+        out.push(serde_json::from_slice(&text).map_err(|e| {
+            Error::User(format!(
+                "{}: not an ingest record this spoor can read ({e}); the store's manifest was edited or damaged",
+                location.display(&listed.path).display()
+            ))
+        })?);
+    }
+    Ok(out)
 }
 
-/// Writes a record durably: temporary file, sync, rename, directory sync. The rename is the
-/// moment the ingest commits.
-pub fn write(root: &Path, record: &Record) -> Result<()> {
-    let dir = root.join(DIR);
-    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let target = dir.join(format!("{}.json", record.ingest));
-    let temp = dir.join(format!("{TEMP_PREFIX}{}.json", record.ingest));
-    let text = serde_json::to_string_pretty(record).map_err(|e| Error::Internal(e.to_string()))?;
-    let mut file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
-    file.write_all(text.as_bytes()).and_then(|_| file.sync_all()).map_err(|e| Error::io(&temp, e))?;
-    fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
-    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(&dir, e))
+/// Writes a record durably, as a new file or object: the moment the ingest commits.
+pub fn write(location: &Location, record: &Record) -> Result<()> {
+    let name = format!("{DIR}/{}.json", record.ingest);
+    let text = serde_json::to_vec_pretty(record).map_err(|e| Error::Internal(e.to_string()))?;
+    match location.create_new(&name, text)? {
+        Created::Created => Ok(()),
+        Created::AlreadyExists => {
+            Err(Error::Internal(format!("{}: an ingest record of this id exists already", location.display(&name).display())))
+        }
+    }
 }
 
-/// Finishes committed ingests that a crash interrupted: renames their files into place.
-/// Returns the files renamed.
-pub fn roll_forward(root: &Path, temp_name: impl Fn(&Path) -> PathBuf) -> Result<Vec<PathBuf>> {
-    let mut renamed = Vec::new();
-    for record in records(root)? {
+/// Finishes committed ingests that a crash interrupted: moves their files into place. Returns
+/// the files moved. Most stores have no temporary files at all, and then no record is read.
+pub fn roll_forward(location: &Location) -> Result<Vec<PathBuf>> {
+    let mut present = std::collections::HashSet::new();
+    let mut temporaries = std::collections::HashSet::new();
+    for table in crate::schema::Table::ALL {
+        for listed in location.list(table.name())? {
+            let temporary = listed.path.rsplit('/').next().is_some_and(|name| name.starts_with(TEMP_PREFIX));
+            if temporary { &mut temporaries } else { &mut present }.insert(listed.path);
+        }
+    }
+    let mut moved = Vec::new();
+    if temporaries.is_empty() {
+        return Ok(moved);
+    }
+    for record in records(location)? {
         for file in &record.files {
-            let target = root.join(file);
-            let temp = temp_name(&target);
-            if !target.exists() && temp.exists() {
-                match fs::rename(&temp, &target) {
-                    Ok(()) => renamed.push(target),
-                    // Another writer finished it first.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => {}
-                    Err(e) => return Err(Error::io(&target, e)),
-                }
+            let temp = crate::store::temp_path(file);
+            // `false`: another process moved it first.
+            if !present.contains(file) && temporaries.contains(&temp) && location.rename(&temp, file)? {
+                moved.push(location.display(file));
             }
         }
     }
-    Ok(renamed)
+    Ok(moved)
 }
 
 #[cfg(test)]
@@ -267,8 +262,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("a.log");
         fs::write(&log, "one\ntwo\n").unwrap();
-        write(dir.path(), &record("1", source_of(&log, 2))).unwrap();
-        let manifest = Manifest::load(dir.path()).unwrap();
+        write(&Location::Directory(dir.path().into()), &record("1", source_of(&log, 2))).unwrap();
+        let manifest = Manifest::load(&Location::Directory(dir.path().into())).unwrap();
 
         let copy = dir.path().join("copy.log");
         fs::copy(&log, &copy).unwrap();
@@ -293,7 +288,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join(DIR)).unwrap();
         fs::write(dir.path().join(DIR).join("x.json"), "{").unwrap();
-        let err = Manifest::load(dir.path()).unwrap_err().to_string();
+        let err = Manifest::load(&Location::Directory(dir.path().into())).unwrap_err().to_string();
         assert!(err.contains("x.json") && err.contains("damaged"), "{err}");
     }
 }

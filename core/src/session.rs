@@ -1,7 +1,7 @@
 //! The query side: a DataFusion `SessionContext` with every table of a store registered.
 //!
-//! Each table is a listing table over `<store>/<table>/date=*/part-*.parquet` with `date` as a
-//! partition column, so a filter on `date` skips whole directories and a filter on `@timestamp`
+//! Each table is a listing table over `<store>/<table>/date=*/part-*.parquet` (a directory, or
+//! an object store registered with the session's runtime) with `date` as a partition column, so a filter on `date` skips whole directories and a filter on `@timestamp`
 //! is pruned with the Parquet row-group statistics.
 
 use std::sync::Arc;
@@ -122,14 +122,11 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
     let mut tables = Vec::new();
     let mut sizes = TableSizes::default();
     for table in Table::ALL {
-        let files = store.files(table)?;
+        let files = store.stored_files(table)?;
         if files.is_empty() {
             continue;
         }
-        let bytes = files
-            .iter()
-            .map(|f| std::fs::metadata(f).map(|m| m.len()).map_err(|e| Error::io(f, e)))
-            .sum::<Result<u64>>()?;
+        let bytes = files.iter().map(|f| f.size).sum();
         sizes.bytes.insert(table.name().to_string(), bytes);
         tables.push(table);
     }
@@ -142,6 +139,7 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         .with_query_planner(Arc::new(crate::planner::Planner))
         .build();
     let ctx = SessionContext::new_with_state(state);
+    store.location().register_with(&ctx.runtime_env());
     for table in tables {
         let small = sizes.is_small(table.name());
         register_table(&ctx, store, table, pushdown && !small).await?;
@@ -188,8 +186,7 @@ impl TableSizes {
 /// columns only for the rows that pass. On a large table that skips most of the decoding; on a
 /// small one, decoding every row and filtering after is faster.
 async fn register_table(ctx: &SessionContext, store: &Store, table: Table, pushdown: bool) -> Result<()> {
-    let dir = store.table_dir(table);
-    let url = ListingTableUrl::parse(format!("{}/", dir.canonicalize().map_err(|e| Error::io(&dir, e))?.display()))?;
+    let url = ListingTableUrl::parse(store.location().url_of_directory(table.name())?)?;
     let mut parquet = ctx.state().default_table_options().parquet;
     parquet.global.pushdown_filters = pushdown;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(parquet)))
@@ -236,6 +233,6 @@ pub async fn table_stats(ctx: &SessionContext, store: &Store, table: Table) -> R
         rows: batch.column(0).as_primitive::<Int64Type>().value(0),
         first: micros(1),
         last: micros(2),
-        files: store.files(table)?.len(),
+        files: store.stored_files(table)?.len(),
     })
 }

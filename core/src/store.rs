@@ -1,10 +1,13 @@
-//! The Parquet store: `<store>/<table>/date=YYYY-MM-DD/part-<id>.parquet`.
+//! The Parquet store: `<store>/<table>/date=YYYY-MM-DD/part-<id>.parquet`, in a directory or
+//! under a prefix of an object store ([`crate::location`]).
 //!
 //! Appends only ever add files. A file is written under a hidden temporary name and renamed into
 //! place when the whole ingest commits (after its manifest record, see [`crate::manifest`]), so
 //! readers never see a partial file and a crashed ingest leaves nothing but temporary files, which
 //! the next writer removes. One writer at a time: a lock file (`.lock`) keeps a second ingest
-//! waiting until the first has committed.
+//! waiting until the first has committed; in an object store, a lease on the `.lock` object does
+//! ([`crate::lock::Lease`]). An ingest into an object store encodes each file on local disk (the
+//! OS temporary directory) and uploads it, under its temporary name, when it is complete.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -18,11 +21,13 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
-use crate::lock::{self, ProcessLock, WhenHeld};
+use crate::location::{Listed, Location};
+use crate::lock::{self, Lease, ProcessLock, WhenHeld};
 use crate::manifest::{self, Record, Source};
 use crate::schema::Table;
 
-const TEMP_PREFIX: &str = ".tmp-";
+/// Names of files (and objects) not yet committed begin with this.
+pub const TEMP_PREFIX: &str = ".tmp-";
 /// Open Parquet writers hold a row group in memory each; past this many, the oldest is finished.
 const MAX_OPEN_FILES: usize = 8;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -50,73 +55,76 @@ fn free_text(column: &str) -> bool {
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    root: PathBuf,
+    /// What the user named: a path, or a URL.
+    named: PathBuf,
+    location: Location,
 }
 
+/// A committed file of the store.
+pub type StoredFile = Listed;
+
 impl Store {
-    /// Opens the store at `root`, creating the directory if needed (and finishing, as
-    /// [`Store::open_existing`] does, an ingest that was killed while making its files visible).
+    /// Opens the store at `root` (a directory, created if needed, or an `s3://`, `gs://` or
+    /// `az://` URL), finishing, as [`Store::open_existing`] does, an ingest that was killed while
+    /// making its files visible.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
-        let root = root.into();
-        fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
-        let _ = manifest::roll_forward(&root, temp_path);
-        Ok(Store { root })
+        let named = root.into();
+        let location = Location::parse(&named)?;
+        location.create()?;
+        let store = Store { named, location };
+        let _ = manifest::roll_forward(&store.location);
+        Ok(store)
     }
 
-    /// Opens an existing store; a missing directory is an error (for read-only commands).
+    /// Opens an existing store; a missing one is an error (for read-only commands).
     /// The files of an ingest that committed but was killed before making them all visible are
     /// made visible first (where the store is writable), so a reader never sees half an ingest.
     pub fn open_existing(root: impl Into<PathBuf>) -> Result<Store> {
-        let root = root.into();
-        if !root.is_dir() {
+        let named = root.into();
+        let location = Location::parse(&named)?;
+        if !location.exists()? {
             return Err(Error::User(format!(
                 "no store at {}: create one with `spoor ingest <logs> --store {}`",
-                root.display(),
-                root.display()
+                named.display(),
+                named.display()
             )));
         }
+        let store = Store { named, location };
         // Best effort: a read-only store is still readable, only without this repair.
-        let _ = manifest::roll_forward(&root, temp_path);
-        Ok(Store { root })
+        let _ = manifest::roll_forward(&store.location);
+        Ok(store)
     }
 
+    /// The store's directory, or its URL, as it was named.
     pub fn root(&self) -> &Path {
-        &self.root
+        &self.named
     }
 
-    pub fn table_dir(&self, table: Table) -> PathBuf {
-        self.root.join(table.name())
+    /// Where the store lives, for the operations it is read and written with.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    /// The committed Parquet files of a table.
+    /// The committed Parquet files of a table, with their sizes; paths relative to the store.
+    pub fn stored_files(&self, table: Table) -> Result<Vec<StoredFile>> {
+        let mut files = self.location.list(table.name())?;
+        files.retain(|file| {
+            let name = file.path.rsplit('/').next().unwrap_or("");
+            name.ends_with(".parquet") && !name.starts_with('.') && file.path.matches('/').count() == 2
+        });
+        Ok(files)
+    }
+
+    /// The committed Parquet files of a table: paths on disk, or URLs.
     pub fn files(&self, table: Table) -> Result<Vec<PathBuf>> {
-        let dir = self.table_dir(table);
-        let mut out = Vec::new();
-        if !dir.is_dir() {
-            return Ok(out);
-        }
-        for partition in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
-            let partition = partition.map_err(|e| Error::io(&dir, e))?.path();
-            if !partition.is_dir() {
-                continue;
-            }
-            for file in fs::read_dir(&partition).map_err(|e| Error::io(&partition, e))? {
-                let file = file.map_err(|e| Error::io(&partition, e))?.path();
-                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if name.ends_with(".parquet") && !name.starts_with('.') {
-                    out.push(file);
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
+        Ok(self.stored_files(table)?.iter().map(|f| self.location.display(&f.path)).collect())
     }
 
     /// Tables that have at least one committed file.
     pub fn tables(&self) -> Result<Vec<Table>> {
         let mut out = Vec::new();
         for table in Table::ALL {
-            if !self.files(table)?.is_empty() {
+            if !self.stored_files(table)?.is_empty() {
                 out.push(table);
             }
         }
@@ -128,33 +136,33 @@ impl Store {
     /// what it did not.
     pub fn writer(&self, waiting: &dyn Fn(&str)) -> Result<StoreWriter> {
         let lock = self.lock(waiting)?;
-        manifest::roll_forward(&self.root, temp_path)?;
+        manifest::roll_forward(&self.location)?;
         self.remove_temporaries()?;
         let now = Utc::now();
         let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());
         StoreWriter::start(self.clone(), id, lock)
     }
 
-    fn lock(&self, waiting: &dyn Fn(&str)) -> Result<ProcessLock> {
-        let path = self.root.join(".lock");
-        match lock::acquire(&path, WhenHeld::Wait(waiting)) {
-            Ok(Ok(held)) => Ok(held),
-            Ok(Err(_)) => Err(Error::Internal("a lock taken by waiting was not held".into())),
-            Err(e) => Err(Error::io(&path, e)),
+    fn lock(&self, waiting: &dyn Fn(&str)) -> Result<StoreLock> {
+        match &self.location {
+            Location::Directory(root) => {
+                let path = root.join(".lock");
+                match lock::acquire(&path, WhenHeld::Wait(waiting)) {
+                    Ok(Ok(held)) => Ok(StoreLock::Process(held)),
+                    Ok(Err(_)) => Err(Error::Internal("a lock taken by waiting was not held".into())),
+                    Err(e) => Err(Error::io(&path, e)),
+                }
+            }
+            Location::Objects(objects) => Ok(StoreLock::Lease(Lease::acquire(objects, ".lock", waiting)?)),
         }
     }
 
     /// Temporary files left by a crashed writer: with the lock held, no other writer is using them.
     fn remove_temporaries(&self) -> Result<()> {
         for table in Table::ALL {
-            let dir = self.table_dir(table);
-            let Ok(partitions) = fs::read_dir(&dir) else { continue };
-            for partition in partitions.flatten() {
-                let Ok(files) = fs::read_dir(partition.path()) else { continue };
-                for file in files.flatten() {
-                    if file.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                        fs::remove_file(file.path()).map_err(|e| Error::io(&file.path(), e))?;
-                    }
+            for file in self.location.list(table.name())? {
+                if file.path.rsplit('/').next().is_some_and(|name| name.starts_with(TEMP_PREFIX)) {
+                    self.location.delete(&file.path)?;
                 }
             }
         }
@@ -162,17 +170,40 @@ impl Store {
     }
 }
 
-/// Where a store file is written before its ingest commits.
-fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name(format!("{TEMP_PREFIX}{name}"))
+/// A writer's hold on the store, released when dropped.
+enum StoreLock {
+    Process(#[allow(dead_code)] ProcessLock),
+    Lease(Lease),
+}
+
+impl StoreLock {
+    /// That the lock is still held, just before a commit (a lease can expire; a process lock
+    /// cannot).
+    fn confirm(&self) -> Result<()> {
+        match self {
+            StoreLock::Process(_) => Ok(()),
+            StoreLock::Lease(lease) => lease.confirm(),
+        }
+    }
+}
+
+/// Where a store file (relative to the store) is kept before its ingest commits.
+pub fn temp_path(target: &str) -> String {
+    match target.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/{TEMP_PREFIX}{name}"),
+        None => format!("{TEMP_PREFIX}{target}"),
+    }
 }
 
 struct OpenFile {
     table: Table,
     contents: Contents,
-    temp: PathBuf,
-    target: PathBuf,
+    /// Where its bytes are written on this machine: the temporary file in the store's
+    /// directory, or one in the ingest's local spool when the store is in an object store.
+    local: PathBuf,
+    /// Its temporary and final names in the store.
+    temp: String,
+    target: String,
 }
 
 /// A file's rows are held back until there are enough of them to know it is not a small file
@@ -185,14 +216,14 @@ enum Contents {
 impl OpenFile {
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match &mut self.contents {
-            Contents::Many(writer) => writer.write(batch).map_err(|e| Error::parquet(&self.temp, e)),
+            Contents::Many(writer) => writer.write(batch).map_err(|e| Error::parquet(&self.local, e)),
             Contents::Few { batches, rows } => {
                 batches.push(batch.clone());
                 *rows += batch.num_rows();
                 if *rows >= SMALL_FILE_ROWS {
                     // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost.
                     let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level"));
-                    let writer = create_writer(self.table, &self.temp, batches, zstd)?;
+                    let writer = create_writer(self.table, &self.local, batches, zstd)?;
                     self.contents = Contents::Many(writer);
                 }
                 Ok(())
@@ -200,16 +231,25 @@ impl OpenFile {
         }
     }
 
-    /// Writes the footer and syncs the file.
-    fn finish(self) -> Result<(PathBuf, PathBuf)> {
+    /// Writes the footer, and syncs the file or uploads it under its temporary name. Returns the
+    /// temporary and final names.
+    fn finish(self, location: &Location) -> Result<Written> {
         let writer = match self.contents {
             Contents::Many(writer) => writer,
             Contents::Few { batches, .. } => {
-                create_writer(self.table, &self.temp, &batches, Compression::UNCOMPRESSED)?
+                create_writer(self.table, &self.local, &batches, Compression::UNCOMPRESSED)?
             }
         };
-        let handle = writer.into_inner().map_err(|e| Error::parquet(&self.temp, e))?;
-        handle.sync_all().map_err(|e| Error::io(&self.temp, e))?;
+        let handle = writer.into_inner().map_err(|e| Error::parquet(&self.local, e))?;
+        match location {
+            Location::Directory(_) => handle.sync_all().map_err(|e| Error::io(&self.local, e))?,
+            Location::Objects(_) => {
+                drop(handle);
+                let uploaded = location.upload(&self.local, &self.temp);
+                let _ = fs::remove_file(&self.local);
+                uploaded?;
+            }
+        }
         Ok((self.temp, self.target))
     }
 }
@@ -252,23 +292,41 @@ pub struct StoreWriter {
     id: String,
     /// To the encoder; `None` once it was told to finish.
     batches: Option<std::sync::mpsc::SyncSender<(Table, NaiveDate, RecordBatch)>>,
-    /// The encoder: the files it wrote (temporary and final paths), or why it stopped.
-    encoder: Option<std::thread::JoinHandle<Result<Vec<(PathBuf, PathBuf)>>>>,
+    /// The encoder: the files it wrote, or why it stopped.
+    encoder: Option<std::thread::JoinHandle<Result<Vec<Written>>>>,
     /// Set when the writer is dropped without committing: the encoder removes what it wrote.
     abandoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The store's write lock, held until the writer is committed or dropped.
-    _lock: ProcessLock,
+    lock: StoreLock,
 }
+
+/// A file complete in the store: its temporary and its final name.
+type Written = (String, String);
 
 /// Batches in flight between the ingest thread and the encoder.
 const BATCHES_IN_FLIGHT: usize = 4;
 
 impl StoreWriter {
-    fn start(store: Store, id: String, lock: ProcessLock) -> Result<StoreWriter> {
+    fn start(store: Store, id: String, lock: StoreLock) -> Result<StoreWriter> {
         let (batches, received) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
         let abandoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut encoder =
-            Encoder { store: store.clone(), id: id.clone(), sequence: 0, open: HashMap::new(), finished: Vec::new() };
+        let spool = match &store.location {
+            Location::Directory(_) => None,
+            Location::Objects(_) => Some(
+                tempfile::Builder::new()
+                    .prefix("spoor-spool-")
+                    .tempdir()
+                    .map_err(|e| Error::io(&std::env::temp_dir(), e))?,
+            ),
+        };
+        let mut encoder = Encoder {
+            store: store.clone(),
+            id: id.clone(),
+            spool,
+            sequence: 0,
+            open: HashMap::new(),
+            finished: Vec::new(),
+        };
         let dropped = abandoned.clone();
         let encoder = std::thread::Builder::new()
             .name("spoor-parquet".into())
@@ -288,7 +346,7 @@ impl StoreWriter {
                 }
             })
             .map_err(|e| Error::Internal(format!("cannot start the Parquet encoder thread: {e}")))?;
-        Ok(StoreWriter { store, id, batches: Some(batches), encoder: Some(encoder), abandoned, _lock: lock })
+        Ok(StoreWriter { store, id, batches: Some(batches), encoder: Some(encoder), abandoned, lock })
     }
 
     /// This ingest's id: its manifest record's name, and part of every file it writes.
@@ -307,7 +365,7 @@ impl StoreWriter {
     }
 
     /// Tells the encoder there is no more, and waits for the files it wrote.
-    fn finish_encoding(&mut self) -> Result<Vec<(PathBuf, PathBuf)>> {
+    fn finish_encoding(&mut self) -> Result<Vec<Written>> {
         drop(self.batches.take());
         match self.encoder.take().map(std::thread::JoinHandle::join) {
             Some(Ok(written)) => written,
@@ -317,35 +375,34 @@ impl StoreWriter {
     }
 
     /// Commits the ingest: records the sources read and the files written in the manifest, then
-    /// makes the files visible. Returns their paths.
+    /// makes the files visible. Returns their paths (or URLs).
     pub fn commit(mut self, sources: Vec<Source>) -> Result<Vec<PathBuf>> {
         let finished = self.finish_encoding()?;
         if sources.is_empty() && finished.is_empty() {
             return Ok(Vec::new());
         }
-        let relative = |p: &Path| p.strip_prefix(&self.store.root).unwrap_or(p).to_string_lossy().into_owned();
         let record = Record {
             ingest: self.id.clone(),
             committed: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             sources,
-            files: finished.iter().map(|(_, target)| relative(target)).collect(),
+            files: finished.iter().map(|(_, target)| target.clone()).collect(),
         };
         pause_for_tests("ingest-written");
-        manifest::write(&self.store.root, &record)?;
+        if let Err(lost) = self.lock.confirm() {
+            for (temp, _) in &finished {
+                let _ = self.store.location.delete(temp);
+            }
+            return Err(lost);
+        }
+        // Should this fail, the files stay: the next writer makes them visible if the record
+        // was written after all (an object store's answer can be lost), or removes them.
+        manifest::write(&self.store.location, &record)?;
         pause_for_tests("ingest-recorded");
         let mut out = Vec::with_capacity(finished.len());
         for (temp, target) in finished {
-            match fs::rename(&temp, &target) {
-                Ok(()) => {}
-                // A reader rolled this committed file forward first.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && target.exists() => {}
-                Err(e) => return Err(Error::io(&target, e)),
-            }
-            if let Some(dir) = target.parent() {
-                // Persist the rename itself, not only the file's bytes.
-                let _ = File::open(dir).and_then(|d| d.sync_all());
-            }
-            out.push(target);
+            // `false`: a reader rolled this committed file forward first.
+            self.store.location.rename(&temp, &target)?;
+            out.push(self.store.location.display(&target));
             pause_for_tests("file-renamed");
         }
         Ok(out)
@@ -367,9 +424,11 @@ impl Drop for StoreWriter {
 struct Encoder {
     store: Store,
     id: String,
+    /// Where files for an object store are encoded before they are uploaded.
+    spool: Option<tempfile::TempDir>,
     sequence: u32,
     open: HashMap<(Table, NaiveDate), OpenFile>,
-    finished: Vec<(PathBuf, PathBuf)>,
+    finished: Vec<Written>,
 }
 
 impl Encoder {
@@ -385,18 +444,23 @@ impl Encoder {
     }
 
     fn create(&mut self, table: Table, date: NaiveDate) -> Result<OpenFile> {
-        let dir = self.store.table_dir(table).join(format!("date={date}"));
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dir = format!("{}/date={date}", table.name());
         self.sequence += 1;
-        let name = format!("part-{}-{:04}.parquet", self.id, self.sequence);
-        let target = dir.join(&name);
+        let target = format!("{dir}/part-{}-{:04}.parquet", self.id, self.sequence);
         let temp = temp_path(&target);
-        Ok(OpenFile { table, contents: Contents::Few { batches: Vec::new(), rows: 0 }, temp, target })
+        let local = match (&self.spool, &self.store.location) {
+            (Some(spool), _) => spool.path().join(&temp),
+            (None, location) => location.display(&temp),
+        };
+        if let Some(parent) = local.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        Ok(OpenFile { table, contents: Contents::Few { batches: Vec::new(), rows: 0 }, local, temp, target })
     }
 
     fn finish_all(&mut self) -> Result<()> {
         for (_, file) in self.open.drain() {
-            self.finished.push(file.finish()?);
+            self.finished.push(file.finish(&self.store.location)?);
         }
         Ok(())
     }
@@ -406,10 +470,10 @@ impl Encoder {
         for (_, file) in self.open.drain() {
             drop(file.contents);
             // Absent while its rows were still held back.
-            let _ = fs::remove_file(&file.temp);
+            let _ = fs::remove_file(&file.local);
         }
         for (temp, _) in self.finished.drain(..) {
-            let _ = fs::remove_file(&temp);
+            let _ = self.store.location.delete(&temp);
         }
     }
 }

@@ -39,15 +39,17 @@ impl Store {
 
 #[pymethods]
 impl Store {
-    /// Opens the store at `path`, creating the directory when it does not exist.
+    /// Opens the store at `path`, creating the directory when it does not exist, or at a URL
+    /// (`s3://bucket/prefix`, `gs://…`, `az://…`; credentials from the environment).
     /// `memory_limit` ("512MiB", "2GiB") bounds what a query may hold: beyond it, sorts,
     /// aggregations and joins spill to disk where they can, and the hunt fails with a clear
     /// SpoorError where they cannot. `timeout` ("30s", "10m") stops any one hunt that runs
     /// longer, with a SpoorError (Ctrl-C stops one at any time, as KeyboardInterrupt).
     #[new]
     #[pyo3(signature = (path, memory_limit = None, timeout = None))]
-    fn new(path: PathBuf, memory_limit: Option<&str>, timeout: Option<&str>) -> PyResult<Self> {
-        let inner = spoor::Store::open(&path).map_err(py_error)?;
+    fn new(py: Python<'_>, path: PathBuf, memory_limit: Option<&str>, timeout: Option<&str>) -> PyResult<Self> {
+        // Opening a store in an object store makes requests: other Python threads run meanwhile.
+        let inner = py.detach(|| spoor::Store::open(&path)).map_err(py_error)?;
         let mut options = spoor::HuntOptions::default();
         if let Some(size) = memory_limit {
             options = options.memory_limit(size).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -58,10 +60,15 @@ impl Store {
         Ok(Store { inner, limits: options.limits })
     }
 
-    /// The store's directory.
+    /// The store's directory (a `Path`), or its URL (a `str`: a `Path` would fold its `//`).
     #[getter]
-    fn path(&self) -> PathBuf {
-        self.inner.path().to_path_buf()
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let path = self.inner.path();
+        if spoor::core::location::is_url(path) {
+            Ok(path.to_string_lossy().into_pyobject(py)?.into_any())
+        } else {
+            Ok(path.to_path_buf().into_pyobject(py)?.into_any())
+        }
     }
 
     /// Reads log files and directories into the store's tables (formats detected from content,

@@ -24,7 +24,7 @@ pub struct Job {
     pub name: String,
     /// The job file it was read from.
     pub file: PathBuf,
-    /// The store it ingests into and hunts.
+    /// The store it ingests into and hunts: a directory, or an `s3://`, `gs://` or `az://` URL.
     pub store: PathBuf,
     /// The pack its hunts come from.
     pub pack: PathBuf,
@@ -408,8 +408,10 @@ impl Job {
             SinkConfig::Parquet { dir } => Some(("sink", dir.as_path())),
             SinkConfig::Stdout { .. } | SinkConfig::Webhook(_) => None,
         });
-        [("store", self.store.as_path()), ("pack", self.pack.as_path()), ("state", self.state_dir.as_path())]
+        let store = Some(("store", self.store.as_path())).filter(|_| !crate::core::location::is_url(&self.store));
+        store
             .into_iter()
+            .chain([("pack", self.pack.as_path()), ("state", self.state_dir.as_path())])
             .chain(self.iocs.iter().map(|p| ("iocs", p.as_path())))
             .chain(self.sigma_mapping.iter().map(|p| ("sigma mapping", p.as_path())))
             .chain(self.ingest.iter().map(|p| ("ingest path", p.as_path())))
@@ -513,7 +515,8 @@ impl Job {
             state_dir: raw.state.as_deref().map(&at).unwrap_or_else(|| dir.join(format!("{name}.state"))),
             name,
             file: file.to_path_buf(),
-            store: at(&raw.store),
+            // A URL names an object store, not a path beside the job file.
+            store: if crate::core::location::is_url(&raw.store) { raw.store.clone() } else { at(&raw.store) },
             pack: at(&raw.pack),
             hunts,
             iocs: raw.iocs.iter().map(|p| at(p)).collect(),

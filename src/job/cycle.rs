@@ -94,7 +94,7 @@ pub fn run_cycle(job: &Job, hunts: &Hunts, dir: &StateDir, runtime: &tokio::runt
     ingest_new(job, &store, &mut report)?;
 
     let files = store_files(&store)?;
-    let new: Vec<(&String, &PathBuf)> = files.iter().filter(|(name, _)| !state.store_files.contains(*name)).collect();
+    let new: Vec<&String> = files.iter().filter(|name| !state.store_files.contains(*name)).collect();
     report.cycle = state.cycles + 1;
     report.new_store_files = new.len();
     if new.is_empty() {
@@ -103,8 +103,8 @@ pub fn run_cycle(job: &Job, hunts: &Hunts, dir: &StateDir, runtime: &tokio::runt
     }
     let mut range: Option<(i64, i64)> = None;
     let mut file_ranges = Vec::with_capacity(new.len());
-    for (_, path) in &new {
-        let (rows, file_range) = time_range(path)?;
+    for name in &new {
+        let (rows, file_range) = time_range(&StoreFile::open(&store, name)?)?;
         report.new_rows += rows;
         if let Some((lo, hi)) = file_range {
             range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
@@ -118,9 +118,9 @@ pub fn run_cycle(job: &Job, hunts: &Hunts, dir: &StateDir, runtime: &tokio::runt
     let floor = state.event_watermark.map_or(new_min, |w| new_min.max(w.saturating_sub(lateness)));
     let start = floor.saturating_sub(lookback);
     report.window_start = Some(start);
-    for ((_, path), file_range) in new.iter().zip(&file_ranges) {
+    for (name, file_range) in new.iter().zip(&file_ranges) {
         if file_range.is_some_and(|(lo, _)| lo < start) {
-            report.too_late += rows_before(path, start)?;
+            report.too_late += rows_before(&StoreFile::open(&store, name)?, start)?;
         }
     }
 
@@ -130,7 +130,7 @@ pub fn run_cycle(job: &Job, hunts: &Hunts, dir: &StateDir, runtime: &tokio::runt
     let mut fresh = Vec::new();
     let mut commit = Commit {
         event_watermark: Some(state.event_watermark.map_or(new_max, |w| w.max(new_max))),
-        store_files: new.iter().map(|(name, _)| (*name).clone()).collect(),
+        store_files: new.iter().map(|name| (*name).clone()).collect(),
         sent: BTreeMap::new(),
         suppressed: BTreeMap::new(),
         forget_before: None,
@@ -290,13 +290,10 @@ fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) ->
 }
 
 /// Store files by path relative to the store.
-fn store_files(store: &Store) -> Result<BTreeMap<String, PathBuf>> {
-    let mut out = BTreeMap::new();
+fn store_files(store: &Store) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
     for table in crate::core::Table::ALL {
-        for path in store.core().files(table)? {
-            let name = path.strip_prefix(store.path()).unwrap_or(&path).to_string_lossy().into_owned();
-            out.insert(name, path);
-        }
+        out.extend(store.core().stored_files(table)?.into_iter().map(|file| file.path));
     }
     Ok(out)
 }
@@ -336,12 +333,71 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<()> 
     Ok(())
 }
 
+
+/// A store file to read footers and columns of: on disk, read where it is; in an object store,
+/// fetched whole (a cycle reads only the files that are new since the last).
+struct StoreFile {
+    name: PathBuf,
+    contents: Contents,
+}
+
+enum Contents {
+    Disk(std::fs::File),
+    Fetched(bytes::Bytes),
+}
+
+impl StoreFile {
+    fn open(store: &Store, relative: &str) -> Result<StoreFile> {
+        let location = store.core().location();
+        let name = location.display(relative);
+        let contents = match location.directory() {
+            Some(_) => Contents::Disk(std::fs::File::open(&name).map_err(Error::io(&name))?),
+            None => Contents::Fetched(location.read(relative)?),
+        };
+        Ok(StoreFile { name, contents })
+    }
+
+    /// A reader for Parquet's readers, which take theirs by value.
+    fn reader(&self) -> Result<Contents> {
+        Ok(match &self.contents {
+            Contents::Disk(file) => Contents::Disk(file.try_clone().map_err(Error::io(&self.name))?),
+            Contents::Fetched(bytes) => Contents::Fetched(bytes.clone()),
+        })
+    }
+}
+
+impl parquet::file::reader::Length for Contents {
+    fn len(&self) -> u64 {
+        match self {
+            Contents::Disk(file) => file.len(),
+            Contents::Fetched(bytes) => bytes.len() as u64,
+        }
+    }
+}
+
+impl parquet::file::reader::ChunkReader for Contents {
+    type T = Box<dyn std::io::Read + Send>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(match self {
+            Contents::Disk(file) => Box::new(file.get_read(start)?),
+            Contents::Fetched(bytes) => Box::new(bytes.get_read(start)?),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        match self {
+            Contents::Disk(file) => file.get_bytes(start, length),
+            Contents::Fetched(bytes) => bytes.get_bytes(start, length),
+        }
+    }
+}
+
 /// A store file's rows and the range of its `@timestamp` (from the Parquet footer's statistics).
-fn time_range(path: &Path) -> Result<(u64, Option<(i64, i64)>)> {
+fn time_range(file: &StoreFile) -> Result<(u64, Option<(i64, i64)>)> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::file::statistics::Statistics;
-    let file = std::fs::File::open(path).map_err(Error::io(path))?;
-    let reader = SerializedFileReader::new(file).map_err(|e| store_file(path, e))?;
+    let reader = SerializedFileReader::new(file.reader()?).map_err(|e| store_file(&file.name, e))?;
     let meta = reader.metadata();
     let rows = u64::try_from(meta.file_metadata().num_rows()).unwrap_or(0);
     let column = meta.file_metadata().schema_descr().columns().iter().position(|c| c.path().string() == "@timestamp");
@@ -359,21 +415,20 @@ fn time_range(path: &Path) -> Result<(u64, Option<(i64, i64)>)> {
 }
 
 /// Rows of a store file whose `@timestamp` is before `start`.
-fn rows_before(path: &Path, start: i64) -> Result<u64> {
+fn rows_before(file: &StoreFile, start: i64) -> Result<u64> {
     use arrow::array::AsArray;
     use arrow::datatypes::TimestampMicrosecondType;
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let file = std::fs::File::open(path).map_err(Error::io(path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| store_file(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file.reader()?).map_err(|e| store_file(&file.name, e))?;
     let Some(index) = builder.parquet_schema().columns().iter().position(|c| c.path().string() == "@timestamp") else {
         return Ok(0);
     };
     let mask = ProjectionMask::leaves(builder.parquet_schema(), [index]);
-    let reader = builder.with_projection(mask).build().map_err(|e| store_file(path, e))?;
+    let reader = builder.with_projection(mask).build().map_err(|e| store_file(&file.name, e))?;
     let mut count = 0;
     for batch in reader {
-        let batch = batch.map_err(|e| store_file(path, e))?;
+        let batch = batch.map_err(|e| store_file(&file.name, e))?;
         if let Some(times) = batch.column(0).as_primitive_opt::<TimestampMicrosecondType>() {
             count += times.iter().flatten().filter(|t| *t < start).count() as u64;
         }

@@ -225,6 +225,6 @@ fn concurrent_ingests_of_the_same_files_store_them_once() {
         assert!(child.wait().unwrap().success());
     }
     assert_eq!((count(&store, "dns"), count(&store, "process")), (dns, process));
-    let records = spoor::core::manifest::records(&store).unwrap();
+    let records = spoor::core::manifest::records(Store::open_existing(&store).unwrap().location()).unwrap();
     assert_eq!(records.len(), 1, "one ingest stored them, the others found them known");
 }

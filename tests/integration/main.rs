@@ -18,6 +18,7 @@ mod ingest;
 mod job;
 mod limits;
 mod lockfiles;
+mod object_storage;
 mod pack;
 mod reliability_doc;
 mod session;
