@@ -56,6 +56,8 @@ pub struct RunArgs {
     pub memory_limit: Option<String>,
     /// `--timeout`, as written.
     pub timeout: Option<String>,
+    /// `--cluster`: the scheduler to run on.
+    pub cluster: Option<String>,
 }
 
 impl RunArgs {
@@ -70,6 +72,9 @@ impl RunArgs {
         }
         if let Some(limit) = &self.timeout {
             options = options.timeout(limit)?;
+        }
+        if let Some(address) = &self.cluster {
+            options = options.cluster(address);
         }
         Ok(options.cancel_on(cancel.clone()))
     }

@@ -142,6 +142,9 @@ enum Command {
     /// Run scheduled hunt jobs: each cycle hunts what arrived since the last one and delivers new findings.
     #[command(subcommand)]
     Job(JobCommand),
+    /// Run a Ballista cluster's processes, which run hunts given `--cluster df://host:port`.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Run the fixtures of every hunt of a pack (`<hunt>.slt` beside each `.hunt`), pass/fail per hunt.
     Test {
         /// The pack directory.
@@ -219,6 +222,33 @@ enum PackCommand {
 }
 
 #[derive(Subcommand)]
+enum ClusterCommand {
+    /// The scheduler: plans each hunt sent to it into stages and hands them to its executors.
+    Scheduler {
+        /// The address to listen on.
+        #[arg(long, default_value = "0.0.0.0")]
+        host: String,
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+    },
+    /// An executor: joins the scheduler and runs the stages it is given, reading the store.
+    Executor {
+        /// The scheduler to join.
+        #[arg(long, default_value = "df://localhost:50050")]
+        scheduler: String,
+        /// The address it listens on and tells the scheduler (reachable from the other executors).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Its Arrow Flight port; its gRPC port is the next one.
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// Tasks it runs at once (default: the machine's cores).
+        #[arg(long)]
+        slots: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
 enum JobCommand {
     /// Run the job: one cycle with --once (exit 0: nothing new, 1: new findings, 2: error), else as `serve`.
     Run {
@@ -263,6 +293,10 @@ struct RunFlags {
     /// How long each hunt may run (30s, 10m) before it is stopped with an error.
     #[arg(long)]
     timeout: Option<String>,
+    /// Run on the Ballista cluster whose scheduler is here (df://host:50050) instead of in
+    /// this process.
+    #[arg(long)]
+    cluster: Option<String>,
 }
 
 impl From<RunFlags> for hunting::RunArgs {
@@ -274,6 +308,7 @@ impl From<RunFlags> for hunting::RunArgs {
             iocs: f.iocs,
             memory_limit: f.memory_limit,
             timeout: f.timeout,
+            cluster: f.cluster,
         }
     }
 }
@@ -286,11 +321,15 @@ fn main() -> ExitCode {
     });
     // `spoor hunt ... | head`: when the reader closes the pipe, end quietly as other command-line
     // tools do (status 141, by SIGPIPE), not with a panic on the failed write. Rust programs
-    // start with SIGPIPE ignored; the command line restores the default.
+    // start with SIGPIPE ignored; the command line restores the default, but for a cluster's
+    // servers, whose connections' ends close as a matter of course (a write to one must be an
+    // error to handle, not the end of the process).
     #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to its default before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    if !matches!(cli.command, Command::Cluster(_)) {
+        // SAFETY: setting a signal's disposition to its default before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
     // Queries are planned on the calling thread (`block_on`): give it the query runtime's stack.
     let command = std::thread::Builder::new()
@@ -327,6 +366,7 @@ fn command(cli: Cli) -> ExitCode {
         Command::Job(JobCommand::Run { job, once: false, allow } | JobCommand::Serve { job, allow }) => {
             job_cli::serve(&job, &allow)
         }
+        Command::Cluster(command) => cluster(command),
         Command::Test { pack, only, bless } => pack_cli::test(&pack, only.as_deref(), bless),
         Command::Hunt { file, expression, run, format, output, sigma_mapping } => {
             hunting::hunt_text(file.as_deref(), expression, sigma_mapping.as_deref())
@@ -549,4 +589,35 @@ fn run_tables(store: &Path, show_schema: bool) -> spoor::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "cluster")]
+fn cluster(command: ClusterCommand) -> spoor::Result<ExitCode> {
+    // Ballista's own log (connections, jobs, failed tasks) on standard error; RUST_LOG refines it.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ballista_scheduler=info,ballista_executor=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let runtime = session::runtime().map_err(|e| spoor::Error::Internal(format!("cannot start a runtime: {e}")))?;
+    let ran = match command {
+        ClusterCommand::Scheduler { host, port } => {
+            let address: std::net::SocketAddr = format!("{host}:{port}")
+                .parse()
+                .map_err(|e| spoor::Error::User(format!("--host {host} --port {port}: {e}")))?;
+            eprintln!("spoor cluster scheduler listening on {address}");
+            runtime.block_on(spoor_cluster::run_scheduler(address))
+        }
+        ClusterCommand::Executor { scheduler, host, port, slots } => {
+            let defaults = spoor_cluster::ExecutorOptions::default();
+            let options =
+                spoor_cluster::ExecutorOptions { scheduler, host, port, slots: slots.unwrap_or(defaults.slots) };
+            eprintln!("spoor cluster executor on {}:{} joining {}", options.host, options.port, options.scheduler);
+            runtime.block_on(spoor_cluster::run_executor(options))
+        }
+    };
+    ran.map(|()| ExitCode::SUCCESS).map_err(|e| spoor::Error::User(e.to_string()))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster(_: ClusterCommand) -> spoor::Result<ExitCode> {
+    Err(spoor::Error::User("this spoor was built without cluster support (build it with `--features cluster`)".into()))
 }

@@ -131,6 +131,9 @@ pub struct HuntOptions {
     pub limits: Limits,
     /// Stops the work when cancelled (from another task or thread).
     pub cancel: CancellationToken,
+    /// The scheduler of the Ballista cluster to run on (`df://host:50050`), instead of in this
+    /// process.
+    pub cluster: Option<String>,
 }
 
 impl Default for HuntOptions {
@@ -142,6 +145,7 @@ impl Default for HuntOptions {
             indicators: Vec::new(),
             limits: Limits::default(),
             cancel: CancellationToken::new(),
+            cluster: None,
         }
     }
 }
@@ -269,6 +273,23 @@ impl HuntOptions {
     /// ```
     pub fn cancel_on(mut self, token: CancellationToken) -> HuntOptions {
         self.cancel = token;
+        self
+    }
+
+    /// Runs on the Ballista cluster whose scheduler is at `address` (`df://host:50050`, as
+    /// `spoor cluster scheduler` listens), instead of in this process. The hunt is the same.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> spoor::Result<()> {
+    /// # let store = spoor::testing::sample_store()?;
+    /// let options = spoor::HuntOptions::default().cluster("df://scheduler:50050");
+    /// assert_eq!(options.cluster.as_deref(), Some("df://scheduler:50050"));
+    /// let wrong = spoor::HuntOptions::default().cluster("scheduler:50050");
+    /// assert!(store.hunt("process", &wrong).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn cluster(mut self, address: impl Into<String>) -> HuntOptions {
+        self.cluster = Some(address.into());
         self
     }
 }
@@ -566,7 +587,10 @@ impl Store {
     /// [`Store::session`], with the `iocs` table made from the options (and a registered
     /// `iocs` table's rows) when `iocs_wanted`, even if that leaves it empty.
     async fn session_with(&self, options: &HuntOptions, iocs_wanted: bool) -> Result<SessionContext> {
-        let ctx = session::context_with(&self.inner, options.limits).await?;
+        let ctx = match &options.cluster {
+            None => session::context_with(&self.inner, options.limits).await?,
+            Some(address) => session::context_on(&self.inner, options.limits, async |state| on_cluster(address, state).await).await?,
+        };
         let mut indicators = options.indicators.clone();
         for (name, schema, batches) in &self.registered {
             if name == crate::core::iocs::TABLE && iocs_wanted {
@@ -781,4 +805,17 @@ fn until_stopped(
             _ = cancel.cancelled() => Some((Err(stopped(Stopped::Cancelled)), None)),
         }
     })
+}
+
+/// A session on the cluster whose scheduler is at `address`.
+#[cfg(feature = "cluster")]
+async fn on_cluster(address: &str, state: datafusion::execution::SessionState) -> crate::core::Result<SessionContext> {
+    spoor_cluster::connect(address, state).await.map_err(|e| crate::core::Error::User(e.to_string()))
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn on_cluster(address: &str, _: datafusion::execution::SessionState) -> crate::core::Result<SessionContext> {
+    Err(crate::core::Error::User(format!(
+        "cannot run on the cluster at {address}: this spoor was built without cluster support (build it with `--features cluster`)"
+    )))
 }

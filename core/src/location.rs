@@ -404,3 +404,37 @@ fn list_directory(root: &Path, dir: &Path, out: &mut Vec<Listed>) -> Result<()> 
     }
     Ok(())
 }
+
+/// DataFusion's object-store registry, which also opens `s3://`, `gs://` and `az://` buckets
+/// when a plan first names them (credentials from the environment, as [`Location::parse`]): what
+/// a cluster's scheduler and executors read a store with, since a plan sent to them names its
+/// files by URL but brings no client along.
+#[derive(Debug, Default)]
+pub struct ObjectStores {
+    known: datafusion::execution::object_store::DefaultObjectStoreRegistry,
+}
+
+impl datafusion::execution::object_store::ObjectStoreRegistry for ObjectStores {
+    fn register_store(&self, url: &Url, store: Arc<dyn ObjectStore>) -> Option<Arc<dyn ObjectStore>> {
+        self.known.register_store(url, store)
+    }
+
+    fn deregister_store(&self, url: &Url) -> datafusion::common::Result<Arc<dyn ObjectStore>> {
+        self.known.deregister_store(url)
+    }
+
+    fn get_store(&self, url: &Url) -> datafusion::common::Result<Arc<dyn ObjectStore>> {
+        if let Ok(store) = self.known.get_store(url) {
+            return Ok(store);
+        }
+        let bucket = &url[..url::Position::BeforePath];
+        match Location::parse(Path::new(bucket)) {
+            Ok(Location::Objects(o)) => {
+                self.known.register_store(&o.bucket, o.objects.clone());
+                Ok(o.objects)
+            }
+            Ok(Location::Directory(_)) => self.known.get_store(url),
+            Err(e) => Err(datafusion::error::DataFusionError::External(Box::new(e))),
+        }
+    }
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::Result;
+use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
@@ -20,6 +21,35 @@ use crate::keep_first::KeepFirstPlanner;
 
 #[derive(Debug, Default)]
 pub struct Planner;
+
+/// Set in a session's configuration (`SessionConfig::with_extension`) when its queries run
+/// elsewhere (on a cluster): its own query planner plans them, not [`Planner`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Remote;
+
+/// `plan` (optimized) planned for `state`: by spoor's planner, which knows spoor's own
+/// operators, whichever planner the state has (a session made by `SessionContext::new` has
+/// DataFusion's), unless the session runs its queries elsewhere ([`Remote`]).
+pub async fn physical(state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+    if state.config().get_extension::<Remote>().is_some() && distributable(plan)? {
+        state.query_planner().create_physical_plan(plan, state).await
+    } else {
+        Planner.create_physical_plan(plan, state).await
+    }
+}
+
+/// Whether a cluster can run `plan`. Ballista 55 cannot send a recursive query (a chain with
+/// `->>`) to its executors: such a hunt runs in this process instead, whole, reading the same
+/// store (`spoor explain --analyze` shows its plan without Ballista's `DistributedQueryExec`).
+pub fn distributable(plan: &LogicalPlan) -> Result<bool> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut recursive = false;
+    plan.apply(|node| {
+        recursive |= matches!(node, LogicalPlan::RecursiveQuery(_));
+        Ok(if recursive { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+    })?;
+    Ok(!recursive)
+}
 
 #[async_trait]
 impl QueryPlanner for Planner {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::context::SessionContext;
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{JsonReadOptions, SessionConfig};
 
 use crate::error::{Error, Result};
@@ -104,7 +104,18 @@ impl Limits {
 
 /// As [`context`], within `limits`.
 pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContext> {
-    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
+    context_on(store, limits, async |state| Ok(SessionContext::new_with_state(state))).await
+}
+
+/// As [`context_with`], with the session made from spoor's session state by `connect`: where it
+/// runs its queries (in this process, or on a cluster) is `connect`'s to say.
+pub async fn context_on(
+    store: &Store,
+    limits: Limits,
+    connect: impl AsyncFnOnce(SessionState) -> Result<SessionContext>,
+) -> Result<SessionContext> {
+    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(crate::location::ObjectStores::default()));
     if let Some(bytes) = limits.memory {
         // Fair to every spilling operator, so one large sort cannot starve the others.
         runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
@@ -131,20 +142,25 @@ pub async fn context_with(store: &Store, limits: Limits) -> Result<SessionContex
         tables.push(table);
     }
     let config = config.with_extension(Arc::new(sizes.clone()));
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_runtime_env(runtime.build_arc()?)
-        .with_default_features()
-        .with_optimizer_rules(optimizer_rules())
-        .with_query_planner(Arc::new(crate::planner::Planner))
-        .build();
-    let ctx = SessionContext::new_with_state(state);
+    let ctx = connect(state(config, runtime.build_arc()?)).await?;
     store.location().register_with(&ctx.runtime_env());
     for table in tables {
         let small = sizes.is_small(table.name());
         register_table(&ctx, store, table, pushdown && !small).await?;
     }
     Ok(ctx)
+}
+
+/// spoor's session state: DataFusion's defaults with spoor's optimizer rules and query planner
+/// (which knows spoor's own operators). A cluster's scheduler plans with it too.
+pub fn state(config: SessionConfig, runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>) -> SessionState {
+    SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_optimizer_rules(optimizer_rules())
+        .with_query_planner(Arc::new(crate::planner::Planner))
+        .build()
 }
 
 /// DataFusion's optimizer rules, less the two that move field access (`get_field`) towards the

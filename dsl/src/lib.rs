@@ -39,6 +39,7 @@ pub mod literal_set;
 pub mod render;
 pub mod run;
 pub mod shared_scan;
+pub mod travel;
 pub use run::{Compiled, Error, check, compile};
 #[doc(hidden)]
 pub mod fixtures;

@@ -36,7 +36,7 @@ const FEWEST: usize = 4;
 const CACHED: usize = 8;
 
 /// Where a literal must sit in the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 enum Anchor {
     Anywhere,
     Start,
@@ -322,4 +322,39 @@ mod tests {
         // Asked again of the same batch, the answers come from the one search.
         assert!(Arc::ptr_eq(&answers, &hit.set.answers(&rows).unwrap()));
     }
+}
+
+/// A [`LiteralHit`] as it travels to a cluster: its set's tests, in order, and which it is.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct TravellingHit {
+    id: usize,
+    tests: Vec<(String, Anchor)>,
+    test: usize,
+}
+
+/// The travelling form of `udf`, when it is a [`LiteralHit`].
+pub(crate) fn travelling(udf: &ScalarUDF) -> Option<TravellingHit> {
+    let hit = udf.inner().downcast_ref::<LiteralHit>()?;
+    let mut tests: Vec<(&(String, Anchor), &usize)> = hit.set.index.iter().collect();
+    tests.sort_by_key(|(_, test)| **test);
+    Some(TravellingHit { id: hit.set.id, tests: tests.into_iter().map(|(t, _)| t.clone()).collect(), test: hit.test })
+}
+
+/// A [`LiteralHit`] again. The hits of one set arrive one by one; they share one set again (one
+/// search per batch), found by its tests while any of them is alive.
+pub(crate) fn arrived(hit: TravellingHit) -> Result<ScalarUDF> {
+    static SETS: std::sync::LazyLock<Mutex<HashMap<(usize, Vec<(String, Anchor)>), std::sync::Weak<LiteralSet>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut sets = SETS.lock().unwrap_or_else(|e| e.into_inner());
+    sets.retain(|_, set| set.strong_count() > 0);
+    let key = (hit.id, hit.tests);
+    let set = match sets.get(&key).and_then(std::sync::Weak::upgrade) {
+        Some(set) => set,
+        None => {
+            let set = Arc::new(LiteralSet::new(key.0, key.1.clone())?);
+            sets.insert(key, Arc::downgrade(&set));
+            set
+        }
+    };
+    Ok(ScalarUDF::new_from_impl(LiteralHit { set, test: hit.test, signature: Signature::any(1, Volatility::Immutable) }))
 }

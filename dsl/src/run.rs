@@ -9,7 +9,6 @@ use datafusion::common::runtime::SpawnedTask;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
-use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator, binary_expr};
 use datafusion::physical_plan::ExecutionPlan;
@@ -152,9 +151,9 @@ pub async fn run_plan(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Vec<Re
 }
 
 /// `plan` optimized, then planned by spoor's planner (which knows spoor's own operators)
-/// whichever planner `ctx` has.
+/// whichever planner `ctx` has, unless it runs elsewhere ([`spoor_core::planner::physical`]).
 pub async fn planned(state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
-    spoor_core::planner::Planner.create_physical_plan(&state.optimize(plan)?, state).await
+    spoor_core::planner::physical(state, &state.optimize(plan)?).await
 }
 
 /// A hunt ready to run: its physical plan, reading the rows of the `let`s computed once
@@ -184,7 +183,7 @@ pub async fn prepared(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Prepar
     let optimized = state.optimize(plan)?;
     let lets = computing.join().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
     let physical =
-        spoor_core::planner::Planner.create_physical_plan(&shared::reading(optimized, &lets.rows)?, &state).await?;
+        spoor_core::planner::physical(&state, &shared::reading(optimized, &lets.rows)?).await?;
     Ok(Prepared { plan: physical, lets: lets.plans, _held: lets.held })
 }
 

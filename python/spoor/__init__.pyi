@@ -77,8 +77,14 @@ class PackResult:
 class Store:
     """A log store: Parquet tables that `ingest` appends to and hunts read."""
 
-    path: str
-    def __init__(self, path: Union[str, PathLike], memory_limit: Optional[str] = None) -> None: ...
+    path: Union[str, PathLike]
+    def __init__(
+        self,
+        path: Union[str, PathLike],
+        memory_limit: Optional[str] = None,
+        timeout: Optional[str] = None,
+        cluster: Optional[str] = None,
+    ) -> None: ...
     def ingest(
         self,
         paths: Sequence[Union[str, PathLike]],

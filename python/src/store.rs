@@ -17,6 +17,8 @@ pub(crate) struct Store {
     /// The store, with the tables registered from Python (`register`).
     pub(crate) inner: spoor::Store,
     pub(crate) limits: session::Limits,
+    /// The Ballista cluster hunts run on, if any.
+    pub(crate) cluster: Option<String>,
 }
 
 impl Store {
@@ -27,7 +29,8 @@ impl Store {
         since: Option<&str>,
         iocs: Option<Vec<PathBuf>>,
     ) -> PyResult<spoor::HuntOptions> {
-        let mut options = spoor::HuntOptions { limits: self.limits, ..Default::default() };
+        let mut options =
+            spoor::HuntOptions { limits: self.limits, cluster: self.cluster.clone(), ..Default::default() };
         options.params = params.unwrap_or_default().into_iter().collect();
         options.iocs = iocs.unwrap_or_default();
         if let Some(ago) = since {
@@ -45,9 +48,16 @@ impl Store {
     /// aggregations and joins spill to disk where they can, and the hunt fails with a clear
     /// SpoorError where they cannot. `timeout` ("30s", "10m") stops any one hunt that runs
     /// longer, with a SpoorError (Ctrl-C stops one at any time, as KeyboardInterrupt).
+    /// `cluster` ("df://scheduler:50050") runs hunts on that Ballista cluster instead of here.
     #[new]
-    #[pyo3(signature = (path, memory_limit = None, timeout = None))]
-    fn new(py: Python<'_>, path: PathBuf, memory_limit: Option<&str>, timeout: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (path, memory_limit = None, timeout = None, cluster = None))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        memory_limit: Option<&str>,
+        timeout: Option<&str>,
+        cluster: Option<String>,
+    ) -> PyResult<Self> {
         // Opening a store in an object store makes requests: other Python threads run meanwhile.
         let inner = py.detach(|| spoor::Store::open(&path)).map_err(py_error)?;
         let mut options = spoor::HuntOptions::default();
@@ -57,7 +67,7 @@ impl Store {
         if let Some(limit) = timeout {
             options = options.timeout(limit).map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
-        Ok(Store { inner, limits: options.limits })
+        Ok(Store { inner, limits: options.limits, cluster })
     }
 
     /// The store's directory (a `Path`), or its URL (a `str`: a `Path` would fold its `//`).

@@ -58,6 +58,8 @@ pub struct Job {
     pub sinks: Vec<SinkConfig>,
     /// Memory and time limits of each hunt.
     pub limits: crate::core::session::Limits,
+    /// The Ballista cluster the hunts run on (`df://scheduler:50050`), instead of in-process.
+    pub cluster: Option<String>,
 }
 
 /// Hunts chosen by id (a trailing `*` matches a prefix, e.g. `c2.*`) or by file.
@@ -277,6 +279,7 @@ struct JobFile {
     exit_code_on_findings: Option<u8>,
     memory_limit: Option<String>,
     timeout: Option<String>,
+    cluster: Option<String>,
     ingest: Option<IngestEntry>,
     #[serde(default, rename = "sink")]
     sinks: Vec<SinkEntry>,
@@ -531,6 +534,7 @@ impl Job {
             ingest_format,
             sinks,
             limits: limits(raw.memory_limit.as_deref(), raw.timeout.as_deref())?,
+            cluster: raw.cluster.clone(),
         })
     }
 }

@@ -231,6 +231,7 @@ async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec
         run: RunOptions { now: Utc::now(), window: Some((time(start), time(OPEN_END))) },
         iocs: job.iocs.clone(),
         limits: job.limits,
+        cluster: job.cluster.clone(),
         ..Default::default()
     };
     let mut found = Vec::new();

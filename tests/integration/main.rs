@@ -5,6 +5,8 @@
 mod common;
 
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod confinement;
 mod crash_safe_ingest;
 mod demo;

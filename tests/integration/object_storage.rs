@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 use common::{corpus, wait_for_stderr};
 
 /// moto's S3 server on a free local port, stopped when dropped.
-struct S3Server {
+pub(crate) struct S3Server {
     child: Child,
     endpoint: String,
 }
 
 impl S3Server {
-    fn start() -> S3Server {
+    pub(crate) fn start() -> S3Server {
         let program = std::env::var("SPOOR_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&program)
@@ -48,7 +48,7 @@ impl S3Server {
     }
 
     /// A new bucket: each test's stores are its own.
-    fn bucket(&self, name: &str) -> String {
+    pub(crate) fn bucket(&self, name: &str) -> String {
         ureq::put(&format!("{}/{name}", self.endpoint)).send_empty().expect("the bucket is created");
         format!("s3://{name}")
     }
@@ -60,15 +60,21 @@ impl S3Server {
         text.split("<Key>").skip(1).filter_map(|part| part.split("</Key>").next()).map(str::to_string).collect()
     }
 
+    /// What a process needs in its environment to use this server.
+    pub(crate) fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "spoor-test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "spoor-test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
     /// `spoor` with this server as its S3 endpoint.
     fn spoor(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_spoor"));
-        command
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ALLOW_HTTP", "true")
-            .env("AWS_ACCESS_KEY_ID", "spoor-test")
-            .env("AWS_SECRET_ACCESS_KEY", "spoor-test")
-            .env("AWS_REGION", "us-east-1");
+        command.envs(self.environment());
         command
     }
 

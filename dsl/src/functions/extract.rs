@@ -60,8 +60,8 @@ pub static EXTRACT_ALL: Function = Function {
 };
 
 /// Which group of a match to take.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Group {
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Group {
     /// The first group if the pattern has one, else the whole match.
     Default,
     Number(usize),
@@ -242,4 +242,16 @@ mod tests {
         assert!(check(&[None, Some(&Value::Text(r"(\d+".into()))]).is_err());
         assert!(check(&[None, Some(&Value::Text(r"(?P<x>\d+)".into())), Some(&Value::Text("x".into()))]).is_ok());
     }
+}
+
+/// What `udf` needs to travel to a cluster, when it is an extraction: its pattern, group and
+/// whether it takes every match.
+pub(crate) fn travelling(udf: &ScalarUDF) -> Option<(String, Group, bool)> {
+    let extract = udf.inner().downcast_ref::<Extract>()?;
+    Some((extract.pattern.clone(), extract.group.clone(), extract.all))
+}
+
+/// An extraction again.
+pub(crate) fn arrived(pattern: String, group: Group, all: bool) -> ScalarUDF {
+    ScalarUDF::new_from_impl(Extract { pattern, group, all, signature: Signature::any(2, Volatility::Immutable), compiled: OnceLock::new() })
 }

@@ -342,3 +342,14 @@ mod tests {
         assert_eq!(answer(&dictionary), answer(&plain));
     }
 }
+
+/// The pattern and case of `udf`, when it is a regex test: what it needs to travel to a cluster.
+pub(crate) fn travelling(udf: &ScalarUDF) -> Option<(String, bool)> {
+    let test = udf.inner().downcast_ref::<RegexTest>()?;
+    Some((test.pattern.clone(), test.nocase))
+}
+
+/// A regex test again, from its pattern and case.
+pub(crate) fn arrived(pattern: &str, nocase: bool) -> ScalarUDF {
+    ScalarUDF::new_from_impl(RegexTest::new(pattern, nocase))
+}

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use datafusion::common::{Column, JoinType, UnnestOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::expr_rewriter::normalize_col;
 use datafusion::logical_expr::{
     Aggregate, Expr, ExprFunctionExt, Filter, LogicalPlan, LogicalPlanBuilder, Projection, Sort, SortExpr, TableSource,
     WindowFunctionDefinition, cast, lit,
@@ -397,7 +398,13 @@ impl Direct for LogicalPlanBuilder {
             outputs.push((index, name));
         }
         let group_count = groups.len();
-        let node = Aggregate::try_new(Arc::new(self.build()?), groups, unnamed)?;
+        // Columns qualified by their table, as DataFusion's builder would: the aggregates' names
+        // (`min(audit.@timestamp)`) are then those a plan rebuilt from its serialized form
+        // gives them, as a cluster does.
+        let input = self.build()?;
+        let groups = groups.into_iter().map(|e| normalize_col(e, &input)).collect::<Result<Vec<_>>>()?;
+        let unnamed = unnamed.into_iter().map(|e| normalize_col(e, &input)).collect::<Result<Vec<_>>>()?;
+        let node = Aggregate::try_new(Arc::new(input), groups, unnamed)?;
         let schema = Arc::clone(&node.schema);
         let column = |i: usize| Expr::Column(Column::from(schema.qualified_field(i)));
         let mut named: Vec<Expr> = (0..group_count).map(column).collect();
