@@ -398,11 +398,11 @@ impl Direct for LogicalPlanBuilder {
             outputs.push((index, name));
         }
         let group_count = groups.len();
-        // Columns qualified by their table, as DataFusion's builder would: the aggregates' names
-        // (`min(audit.@timestamp)`) are then those a plan rebuilt from its serialized form
-        // gives them, as a cluster does.
+        // The aggregates' columns qualified by their table, as DataFusion's builder would: their
+        // names (`min(audit.@timestamp)`) are then those a plan rebuilt from its serialized form
+        // gives them, as a cluster does. (Not the groups': a group column keeps its name either
+        // way, and qualified beside its unqualified alias it would be ambiguous.)
         let input = self.build()?;
-        let groups = groups.into_iter().map(|e| normalize_col(e, &input)).collect::<Result<Vec<_>>>()?;
         let unnamed = unnamed.into_iter().map(|e| normalize_col(e, &input)).collect::<Result<Vec<_>>>()?;
         let node = Aggregate::try_new(Arc::new(input), groups, unnamed)?;
         let schema = Arc::clone(&node.schema);
