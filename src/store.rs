@@ -589,7 +589,9 @@ impl Store {
     async fn session_with(&self, options: &HuntOptions, iocs_wanted: bool) -> Result<SessionContext> {
         let ctx = match &options.cluster {
             None => session::context_with(&self.inner, options.limits).await?,
-            Some(address) => session::context_on(&self.inner, options.limits, async |state| on_cluster(address, state).await).await?,
+            Some(address) => {
+                session::context_on(&self.inner, options.limits, async |state| on_cluster(address, state).await).await?
+            }
         };
         let mut indicators = options.indicators.clone();
         for (name, schema, batches) in &self.registered {

@@ -69,10 +69,9 @@ pub async fn connect(address: &str, state: SessionState) -> Result<SessionContex
         .with_optimizer_rule(Arc::new(codec::KeepFirstAsWindows))
         .with_optimizer_rule(Arc::new(codec::PinNames))
         .build();
-    let state = state.upgrade_for_ballista(url.clone()).map_err(|e| Error {
-        doing: format!("connecting to the scheduler at {url}"),
-        source: Box::new(e),
-    })?;
+    let state = state
+        .upgrade_for_ballista(url.clone())
+        .map_err(|e| Error { doing: format!("connecting to the scheduler at {url}"), source: Box::new(e) })?;
     Ok(SessionContext::new_with_state(state))
 }
 
@@ -168,8 +167,8 @@ impl Default for ExecutorOptions {
 /// Runs an executor until the process ends.
 pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
     use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-    let (scheduler_host, scheduler_port) =
-        parse_address(&options.scheduler).map_err(|e| Error { doing: "starting an executor".into(), source: e.into() })?;
+    let (scheduler_host, scheduler_port) = parse_address(&options.scheduler)
+        .map_err(|e| Error { doing: "starting an executor".into(), source: e.into() })?;
     let work_dir = std::env::temp_dir().join(format!("spoor-executor-{}", options.port));
     let config = ExecutorProcessConfig {
         bind_host: options.host.clone(),

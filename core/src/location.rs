@@ -234,10 +234,8 @@ impl Location {
                 let path = root.join(relative);
                 fs::read(&path).map(bytes::Bytes::from).map_err(|e| Error::io(&path, e))
             }
-            Location::Objects(o) => {
-                block_on(async { o.objects.get(&o.path(relative)).await?.bytes().await })
-                    .map_err(|e| o.error(relative, e))
-            }
+            Location::Objects(o) => block_on(async { o.objects.get(&o.path(relative)).await?.bytes().await })
+                .map_err(|e| o.error(relative, e)),
         }
     }
 
@@ -252,7 +250,9 @@ impl Location {
                 fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 let mut temp = tempfile::NamedTempFile::with_prefix_in(crate::store::TEMP_PREFIX, dir)
                     .map_err(|e| Error::io(dir, e))?;
-                temp.write_all(&contents).and_then(|()| temp.as_file().sync_all()).map_err(|e| Error::io(&target, e))?;
+                temp.write_all(&contents)
+                    .and_then(|()| temp.as_file().sync_all())
+                    .map_err(|e| Error::io(&target, e))?;
                 let created = match fs::hard_link(temp.path(), &target) {
                     Ok(()) => Created::Created,
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Created::AlreadyExists,
@@ -369,7 +369,11 @@ impl Objects {
             }
             _ => std::io::ErrorKind::Other,
         };
-        let path = if relative.is_empty() { PathBuf::from(&self.url) } else { PathBuf::from(format!("{}/{relative}", self.url)) };
+        let path = if relative.is_empty() {
+            PathBuf::from(&self.url)
+        } else {
+            PathBuf::from(format!("{}/{relative}", self.url))
+        };
         Error::io(&path, std::io::Error::new(kind, e))
     }
 
@@ -398,7 +402,8 @@ fn list_directory(root: &Path, dir: &Path, out: &mut Vec<Listed>) -> Result<()> 
         } else if kind.is_file() {
             let size = entry.metadata().map_err(|e| Error::io(&path, e))?.len();
             let relative = path.strip_prefix(root).unwrap_or(&path);
-            let relative: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            let relative: Vec<String> =
+                relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
             out.push(Listed { path: relative.join("/"), size });
         }
     }

@@ -88,7 +88,13 @@ impl Holder {
             .unwrap_or_else(|| "unknown-host".into());
         let pid = std::process::id();
         let expires = chrono::Utc::now().timestamp() + LEASE.as_secs() as i64;
-        Holder { holder: format!("{host}:{pid}"), host, boot: read_trimmed("/proc/sys/kernel/random/boot_id"), pid, expires }
+        Holder {
+            holder: format!("{host}:{pid}"),
+            host,
+            boot: read_trimmed("/proc/sys/kernel/random/boot_id"),
+            pid,
+            expires,
+        }
     }
 
     /// Expired, or held by a process of this machine's current boot that is gone.
@@ -120,7 +126,13 @@ impl Lease {
         loop {
             let create = PutOptions { mode: PutMode::Create, ..Default::default() };
             match objects.run(objects.store().put_opts(&path, body(&Holder::me())?, create)) {
-                Ok(put) => return Ok(Lease::start(objects, relative, UpdateVersion { e_tag: put.e_tag, version: put.version })),
+                Ok(put) => {
+                    return Ok(Lease::start(
+                        objects,
+                        relative,
+                        UpdateVersion { e_tag: put.e_tag, version: put.version },
+                    ));
+                }
                 Err(object_store::Error::AlreadyExists { .. }) => {}
                 Err(e) => return Err(objects.error(relative, e)),
             }
@@ -142,7 +154,11 @@ impl Lease {
                 let update = PutOptions { mode: PutMode::Update(current), ..Default::default() };
                 match objects.run(objects.store().put_opts(&path, body(&Holder::me())?, update)) {
                     Ok(put) => {
-                        return Ok(Lease::start(objects, relative, UpdateVersion { e_tag: put.e_tag, version: put.version }));
+                        return Ok(Lease::start(
+                            objects,
+                            relative,
+                            UpdateVersion { e_tag: put.e_tag, version: put.version },
+                        ));
                     }
                     // Another writer took it over first.
                     Err(object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. }) => continue,

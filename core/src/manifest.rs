@@ -209,9 +209,10 @@ pub fn write(location: &Location, record: &Record) -> Result<()> {
     let text = serde_json::to_vec_pretty(record).map_err(|e| Error::Internal(e.to_string()))?;
     match location.create_new(&name, text)? {
         Created::Created => Ok(()),
-        Created::AlreadyExists => {
-            Err(Error::Internal(format!("{}: an ingest record of this id exists already", location.display(&name).display())))
-        }
+        Created::AlreadyExists => Err(Error::Internal(format!(
+            "{}: an ingest record of this id exists already",
+            location.display(&name).display()
+        ))),
     }
 }
 

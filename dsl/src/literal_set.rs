@@ -356,5 +356,9 @@ pub(crate) fn arrived(hit: TravellingHit) -> Result<ScalarUDF> {
             set
         }
     };
-    Ok(ScalarUDF::new_from_impl(LiteralHit { set, test: hit.test, signature: Signature::any(1, Volatility::Immutable) }))
+    Ok(ScalarUDF::new_from_impl(LiteralHit {
+        set,
+        test: hit.test,
+        signature: Signature::any(1, Volatility::Immutable),
+    }))
 }

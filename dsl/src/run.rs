@@ -182,8 +182,7 @@ pub async fn prepared(ctx: &SessionContext, plan: &LogicalPlan) -> Result<Prepar
     let computing = SpawnedTask::spawn(computed(ctx.clone(), definitions));
     let optimized = state.optimize(plan)?;
     let lets = computing.join().await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
-    let physical =
-        spoor_core::planner::physical(&state, &shared::reading(optimized, &lets.rows)?).await?;
+    let physical = spoor_core::planner::physical(&state, &shared::reading(optimized, &lets.rows)?).await?;
     Ok(Prepared { plan: physical, lets: lets.plans, _held: lets.held })
 }
 

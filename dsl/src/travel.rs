@@ -19,8 +19,15 @@ use crate::functions;
 enum Travelling {
     /// A function without state: its name says it all.
     Named,
-    Regex { pattern: String, nocase: bool },
-    Extract { pattern: String, group: functions::extract::Group, all: bool },
+    Regex {
+        pattern: String,
+        nocase: bool,
+    },
+    Extract {
+        pattern: String,
+        group: functions::extract::Group,
+        all: bool,
+    },
     LiteralHit(crate::literal_set::TravellingHit),
 }
 
@@ -46,7 +53,9 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<Arc<ScalarUDF>, String> {
     let travelling: Travelling =
         serde_json::from_slice(bytes).map_err(|e| format!("function `{name}`: not one spoor sent ({e})"))?;
     Ok(match travelling {
-        Travelling::Named => NAMED.get(name).cloned().ok_or_else(|| format!("function `{name}`: unknown to this spoor"))?,
+        Travelling::Named => {
+            NAMED.get(name).cloned().ok_or_else(|| format!("function `{name}`: unknown to this spoor"))?
+        }
         Travelling::Regex { pattern, nocase } => Arc::new(functions::matches::arrived(&pattern, nocase)),
         Travelling::Extract { pattern, group, all } => Arc::new(functions::extract::arrived(pattern, group, all)),
         Travelling::LiteralHit(hit) => Arc::new(crate::literal_set::arrived(hit).map_err(|e| e.to_string())?),
@@ -63,9 +72,8 @@ pub fn named() -> Vec<Arc<ScalarUDF>> {
 /// that the lowering calls collected (those with state are left to [`encode`]); and those the
 /// lowering of stages and types calls directly.
 static NAMED: LazyLock<HashMap<String, Arc<ScalarUDF>>> = LazyLock::new(|| {
-    let mut found: Vec<Expr> = functions::all()
-        .map(|f| (f.lower)(vec![Expr::Literal(ScalarValue::Null, None); f.args.len()]))
-        .collect();
+    let mut found: Vec<Expr> =
+        functions::all().map(|f| (f.lower)(vec![Expr::Literal(ScalarValue::Null, None); f.args.len()])).collect();
     let null = || Expr::Literal(ScalarValue::Null, None);
     // Those the lowering of stages and types calls, not a function of the language.
     found.push(functions::beacon_measures(null(), null(), null(), null()));

@@ -334,7 +334,6 @@ fn ingest_new(job: &Job, store: &Store, report: &mut CycleReport) -> Result<()> 
     Ok(())
 }
 
-
 /// A store file to read footers and columns of: on disk, read where it is; in an object store,
 /// fetched whole (a cycle reads only the files that are new since the last).
 struct StoreFile {

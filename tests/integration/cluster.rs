@@ -148,7 +148,8 @@ fn the_pack_finds_on_a_cluster_of_two_executors_what_it_finds_in_process() {
     // A hunt with IOCs: the list travels to the executors as an in-memory table.
     let iocs = Path::new(env!("CARGO_MANIFEST_DIR")).join("hunts/iocs").display().to_string();
     let lookup = |cluster: Option<&str>| {
-        let mut args = vec!["hunt", "hunts/c2/ioc-domain-or-ip.hunt", "--store", &store, "--iocs", &iocs, "--format", "csv"];
+        let mut args =
+            vec!["hunt", "hunts/c2/ioc-domain-or-ip.hunt", "--store", &store, "--iocs", &iocs, "--format", "csv"];
         if let Some(address) = cluster {
             args.extend(["--cluster", address]);
         }

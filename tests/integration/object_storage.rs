@@ -122,7 +122,8 @@ fn ingest_args<'a>(inputs: &'a [String], store: &'a str) -> Vec<&'a str> {
 /// Rows per table, from `spoor hunt`.
 fn counts(server: &S3Server, store: &str) -> (String, String) {
     let count = |table: &str| {
-        let out = server.run(&["hunt", "-e", &format!("{table} | stats n = count()"), "--store", store, "--format", "csv"]);
+        let out =
+            server.run(&["hunt", "-e", &format!("{table} | stats n = count()"), "--store", store, "--format", "csv"]);
         ok(out, "count").trim().to_string()
     };
     (count("dns"), count("process"))
@@ -154,7 +155,8 @@ fn every_command_works_on_a_store_in_s3_as_on_disk() {
 
     let on_disk = ok(server.run(&["ingest", data, "--store", local]), "ingest to disk");
     let in_s3 = ok(server.run(&["ingest", data, "--store", &remote]), "ingest to s3");
-    let summary = |out: &str| out.lines().find(|l| l.contains("records read")).map(|l| l.split(';').next().unwrap().to_string());
+    let summary =
+        |out: &str| out.lines().find(|l| l.contains("records read")).map(|l| l.split(';').next().unwrap().to_string());
     assert_eq!(summary(&in_s3), summary(&on_disk));
 
     // Nothing under the prefix but committed Parquet files and the ingest's record.
@@ -165,7 +167,10 @@ fn every_command_works_on_a_store_in_s3_as_on_disk() {
         assert!(committed || key.starts_with("fleet/store/_manifest/"), "left behind: {key}");
     }
 
-    assert_eq!(ok(server.run(&["tables", "--store", &remote]), "tables"), ok(server.run(&["tables", "--store", local]), "tables"));
+    assert_eq!(
+        ok(server.run(&["tables", "--store", &remote]), "tables"),
+        ok(server.run(&["tables", "--store", local]), "tables")
+    );
     let pack = |store: &str| {
         let out = server.run(&["pack", "run", "--pack", "hunts", "--store", store, "--format", "ndjson"]);
         let mut findings: Vec<String> = ok(out, "pack run").lines().map(str::to_string).collect();
@@ -208,7 +213,13 @@ fn an_ingest_killed_at_any_step_leaves_a_readable_store_that_the_next_completes(
         if point == "ingest-written" {
             // The writer holds the store's lease: a second one waits, naming it, and goes on once
             // the first is killed (its process is gone, so its lease is not waited out).
-            let mut second = server.spoor().args(ingest_args(&inputs, &store)).stderr(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+            let mut second = server
+                .spoor()
+                .args(ingest_args(&inputs, &store))
+                .stderr(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
             wait_for_stderr(&mut second, "waiting for another ingest into this store");
             paused.kill().unwrap();
             paused.wait().unwrap();
@@ -237,7 +248,15 @@ fn two_ingests_at_once_into_one_prefix_commit_once() {
     let inputs = inputs();
     let store = format!("{bucket}/store");
     let children: Vec<Child> = (0..2)
-        .map(|_| server.spoor().args(ingest_args(&inputs, &store)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+        .map(|_| {
+            server
+                .spoor()
+                .args(ingest_args(&inputs, &store))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for mut child in children {
         assert!(child.wait().unwrap().success());

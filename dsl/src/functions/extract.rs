@@ -253,5 +253,11 @@ pub(crate) fn travelling(udf: &ScalarUDF) -> Option<(String, Group, bool)> {
 
 /// An extraction again.
 pub(crate) fn arrived(pattern: String, group: Group, all: bool) -> ScalarUDF {
-    ScalarUDF::new_from_impl(Extract { pattern, group, all, signature: Signature::any(2, Volatility::Immutable), compiled: OnceLock::new() })
+    ScalarUDF::new_from_impl(Extract {
+        pattern,
+        group,
+        all,
+        signature: Signature::any(2, Volatility::Immutable),
+        compiled: OnceLock::new(),
+    })
 }
