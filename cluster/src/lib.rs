@@ -57,6 +57,14 @@ pub fn parse_address(address: &str) -> Result<(String, u16), String> {
 pub async fn connect(address: &str, state: SessionState) -> Result<SessionContext, Error> {
     let (host, port) = parse_address(address).map_err(|e| Error { doing: "connecting".into(), source: e.into() })?;
     let url = format!("df://{host}:{port}");
+    // Said here, plainly, rather than as a transport error when the first query is sent.
+    let reached =
+        tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::TcpStream::connect((host.as_str(), port)));
+    match reached.await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(unreachable(&url, e.to_string())),
+        Err(_) => return Err(unreachable(&url, "no answer in 10 s".into())),
+    }
     // Planned by the cluster's planner; and no `let` computed here and sent along as rows (its
     // table could not travel): a hunt's `let`s are joined in the plan, as over large tables.
     let config = distributable(state.config().clone())
@@ -75,14 +83,28 @@ pub async fn connect(address: &str, state: SessionState) -> Result<SessionContex
     Ok(SessionContext::new_with_state(state))
 }
 
+fn unreachable(url: &str, why: String) -> Error {
+    Error {
+        doing: format!("reaching the cluster's scheduler at {url}"),
+        source: format!("{why}; is `spoor cluster scheduler` running there, and is --cluster right?").into(),
+    }
+}
+
+/// DataFusion settings from the environment (`DATAFUSION_...`) that a scheduler or executor
+/// would run every query with: refused at start when one is wrong, not ignored.
+fn check_environment() -> Result<(), Error> {
+    spoor_core::session::with_environment(spoor_core::session::config())
+        .map(drop)
+        .map_err(|e| Error { doing: "reading DataFusion's settings from the environment".into(), source: Box::new(e) })
+}
+
 /// What a scheduler and its executors run queries with: spoor's session configuration (with the
 /// environment's DataFusion settings) and runtime.
 fn session_config() -> SessionConfig {
-    distributable(
-        spoor_core::session::with_environment(spoor_core::session::config())
-            .unwrap_or_else(|_| spoor_core::session::config())
-            .upgrade_for_ballista(),
-    )
+    // Checked when the process started (`check_environment`).
+    let config = spoor_core::session::with_environment(spoor_core::session::config())
+        .unwrap_or_else(|_| spoor_core::session::config());
+    distributable(config.upgrade_for_ballista())
 }
 
 /// Without dynamic filters: a filter that a sort or join computes while it runs and hands to the
@@ -110,6 +132,7 @@ fn runtime() -> datafusion::error::Result<Arc<RuntimeEnv>> {
 pub async fn run_scheduler(address: SocketAddr) -> Result<(), Error> {
     use ballista_scheduler::cluster::BallistaCluster;
     use ballista_scheduler::config::SchedulerConfig;
+    check_environment()?;
     let config = SchedulerConfig {
         bind_host: address.ip().to_string(),
         bind_port: address.port(),
@@ -167,6 +190,7 @@ impl Default for ExecutorOptions {
 /// Runs an executor until the process ends.
 pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
     use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+    check_environment()?;
     let (scheduler_host, scheduler_port) = parse_address(&options.scheduler)
         .map_err(|e| Error { doing: "starting an executor".into(), source: e.into() })?;
     let work_dir = std::env::temp_dir().join(format!("spoor-executor-{}", options.port));

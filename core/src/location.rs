@@ -148,21 +148,12 @@ impl Location {
         }
     }
 
-    /// The object store, for a store at a URL.
-    pub fn objects(&self) -> Option<&Objects> {
-        match self {
-            Location::Directory(_) => None,
-            Location::Objects(objects) => Some(objects),
-        }
-    }
-
     /// What messages call `relative`: a path on disk, or a URL.
     pub fn display(&self, relative: &str) -> PathBuf {
         match self {
             Location::Directory(root) if relative.is_empty() => root.clone(),
             Location::Directory(root) => root.join(relative),
-            Location::Objects(o) if relative.is_empty() => PathBuf::from(&o.url),
-            Location::Objects(o) => PathBuf::from(format!("{}/{relative}", o.url)),
+            Location::Objects(o) => o.display(relative),
         }
     }
 
@@ -369,12 +360,12 @@ impl Objects {
             }
             _ => std::io::ErrorKind::Other,
         };
-        let path = if relative.is_empty() {
-            PathBuf::from(&self.url)
-        } else {
-            PathBuf::from(format!("{}/{relative}", self.url))
-        };
-        Error::io(&path, std::io::Error::new(kind, e))
+        Error::io(&self.display(relative), std::io::Error::new(kind, e))
+    }
+
+    /// `relative` as a URL, for messages.
+    fn display(&self, relative: &str) -> PathBuf {
+        if relative.is_empty() { PathBuf::from(&self.url) } else { PathBuf::from(format!("{}/{relative}", self.url)) }
     }
 
     /// Runs a request to its end (see [`block_on`]).
