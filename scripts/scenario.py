@@ -782,6 +782,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="directory to write the logs into (created)")
     parser.add_argument("--fleet", type=int, default=0, help="add this many busy benign hosts (for benchmarks)")
+    parser.add_argument("--fleet-from", type=int, default=0, metavar="N",
+                        help="number the busy hosts from N, and write only them: one part of a larger fleet, "
+                             "made and ingested part by part (the part from 0 holds the demo's hosts and logs)")
     parser.add_argument("--seed", type=int, help="write an unseen variant of the scenario (see above)")
     parser.add_argument("--truth", help="write what the pack must find, and must not, to this JSON file")
     parser.add_argument("--iocs", help="write the variant's C2 as a STIX 2.1 bundle to this file")
@@ -799,16 +802,21 @@ def main():
     macos_attack(by[cast["mac_hit"]], cast["mac_time"])
     windows_attack(by[cast["win_hit"]], cast["win_time"])
     events = 0
+    if args.fleet_from:
+        hosts = []
     for host in hosts:
         write_host(args.out, host)
         events += len(host.events)
     # A big fleet is made and written one host at a time, never held whole.
-    for i in range(args.fleet):
+    for i in range(args.fleet_from, args.fleet_from + args.fleet):
         name = f"fleet-{i:05d}"
         host = Host(name, ["linux", "linux", "windows"][i % 3], "builder", random.Random(name))
         benign(host, host.rnd, busy=True)
         write_host(args.out, host)
         events += len(host.events)
+    if args.fleet_from:
+        print(f"wrote {args.fleet} busy hosts' endpoint logs ({events} events) to {args.out}")
+        return
     ci_logs(args.out, args.fleet, cast)
     lockfiles(args.out, args.fleet, nested_copy=args.seed is not None)
     registry_metadata(args.out, decoys=args.seed is not None)

@@ -154,8 +154,12 @@ enum Command {
         #[arg(long)]
         only: Option<String>,
         /// Rewrite the fixtures' expected rows with what the hunts give now (review the diff).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "cluster")]
         bless: bool,
+        /// Run the fixtures' hunts on the Ballista cluster whose scheduler is here
+        /// (df://host:50050): it must give the rows they hold.
+        #[arg(long, value_name = "ADDRESS")]
+        cluster: Option<String>,
     },
     /// List the functions hunts can call (as `docs/functions.md` with --markdown).
     Functions {
@@ -230,15 +234,23 @@ enum ClusterCommand {
         host: String,
         #[arg(long, default_value_t = 50050)]
         port: u16,
+        /// Clients fetch results through the scheduler, so they need to reach only it, not the
+        /// executors (in a container network, behind NAT).
+        #[arg(long)]
+        proxy_results: bool,
     },
     /// An executor: joins the scheduler and runs the stages it is given, reading the store.
     Executor {
         /// The scheduler to join.
         #[arg(long, default_value = "df://localhost:50050")]
         scheduler: String,
-        /// The address it listens on and tells the scheduler (reachable from the other executors).
+        /// The address it tells the scheduler, reachable from the other executors and the clients
+        /// (an IP address or a host name they resolve).
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// The address it listens on (default: --host when that is an IP address, else 0.0.0.0).
+        #[arg(long)]
+        bind: Option<std::net::IpAddr>,
         /// Its Arrow Flight port; its gRPC port is the next one.
         #[arg(long, default_value_t = 50051)]
         port: u16,
@@ -367,7 +379,14 @@ fn command(cli: Cli) -> ExitCode {
             job_cli::serve(&job, &allow)
         }
         Command::Cluster(command) => cluster(command),
-        Command::Test { pack, only, bless } => pack_cli::test(&pack, only.as_deref(), bless),
+        Command::Test { pack, only, bless, cluster } => {
+            let mode = match (bless, cluster) {
+                (true, _) => spoor::testing::Mode::Bless,
+                (false, Some(address)) => spoor::testing::Mode::Cluster(address),
+                (false, None) => spoor::testing::Mode::Check,
+            };
+            pack_cli::test(&pack, only.as_deref(), &mode)
+        }
         Command::Hunt { file, expression, run, format, output, sigma_mapping } => {
             hunting::hunt_text(file.as_deref(), expression, sigma_mapping.as_deref())
                 .and_then(|hunt| hunting::hunt(hunt, run.into(), format, output))
@@ -598,18 +617,19 @@ fn cluster(command: ClusterCommand) -> spoor::Result<ExitCode> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ballista_scheduler=info,ballista_executor=info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
     let runtime = session::runtime().map_err(|e| spoor::Error::Internal(format!("cannot start a runtime: {e}")))?;
+    spoor_cluster::check_environment().map_err(|e| spoor::Error::User(e.to_string()))?;
     let ran = match command {
-        ClusterCommand::Scheduler { host, port } => {
+        ClusterCommand::Scheduler { host, port, proxy_results } => {
             let address: std::net::SocketAddr = format!("{host}:{port}")
                 .parse()
                 .map_err(|e| spoor::Error::User(format!("--host {host} --port {port}: {e}")))?;
             eprintln!("spoor cluster scheduler listening on {address}");
-            runtime.block_on(spoor_cluster::run_scheduler(address))
+            runtime.block_on(spoor_cluster::run_scheduler(address, proxy_results))
         }
-        ClusterCommand::Executor { scheduler, host, port, slots } => {
+        ClusterCommand::Executor { scheduler, host, bind, port, slots } => {
             let defaults = spoor_cluster::ExecutorOptions::default();
             let options =
-                spoor_cluster::ExecutorOptions { scheduler, host, port, slots: slots.unwrap_or(defaults.slots) };
+                spoor_cluster::ExecutorOptions { scheduler, host, bind, port, slots: slots.unwrap_or(defaults.slots) };
             eprintln!("spoor cluster executor on {}:{} joining {}", options.host, options.port, options.scheduler);
             runtime.block_on(spoor_cluster::run_executor(options))
         }

@@ -124,9 +124,9 @@ pub fn docs(root: &Path) -> spoor::Result<ExitCode> {
 }
 
 /// Runs every hunt's fixtures and prints pass/fail per hunt. Exit 1 when any fails.
-pub fn test(root: &Path, filter: Option<&str>, bless: bool) -> spoor::Result<ExitCode> {
+pub fn test(root: &Path, filter: Option<&str>, mode: &spoor::testing::Mode) -> spoor::Result<ExitCode> {
     let pack = pack::load(root)?;
-    let results = run_until_interrupted(async |_| Ok(pack::test(&pack, filter, bless).await))?;
+    let results = run_until_interrupted(async |_| Ok(pack::test(&pack, filter, mode).await))?;
     let mut failed = 0;
     for r in &results {
         match &r.result {

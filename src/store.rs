@@ -811,12 +811,18 @@ fn until_stopped(
 
 /// A session on the cluster whose scheduler is at `address`.
 #[cfg(feature = "cluster")]
-async fn on_cluster(address: &str, state: datafusion::execution::SessionState) -> crate::core::Result<SessionContext> {
+pub(crate) async fn on_cluster(
+    address: &str,
+    state: datafusion::execution::SessionState,
+) -> crate::core::Result<SessionContext> {
     spoor_cluster::connect(address, state).await.map_err(|e| crate::core::Error::User(e.to_string()))
 }
 
 #[cfg(not(feature = "cluster"))]
-async fn on_cluster(address: &str, _: datafusion::execution::SessionState) -> crate::core::Result<SessionContext> {
+pub(crate) async fn on_cluster(
+    address: &str,
+    _: datafusion::execution::SessionState,
+) -> crate::core::Result<SessionContext> {
     Err(crate::core::Error::User(format!(
         "cannot run on the cluster at {address}: this spoor was built without cluster support (build it with `--features cluster`)"
     )))

@@ -16,6 +16,7 @@
 //! `--complete`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -88,8 +89,36 @@ pub struct TestFile {
     pub root: PathBuf,
 }
 
+/// How a file is run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Each query's rows compared with the file's.
+    #[default]
+    Check,
+    /// The file's expected rows rewritten with what the queries give now (sqllogictest's
+    /// `--complete`): review the diff.
+    Bless,
+    /// As `Check`, the queries run on the Ballista cluster whose scheduler is at this address
+    /// (`df://host:50050`), their events sent along as in-memory tables: a cluster must give the
+    /// rows a laptop gives.
+    Cluster(String),
+}
+
+/// The `.slt` files of a directory, sorted by name.
+pub fn files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|x| x == "slt") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Runs one file; on failure, the error names the record and shows expected and actual rows.
-pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
+pub async fn run(test: &TestFile, mode: &Mode) -> Result<(), String> {
     let iocs = test.iocs.clone();
     let roots = crate::core::confine::Roots::new(
         std::slice::from_ref(&test.root),
@@ -100,11 +129,16 @@ pub async fn run(test: &TestFile, bless: bool) -> Result<(), String> {
         None => None,
     };
     let (path, file) = (test.path.clone(), test.path.clone());
+    let cluster = match mode {
+        Mode::Cluster(address) => Some(address.clone()),
+        Mode::Check | Mode::Bless => None,
+    };
     let mut runner = sqllogictest::Runner::new(move || {
-        let (path, hunt, iocs, roots) = (path.clone(), hunt.clone(), iocs.clone(), roots.clone());
-        async move { Engine::new(&path, hunt, iocs, roots).await }
+        let (path, hunt, iocs, roots, cluster) =
+            (path.clone(), hunt.clone(), iocs.clone(), roots.clone(), cluster.clone());
+        async move { Engine::new(&path, hunt, iocs, roots, cluster.as_deref()).await }
     });
-    if bless {
+    if *mode == Mode::Bless {
         // sqllogictest would record a statement that fails (a bad fixture row) as expected to
         // fail: a blessing never does that, the file is put back and the failure reported.
         let before = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -179,8 +213,16 @@ impl Engine {
         hunt: Option<String>,
         iocs: Vec<PathBuf>,
         roots: crate::core::confine::Roots,
+        cluster: Option<&str>,
     ) -> Result<Engine, Failure> {
-        let ctx = SessionContext::new_with_config(crate::core::session::config());
+        let ctx = match cluster {
+            None => SessionContext::new_with_config(crate::core::session::config()),
+            Some(address) => {
+                let runtime = Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default());
+                let state = crate::core::session::state(crate::core::session::config(), runtime);
+                crate::store::on_cluster(address, state).await.map_err(|e| Failure(e.to_string()))?
+            }
+        };
         if !iocs.is_empty() {
             register_iocs(&ctx, &iocs)?;
         }

@@ -5,33 +5,23 @@
 //! `SPOOR_BLESS=1 cargo test --test language` rewrites the expected results (sqllogictest's
 //! `--complete`); review the diff before committing it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use spoor::testing::{TestFile, run};
-
-fn files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/language");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "slt")).collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
+use spoor::testing::{Mode, TestFile, files_in, run};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let bless = std::env::var_os("SPOOR_BLESS").is_some();
+    let mode = if std::env::var_os("SPOOR_BLESS").is_some() { Mode::Bless } else { Mode::Check };
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut failed = Vec::new();
     let mut passed = 0;
-    for path in files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/language");
+    for path in files_in(&dir).expect("tests/language is read") {
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
-        match run(&TestFile { root: path.parent().unwrap().to_path_buf(), path, hunt: None, iocs: Vec::new() }, bless)
+        match run(&TestFile { root: path.parent().unwrap().to_path_buf(), path, hunt: None, iocs: Vec::new() }, &mode)
             .await
         {
             Ok(()) => {

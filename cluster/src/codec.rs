@@ -193,6 +193,11 @@ impl OptimizerRule for KeepFirstAsWindows {
 /// Utf8) AS "host.name"`), so the names a plan's rows carry do not change on the way: a plan
 /// rebuilt from its serialized form qualifies its columns by table, and an unnamed expression's
 /// name is made from its columns' (`process.host.name`).
+///
+/// So does a column passed through under another qualifier than its input's: DataFusion's
+/// optimizer leaves `dns.@timestamp AS @timestamp` as a bare `@timestamp` that still outputs
+/// the unqualified name, while a rebuilt projection would name it `dns.@timestamp` again, and
+/// an aggregate above it would then name its `min(@timestamp)` otherwise.
 #[derive(Debug, Default)]
 pub struct PinNames;
 
@@ -206,25 +211,34 @@ impl OptimizerRule for PinNames {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        use datafusion::logical_expr::Expr;
         plan.transform_up(|node| {
             let LogicalPlan::Projection(projection) = node else { return Ok(Transformed::no(node)) };
-            let unnamed = |e: &datafusion::logical_expr::Expr| {
-                !matches!(e, datafusion::logical_expr::Expr::Column(_) | datafusion::logical_expr::Expr::Alias(_))
+            let schema = Arc::clone(&projection.schema);
+            let input = projection.input.schema();
+            // Whether the rebuilt projection would name output `i` otherwise.
+            let renamed = |i: usize, e: &Expr| match e {
+                Expr::Alias(_) => false,
+                Expr::Column(column) => {
+                    let (qualifier, field) = schema.qualified_field(i);
+                    let rebuilt = input.qualified_field_from_column(column).ok().map(|(q, f)| (q.cloned(), f.name()));
+                    rebuilt != Some((qualifier.cloned(), field.name()))
+                }
+                _ => true,
             };
-            if !projection.expr.iter().any(unnamed) {
+            if !projection.expr.iter().enumerate().any(|(i, e)| renamed(i, e)) {
                 return Ok(Transformed::no(LogicalPlan::Projection(projection)));
             }
-            let schema = Arc::clone(&projection.schema);
             let exprs = projection
                 .expr
-                .into_iter()
+                .iter()
                 .enumerate()
                 .map(|(i, e)| {
-                    if !unnamed(&e) {
-                        return e;
+                    if !renamed(i, e) {
+                        return e.clone();
                     }
                     let (qualifier, field) = schema.qualified_field(i);
-                    e.alias_qualified(qualifier.cloned(), field.name())
+                    e.clone().alias_qualified(qualifier.cloned(), field.name())
                 })
                 .collect();
             let pinned = datafusion::logical_expr::Projection::try_new_with_schema(exprs, projection.input, schema)?;

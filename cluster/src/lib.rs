@@ -26,6 +26,15 @@ pub const SCHEDULER_PORT: u16 = 50050;
 /// An executor's ports when none are given: Arrow Flight (results), then gRPC.
 pub const EXECUTOR_PORT: u16 = 50051;
 
+/// How often an executor tells the scheduler it is alive, and how often the scheduler looks for
+/// the silent ones. Ballista's defaults (60 s, 15 s, and 180 s before an executor is given up)
+/// suit long batch jobs; a hunt whose executor died would wait minutes for its tasks to be
+/// given to another.
+const HEARTBEAT_SECONDS: u64 = 5;
+/// An executor silent this long is given up: its tasks go to the others, and a job with no
+/// executor left fails instead of waiting.
+const EXECUTOR_TIMEOUT_SECONDS: u64 = 20;
+
 /// A cluster failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
 #[error("{doing}: {source}")]
@@ -65,11 +74,9 @@ pub async fn connect(address: &str, state: SessionState) -> Result<SessionContex
         Ok(Err(e)) => return Err(unreachable(&url, e.to_string())),
         Err(_) => return Err(unreachable(&url, "no answer in 10 s".into())),
     }
-    // Planned by the cluster's planner; and no `let` computed here and sent along as rows (its
-    // table could not travel): a hunt's `let`s are joined in the plan, as over large tables.
+    // Planned by the cluster's planner, as one plan (`Remote`: no `let` computed here first).
     let config = distributable(state.config().clone())
         .with_extension(Arc::new(spoor_core::planner::Remote))
-        .with_extension(Arc::new(spoor_core::session::TableSizes::default()))
         .with_ballista_logical_extension_codec(Arc::new(codec::Logical::default()))
         .with_ballista_physical_extension_codec(Arc::new(codec::Physical::default()));
     let state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
@@ -92,7 +99,7 @@ fn unreachable(url: &str, why: String) -> Error {
 
 /// DataFusion settings from the environment (`DATAFUSION_...`) that a scheduler or executor
 /// would run every query with: refused at start when one is wrong, not ignored.
-fn check_environment() -> Result<(), Error> {
+pub fn check_environment() -> Result<(), Error> {
     spoor_core::session::with_environment(spoor_core::session::config())
         .map(drop)
         .map_err(|e| Error { doing: "reading DataFusion's settings from the environment".into(), source: Box::new(e) })
@@ -113,8 +120,14 @@ fn session_config() -> SessionConfig {
 ///
 /// And without Ballista's adaptive planner, whose stage bookkeeping loses track of some of
 /// spoor's plans in Ballista 55 (a job waits forever after "Error updating task metrics").
+///
+/// And with stages reading each other's output as Arrow IPC blocks, never over Arrow Flight,
+/// which unpacks dictionaries: the operators of the next stage would meet columns of another
+/// type than their plan says (the client puts a query's final rows back in their types itself,
+/// `spoor_core::from_cluster`).
 fn distributable(config: SessionConfig) -> SessionConfig {
-    let mut config = config.with_ballista_adaptive_query_planner(false);
+    let mut config =
+        config.with_ballista_adaptive_query_planner(false).with_ballista_shuffle_reader_remote_prefer_flight(false);
     config.options_mut().optimizer.enable_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
@@ -128,8 +141,10 @@ fn runtime() -> datafusion::error::Result<Arc<RuntimeEnv>> {
         .build_arc()
 }
 
-/// Runs a scheduler on `address` until the process ends.
-pub async fn run_scheduler(address: SocketAddr) -> Result<(), Error> {
+/// Runs a scheduler on `address` until the process ends. With `proxy_results`, clients fetch a
+/// hunt's results through it, and so need to reach only the scheduler, not the executors
+/// (which may sit in a container network or behind NAT).
+pub async fn run_scheduler(address: SocketAddr, proxy_results: bool) -> Result<(), Error> {
     use ballista_scheduler::cluster::BallistaCluster;
     use ballista_scheduler::config::SchedulerConfig;
     check_environment()?;
@@ -137,6 +152,10 @@ pub async fn run_scheduler(address: SocketAddr) -> Result<(), Error> {
         bind_host: address.ip().to_string(),
         bind_port: address.port(),
         external_host: address.ip().to_string(),
+        enable_embedded_flight_proxy: proxy_results,
+        executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
+        expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
+        no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
         override_session_builder: Some(Arc::new(|config: SessionConfig| {
             Ok(spoor_core::session::state(config, runtime()?))
         })),
@@ -168,8 +187,11 @@ fn functions() -> ballista_core::registry::BallistaFunctionRegistry {
 pub struct ExecutorOptions {
     /// `df://host:port`.
     pub scheduler: String,
-    /// The address it binds and tells the scheduler (`127.0.0.1` by default).
+    /// The address it tells the scheduler and the other executors (`127.0.0.1` by default): an
+    /// IP address or a host name they resolve.
     pub host: String,
+    /// The address it listens on: `host` when that is an IP address, else every interface.
+    pub bind: Option<std::net::IpAddr>,
     /// Its Arrow Flight port; its gRPC port is the next one.
     pub port: u16,
     /// Tasks it runs at once (the machine's cores by default).
@@ -181,6 +203,7 @@ impl Default for ExecutorOptions {
         ExecutorOptions {
             scheduler: format!("df://localhost:{SCHEDULER_PORT}"),
             host: "127.0.0.1".into(),
+            bind: None,
             port: EXECUTOR_PORT,
             slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
@@ -194,14 +217,17 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
     let (scheduler_host, scheduler_port) = parse_address(&options.scheduler)
         .map_err(|e| Error { doing: "starting an executor".into(), source: e.into() })?;
     let work_dir = std::env::temp_dir().join(format!("spoor-executor-{}", options.port));
+    let bind = options.bind.or_else(|| options.host.parse().ok());
+    let bind = bind.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let config = ExecutorProcessConfig {
-        bind_host: options.host.clone(),
+        bind_host: bind.to_string(),
         external_host: Some(options.host.clone()),
         port: options.port,
         grpc_port: options.port + 1,
         scheduler_host,
         scheduler_port,
         vcores: options.slots,
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         work_dir: Some(work_dir.display().to_string()),
         override_config_producer: Some(Arc::new(session_config)),
         override_runtime_producer: Some(Arc::new(|_: &SessionConfig| runtime())),

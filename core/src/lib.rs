@@ -38,9 +38,13 @@ pub mod walk;
 #[doc(hidden)]
 pub mod archive;
 #[doc(hidden)]
+pub mod aws_profile;
+#[doc(hidden)]
 pub mod confine;
 #[doc(hidden)]
 pub mod event;
+#[doc(hidden)]
+pub mod from_cluster;
 #[doc(hidden)]
 pub mod input;
 #[doc(hidden)]

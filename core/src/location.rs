@@ -116,11 +116,16 @@ impl Location {
         let (scheme, prefix) = ObjectStoreScheme::parse(&url).map_err(|_| unsupported())?;
         let connector = object_store::client::SpawnedReqwestConnector::new(IO.handle().clone());
         let built: object_store::Result<Arc<dyn ObjectStore>> = match scheme {
-            ObjectStoreScheme::AmazonS3 => object_store::aws::AmazonS3Builder::from_env()
+            ObjectStoreScheme::AmazonS3 => {
+                crate::aws_profile::apply(object_store::aws::AmazonS3Builder::from_env(), |name| {
+                    std::env::var(name).ok()
+                })
+                .map_err(|e| Error::User(format!("{url}: {e}")))?
                 .with_url(url.as_str())
                 .with_http_connector(connector)
                 .build()
-                .map(|s| Arc::new(s) as _),
+                .map(|s| Arc::new(s) as _)
+            }
             ObjectStoreScheme::GoogleCloudStorage => object_store::gcp::GoogleCloudStorageBuilder::from_env()
                 .with_url(url.as_str())
                 .with_http_connector(connector)

@@ -32,7 +32,8 @@ pub struct Remote;
 /// DataFusion's), unless the session runs its queries elsewhere ([`Remote`]).
 pub async fn physical(state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
     if state.config().get_extension::<Remote>().is_some() && distributable(plan)? {
-        state.query_planner().create_physical_plan(plan, state).await
+        let remote = state.query_planner().create_physical_plan(plan, state).await?;
+        Ok(Arc::new(crate::from_cluster::FromClusterExec::new(remote)))
     } else {
         Planner.create_physical_plan(plan, state).await
     }

@@ -82,8 +82,16 @@ fn decode(schema: &SchemaRef, text: &str) -> Result<Vec<RecordBatch>> {
 
 async fn append(ctx: &SessionContext, name: &str, schema: SchemaRef, mut batches: Vec<RecordBatch>) -> Result<usize> {
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    if let Ok(existing) = ctx.table(name).await {
-        let mut old = existing.collect().await?;
+    // The rows already there are read from the table itself, not by a query: on a cluster, a
+    // query's rows come back from the executors, in the types the transport gives them.
+    if let Ok(existing) = ctx.table_provider(name).await {
+        let memory = existing.downcast_ref::<MemTable>().ok_or_else(|| {
+            DataFusionError::Plan(format!("`{name}` is a table of the session, not of this file's rows"))
+        })?;
+        let mut old = Vec::new();
+        for partition in &memory.batches {
+            old.extend(partition.read().await.iter().cloned());
+        }
         old.append(&mut batches);
         batches = old;
         ctx.deregister_table(name)?;

@@ -113,13 +113,18 @@ pub async fn compile_with(
 
 /// A table that a `let` computed once may read: a small store table
 /// (`spoor_core::session::SMALL_TABLE_BYTES`) or one held in memory (IOC lists, frames from a
-/// notebook).
+/// notebook). None on a cluster: there the whole hunt is one plan, its `let`s joined in it, and
+/// no rows come back to this process before its results.
 fn small(ctx: &SessionContext, sources: &Sources, table: &str) -> bool {
+    let config = ctx.state_ref().read().config().clone();
+    if config.get_extension::<spoor_core::planner::Remote>().is_some() {
+        return false;
+    }
     let in_memory = sources
         .get(table)
         .and_then(|source| datafusion::datasource::source_as_provider(source).ok())
         .is_some_and(|provider| provider.is::<MemTable>());
-    let sizes = ctx.state_ref().read().config().get_extension::<spoor_core::session::TableSizes>();
+    let sizes = config.get_extension::<spoor_core::session::TableSizes>();
     in_memory || sizes.is_some_and(|s| s.is_small(table))
 }
 

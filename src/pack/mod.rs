@@ -521,7 +521,7 @@ pub(crate) fn check_params(pack: &Pack, config: &RunConfig) -> crate::Result<()>
 /// ```
 /// # #[tokio::main] async fn main() {
 /// let pack = spoor::testing::example_pack().unwrap();
-/// let results = spoor::pack::test(&pack, None, false).await;
+/// let results = spoor::pack::test(&pack, None, &spoor::testing::Mode::Check).await;
 /// assert!(results.iter().all(|r| r.result.is_ok()));
 /// # }
 /// ```
@@ -537,14 +537,15 @@ pub struct TestResult<'p> {
 ///
 /// ```
 /// # #[tokio::main] async fn main() {
+/// use spoor::testing::Mode;
 /// let pack = spoor::testing::example_pack().unwrap();
-/// // Only the hunts whose id contains the filter; `bless: true` would rewrite their expected rows.
-/// let results = spoor::pack::test(&pack, Some("script-host"), false).await;
+/// // Only the hunts whose id contains the filter; `Mode::Bless` would rewrite their expected rows.
+/// let results = spoor::pack::test(&pack, Some("script-host"), &Mode::Check).await;
 /// assert_eq!(results.len(), 1);
-/// assert!(spoor::pack::test(&pack, Some("c2."), false).await.is_empty());
+/// assert!(spoor::pack::test(&pack, Some("c2."), &Mode::Check).await.is_empty());
 /// # }
 /// ```
-pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, bless: bool) -> Vec<TestResult<'p>> {
+pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, mode: &crate::testing::Mode) -> Vec<TestResult<'p>> {
     let mut out = Vec::new();
     for hunt in &pack.hunts {
         if filter.is_some_and(|f| !hunt.id().contains(f)) {
@@ -559,7 +560,7 @@ pub async fn test<'p>(pack: &'p Pack, filter: Option<&str>, bless: bool) -> Vec<
                     iocs: pack.iocs.clone(),
                     root: pack.root.clone(),
                 };
-                crate::testing::run(&file, bless).await
+                crate::testing::run(&file, mode).await
             }
         };
         out.push(TestResult { hunt, result });

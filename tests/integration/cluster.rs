@@ -1,7 +1,9 @@
 //! The same hunts on an Apache Ballista cluster: `spoor cluster scheduler` and two `spoor cluster
 //! executor`s, started by the test as child processes on free local ports, run the whole pack
 //! over the demo scenario, from a store on disk and from one in S3 (moto's server, as in
-//! `object_storage.rs`), and must find exactly what the same pack finds in-process.
+//! `object_storage.rs`), and must find exactly what the same pack finds in-process; the
+//! language's tests (`tests/language/*.slt`) and the pack's fixtures must give on it the rows
+//! they hold.
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant};
 struct Cluster {
     processes: Vec<Child>,
     address: String,
+    /// The processes' standard error: `scheduler.log`, `executor-1.log`, ...
+    logs: tempfile::TempDir,
 }
 
 /// A free local port whose next port is free too (an executor takes two).
@@ -24,44 +28,75 @@ fn free_ports() -> u16 {
     }
 }
 
+/// How the processes find each other.
+#[derive(Clone, Copy, PartialEq)]
+enum Network {
+    /// Executors known by IP address, clients fetching results from them.
+    Direct,
+    /// As in containers (`deploy/compose.yaml`): executors known by host name (listening on
+    /// every interface), clients fetching results through the scheduler (`--proxy-results`).
+    Proxied,
+}
+
 impl Cluster {
-    fn start(executors: usize, environment: &[(&str, String)]) -> Cluster {
-        let spawn = |args: Vec<String>| {
+    fn start(executors: usize, environment: &[(&str, String)], network: Network) -> Cluster {
+        let logs = tempfile::tempdir().unwrap();
+        let spawn = |name: &str, args: Vec<String>| {
+            let log = std::fs::File::create(logs.path().join(format!("{name}.log"))).unwrap();
             Command::new(env!("CARGO_BIN_EXE_spoor"))
                 .args(args)
                 .envs(environment.iter().map(|(k, v)| (k, v)))
-                .env("RUST_LOG", "error")
+                // Errors, and the scheduler giving up an executor.
+                .env("RUST_LOG", "error,ballista_scheduler::state::executor_manager=info")
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(log)
                 .spawn()
                 .unwrap()
         };
         let port = free_ports();
         let address = format!("df://127.0.0.1:{port}");
-        let mut processes = vec![spawn(vec![
+        let mut scheduler: Vec<String> = vec![
             "cluster".into(),
             "scheduler".into(),
             "--host".into(),
             "127.0.0.1".into(),
             "--port".into(),
             port.to_string(),
-        ])];
+        ];
+        let host = match network {
+            Network::Direct => "127.0.0.1",
+            Network::Proxied => {
+                scheduler.push("--proxy-results".into());
+                "localhost"
+            }
+        };
+        let mut processes = vec![spawn("scheduler", scheduler)];
         wait_for_port(port);
-        for _ in 0..executors {
+        for n in 1..=executors {
             let own = free_ports();
-            processes.push(spawn(vec![
-                "cluster".into(),
-                "executor".into(),
-                "--scheduler".into(),
-                address.clone(),
-                "--port".into(),
-                own.to_string(),
-                "--slots".into(),
-                "2".into(),
-            ]));
+            processes.push(spawn(
+                &format!("executor-{n}"),
+                vec![
+                    "cluster".into(),
+                    "executor".into(),
+                    "--scheduler".into(),
+                    address.clone(),
+                    "--host".into(),
+                    host.into(),
+                    "--port".into(),
+                    own.to_string(),
+                    "--slots".into(),
+                    "2".into(),
+                ],
+            ));
             wait_for_port(own);
         }
-        Cluster { processes, address }
+        Cluster { processes, address, logs }
+    }
+
+    /// What a process has written to standard error so far.
+    fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.logs.path().join(format!("{name}.log"))).unwrap_or_default()
     }
 }
 
@@ -100,10 +135,18 @@ fn findings(store: &str, cluster: Option<&str>, environment: &[(&str, String)]) 
     lines
 }
 
-fn scenario(dir: &Path) -> String {
+/// The demo scenario, with `fleet` more busy benign hosts (`scripts/scenario.py --fleet`).
+fn scenario(dir: &Path, fleet: usize) -> String {
     let data = dir.join("data");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("python3").arg(root.join("scripts/scenario.py")).arg("--out").arg(&data).output().unwrap();
+    let out = Command::new("python3")
+        .arg(root.join("scripts/scenario.py"))
+        .arg("--out")
+        .arg(&data)
+        .arg("--fleet")
+        .arg(fleet.to_string())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     data.display().to_string()
 }
@@ -111,12 +154,12 @@ fn scenario(dir: &Path) -> String {
 #[test]
 fn the_pack_finds_on_a_cluster_of_two_executors_what_it_finds_in_process() {
     let work = tempfile::tempdir().unwrap();
-    let data = scenario(work.path());
+    let data = scenario(work.path(), 0);
     let store = work.path().join("store").display().to_string();
     let ingested = spoor(&["ingest", &data, "--store", &store], &[]);
     assert!(ingested.status.success(), "{}", String::from_utf8_lossy(&ingested.stderr));
 
-    let cluster = Cluster::start(2, &[]);
+    let cluster = Cluster::start(2, &[], Network::Direct);
     let local = findings(&store, None, &[]);
     assert!(local.len() > 40, "the demo's attack is found in-process: {}", local.len());
     assert_eq!(findings(&store, Some(&cluster.address), &[]), local);
@@ -176,14 +219,124 @@ fn a_cluster_hunts_a_store_in_s3_as_it_hunts_one_on_disk() {
     let bucket = s3.bucket("fleet");
     let environment = s3.environment();
     let work = tempfile::tempdir().unwrap();
-    let data = scenario(work.path());
+    // A fleet larger than the demo's: the pack's tables span several files and partitions.
+    let data = scenario(work.path(), 30);
     let store = format!("{bucket}/store");
     let ingested = spoor(&["ingest", &data, "--store", &store], &environment);
     assert!(ingested.status.success(), "{}", String::from_utf8_lossy(&ingested.stderr));
 
-    // The executors read the store themselves, with the credentials of their own environment.
-    let cluster = Cluster::start(2, &environment);
+    // The executors read the store themselves, with the credentials of their own environment;
+    // and they are set up as in containers, the client reaching only the scheduler.
+    let cluster = Cluster::start(2, &environment, Network::Proxied);
     let local = findings(&store, None, &environment);
     assert!(local.len() > 40);
     assert_eq!(findings(&store, Some(&cluster.address), &environment), local);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_tests_and_the_packs_fixtures_give_their_rows_on_a_cluster() {
+    use spoor::testing::{Mode, TestFile, files_in, run};
+    let cluster = Cluster::start(2, &[], Network::Direct);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/language");
+    let files = files_in(&dir).unwrap();
+    assert!(files.len() >= 10, "the language's tests are found: {files:?}");
+    let mut failed = Vec::new();
+    for path in files {
+        let test = TestFile { root: dir.clone(), path: path.clone(), hunt: None, iocs: Vec::new() };
+        if let Err(e) = run(&test, &Mode::Cluster(cluster.address.clone())).await {
+            failed.push(format!("{}: {e}", path.display()));
+        }
+    }
+    assert!(failed.is_empty(), "on the cluster:\n{}", failed.join("\n"));
+
+    let out = spoor(&["test", "hunts", "--cluster", &cluster.address], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(" passed, 0 failed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every file under `dir` with its size: what a hunt must leave as it was.
+fn listing(dir: &Path) -> Vec<(String, u64)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push((entry.path().display().to_string(), metadata.len()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn an_executor_killed_during_a_pack_run_leaves_it_complete_or_failed_plainly_and_the_store_as_it_was() {
+    let work = tempfile::tempdir().unwrap();
+    let data = scenario(work.path(), 0);
+    let store_dir = work.path().join("store");
+    let store = store_dir.display().to_string();
+    assert!(spoor(&["ingest", &data, "--store", &store], &[]).status.success());
+    let local = findings(&store, None, &[]);
+    let before = listing(&store_dir);
+
+    let mut cluster = Cluster::start(2, &[], Network::Direct);
+    let mut run = Command::new(env!("CARGO_BIN_EXE_spoor"))
+        .args([
+            "pack",
+            "run",
+            "--pack",
+            "hunts",
+            "--store",
+            &store,
+            "--format",
+            "ndjson",
+            "--cluster",
+            &cluster.address,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A few of the pack's hunts in: one executor goes, as a machine does.
+    std::thread::sleep(Duration::from_secs(3));
+    let killed = cluster.processes.last_mut().unwrap();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+
+    // Within the time the scheduler takes to give the executor up and run its tasks elsewhere.
+    let started = Instant::now();
+    while run.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(240) {
+            let _ = run.kill();
+            panic!("the pack run still runs 240 s after its executor was killed");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let scheduler = cluster.log("scheduler");
+    assert!(scheduler.contains("Removing executor"), "the scheduler gave the killed executor up:\n{scheduler}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    if out.status.success() {
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+        lines.sort();
+        assert_eq!(lines, local, "completed on the executor left, it finds what runs in-process find");
+    } else {
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("error"), "a failed run says why: {stderr}");
+    }
+    assert_eq!(listing(&store_dir), before, "a hunt changes nothing in the store");
+
+    // The executor left runs the next hunt alone.
+    let after = findings(&store, Some(&cluster.address), &[]);
+    assert_eq!(after, local);
 }

@@ -291,3 +291,42 @@ fn a_job_ingests_into_and_hunts_a_store_in_s3() {
     let second = run();
     assert_eq!(second.status.code(), Some(0), "nothing new: {}", text(&second));
 }
+
+#[test]
+fn keys_region_and_endpoint_come_from_an_aws_profile_as_the_aws_cli_reads_them() {
+    let server = S3Server::start();
+    let bucket = server.bucket("profiled");
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        "[lake]\naws_access_key_id = spoor-test\naws_secret_access_key = spoor-test\n",
+    )
+    .unwrap();
+    // The endpoint too: without it, the client would go to AWS itself, which this machine cannot reach.
+    let config = format!(
+        "[profile lake]\nregion = us-east-1\nendpoint_url = {}\n[profile sso]\nsso_session = corp\n",
+        server.endpoint
+    );
+    std::fs::write(aws.join("config"), config).unwrap();
+    let spoor = |profile: &str, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spoor"));
+        for (name, _) in server.environment() {
+            command.env_remove(name);
+        }
+        command.env("HOME", home.path()).env("AWS_PROFILE", profile).args(args).output().unwrap()
+    };
+    let store = format!("{bucket}/store");
+    let inputs = inputs();
+    ok(spoor("lake", &ingest_args(&inputs, &store)), "ingest with the profile's keys and endpoint");
+    let tables = ok(spoor("lake", &["tables", "--store", &store]), "tables");
+    assert!(tables.contains("dns") && tables.contains("process"), "{tables}");
+
+    let sso = spoor("sso", &["tables", "--store", &store]);
+    assert_eq!(sso.status.code(), Some(2));
+    assert!(text(&sso).contains("aws configure export-credentials --profile sso"), "{}", text(&sso));
+    let missing = spoor("nope", &["tables", "--store", &store]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing).contains("AWS_PROFILE is `nope`"), "{}", text(&missing));
+}

@@ -13,7 +13,7 @@ fn pack_dir() -> std::path::PathBuf {
 async fn every_hunt_passes_its_fixtures() {
     let pack = spoor::pack::load(&pack_dir()).unwrap_or_else(|e| panic!("{e}"));
     assert!(pack.hunts.len() >= 14, "the pack has {} hunts", pack.hunts.len());
-    let results = spoor::pack::test(&pack, None, false).await;
+    let results = spoor::pack::test(&pack, None, &spoor::testing::Mode::Check).await;
     let failures: Vec<String> =
         results.iter().filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.hunt.id()))).collect();
     assert_eq!(results.len(), pack.hunts.len());
