@@ -198,6 +198,18 @@ impl Location {
         }
     }
 
+    /// Whether the file or object `relative` is there.
+    pub fn contains(&self, relative: &str) -> Result<bool> {
+        match self {
+            Location::Directory(root) => Ok(root.join(relative).is_file()),
+            Location::Objects(o) => match block_on(o.objects.head(&o.path(relative))) {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(o.error(relative, e)),
+            },
+        }
+    }
+
     /// Every file or object under `relative` (recursively), in path order. A missing directory
     /// is empty.
     pub fn list(&self, relative: &str) -> Result<Vec<Listed>> {

@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::location::{Created, Location};
-use crate::store::TEMP_PREFIX;
 
 pub const DIR: &str = "_manifest";
 
@@ -192,15 +191,18 @@ pub fn records(location: &Location) -> Result<Vec<Record>> {
         if !name.ends_with(".json") || name.starts_with('.') {
             continue;
         }
-        let text = location.read(&listed.path)?;
-        out.push(serde_json::from_slice(&text).map_err(|e| {
-            Error::User(format!(
-                "{}: not an ingest record this spoor can read ({e}); the store's manifest was edited or damaged",
-                location.display(&listed.path).display()
-            ))
-        })?);
+        out.push(read(location, &listed.path)?);
     }
     Ok(out)
+}
+
+fn read(location: &Location, path: &str) -> Result<Record> {
+    serde_json::from_slice(&location.read(path)?).map_err(|e| {
+        Error::User(format!(
+            "{}: not an ingest record this spoor can read ({e}); the store's manifest was edited or damaged",
+            location.display(path).display()
+        ))
+    })
 }
 
 /// Writes a record durably, as a new file or object: the moment the ingest commits.
@@ -216,29 +218,46 @@ pub fn write(location: &Location, record: &Record) -> Result<()> {
     }
 }
 
+/// The marker written beside an ingest's record once all its files are in place.
+fn placed(ingest: &str) -> String {
+    format!("{DIR}/{ingest}.placed")
+}
+
+/// Says that every file of `ingest` is in place: [`roll_forward`] has nothing left to do for it.
+pub fn mark_placed(location: &Location, ingest: &str) -> Result<()> {
+    location.create_new(&placed(ingest), Vec::new()).map(drop)
+}
+
 /// Finishes committed ingests that a crash interrupted: moves their files into place. Returns
-/// the files moved. Most stores have no temporary files at all, and then no record is read.
+/// the files moved.
+///
+/// Only the manifest is listed, never the tables: an ingest whose record has no `.placed`
+/// marker beside it is one whose files may not all be in place (a writer killed while making
+/// them visible, or one of a spoor from before the markers), and only its files are looked at,
+/// then marked. On a store that cannot be written the marker cannot be left, and the check is
+/// made again at the next open.
 pub fn roll_forward(location: &Location) -> Result<Vec<PathBuf>> {
-    let mut present = std::collections::HashSet::new();
-    let mut temporaries = std::collections::HashSet::new();
-    for table in crate::schema::Table::ALL {
-        for listed in location.list(table.name())? {
-            let temporary = listed.path.rsplit('/').next().is_some_and(|name| name.starts_with(TEMP_PREFIX));
-            if temporary { &mut temporaries } else { &mut present }.insert(listed.path);
-        }
-    }
+    let names: std::collections::HashSet<String> = location
+        .list(DIR)?
+        .into_iter()
+        .filter_map(|listed| listed.path.rsplit('/').next().map(str::to_string))
+        .collect();
     let mut moved = Vec::new();
-    if temporaries.is_empty() {
-        return Ok(moved);
-    }
-    for record in records(location)? {
+    for name in &names {
+        let Some(ingest) = name.strip_suffix(".json").filter(|i| !i.starts_with('.')) else { continue };
+        if names.contains(&format!("{ingest}.placed")) {
+            continue;
+        }
+        let record = read(location, &format!("{DIR}/{name}"))?;
         for file in &record.files {
             let temp = crate::store::temp_path(file);
-            // `false`: another process moved it first.
-            if !present.contains(file) && temporaries.contains(&temp) && location.rename(&temp, file)? {
+            // Neither there: nothing to move (the file was removed since). `false`: another
+            // process moved it first.
+            if location.contains(&temp)? && location.rename(&temp, file)? {
                 moved.push(location.display(file));
             }
         }
+        mark_placed(location, ingest)?;
     }
     Ok(moved)
 }
@@ -246,6 +265,41 @@ pub fn roll_forward(location: &Location) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roll_forward_moves_an_unplaced_ingests_files_then_leaves_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::Directory(dir.path().into());
+        let file = "process/date=2026-03-31/part-1.parquet";
+        fs::create_dir_all(dir.path().join("process/date=2026-03-31")).unwrap();
+        fs::write(dir.path().join(crate::store::temp_path(file)), b"rows").unwrap();
+        let source = Source {
+            path: "/logs/a.ndjson".into(),
+            size: 4,
+            modified_ns: None,
+            blake3: String::new(),
+            lines: 1,
+            format: "ecs".into(),
+            offset: 0,
+        };
+        let mut committed = record("1", source.clone());
+        committed.files = vec![file.into()];
+        write(&location, &committed).unwrap();
+        // An ingest of a spoor from before the markers, whose file is in place.
+        let mut old = record("0", source);
+        old.files = vec!["dns/date=2026-03-30/part-0.parquet".into()];
+        fs::create_dir_all(dir.path().join("dns/date=2026-03-30")).unwrap();
+        fs::write(dir.path().join(&old.files[0]), b"rows").unwrap();
+        write(&location, &old).unwrap();
+
+        let moved = roll_forward(&location).unwrap();
+        assert_eq!(moved, vec![dir.path().join(file)]);
+        assert_eq!(fs::read(dir.path().join(file)).unwrap(), b"rows");
+        assert!(dir.path().join("_manifest/0.placed").is_file() && dir.path().join("_manifest/1.placed").is_file());
+        // Placed ingests' records are not read again: a damaged one goes unnoticed here.
+        fs::write(dir.path().join("_manifest/1.json"), b"{").unwrap();
+        assert!(roll_forward(&location).unwrap().is_empty());
+    }
 
     fn record(ingest: &str, source: Source) -> Record {
         Record { ingest: ingest.into(), committed: "2026-11-28T00:00:00Z".into(), sources: vec![source], files: vec![] }

@@ -405,6 +405,7 @@ impl StoreWriter {
             out.push(self.store.location.display(&target));
             pause_for_tests("file-renamed");
         }
+        manifest::mark_placed(&self.store.location, &record.ingest)?;
         Ok(out)
     }
 }
