@@ -726,7 +726,12 @@ impl Store {
         let with_pack_iocs =
             HuntOptions { iocs: pack.iocs.iter().chain(&options.iocs).cloned().collect(), ..options.clone() };
         let ctx = self.session_with(&with_pack_iocs, true).await?;
-        let present: Vec<String> = self.inner.tables()?.iter().map(|t| t.name().to_string()).collect();
+        // The store's tables with files are those the session registered (listed once, there).
+        let present: Vec<String> = crate::core::Table::ALL
+            .iter()
+            .map(|t| t.name().to_string())
+            .filter(|name| ctx.table_exist(name.as_str()).unwrap_or(false))
+            .collect();
         tokio::select! {
             runs = crate::pack::run(pack, &ctx, &present, &config, starting) => Ok(runs),
             _ = options.cancel.cancelled() => Err(Error::Cancelled),

@@ -35,6 +35,11 @@ const HEARTBEAT_SECONDS: u64 = 5;
 /// executor left fails instead of waiting.
 const EXECUTOR_TIMEOUT_SECONDS: u64 = 20;
 
+/// The largest message between client, scheduler and executors. A plan travels whole, and
+/// the plan of a shared scan carries the tests of every rule over one table: the SigmaHQ
+/// Windows rules make messages past Ballista's default of 16 MiB.
+const MAX_MESSAGE_BYTES: u32 = 256 * 1024 * 1024;
+
 /// A cluster failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
 #[error("{doing}: {source}")]
@@ -126,8 +131,11 @@ fn session_config() -> SessionConfig {
 /// type than their plan says (the client puts a query's final rows back in their types itself,
 /// `spoor_core::from_cluster`).
 fn distributable(config: SessionConfig) -> SessionConfig {
-    let mut config =
-        config.with_ballista_adaptive_query_planner(false).with_ballista_shuffle_reader_remote_prefer_flight(false);
+    let mut config = config
+        .with_ballista_adaptive_query_planner(false)
+        .with_ballista_shuffle_reader_remote_prefer_flight(false)
+        // Also the scheduler's limit for its messages to the executors (tasks, with their plans).
+        .with_ballista_grpc_client_max_message_size(MAX_MESSAGE_BYTES as usize);
     config.options_mut().optimizer.enable_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
@@ -153,6 +161,9 @@ pub async fn run_scheduler(address: SocketAddr, proxy_results: bool) -> Result<(
         bind_port: address.port(),
         external_host: address.ip().to_string(),
         enable_embedded_flight_proxy: proxy_results,
+        grpc_server_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_client_max_message_size: MAX_MESSAGE_BYTES,
         executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
@@ -228,6 +239,8 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
         scheduler_port,
         vcores: options.slots,
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
+        grpc_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         work_dir: Some(work_dir.display().to_string()),
         override_config_producer: Some(Arc::new(session_config)),
         override_runtime_producer: Some(Arc::new(|_: &SessionConfig| runtime())),

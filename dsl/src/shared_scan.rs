@@ -26,11 +26,17 @@ use datafusion::common::{Column, DFSchema};
 use datafusion::error::{DataFusionError, Result};
 use std::sync::Arc;
 
-use datafusion::logical_expr::utils::{conjunction, split_conjunction};
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::utils::{conjunction, disjunction, split_conjunction};
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator, lit};
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{BinaryExpr, Column as ColumnExpr};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::union::UnionExec;
 use datafusion::prelude::SessionContext;
 
 /// The name of a member's mark column.
@@ -284,7 +290,12 @@ fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<Shar
 /// Runs a shared scan: the rows some member keeps, dealt to the members ([`deal`]).
 pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result<Vec<Vec<RecordBatch>>, crate::Error> {
     let rows = async {
-        let marked = crate::run::planned(&ctx.state(), &scan.plan).await?;
+        let state = ctx.state();
+        let marked = if state.config().get_extension::<spoor_core::planner::Remote>().is_some() {
+            marked_here(&state, scan).await?
+        } else {
+            crate::run::planned(&state, &scan.plan).await?
+        };
         let schema = marked.schema();
         let marks = (scan.columns..schema.fields().len())
             .map(|i| Ok(Arc::new(ColumnExpr::new(schema.field(i).name(), i)) as Arc<dyn PhysicalExpr>))
@@ -299,6 +310,67 @@ pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result
         outputs(ctx, scan, dealt)
     };
     rows.await.map_err(crate::run::failed)
+}
+
+/// How many members' tests one query on a cluster carries (see [`marked_here`]): a pack of
+/// Sigma rules reads a table once per 32 rules, not once per rule, and each query stays small
+/// enough for the scheduler to decode and plan in well under Ballista's client timeout (20 s);
+/// with 256, the 202 rules of SigmaHQ's regression suite did not, on a debug build.
+const MEMBERS_PER_REMOTE_QUERY: usize = 32;
+
+/// On a cluster: the executors keep the rows some member's test keeps and send their columns;
+/// the marks are computed here, on those rows only. The members are sent
+/// [`MEMBERS_PER_REMOTE_QUERY`] at a time, one query each, whose rows have only their own
+/// members' marks set.
+///
+/// Not the plan with its marks: every row of the table would come back to this process to be
+/// filtered here; a scheduler rebuilding a projection of hundreds of marks (the rules of a
+/// Sigma pack) resolves each of their columns against the whole plan below, in time that grows
+/// with the square of the marks' size; and a plan carrying all of them (the SigmaHQ rules of
+/// one table) is a message Ballista 55's client fails to send.
+async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn ExecutionPlan>> {
+    let LogicalPlan::Projection(projection) = &scan.plan else {
+        return Err(DataFusionError::Internal("a shared scan's plan ends in its marks' projection".into()));
+    };
+    let (columns, marks) = projection.expr.split_at(scan.columns);
+    let marks: Vec<Expr> = marks.iter().map(|m| m.clone().unalias()).collect();
+    let mut chunks = Vec::new();
+    for (first, chunk) in (0..marks.len()).step_by(MEMBERS_PER_REMOTE_QUERY).map(|f| (f, &marks[f..])) {
+        let own = &chunk[..chunk.len().min(MEMBERS_PER_REMOTE_QUERY)];
+        // The columns the members' outputs read, and those these members' tests read.
+        let mut sent: Vec<Expr> = columns.to_vec();
+        let mut seen: HashSet<Column> = columns.iter().flat_map(|c| c.column_refs()).cloned().collect();
+        for column in own.iter().flat_map(|m| m.column_refs()) {
+            if seen.insert(column.clone()) {
+                sent.push(Expr::Column(column.clone()));
+            }
+        }
+        let any = disjunction(own.iter().cloned())
+            .ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
+        let kept = LogicalPlanBuilder::from(Arc::clone(&projection.input)).filter(any)?.project(sent)?.build()?;
+        let remote = crate::run::planned(state, &kept).await?;
+        let schema = kept.schema();
+        // Simplified as the optimizer would have (some functions exist only to be rewritten).
+        let context = SimplifyContext::builder()
+            .with_schema(Arc::clone(schema))
+            .with_config_options(Arc::new(state.config_options().as_ref().clone()))
+            .build();
+        let simplifier = ExprSimplifier::new(context);
+        let mut exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = Vec::with_capacity(projection.expr.len());
+        for (i, (_, field)) in projection.schema.iter().enumerate() {
+            let logical = match i.checked_sub(scan.columns) {
+                None => columns[i].clone().unalias(),
+                Some(mark) if (first..first + own.len()).contains(&mark) => simplifier.simplify(marks[mark].clone())?,
+                Some(_) => lit(false),
+            };
+            exprs.push((state.create_physical_expr(logical, schema)?, field.name().clone()));
+        }
+        chunks.push(Arc::new(ProjectionExec::try_new(exprs, remote)?) as Arc<dyn ExecutionPlan>);
+    }
+    match chunks.len() {
+        1 => Ok(chunks.remove(0)),
+        _ => Ok(UnionExec::try_new(chunks)?),
+    }
 }
 
 /// Each member's output columns, computed on the rows dealt to it.

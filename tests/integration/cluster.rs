@@ -250,6 +250,31 @@ async fn the_language_tests_and_the_packs_fixtures_give_their_rows_on_a_cluster(
     }
     assert!(failed.is_empty(), "on the cluster:\n{}", failed.join("\n"));
 
+    // SigmaHQ's regression suite as a pack: 202 rules, most of them sharing scans, which on a
+    // cluster keep the rows there and compute the rules' marks here.
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store").display().to_string();
+    let regression = root.join("tests/data/sigma/regression");
+    let events = [regression.join("all_events_flat.jsonl"), regression.join("all_events.jsonl")];
+    let mut args = vec!["ingest".to_string()];
+    args.extend(events.iter().map(|e| e.display().to_string()));
+    args.extend(["--store".into(), store.clone()]);
+    let ingested = spoor(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert!(ingested.status.success(), "{}", String::from_utf8_lossy(&ingested.stderr));
+    let rules = regression.join("rules").display().to_string();
+    let sigma = |cluster: Option<&str>| {
+        let mut args = vec!["pack", "run", "--pack", &rules, "--store", &store, "--format", "ndjson"];
+        args.extend(cluster.map(|c| ["--cluster", c]).into_iter().flatten());
+        let out = spoor(&args, &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let here = sigma(None);
+    assert!(here.len() > 500, "the regression events match: {}", here.len());
+    assert_eq!(sigma(Some(&cluster.address)), here);
+
     let out = spoor(&["test", "hunts", "--cluster", &cluster.address], &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
