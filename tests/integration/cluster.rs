@@ -121,18 +121,26 @@ fn spoor(args: &[&str], environment: &[(&str, String)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spoor")).args(args).envs(environment.iter().map(|(k, v)| (k, v))).output().unwrap()
 }
 
-/// The pack's findings as NDJSON lines, sorted.
-fn findings(store: &str, cluster: Option<&str>, environment: &[(&str, String)]) -> Vec<String> {
-    let mut args = vec!["pack", "run", "--pack", "hunts", "--store", store, "--format", "ndjson"];
-    if let Some(address) = cluster {
-        args.extend(["--cluster", address]);
-    }
+/// The lines `spoor args` prints (with `--cluster` when given), sorted; it must succeed and
+/// say no error.
+fn sorted_output(args: &[&str], cluster: Option<&str>, environment: &[(&str, String)]) -> Vec<String> {
+    let mut args = args.to_vec();
+    args.extend(cluster.map(|address| ["--cluster", address]).into_iter().flatten());
     let out = spoor(&args, environment);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && !stderr.contains("error"), "pack run (cluster {cluster:?}): {stderr}");
-    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    assert!(out.status.success() && !stderr.contains("error"), "{args:?}: {stderr}");
+    sorted_lines(&out.stdout)
+}
+
+fn sorted_lines(stdout: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(stdout).lines().map(str::to_string).collect();
     lines.sort();
     lines
+}
+
+/// The pack's findings as NDJSON lines, sorted.
+fn findings(store: &str, cluster: Option<&str>, environment: &[(&str, String)]) -> Vec<String> {
+    sorted_output(&["pack", "run", "--pack", "hunts", "--store", store, "--format", "ndjson"], cluster, environment)
 }
 
 /// The demo scenario, with `fleet` more busy benign hosts (`scripts/scenario.py --fleet`).
@@ -191,16 +199,8 @@ fn the_pack_finds_on_a_cluster_of_two_executors_what_it_finds_in_process() {
     // A hunt with IOCs: the list travels to the executors as an in-memory table.
     let iocs = Path::new(env!("CARGO_MANIFEST_DIR")).join("hunts/iocs").display().to_string();
     let lookup = |cluster: Option<&str>| {
-        let mut args =
-            vec!["hunt", "hunts/c2/ioc-domain-or-ip.hunt", "--store", &store, "--iocs", &iocs, "--format", "csv"];
-        if let Some(address) = cluster {
-            args.extend(["--cluster", address]);
-        }
-        let out = spoor(&args, &[]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
-        lines.sort();
-        lines
+        let args = ["hunt", "hunts/c2/ioc-domain-or-ip.hunt", "--store", &store, "--iocs", &iocs, "--format", "csv"];
+        sorted_output(&args, cluster, &[])
     };
     let here = lookup(None);
     assert!(here.len() > 1);
@@ -263,13 +263,7 @@ async fn the_language_tests_and_the_packs_fixtures_give_their_rows_on_a_cluster(
     assert!(ingested.status.success(), "{}", String::from_utf8_lossy(&ingested.stderr));
     let rules = regression.join("rules").display().to_string();
     let sigma = |cluster: Option<&str>| {
-        let mut args = vec!["pack", "run", "--pack", &rules, "--store", &store, "--format", "ndjson"];
-        args.extend(cluster.map(|c| ["--cluster", c]).into_iter().flatten());
-        let out = spoor(&args, &[]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
-        lines.sort();
-        lines
+        sorted_output(&["pack", "run", "--pack", &rules, "--store", &store, "--format", "ndjson"], cluster, &[])
     };
     let here = sigma(None);
     assert!(here.len() > 500, "the regression events match: {}", here.len());
@@ -352,9 +346,11 @@ fn an_executor_killed_during_a_pack_run_leaves_it_complete_or_failed_plainly_and
     assert!(scheduler.contains("Removing executor"), "the scheduler gave the killed executor up:\n{scheduler}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     if out.status.success() {
-        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
-        lines.sort();
-        assert_eq!(lines, local, "completed on the executor left, it finds what runs in-process find");
+        assert_eq!(
+            sorted_lines(&out.stdout),
+            local,
+            "completed on the executor left, it finds what runs in-process find"
+        );
     } else {
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("error"), "a failed run says why: {stderr}");
