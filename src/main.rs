@@ -257,6 +257,10 @@ enum ClusterCommand {
         /// Tasks it runs at once (default: the machine's cores).
         #[arg(long)]
         slots: Option<usize>,
+        /// Memory its tasks may hold (2GiB, 512MiB): beyond it, sorts, joins and aggregations
+        /// spill to disk (default: no limit).
+        #[arg(long)]
+        memory_limit: Option<String>,
     },
 }
 
@@ -626,10 +630,14 @@ fn cluster(command: ClusterCommand) -> spoor::Result<ExitCode> {
             eprintln!("spoor cluster scheduler listening on {address}");
             runtime.block_on(spoor_cluster::run_scheduler(address, proxy_results))
         }
-        ClusterCommand::Executor { scheduler, host, bind, port, slots } => {
+        ClusterCommand::Executor { scheduler, host, bind, port, slots, memory_limit } => {
             let defaults = spoor_cluster::ExecutorOptions::default();
-            let options =
-                spoor_cluster::ExecutorOptions { scheduler, host, bind, port, slots: slots.unwrap_or(defaults.slots) };
+            let memory = memory_limit
+                .map(|size| spoor::core::session::Limits::parse_size(&size))
+                .transpose()
+                .map_err(|e| spoor::Error::User(format!("--memory-limit: {e}")))?;
+            let slots = slots.unwrap_or(defaults.slots);
+            let options = spoor_cluster::ExecutorOptions { scheduler, host, bind, port, slots, memory };
             eprintln!("spoor cluster executor on {}:{} joining {}", options.host, options.port, options.scheduler);
             runtime.block_on(spoor_cluster::run_executor(options))
         }

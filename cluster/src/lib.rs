@@ -143,10 +143,16 @@ fn distributable(config: SessionConfig) -> SessionConfig {
     config
 }
 
-fn runtime() -> datafusion::error::Result<Arc<RuntimeEnv>> {
-    RuntimeEnvBuilder::new()
-        .with_object_store_registry(Arc::new(spoor_core::location::ObjectStores::default()))
-        .build_arc()
+/// A process's runtime: the object stores of the environment, and at most `memory` bytes held
+/// by its queries' operators (sorts, joins and aggregations spill to disk beyond it, shared
+/// fairly between them); unbounded without it, as DataFusion's default.
+fn runtime(memory: Option<usize>) -> datafusion::error::Result<Arc<RuntimeEnv>> {
+    let mut runtime =
+        RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(spoor_core::location::ObjectStores::default()));
+    if let Some(bytes) = memory {
+        runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
+    }
+    runtime.build_arc()
 }
 
 /// Runs a scheduler on `address` until the process ends. With `proxy_results`, clients fetch a
@@ -168,7 +174,7 @@ pub async fn run_scheduler(address: SocketAddr, proxy_results: bool) -> Result<(
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
         override_session_builder: Some(Arc::new(|config: SessionConfig| {
-            Ok(spoor_core::session::state(config, runtime()?))
+            Ok(spoor_core::session::state(config, runtime(None)?))
         })),
         override_config_producer: Some(Arc::new(session_config)),
         override_logical_codec: Some(Arc::new(codec::Logical::default())),
@@ -207,6 +213,8 @@ pub struct ExecutorOptions {
     pub port: u16,
     /// Tasks it runs at once (the machine's cores by default).
     pub slots: usize,
+    /// Memory its tasks' operators may hold, in bytes, before they spill (unbounded if None).
+    pub memory: Option<usize>,
 }
 
 impl Default for ExecutorOptions {
@@ -217,6 +225,7 @@ impl Default for ExecutorOptions {
             bind: None,
             port: EXECUTOR_PORT,
             slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            memory: None,
         }
     }
 }
@@ -230,6 +239,10 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
     let work_dir = std::env::temp_dir().join(format!("spoor-executor-{}", options.port));
     let bind = options.bind.or_else(|| options.host.parse().ok());
     let bind = bind.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    // One runtime for all its tasks (Ballista would make one per task): the memory limit is
+    // the process's, shared by every task it runs.
+    let shared =
+        runtime(options.memory).map_err(|e| Error { doing: "starting an executor".into(), source: Box::new(e) })?;
     let config = ExecutorProcessConfig {
         bind_host: bind.to_string(),
         external_host: Some(options.host.clone()),
@@ -243,7 +256,7 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
         grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         work_dir: Some(work_dir.display().to_string()),
         override_config_producer: Some(Arc::new(session_config)),
-        override_runtime_producer: Some(Arc::new(|_: &SessionConfig| runtime())),
+        override_runtime_producer: Some(Arc::new(move |_: &SessionConfig| Ok(Arc::clone(&shared)))),
         override_logical_codec: Some(Arc::new(codec::Logical::default())),
         override_physical_codec: Some(Arc::new(codec::Physical::default())),
         override_function_registry: Some(Arc::new(functions())),
