@@ -16,7 +16,6 @@
 //! `--complete`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -218,7 +217,7 @@ impl Engine {
         let ctx = match cluster {
             None => SessionContext::new_with_config(crate::core::session::config()),
             Some(address) => {
-                let runtime = Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default());
+                let runtime = crate::core::session::runtime_env(None).map_err(|e| Failure(e.to_string()))?;
                 let state = crate::core::session::state(crate::core::session::config(), runtime);
                 crate::store::on_cluster(address, state).await.map_err(|e| Failure(e.to_string()))?
             }

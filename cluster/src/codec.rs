@@ -226,10 +226,8 @@ impl OptimizerRule for PinNames {
                 }
                 _ => true,
             };
-            if !projection.expr.iter().enumerate().any(|(i, e)| renamed(i, e)) {
-                return Ok(Transformed::no(LogicalPlan::Projection(projection)));
-            }
-            let exprs = projection
+            let mut pinned_any = false;
+            let exprs: Vec<Expr> = projection
                 .expr
                 .iter()
                 .enumerate()
@@ -237,10 +235,14 @@ impl OptimizerRule for PinNames {
                     if !renamed(i, e) {
                         return e.clone();
                     }
+                    pinned_any = true;
                     let (qualifier, field) = schema.qualified_field(i);
                     e.clone().alias_qualified(qualifier.cloned(), field.name())
                 })
                 .collect();
+            if !pinned_any {
+                return Ok(Transformed::no(LogicalPlan::Projection(projection)));
+            }
             let pinned = datafusion::logical_expr::Projection::try_new_with_schema(exprs, projection.input, schema)?;
             Ok(Transformed::yes(LogicalPlan::Projection(pinned)))
         })

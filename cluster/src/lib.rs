@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use datafusion::execution::SessionState;
-use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// The scheduler's port when none is given, as Ballista's own.
@@ -143,18 +142,6 @@ fn distributable(config: SessionConfig) -> SessionConfig {
     config
 }
 
-/// A process's runtime: the object stores of the environment, and at most `memory` bytes held
-/// by its queries' operators (sorts, joins and aggregations spill to disk beyond it, shared
-/// fairly between them); unbounded without it, as DataFusion's default.
-fn runtime(memory: Option<usize>) -> datafusion::error::Result<Arc<RuntimeEnv>> {
-    let mut runtime =
-        RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(spoor_core::location::ObjectStores::default()));
-    if let Some(bytes) = memory {
-        runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
-    }
-    runtime.build_arc()
-}
-
 /// Runs a scheduler on `address` until the process ends. With `proxy_results`, clients fetch a
 /// hunt's results through it, and so need to reach only the scheduler, not the executors
 /// (which may sit in a container network or behind NAT).
@@ -174,7 +161,9 @@ pub async fn run_scheduler(address: SocketAddr, proxy_results: bool) -> Result<(
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
         override_session_builder: Some(Arc::new(|config: SessionConfig| {
-            Ok(spoor_core::session::state(config, runtime(None)?))
+            let runtime = spoor_core::session::runtime_env(None)
+                .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+            Ok(spoor_core::session::state(config, runtime))
         })),
         override_config_producer: Some(Arc::new(session_config)),
         override_logical_codec: Some(Arc::new(codec::Logical::default())),
@@ -241,8 +230,8 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), Error> {
     let bind = bind.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     // One runtime for all its tasks (Ballista would make one per task): the memory limit is
     // the process's, shared by every task it runs.
-    let shared =
-        runtime(options.memory).map_err(|e| Error { doing: "starting an executor".into(), source: Box::new(e) })?;
+    let shared = spoor_core::session::runtime_env(options.memory)
+        .map_err(|e| Error { doing: "starting an executor".into(), source: Box::new(e) })?;
     let config = ExecutorProcessConfig {
         bind_host: bind.to_string(),
         external_host: Some(options.host.clone()),

@@ -114,12 +114,6 @@ pub async fn context_on(
     limits: Limits,
     connect: impl AsyncFnOnce(SessionState) -> Result<SessionContext>,
 ) -> Result<SessionContext> {
-    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_object_store_registry(Arc::new(crate::location::ObjectStores::default()));
-    if let Some(bytes) = limits.memory {
-        // Fair to every spilling operator, so one large sort cannot starve the others.
-        runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
-    }
     let mut config = with_environment(config())?;
     if let Some(bytes) = limits.memory {
         // A sort keeps this much back for merging what it spilled (10 MB by default): a tenth of
@@ -142,13 +136,27 @@ pub async fn context_on(
         tables.push(table);
     }
     let config = config.with_extension(Arc::new(sizes.clone()));
-    let ctx = connect(state(config, runtime.build_arc()?)).await?;
+    let ctx = connect(state(config, runtime_env(limits.memory)?)).await?;
     store.location().register_with(&ctx.runtime_env());
     for table in tables {
         let small = sizes.is_small(table.name());
         register_table(&ctx, store, table, pushdown && !small).await?;
     }
     Ok(ctx)
+}
+
+/// spoor's runtime: the object stores the environment's credentials open (`s3://`, `gs://`,
+/// `az://`), and at most `memory` bytes held by a query's operators, beyond which sorts, joins
+/// and aggregations spill (unbounded without it, as DataFusion's default). Sessions, and a
+/// cluster's scheduler and executors, run with it.
+pub fn runtime_env(memory: Option<usize>) -> Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>> {
+    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(crate::location::ObjectStores::default()));
+    if let Some(bytes) = memory {
+        // Fair to every spilling operator, so one large sort cannot starve the others.
+        runtime = runtime.with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(bytes)));
+    }
+    Ok(runtime.build_arc()?)
 }
 
 /// spoor's session state: DataFusion's defaults with spoor's optimizer rules and query planner

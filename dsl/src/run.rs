@@ -116,7 +116,9 @@ pub async fn compile_with(
 /// notebook). None on a cluster: there the whole hunt is one plan, its `let`s joined in it, and
 /// no rows come back to this process before its results.
 fn small(ctx: &SessionContext, sources: &Sources, table: &str) -> bool {
-    let config = ctx.state_ref().read().config().clone();
+    let state = ctx.state_ref();
+    let state = state.read();
+    let config = state.config();
     if config.get_extension::<spoor_core::planner::Remote>().is_some() {
         return false;
     }

@@ -335,8 +335,8 @@ async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn 
     let (columns, marks) = projection.expr.split_at(scan.columns);
     let marks: Vec<Expr> = marks.iter().map(|m| m.clone().unalias()).collect();
     let mut chunks = Vec::new();
-    for (first, chunk) in (0..marks.len()).step_by(MEMBERS_PER_REMOTE_QUERY).map(|f| (f, &marks[f..])) {
-        let own = &chunk[..chunk.len().min(MEMBERS_PER_REMOTE_QUERY)];
+    for (n, own) in marks.chunks(MEMBERS_PER_REMOTE_QUERY).enumerate() {
+        let first = n * MEMBERS_PER_REMOTE_QUERY;
         // The columns the members' outputs read, and those these members' tests read.
         let mut sent: Vec<Expr> = columns.to_vec();
         let mut seen: HashSet<Column> = columns.iter().flat_map(|c| c.column_refs()).cloned().collect();
