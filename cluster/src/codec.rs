@@ -3,7 +3,7 @@
 //! embedder registered), as Arrow IPC. Everything else goes to Ballista's codecs.
 //!
 //! spoor's one operator of its own, `KeepFirst`, does not travel: a cluster session replaces it
-//! by its equivalent in window functions ([`KeepFirstAsWindows`]), which DataFusion distributes.
+//! by its equivalent as an aggregate ([`KeepFirstAsAggregates`]), which DataFusion distributes.
 
 use std::sync::Arc;
 
@@ -163,13 +163,13 @@ impl PhysicalExtensionCodec for Physical {
     }
 }
 
-/// Replaces spoor's `KeepFirst` by window functions in a plan bound for a cluster.
+/// Replaces spoor's `KeepFirst` by an aggregate in a plan bound for a cluster.
 #[derive(Debug, Default)]
-pub struct KeepFirstAsWindows;
+pub struct KeepFirstAsAggregates;
 
-impl OptimizerRule for KeepFirstAsWindows {
+impl OptimizerRule for KeepFirstAsAggregates {
     fn name(&self) -> &str {
-        "spoor_keep_first_as_windows"
+        "spoor_keep_first_as_aggregates"
     }
 
     fn supports_rewrite(&self) -> bool {
@@ -185,7 +185,7 @@ impl OptimizerRule for KeepFirstAsWindows {
         if !found {
             return Ok(Transformed::no(plan));
         }
-        Ok(Transformed::yes(spoor_core::keep_first::KeepFirst::as_windows(plan)?))
+        Ok(Transformed::yes(spoor_core::keep_first::KeepFirst::as_aggregates(plan)?))
     }
 }
 

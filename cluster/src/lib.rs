@@ -85,7 +85,7 @@ pub async fn connect(address: &str, state: SessionState) -> Result<SessionContex
         .with_ballista_physical_extension_codec(Arc::new(codec::Physical::default()));
     let state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
         .with_config(config)
-        .with_optimizer_rule(Arc::new(codec::KeepFirstAsWindows))
+        .with_optimizer_rule(Arc::new(codec::KeepFirstAsAggregates))
         .with_optimizer_rule(Arc::new(codec::PinNames))
         .build();
     let state = state

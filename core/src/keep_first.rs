@@ -11,7 +11,8 @@
 //! Three pieces, as DataFusion's extension points want them: the logical node [`KeepFirst`],
 //! the operator [`KeepFirstExec`], and [`KeepFirstPlanner`], which turns the one into the other
 //! for spoor's query planner (`crate::planner`). The node also says what it means in plain SQL
-//! ([`KeepFirst::as_window`]), for exporting a hunt to another engine.
+//! ([`KeepFirst::as_window`]), for exporting a hunt to another engine, and as an aggregate
+//! ([`KeepFirst::as_aggregate`]), which is how a cluster runs it.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -73,12 +74,49 @@ impl KeepFirst {
             .build()
     }
 
-    /// Replaces every `KeepFirst` in `plan` by [`KeepFirst::as_window`].
+    /// The same rows as an aggregate: per key, the first whole row by `order` (one
+    /// `first_value` of a struct of every column, so a tie in `order` still gives one row).
+    ///
+    /// This is the form a cluster runs. A window needs its input sorted on its keys, and
+    /// DataFusion leaves out of that sort a key a filter made constant; when the filter runs in
+    /// another stage, the stage with the window no longer knows it is constant and refuses to
+    /// start ("Expects PARTITION BY expression to be ordered"). An aggregate needs no order.
+    pub fn as_aggregate(&self) -> Result<LogicalPlan> {
+        use datafusion::functions::core::expr_fn::{get_field, named_struct};
+        use datafusion::functions_aggregate::expr_fn::first_value;
+        const ROW: &str = "__spoor_first_row";
+        let columns = self.input.schema().columns();
+        let fields = columns.iter().enumerate().flat_map(|(i, c)| [lit(format!("c{i}")), Expr::Column(c.clone())]);
+        let first = first_value(named_struct(fields.collect()), self.order.clone()).alias(ROW);
+        let schema = self.input.schema();
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, (c, field)) in columns.iter().zip(schema.fields()).enumerate() {
+            let mut value = get_field(col(ROW), format!("c{i}"));
+            // A struct's fields read as nullable; the node's columns are its input's, exactly.
+            if !field.is_nullable() {
+                let never = lit(datafusion::scalar::ScalarValue::new_default(field.data_type())?);
+                value = datafusion::functions::core::expr_fn::coalesce(vec![value, never]);
+            }
+            out.push(value.alias_qualified(c.relation.clone(), c.name.clone()));
+        }
+        LogicalPlanBuilder::from(self.input.clone()).aggregate(self.keys.clone(), vec![first])?.project(out)?.build()
+    }
+
+    /// Replaces every `KeepFirst` in `plan` by [`KeepFirst::as_window`] (SQL for other engines).
     pub fn as_windows(plan: LogicalPlan) -> Result<LogicalPlan> {
+        Self::replace(plan, KeepFirst::as_window)
+    }
+
+    /// Replaces every `KeepFirst` in `plan` by [`KeepFirst::as_aggregate`] (for a cluster).
+    pub fn as_aggregates(plan: LogicalPlan) -> Result<LogicalPlan> {
+        Self::replace(plan, KeepFirst::as_aggregate)
+    }
+
+    fn replace(plan: LogicalPlan, by: fn(&KeepFirst) -> Result<LogicalPlan>) -> Result<LogicalPlan> {
         use datafusion::common::tree_node::{Transformed, TreeNode};
         plan.transform_up(|node| match &node {
             LogicalPlan::Extension(e) => match e.node.as_any().downcast_ref::<KeepFirst>() {
-                Some(keep) => Ok(Transformed::yes(keep.as_window()?)),
+                Some(keep) => Ok(Transformed::yes(by(keep)?)),
                 None => Ok(Transformed::no(node)),
             },
             _ => Ok(Transformed::no(node)),

@@ -83,15 +83,16 @@ fn latest() -> Vec<datafusion::logical_expr::SortExpr> {
 }
 
 #[tokio::test]
-async fn keeps_what_the_window_keeps() {
+async fn keeps_what_the_window_and_the_aggregate_keep() {
     // Many keys in few batches; few keys in many batches; many keys over many batches (enough
     // kept rows are beaten later that they are compacted away, once); a single batch.
     for (count, keys, batches) in [(5_000, 400, 3), (60_000, 5, 40), (300_000, 3_000, 600), (300, 1_000, 1)] {
         let ctx = session(rows(count, keys, batches), SessionContext::new());
         let node = KeepFirst::new(scan(&ctx).await, vec![col("k")], latest());
-        let window = node.as_window().unwrap();
+        let (window, aggregate) = (node.as_window().unwrap(), node.as_aggregate().unwrap());
         let (kept, expected) = (run(&ctx, node.into_plan()).await.unwrap(), run(&ctx, window).await.unwrap());
         assert_eq!(kept, expected, "{count} rows, {keys} keys, {batches} batches");
+        assert_eq!(kept, run(&ctx, aggregate).await.unwrap(), "as an aggregate: {count} rows, {keys} keys");
         assert!(kept.lines().count() > 5, "{kept}");
     }
 }

@@ -161,8 +161,15 @@ fn visit<'r>(rel: &'r Rel, needed: HashSet<String>, out: &mut Walk<'r, '_>) {
             }
         }
         RelKind::Chain(c) => {
-            const LINKS: [&str; 5] =
-                ["process.entity_id", "process.parent.entity_id", "host.name", "process.pid", "process.parent.pid"];
+            const LINKS: [&str; 7] = [
+                "process.entity_id",
+                "process.parent.entity_id",
+                "host.name",
+                "process.pid",
+                "process.parent.pid",
+                "process.executable",
+                "process.parent.executable",
+            ];
             let links = HashSet::new();
             for (alias, step) in &c.steps {
                 let keep = step_columns(alias, step, &below, &links, &LINKS);

@@ -7,11 +7,14 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::JoinType;
 use datafusion::datasource::cte_worktable::CteWorkTable;
 use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder, SortExpr, lit};
+use datafusion::functions::core::expr_fn::coalesce;
+use datafusion::functions::string::expr_fn::concat;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, SortExpr, cast, lit, when};
 
 use super::{Direct, Lowerer, col, interval, keep_first};
 use crate::ir::{Chain, Rel, Sequence, Step};
@@ -42,6 +45,50 @@ fn identity(alias: &str) -> Vec<Expr> {
 /// `columns` of `plan` (named `from` + column) as `to.column`: the keys one side of a join needs.
 fn renamed(plan: LogicalPlanBuilder, from: &str, to: &str, columns: &[&str]) -> Result<LogicalPlanBuilder> {
     plan.projected(columns.iter().map(|k| col(&format!("{from}{k}")).alias(format!("{to}.{k}"))))
+}
+
+/// The column of a chain step's key for links to its children (see `first_step`).
+fn key_column(alias: &str) -> String {
+    format!("__spoor_key.{alias}")
+}
+
+/// The column of a step's parent's key (see `Lowerer::with_parent_keys`).
+fn parent_key_column(alias: &str) -> String {
+    format!("__spoor_parent_key.{alias}")
+}
+
+fn text(e: Expr) -> Expr {
+    cast(e, DataType::Utf8)
+}
+
+/// A process's key in a chain's links: its entity id, else its host, PID and start time.
+fn seen_key(alias: &str) -> Expr {
+    coalesce(vec![c(alias, "process.entity_id"), start_key(alias)])
+}
+
+/// A process without an entity id, by its host, PID and start time. The separators cannot
+/// occur in an entity id, so the two kinds of key never meet.
+fn start_key(alias: &str) -> Expr {
+    concat(vec![
+        lit("\u{1}"),
+        text(c(alias, "host.name")),
+        lit("\u{1}"),
+        text(c(alias, "process.pid")),
+        lit("\u{1}"),
+        text(cast(c(alias, "@timestamp"), DataType::Int64)),
+    ])
+}
+
+/// A process whose start the capture missed, as its children name it: host, PID and program.
+fn unseen_key(alias: &str, pid: &str, executable: &str) -> Expr {
+    concat(vec![
+        lit("\u{2}"),
+        text(c(alias, "host.name")),
+        lit("\u{1}"),
+        text(c(alias, pid)),
+        lit("\u{1}"),
+        text(c(alias, executable)),
+    ])
 }
 
 fn order(alias: &str, ascending: bool) -> Vec<SortExpr> {
@@ -98,7 +145,11 @@ impl Lowerer<'_> {
             plan = if chain.descendant[i - 1] {
                 self.descendants(plan, &fields, parent, alias, child, chain)?
             } else {
-                self.children(plan, parent, alias, child, chain)?
+                // The first step's keys are computed with it: some of its processes were read
+                // from their children.
+                let parent_key = if i == 1 { col(&key_column(parent)) } else { seen_key(parent) };
+                let children = self.with_parent_keys(LogicalPlanBuilder::from(child), alias, chain)?;
+                plan.join_on(children.build()?, JoinType::Inner, [col(&parent_key_column(alias)).eq(parent_key)])?
             };
             fields.extend(self.output(step).into_iter().cloned());
         }
@@ -108,78 +159,99 @@ impl Lowerer<'_> {
         plan.projected(out)
     }
 
-    /// Direct children: by entity id where both sides have one; otherwise by host and PID,
-    /// refusing a pair when another process started with that PID on that host in between
-    /// (PID reuse).
-    fn children(
-        &self,
-        parents: LogicalPlanBuilder,
-        parent: &str,
-        child_alias: &str,
-        child: datafusion::logical_expr::LogicalPlan,
-        chain: &Chain,
-    ) -> Result<LogicalPlanBuilder> {
-        let parents = parents.build()?;
-        let by_entity = LogicalPlanBuilder::from(parents.clone()).join_on(
-            child.clone(),
-            JoinType::Inner,
-            [c(child_alias, "process.parent.entity_id").eq(c(parent, "process.entity_id"))],
+    /// A step's processes with the key of their parent (`parent_key_column`), each link then
+    /// being one join on keys (`seen_key`).
+    ///
+    /// A child that names its parent's entity id has it as the key. A child without one (auditd,
+    /// osquery, Security 4688) is matched by host and PID: its parent is the latest process
+    /// started on its host with its parent PID, at or before it (a later start of that PID means
+    /// the PID was reused), if that process has no entity id either (entity ids link first);
+    /// where none started, its parent is one whose start the capture missed (`unseen_key`). Only
+    /// rows without entity ids take this path, so a fleet whose agents give entity ids pays
+    /// nothing for it.
+    fn with_parent_keys(&self, child: LogicalPlanBuilder, alias: &str, chain: &Chain) -> Result<LogicalPlanBuilder> {
+        let child = child.build()?;
+        let own: Vec<Expr> = child.schema().fields().iter().map(|f| col(f.name())).collect();
+        let key = parent_key_column(alias);
+        let parent_entity = c(alias, "process.parent.entity_id");
+        let mut with_ids = own.clone();
+        with_ids.push(parent_entity.clone().alias(&key));
+        let by_entity =
+            LogicalPlanBuilder::from(child.clone()).keep(parent_entity.clone().is_not_null())?.projected(with_ids)?;
+        let without = LogicalPlanBuilder::from(child).keep(parent_entity.is_null())?;
+        let without = self.without_twins(without, alias, chain)?;
+        const START: &str = "__spoor_start";
+        let starts = renamed(
+            self.rel(&chain.processes)?,
+            "",
+            START,
+            &["host.name", "process.pid", "@timestamp", "process.entity_id"],
         )?;
-        // Entity ids link first: the PID fallback only joins rows that have none on either side.
-        let no_entity =
-            c(child_alias, "process.parent.entity_id").is_null().and(c(parent, "process.entity_id").is_null());
-        let by_pid = LogicalPlanBuilder::from(parents).join_on(
-            child,
-            JoinType::Inner,
+        let candidates = without.join_on(
+            starts.build()?,
+            JoinType::Left,
             [
-                c(child_alias, "host.name").eq(c(parent, "host.name")),
-                c(child_alias, "process.parent.pid").eq(c(parent, "process.pid")),
-                c(parent, "@timestamp").lt_eq(c(child_alias, "@timestamp")),
-                no_entity,
+                c(START, "host.name").eq(c(alias, "host.name")),
+                c(START, "process.pid").eq(c(alias, "process.parent.pid")),
+                c(START, "@timestamp").lt_eq(c(alias, "@timestamp")),
             ],
         )?;
-        // A later start of the same PID on the same host, before the child: the PID was reused.
-        const REUSE: &str = "__spoor_reuse";
-        let reuse = renamed(self.rel(&chain.processes)?, "", REUSE, &["host.name", "process.pid", "@timestamp"])?;
-        let by_pid = by_pid.join_on(
-            reuse.build()?,
+        // The latest: no other start of that PID on that host after it, up to the child's.
+        // Of two at the same time (one process recorded by two sources), the one without an
+        // entity id is the one this path may link.
+        const LATER: &str = "__spoor_later";
+        let later = renamed(self.rel(&chain.processes)?, "", LATER, &["host.name", "process.pid", "@timestamp"])?;
+        let latest = candidates.join_on(
+            later.build()?,
             JoinType::LeftAnti,
             [
-                c(REUSE, "host.name").eq(c(parent, "host.name")),
-                c(REUSE, "process.pid").eq(c(parent, "process.pid")),
-                c(REUSE, "@timestamp").gt(c(parent, "@timestamp")),
-                c(REUSE, "@timestamp").lt_eq(c(child_alias, "@timestamp")),
+                c(LATER, "host.name").eq(c(alias, "host.name")),
+                c(LATER, "process.pid").eq(c(alias, "process.parent.pid")),
+                c(LATER, "@timestamp").gt(c(START, "@timestamp")),
+                c(LATER, "@timestamp").lt_eq(c(alias, "@timestamp")),
             ],
         )?;
-        // A child whose start a source with entity ids recorded too (Security 4688 beside Sysmon
-        // 1: same host, PID and program) is matched by entity id already. The two times agree
-        // only roughly: flat exports time Security events by when the collector received them
-        // (NXLog's `@timestamp` in the Mordor datasets is 1-2 s after Sysmon's `UtcTime`), and
-        // some shippers write local time as UTC, moving one source by whole quarter hours (4 h
-        // in OTRF's cmd_mshta sample). So: within ten seconds of a whole number of quarter hours,
-        // up to 14 h. One program on one host taking its own PID again at such a distance does
-        // not happen in practice.
+        let parent = when(
+            c(START, "@timestamp").is_null(),
+            unseen_key(alias, "process.parent.pid", "process.parent.executable"),
+        )
+        .when(c(START, "process.entity_id").is_null(), start_key(START))
+        .end()?;
+        let mut resolved = own;
+        resolved.push(parent.alias(&key));
+        let by_pid = latest.projected(resolved)?.keep(col(&key).is_not_null())?;
+        by_entity.union(by_pid.build()?)
+    }
+
+    /// Leaves out the children whose start a source with entity ids recorded too (Security 4688
+    /// beside Sysmon 1: same host, PID and program), which are matched by entity id already.
+    /// The two times agree only roughly: flat exports time Security events by when the collector
+    /// received them (NXLog's `@timestamp` in the Mordor datasets is 1-2 s after Sysmon's
+    /// `UtcTime`), and some shippers write local time as UTC, moving one source by whole quarter
+    /// hours (4 h in OTRF's cmd_mshta sample). So: within ten seconds of a whole number of
+    /// quarter hours, up to 14 h. One program on one host taking its own PID again at such a
+    /// distance does not happen in practice.
+    fn without_twins(&self, children: LogicalPlanBuilder, alias: &str, chain: &Chain) -> Result<LogicalPlanBuilder> {
         const TWIN: &str = "__spoor_twin";
         let with_ids = self.rel(&chain.processes)?.keep(col("process.entity_id").is_not_null())?;
         let twins = renamed(with_ids, "", TWIN, &["host.name", "process.pid", "process.name", "@timestamp"])?;
-        let micros = |e: Expr| datafusion::logical_expr::cast(e, datafusion::arrow::datatypes::DataType::Int64);
-        let apart = micros(c(TWIN, "@timestamp")) - micros(c(child_alias, "@timestamp"));
+        let micros = |e: Expr| cast(e, DataType::Int64);
+        let apart = micros(c(TWIN, "@timestamp")) - micros(c(alias, "@timestamp"));
         const QUARTER_HOUR: i64 = 15 * 60 * 1_000_000;
         const FAR: i64 = 14 * 4 * QUARTER_HOUR;
         // Distance to the nearest whole quarter hour: ((apart + FAR + window) mod 15 min) - window.
         let off_quarter = (apart.clone() + lit(FAR + TWIN_WINDOW_MICROS)) % lit(QUARTER_HOUR);
-        let by_pid = by_pid.join_on(
+        children.join_on(
             twins.build()?,
             JoinType::LeftAnti,
             [
-                c(TWIN, "host.name").eq(c(child_alias, "host.name")),
-                c(TWIN, "process.pid").eq(c(child_alias, "process.pid")),
-                c(TWIN, "process.name").eq(c(child_alias, "process.name")),
+                c(TWIN, "host.name").eq(c(alias, "host.name")),
+                c(TWIN, "process.pid").eq(c(alias, "process.pid")),
+                c(TWIN, "process.name").eq(c(alias, "process.name")),
                 apart.clone().between(lit(-FAR), lit(FAR)),
                 off_quarter.lt_eq(lit(2 * TWIN_WINDOW_MICROS)),
             ],
-        )?;
-        by_entity.union(by_pid.build()?)
+        )
     }
 
     /// The first step's processes: those seen starting, and those a seen process names as its
@@ -232,33 +304,57 @@ impl Lowerer<'_> {
             named = named.keep(self.expr(predicate))?;
         }
         let named = named.projected(seen.schema().fields().iter().map(|f| col(f.name())))?;
-        // One row per parent: the first child that names it.
-        let parent: Vec<Expr> = ["host.name", "process.entity_id", "process.pid", "process.executable"]
-            .iter()
-            .filter(|k| seen.schema().has_column_with_unqualified_name(&format!("{prefix}{k}")))
-            .map(|k| c(alias, k))
-            .collect();
-        let named = keep_first(named, parent, order(alias, true))?;
         // Only parents not seen starting: by entity id, or where there is none, by host and PID
-        // of a start before the child's.
+        // of a start before the child's. Two joins on keys (one with an `or` would join on the
+        // host alone), before one row per parent is kept: whether a parent was seen does not
+        // depend on which child names it, and the earliest child after a start is the earliest
+        // of all.
         const SEEN: &str = "__spoor_seen";
         let seen_keys = renamed(
             LogicalPlanBuilder::from(seen.clone()),
             &prefix,
             SEEN,
             &["host.name", "process.entity_id", "process.pid", "@timestamp"],
-        )?;
-        let same_process =
-            c(SEEN, "process.entity_id").eq(c(alias, "process.entity_id")).or(c(alias, "process.entity_id")
-                .is_null()
-                .and(c(SEEN, "process.pid").eq(c(alias, "process.pid")))
-                .and(c(SEEN, "@timestamp").lt_eq(c(alias, "@timestamp"))));
-        let unseen = named.join_on(
-            seen_keys.build()?,
-            JoinType::LeftAnti,
-            [c(SEEN, "host.name").eq(c(alias, "host.name")), same_process],
-        )?;
-        LogicalPlanBuilder::from(seen).union(unseen.build()?)
+        )?
+        .build()?;
+        let same_host = c(SEEN, "host.name").eq(c(alias, "host.name"));
+        let unseen = named
+            .join_on(
+                seen_keys.clone(),
+                JoinType::LeftAnti,
+                [same_host.clone(), c(SEEN, "process.entity_id").eq(c(alias, "process.entity_id"))],
+            )?
+            .join_on(
+                seen_keys,
+                JoinType::LeftAnti,
+                [
+                    same_host,
+                    c(SEEN, "process.pid").eq(c(alias, "process.pid")),
+                    c(alias, "process.entity_id").is_null(),
+                    c(SEEN, "@timestamp").lt_eq(c(alias, "@timestamp")),
+                ],
+            )?;
+        // One row per parent: the first child that names it.
+        let parent: Vec<Expr> = ["host.name", "process.entity_id", "process.pid", "process.executable"]
+            .iter()
+            .filter(|k| seen.schema().has_column_with_unqualified_name(&format!("{prefix}{k}")))
+            .map(|k| c(alias, k))
+            .collect();
+        let unseen = keep_first(unseen, parent, order(alias, true))?;
+        if chain.descendant[0] {
+            // `->>` walks entity ids alone.
+            return LogicalPlanBuilder::from(seen).union(unseen.build()?);
+        }
+        // Each with its key for the link to its children (`with_parent_keys`).
+        let keyed = |plan: LogicalPlanBuilder, key: Expr| -> Result<LogicalPlanBuilder> {
+            let plan = plan.build()?;
+            let mut items: Vec<Expr> = plan.schema().fields().iter().map(|f| col(f.name())).collect();
+            items.push(key.alias(key_column(alias)));
+            LogicalPlanBuilder::from(plan).projected(items)
+        };
+        let unseen_key =
+            coalesce(vec![c(alias, "process.entity_id"), unseen_key(alias, "process.pid", "process.executable")]);
+        keyed(LogicalPlanBuilder::from(seen), seen_key(alias))?.union(keyed(unseen, unseen_key)?.build()?)
     }
 
     /// Descendants at any depth, by entity id: a recursive walk down from each parent row.
