@@ -91,6 +91,11 @@ fn unseen_key(alias: &str, pid: &str, executable: &str) -> Expr {
     ])
 }
 
+/// `start` is a start of the process `child` names as its parent by PID: same host, that PID.
+fn started_as_parent(start: &str, child: &str) -> Vec<Expr> {
+    vec![c(start, "host.name").eq(c(child, "host.name")), c(start, "process.pid").eq(c(child, "process.parent.pid"))]
+}
+
 fn order(alias: &str, ascending: bool) -> Vec<SortExpr> {
     identity(alias).into_iter().map(|e| e.sort(ascending, false)).collect()
 }
@@ -187,30 +192,20 @@ impl Lowerer<'_> {
             START,
             &["host.name", "process.pid", "@timestamp", "process.entity_id"],
         )?;
-        let candidates = without.join_on(
-            starts.build()?,
-            JoinType::Left,
-            [
-                c(START, "host.name").eq(c(alias, "host.name")),
-                c(START, "process.pid").eq(c(alias, "process.parent.pid")),
-                c(START, "@timestamp").lt_eq(c(alias, "@timestamp")),
-            ],
-        )?;
+        let mut before = started_as_parent(START, alias);
+        before.push(c(START, "@timestamp").lt_eq(c(alias, "@timestamp")));
+        let candidates = without.join_on(starts.build()?, JoinType::Left, before)?;
         // The latest: no other start of that PID on that host after it, up to the child's.
         // Of two at the same time (one process recorded by two sources), the one without an
         // entity id is the one this path may link.
         const LATER: &str = "__spoor_later";
         let later = renamed(self.rel(&chain.processes)?, "", LATER, &["host.name", "process.pid", "@timestamp"])?;
-        let latest = candidates.join_on(
-            later.build()?,
-            JoinType::LeftAnti,
-            [
-                c(LATER, "host.name").eq(c(alias, "host.name")),
-                c(LATER, "process.pid").eq(c(alias, "process.parent.pid")),
-                c(LATER, "@timestamp").gt(c(START, "@timestamp")),
-                c(LATER, "@timestamp").lt_eq(c(alias, "@timestamp")),
-            ],
-        )?;
+        let mut between = started_as_parent(LATER, alias);
+        between.extend([
+            c(LATER, "@timestamp").gt(c(START, "@timestamp")),
+            c(LATER, "@timestamp").lt_eq(c(alias, "@timestamp")),
+        ]);
+        let latest = candidates.join_on(later.build()?, JoinType::LeftAnti, between)?;
         let parent = when(
             c(START, "@timestamp").is_null(),
             unseen_key(alias, "process.parent.pid", "process.parent.executable"),
