@@ -207,9 +207,9 @@ def generate_dns(path, total, rng):
                ("example.com", "example.net", "example.org", "corp.example", "registry.example.invalid",
                 "github.example", "pypi.example", "npm.example", "docker.example", "slack.example")] * 4
     services = [f"metrics-{i}.internal.example" for i in range(20)]
-    beacons = [(h, name, period) for h, name, period in
-               [(17, "x1.c2.example.invalid", 300), (123, "sfrclak.example", 60), (250, "a.beacon.example.invalid", 900),
-                (311, "cdn-ioc.example.net", 120), (499, "update-check.example.org", 3600)]]
+    # (host, name, seconds apart)
+    beacons = [(17, "x1.c2.example.invalid", 300), (123, "sfrclak.example", 60), (250, "a.beacon.example.invalid", 900),
+               (311, "cdn-ioc.example.net", 120), (499, "update-check.example.org", 3600)]
     per_hour = total / (DAYS * 24)
     written = 0
     with open(path, "w", buffering=1 << 22) as out:
@@ -237,7 +237,8 @@ def generate_dns(path, total, rng):
                 elif r < 0.99:
                     name = f"{rng.randrange(1 << 30):x}.tail{rng.randrange(400)}.example.net"
                 else:
-                    name = f"notsfrclak.example" if rng.random() < 0.5 else f"c2.example.invalid.mirror.example.com"
+                    # Names that hold an IOC domain without being it or under it.
+                    name = "notsfrclak.example" if rng.random() < 0.5 else "c2.example.invalid.mirror.example.com"
                 rows.append((hour_start + rng.uniform(0, 3600), h, name))
             rows.sort(key=lambda x: x[0])
             for t, h, name in rows:
@@ -466,8 +467,7 @@ def main():
     only = {o for o in args.only.split(",") if o}
     info = generate(args)
     results = {}
-    store_ready = os.path.isfile(os.path.join(args.dir, "store", "_manifest")) or \
-        os.path.isdir(os.path.join(args.dir, "store", "_manifest"))
+    store_ready = os.path.exists(os.path.join(args.dir, "store", "_manifest"))
     if not only or "ingest" in only or not store_ready:
         ingest(args, results, info)
     mismatches = queries(args, results, only - {"ingest"})

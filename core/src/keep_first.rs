@@ -82,7 +82,7 @@ impl KeepFirst {
     /// another stage, the stage with the window no longer knows it is constant and refuses to
     /// start ("Expects PARTITION BY expression to be ordered"). An aggregate needs no order.
     pub fn as_aggregate(&self) -> Result<LogicalPlan> {
-        use datafusion::functions::core::expr_fn::{get_field, named_struct};
+        use datafusion::functions::core::expr_fn::{coalesce, get_field, named_struct};
         use datafusion::functions_aggregate::expr_fn::first_value;
         const ROW: &str = "__spoor_first_row";
         let columns = self.input.schema().columns();
@@ -95,7 +95,7 @@ impl KeepFirst {
             // A struct's fields read as nullable; the node's columns are its input's, exactly.
             if !field.is_nullable() {
                 let never = lit(datafusion::scalar::ScalarValue::new_default(field.data_type())?);
-                value = datafusion::functions::core::expr_fn::coalesce(vec![value, never]);
+                value = coalesce(vec![value, never]);
             }
             out.push(value.alias_qualified(c.relation.clone(), c.name.clone()));
         }

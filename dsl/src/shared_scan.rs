@@ -353,7 +353,7 @@ async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn 
         // Simplified as the optimizer would have (some functions exist only to be rewritten).
         let context = SimplifyContext::builder()
             .with_schema(Arc::clone(schema))
-            .with_config_options(Arc::new(state.config_options().as_ref().clone()))
+            .with_config_options(Arc::clone(state.config_options()))
             .build();
         let simplifier = ExprSimplifier::new(context);
         let mut exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = Vec::with_capacity(projection.expr.len());

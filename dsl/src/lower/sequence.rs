@@ -14,7 +14,7 @@ use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions::string::expr_fn::concat;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder, SortExpr, cast, lit, when};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, lit, when};
 
 use super::{Direct, Lowerer, col, interval, keep_first};
 use crate::ir::{Chain, Rel, Sequence, Step};
@@ -55,6 +55,14 @@ fn key_column(alias: &str) -> String {
 /// The column of a step's parent's key (see `Lowerer::with_parent_keys`).
 fn parent_key_column(alias: &str) -> String {
     format!("__spoor_parent_key.{alias}")
+}
+
+/// `plan`'s columns and one more, `value` named `name`.
+fn with_column(plan: LogicalPlanBuilder, value: Expr, name: &str) -> Result<LogicalPlanBuilder> {
+    let plan = plan.build()?;
+    let mut items: Vec<Expr> = plan.schema().fields().iter().map(|f| col(f.name())).collect();
+    items.push(value.alias(name));
+    LogicalPlanBuilder::from(plan).projected(items)
 }
 
 fn text(e: Expr) -> Expr {
@@ -153,7 +161,7 @@ impl Lowerer<'_> {
                 // The first step's keys are computed with it: some of its processes were read
                 // from their children.
                 let parent_key = if i == 1 { col(&key_column(parent)) } else { seen_key(parent) };
-                let children = self.with_parent_keys(LogicalPlanBuilder::from(child), alias, chain)?;
+                let children = self.with_parent_keys(child, alias, chain)?;
                 plan.join_on(children.build()?, JoinType::Inner, [col(&parent_key_column(alias)).eq(parent_key)])?
             };
             fields.extend(self.output(step).into_iter().cloned());
@@ -174,15 +182,12 @@ impl Lowerer<'_> {
     /// where none started, its parent is one whose start the capture missed (`unseen_key`). Only
     /// rows without entity ids take this path, so a fleet whose agents give entity ids pays
     /// nothing for it.
-    fn with_parent_keys(&self, child: LogicalPlanBuilder, alias: &str, chain: &Chain) -> Result<LogicalPlanBuilder> {
-        let child = child.build()?;
+    fn with_parent_keys(&self, child: LogicalPlan, alias: &str, chain: &Chain) -> Result<LogicalPlanBuilder> {
         let own: Vec<Expr> = child.schema().fields().iter().map(|f| col(f.name())).collect();
         let key = parent_key_column(alias);
         let parent_entity = c(alias, "process.parent.entity_id");
-        let mut with_ids = own.clone();
-        with_ids.push(parent_entity.clone().alias(&key));
-        let by_entity =
-            LogicalPlanBuilder::from(child.clone()).keep(parent_entity.clone().is_not_null())?.projected(with_ids)?;
+        let with_ids = LogicalPlanBuilder::from(child.clone()).keep(parent_entity.clone().is_not_null())?;
+        let by_entity = with_column(with_ids, parent_entity.clone(), &key)?;
         let without = LogicalPlanBuilder::from(child).keep(parent_entity.is_null())?;
         let without = self.without_twins(without, alias, chain)?;
         const START: &str = "__spoor_start";
@@ -212,6 +217,7 @@ impl Lowerer<'_> {
         )
         .when(c(START, "process.entity_id").is_null(), start_key(START))
         .end()?;
+        // The child's own columns (not the starts') and its parent's key.
         let mut resolved = own;
         resolved.push(parent.alias(&key));
         let by_pid = latest.projected(resolved)?.keep(col(&key).is_not_null())?;
@@ -289,7 +295,7 @@ impl Lowerer<'_> {
             .iter()
             .map(|f| {
                 let column = f.name().strip_prefix(&prefix).unwrap_or(f.name());
-                datafusion::logical_expr::cast(from_child(column), f.data_type().clone()).alias(f.name())
+                cast(from_child(column), f.data_type().clone()).alias(f.name())
             })
             .collect();
         let mut named = LogicalPlanBuilder::from(processes)
@@ -341,15 +347,11 @@ impl Lowerer<'_> {
             return LogicalPlanBuilder::from(seen).union(unseen.build()?);
         }
         // Each with its key for the link to its children (`with_parent_keys`).
-        let keyed = |plan: LogicalPlanBuilder, key: Expr| -> Result<LogicalPlanBuilder> {
-            let plan = plan.build()?;
-            let mut items: Vec<Expr> = plan.schema().fields().iter().map(|f| col(f.name())).collect();
-            items.push(key.alias(key_column(alias)));
-            LogicalPlanBuilder::from(plan).projected(items)
-        };
         let unseen_key =
             coalesce(vec![c(alias, "process.entity_id"), unseen_key(alias, "process.pid", "process.executable")]);
-        keyed(LogicalPlanBuilder::from(seen), seen_key(alias))?.union(keyed(unseen, unseen_key)?.build()?)
+        let key = key_column(alias);
+        with_column(LogicalPlanBuilder::from(seen), seen_key(alias), &key)?
+            .union(with_column(unseen, unseen_key, &key)?.build()?)
     }
 
     /// Descendants at any depth, by entity id: a recursive walk down from each parent row.
@@ -359,7 +361,7 @@ impl Lowerer<'_> {
         parent_fields: &[crate::ir::Field],
         parent: &str,
         child_alias: &str,
-        child: datafusion::logical_expr::LogicalPlan,
+        child: LogicalPlan,
         chain: &Chain,
     ) -> Result<LogicalPlanBuilder> {
         const NODE: &str = "__spoor_node";
