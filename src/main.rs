@@ -63,6 +63,10 @@ struct IngestArgs {
     /// (Zeek), which see addresses, get their client's host name from it.
     #[arg(long)]
     assets: Option<PathBuf>,
+    /// Threads that parse a large file's lines (0: one per core; 1: one file at a time, on one
+    /// thread). Formats whose lines depend on each other (Windows events, CI logs) use one.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -498,6 +502,8 @@ fn run_ingest(args: IngestArgs) -> spoor::Result<ExitCode> {
         decompression: Decompression { max_bytes: args.max_decompressed, max_ratio: args.max_ratio },
         again: args.again,
         assets: args.assets.as_deref().map(spoor::core::assets::Assets::load).transpose()?,
+        threads: args.threads,
+        ..IngestOptions::default()
     };
     let paths = args.paths;
     let store = spoor::Store::open(&args.store)?;

@@ -102,12 +102,12 @@ impl Assets {
     ///   `utica.dmevals.local`); users' requests name no host;
     /// - `ntlm`: the workstation `hostname` (with `domainname`) authenticating from `id.orig_h`.
     ///
-    /// Returns whether it learned something.
-    pub fn learn(&mut self, event: &Event) -> bool {
+    /// Returns what it learned: the address (canonical) and the host.
+    pub fn learn(&mut self, event: &Event) -> Option<(String, String)> {
         if event.table != crate::schema::Table::Zeek {
-            return false;
+            return None;
         }
-        let Some(Value::Map(fields)) = event.get("zeek.fields") else { return false };
+        let Some(Value::Map(fields)) = event.get("zeek.fields") else { return None };
         let field = |name: &str| {
             fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()).filter(|v| !v.is_empty() && *v != "-")
         };
@@ -133,12 +133,19 @@ impl Assets {
                 (source, host)
             }
             Some("ntlm") => (source, field("hostname").map(|h| fqdn(h, field("domainname")))),
-            _ => return false,
+            _ => return None,
         };
-        let (Some(ip), Some(host)) = (ip, host) else { return false };
+        let (ip, host) = (ip?, host?);
         let address = canonical_ip(ip.trim().into()).into_owned();
-        self.learned.insert(address, host.trim().to_lowercase());
-        true
+        let host = host.trim().to_lowercase();
+        self.remember(address.clone(), host.clone());
+        Some((address, host))
+    }
+
+    /// Records what [`Assets::learn`] learned elsewhere (on another thread reading the same
+    /// file): the later of two names for an address wins.
+    pub fn remember(&mut self, address: String, host: String) {
+        self.learned.insert(address, host);
     }
 
     /// The event with its client's host named, when it has no host name and the map knows its

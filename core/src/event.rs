@@ -188,6 +188,11 @@ fn lowercase(v: Cow<'_, str>) -> Cow<'_, str> {
 
 /// An IP address in its canonical form (`2001:db8::1`, no brackets); other text as it is.
 pub fn canonical_ip(v: Cow<'_, str>) -> Cow<'_, str> {
+    // The IPv4 parser takes only the canonical form (no leading zeros, no spaces): most
+    // addresses are IPv4 and need no copy.
+    if v.parse::<std::net::Ipv4Addr>().is_ok() {
+        return v;
+    }
     let trimmed = v.trim().trim_start_matches('[').trim_end_matches(']');
     match trimmed.parse::<IpAddr>() {
         Ok(ip) => {

@@ -1002,3 +1002,71 @@ fn audit_events_from_any_source_keep_their_name_and_gain_their_meaning() {
         ]
     );
 }
+
+/// A large file is parsed on several threads, in blocks; what it stores and what its summary
+/// says must be what one thread gives: the same rows, line numbers, rejects and reasons, Zeek
+/// headers in the middle of a file, and hosts named by a DHCP lease read in the same file.
+#[test]
+fn a_file_parsed_on_several_threads_gives_what_one_thread_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |path: std::path::PathBuf| std::fs::read(path).unwrap();
+    let zeek = dir.path().join("sensor.log");
+    let mut tsv = read(corpus("dns/zeek/lsass_campaign01_metasploit_dns.log"));
+    tsv.extend_from_slice(b"1521911720.865716\tC1\tnot enough fields\n\xff\xfe not UTF-8\n");
+    tsv.extend_from_slice(format!("{}\n\n", "x".repeat(5000)).as_bytes());
+    tsv.extend(read(corpus("dns/zeek/lsass_campaign01_metasploit_conn.log")));
+    tsv.extend(read(corpus("dns/zeek/lsass_campaign01_metasploit_http.log")));
+    std::fs::write(&zeek, tsv).unwrap();
+    let ecs = dir.path().join("endpoint.ndjson");
+    let mut ndjson = read(common::documented("ecs_endpoint.ndjson")).repeat(8);
+    ndjson.extend_from_slice(b"{\"@timestamp\": \"2026-03-31T08:00:00Z\", \"event\": \n");
+    ndjson.extend(read(common::documented("ecs_endpoint.ndjson")));
+    std::fs::write(&ecs, ndjson).unwrap();
+    let json = dir.path().join("mixed.json");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek");
+    // The lease (its first two lines) and the connection it names (its third) blocks apart.
+    let dhcp = read(root.join("documented_dhcp.json"));
+    let third = dhcp.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 1;
+    let mut lines = read(corpus("dns/zeek/apt29_day1_SCRANTON_conn.json"));
+    lines.extend(&dhcp[..third]);
+    lines.extend(read(root.join("apt29_day2_UTICA-A_dns.json")));
+    lines.extend(&dhcp[third..]);
+    std::fs::write(&json, lines).unwrap();
+
+    let inputs = [zeek, ecs, json];
+    let options = |threads| IngestOptions { threads, block_bytes: 1024, max_line_bytes: 4096, ..Default::default() };
+    let one = ingest_with(&inputs, options(1));
+    let three = ingest_with(&inputs, options(3));
+    for (alone, parallel) in one.summary.files.iter().zip(&three.summary.files) {
+        assert_eq!((alone.threads, parallel.threads), (1, 3), "{}", parallel.path.display());
+        let parallel = spoor::core::ingest::FileSummary { threads: 1, ..parallel.clone() };
+        assert_eq!(format!("{alone:?}"), format!("{parallel:?}"));
+    }
+    let sensor = &one.summary.files[0];
+    assert_eq!((sensor.rejected, sensor.skipped), (3, 27), "{sensor:?}");
+    let lease = r#"SELECT "host.name" FROM network WHERE "source.ip" = '192.168.56.23'"#;
+    assert_eq!(query(&one.store, lease), common::rows(&[["ws-ana.corp.example"]]));
+
+    let tables = one.store.tables().unwrap();
+    assert_eq!(tables, three.store.tables().unwrap());
+    assert!(tables.len() >= 5, "{tables:?}");
+    for table in tables {
+        // When the rows were ingested (and a reject's time, which is that) differs by run.
+        let varying = match table {
+            spoor::core::Table::Rejects => r#""event.ingested", "@timestamp""#,
+            _ => r#""event.ingested""#,
+        };
+        let sql = format!(r#"SELECT * EXCLUDE ({varying}) FROM "{}""#, table.name());
+        let (mut alone, mut parallel) = (query(&one.store, &sql), query(&three.store, &sql));
+        alone.sort();
+        parallel.sort();
+        let first_difference = alone.iter().zip(&parallel).find(|(a, p)| a != p);
+        assert!(
+            alone == parallel,
+            "{}: {} rows on one thread, {} on several; first difference: {first_difference:?}",
+            table.name(),
+            alone.len(),
+            parallel.len()
+        );
+    }
+}

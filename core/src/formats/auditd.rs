@@ -345,10 +345,14 @@ pub fn is_laurel_event(v: &Json) -> bool {
 /// `SYSCALL.PPID` names the parent (`exe`, `comm`), which raw audit records do not. Nested
 /// objects keep their keys dotted in `auditd.fields` (`PPID.exe`); numbers are text, as laurel
 /// wrote them (`0o100755`, `0x55c0...`).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Laurel;
 
 impl LineParser for Laurel {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
         let Some(object) = v.as_object() else { return Err("not a JSON object".into()) };

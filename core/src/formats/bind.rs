@@ -35,6 +35,7 @@ pub fn is_query_line(line: &str) -> bool {
     line.contains(" query: ") && QUERY.is_match(line)
 }
 
+#[derive(Clone)]
 pub struct QueryLog {
     file_time: Option<DateTime<Utc>>,
 }
@@ -62,6 +63,10 @@ impl QueryLog {
 }
 
 impl LineParser for QueryLog {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let Some(c) = QUERY.captures(line) else {
             return Ok(Verdict::Skipped("BIND log line that is not a query"));

@@ -18,7 +18,7 @@ use super::{LineParser, Verdict};
 use crate::event::Event;
 use crate::schema::Table;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Ecs;
 
 /// A scalar read as text: strings (borrowed where the JSON has no escapes), numbers, booleans.
@@ -526,6 +526,10 @@ fn finish<'r>(doc: Doc<'r>, out: &mut Vec<Event<'r>>) -> Result<Verdict, String>
 }
 
 impl LineParser for Ecs {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let doc: Doc<'r> = serde_json::from_str(line)
             .map_err(|e| if e.is_data() { format!("not an ECS document: {e}") } else { util::json_error(&e) })?;

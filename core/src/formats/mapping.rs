@@ -138,6 +138,10 @@ impl Mapping {
 }
 
 impl LineParser for Mapping {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> std::result::Result<Verdict, String> {
         let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
         let time = self.time(&v).ok_or_else(|| format!("no valid timestamp in `{}`", self.timestamp.field))?;

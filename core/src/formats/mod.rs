@@ -46,6 +46,18 @@ pub trait LineParser: Send {
     fn finish(&mut self) -> Vec<Result<Event<'static>, String>> {
         Vec::new()
     }
+
+    /// A parser for the lines from here on, to parse a large file's blocks of lines on several
+    /// threads; `None` (the default) when lines must be parsed in order by this one. A parser
+    /// that forks holds no rows back ([`LineParser::finish`]); one whose state some lines change
+    /// (Zeek's header) is shown every line first ([`LineParser::observe`]), so each fork starts
+    /// from the state in force at its block's first line.
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        None
+    }
+
+    /// Shown every line, in order, by the thread that cuts a file into blocks for the forks.
+    fn observe(&mut self, _line: &str) {}
 }
 
 /// One entry of a document: the line it starts on, and its event or why it was rejected.

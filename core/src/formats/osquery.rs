@@ -12,7 +12,7 @@ use super::{LineParser, Verdict};
 use crate::event::Event;
 use crate::schema::Table;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Osquery;
 
 /// Which osquery table a scheduled query reads, from its name (`pack_x_process_events` too).
@@ -98,6 +98,10 @@ fn row_event<'r>(
 }
 
 impl LineParser for Osquery {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
         let name = util::text(&v, "name").ok_or("no query `name`: not an osquery result")?;

@@ -15,10 +15,14 @@ use super::{LineParser, Verdict, auditd, util};
 use crate::event::Event;
 
 /// Syslog lines, or Sentinel `Syslog` JSON rows.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct LinuxSyslog;
 
 impl LineParser for LinuxSyslog {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let (message, host, time) = if line.trim_start().starts_with('{') {
             let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;

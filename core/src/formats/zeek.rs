@@ -17,12 +17,12 @@ use crate::schema::Table;
 /// A Zeek record's fields by their dotted Zeek names; `'r` is what the values borrow from (a
 /// TSV line's text, so rows take them without a copy).
 trait Record<'r> {
-    fn get(&self, name: &str) -> Option<Cow<'r, str>>;
-    fn list(&self, name: &str) -> Vec<String>;
+    fn get(&self, name: &'static str) -> Option<Cow<'r, str>>;
+    fn list(&self, name: &'static str) -> Vec<String>;
     fn time(&self) -> Option<chrono::DateTime<chrono::Utc>>;
     /// Every field with a value that is not one of `read`, as text (lists joined by `,`), in
     /// the record's order.
-    fn unread(&self, read: &[&str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)>;
+    fn unread(&self, read: &[&'static str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)>;
 }
 
 /// Reads a record's fields, remembering which were read: the rest go to `zeek.fields`.
@@ -112,13 +112,13 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
                 r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
             let resolved: Vec<Cow<'r, str>> = answers
                 .iter()
-                .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
-                .map(|ip| Cow::Owned(ip.to_string()))
+                .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+                .map(|ip| Cow::Owned(crate::event::canonical_ip(Cow::Borrowed(ip.as_str())).into_owned()))
                 .collect();
             e.text("event.action", Some("query"))
                 .lower("network.transport", r.text("proto"))
                 .int("dns.id", r.int("trans_id"))
-                .lower("dns.question.name", r.text("query").map(|q| util::without_root_dot(q.into()).into_owned()))
+                .lower("dns.question.name", r.text("query").map(|q| util::without_root_dot(q).into_owned()))
                 .text("dns.question.type", r.text("qtype_name"))
                 .text("dns.response_code", r.text("rcode_name"))
                 .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
@@ -214,6 +214,7 @@ fn certificate_hash(e: &mut Event<'_>, fingerprint: Option<String>) {
 }
 
 /// Zeek TSV: header lines set the separators and fields for the data lines after them.
+#[derive(Clone)]
 pub struct Tsv {
     separator: String,
     set_separator: String,
@@ -226,6 +227,11 @@ pub struct Tsv {
     /// Position of each field, and the log the header describes: worked out once per header.
     index: std::collections::HashMap<String, usize>,
     log: String,
+    /// The positions the mapping asked for, by the address and length of the (static) name it
+    /// asked with: the same few names for every line, found without hashing them each time.
+    asked: RefCell<Vec<(usize, usize, Option<usize>)>>,
+    /// Where each value of the line being read starts and ends (kept for its room).
+    spans: Vec<(usize, usize)>,
 }
 
 impl Default for Tsv {
@@ -240,6 +246,50 @@ impl Default for Tsv {
             names: Vec::new(),
             index: Default::default(),
             log: String::new(),
+            asked: RefCell::new(Vec::new()),
+            spans: Vec::new(),
+        }
+    }
+}
+
+impl Tsv {
+    fn position(&self, name: &'static str) -> Option<usize> {
+        let key = (name.as_ptr() as usize, name.len());
+        let mut asked = self.asked.borrow_mut();
+        if let Some(&(_, _, position)) = asked.iter().find(|(address, len, _)| (*address, *len) == key) {
+            return position;
+        }
+        let position = self.index.get(name).copied();
+        asked.push((key.0, key.1, position));
+        position
+    }
+
+    /// Whether a value is there: not Zeek's mark of an unset or an empty field.
+    fn is_set(&self, value: &str) -> bool {
+        // Byte by byte, not `==`: most values differ in length, and the rest are short.
+        let same = |mark: &str| value.len() == mark.len() && value.bytes().zip(mark.bytes()).all(|(a, b)| a == b);
+        !same(&self.unset) && !same(&self.empty)
+    }
+
+    /// Cuts a data line into its values, in `spans`.
+    fn split(&mut self, line: &str) {
+        self.spans.clear();
+        match self.separator.as_bytes() {
+            // Zeek's separator is a tab: one byte (an escaped byte above 0x7f is two).
+            &[one] => {
+                let mut start = 0;
+                for end in memchr::memchr_iter(one, line.as_bytes()) {
+                    self.spans.push((start, end));
+                    start = end + 1;
+                }
+                self.spans.push((start, line.len()));
+            }
+            _ => {
+                for value in line.split(self.separator.as_str()) {
+                    let start = value.as_ptr() as usize - line.as_ptr() as usize;
+                    self.spans.push((start, start + value.len()));
+                }
+            }
         }
     }
 }
@@ -266,19 +316,26 @@ fn unescape(s: &str) -> String {
     out
 }
 
+/// A data line, cut at the spans of its [`Tsv`].
 struct TsvRecord<'t, 'r> {
     tsv: &'t Tsv,
-    values: Vec<&'r str>,
+    line: &'r str,
+}
+
+impl<'r> TsvRecord<'_, 'r> {
+    fn value(&self, i: usize) -> &'r str {
+        let (start, end) = self.tsv.spans[i];
+        &self.line[start..end]
+    }
 }
 
 impl<'r> Record<'r> for TsvRecord<'_, 'r> {
-    fn get(&self, name: &str) -> Option<Cow<'r, str>> {
-        let i = *self.tsv.index.get(name)?;
-        let v = self.values[i];
-        (v != self.tsv.unset && v != self.tsv.empty).then_some(Cow::Borrowed(v))
+    fn get(&self, name: &'static str) -> Option<Cow<'r, str>> {
+        let v = self.value(self.tsv.position(name)?);
+        self.tsv.is_set(v).then_some(Cow::Borrowed(v))
     }
 
-    fn list(&self, name: &str) -> Vec<String> {
+    fn list(&self, name: &'static str) -> Vec<String> {
         match self.get(name) {
             Some(v) => v.split(self.tsv.set_separator.as_str()).map(str::to_owned).collect(),
             None => Vec::new(),
@@ -289,21 +346,18 @@ impl<'r> Record<'r> for TsvRecord<'_, 'r> {
         self.get("ts").and_then(|t| util::parse_time(&t))
     }
 
-    fn unread(&self, read: &[&str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)> {
-        let mut skip = vec![false; self.values.len()];
+    fn unread(&self, read: &[&'static str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)> {
+        let mut skip = vec![false; self.tsv.spans.len()];
         for name in read {
-            if let Some(&i) = self.tsv.index.get(*name) {
+            if let Some(i) = self.tsv.position(name) {
                 skip[i] = true;
             }
         }
-        let set = |v: &str| v != self.tsv.unset && v != self.tsv.empty;
-        self.tsv
-            .names
-            .iter()
-            .zip(&self.values)
-            .zip(skip)
-            .filter(|((_, v), skip)| !skip && set(v))
-            .map(|((k, v), _)| (k.clone(), Cow::Borrowed(*v)))
+        (0..self.tsv.spans.len())
+            .filter(|&i| !skip[i])
+            .map(|i| (i, self.value(i)))
+            .filter(|(_, v)| self.tsv.is_set(v))
+            .map(|(i, v)| (self.tsv.names[i].clone(), Cow::Borrowed(v)))
             .collect()
     }
 }
@@ -311,6 +365,17 @@ impl<'r> Record<'r> for TsvRecord<'_, 'r> {
 impl LineParser for Tsv {
     fn carries_state(&self) -> bool {
         true
+    }
+
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
+    /// Header lines change how the lines after them read.
+    fn observe(&mut self, line: &str) {
+        if line.starts_with('#') {
+            let _ = self.parse(line, &mut Vec::new());
+        }
     }
 
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
@@ -332,6 +397,7 @@ impl LineParser for Tsv {
                 _ => {}
             }
             self.index = self.fields.iter().enumerate().map(|(i, f)| (f.clone(), i)).collect();
+            self.asked.get_mut().clear();
             self.names = self.fields.iter().map(|f| interned(f)).collect();
             self.log = infer_log(&self.path, &|f| self.index.contains_key(f));
             return Ok(Verdict::Skipped("zeek header"));
@@ -339,15 +405,11 @@ impl LineParser for Tsv {
         if self.fields.is_empty() {
             return Err("data line before any #fields header".into());
         }
-        // Zeek's separator is a tab: split on the character, not a string search.
-        let values: Vec<&str> = match self.separator.as_bytes() {
-            [one] if one.is_ascii() => line.split(*one as char).collect(),
-            _ => line.split(self.separator.as_str()).collect(),
-        };
-        if values.len() != self.fields.len() {
-            return Err(format!("{} values, but the #fields header names {}", values.len(), self.fields.len()));
+        self.split(line);
+        if self.spans.len() != self.fields.len() {
+            return Err(format!("{} values, but the #fields header names {}", self.spans.len(), self.fields.len()));
         }
-        let record = TsvRecord { tsv: self, values };
+        let record = TsvRecord { tsv: self, line };
         out.push(map_record(&self.log, &record)?);
         Ok(Verdict::Stored)
     }
@@ -385,7 +447,7 @@ impl<'a> JsonRecord<'a> {
 }
 
 impl<'a> Record<'a> for JsonRecord<'a> {
-    fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+    fn get(&self, name: &'static str) -> Option<Cow<'a, str>> {
         match self.field(name)? {
             Json::String(s) => Some(Cow::Borrowed(s)),
             Json::Number(n) => Some(Cow::Owned(n.to_string())),
@@ -394,7 +456,7 @@ impl<'a> Record<'a> for JsonRecord<'a> {
         }
     }
 
-    fn list(&self, name: &str) -> Vec<String> {
+    fn list(&self, name: &'static str) -> Vec<String> {
         match self.field(name) {
             Some(Json::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
             _ => Vec::new(),
@@ -409,7 +471,7 @@ impl<'a> Record<'a> for JsonRecord<'a> {
         }
     }
 
-    fn unread(&self, read: &[&str]) -> Vec<(Cow<'static, str>, Cow<'a, str>)> {
+    fn unread(&self, read: &[&'static str]) -> Vec<(Cow<'static, str>, Cow<'a, str>)> {
         let Some(object) = self.0.as_object() else { return Vec::new() };
         object
             .iter()
@@ -435,10 +497,14 @@ impl<'a> Record<'a> for JsonRecord<'a> {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct JsonLines;
 
 impl LineParser for JsonLines {
+    fn fork(&self) -> Option<Box<dyn LineParser>> {
+        Some(Box::new(self.clone()))
+    }
+
     fn parse<'r>(&mut self, line: &'r str, out: &mut Vec<Event<'r>>) -> Result<Verdict, String> {
         let v: Json = serde_json::from_str(line).map_err(|e| util::json_error(&e))?;
         if !v.is_object() {

@@ -9,30 +9,26 @@
 //! ([`crate::manifest`]): a file read before is skipped, a file that grew is read from where the
 //! last ingest stopped, and an interrupted ingest can simply be run again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::event::{Event, Origin, TableBuilder};
+use crate::event::{Event, Origin};
 use crate::formats::{self, Format, Parser, ParserOptions, Verdict};
 use crate::input::{self, Decompression, Line, Lines};
 use crate::manifest::{Identity, Known, Manifest, Source};
 use crate::schema::Table;
-use crate::store::{Store, StoreWriter, partition_date};
+use crate::store::{Store, StoreWriter};
 
-/// How much of a rejected record is kept.
-const REJECT_RAW_BYTES: usize = 4096;
-/// Batches are cut at this many rows or this much text, whichever comes first.
-const BATCH_ROWS: usize = 32 * 1024;
-const BATCH_BYTES: usize = 32 * 1024 * 1024;
-/// All builders together hold at most this much before every one is flushed: data spread over
-/// many days must not grow memory with the number of days.
-const BUFFERED_BYTES: usize = 96 * 1024 * 1024;
+mod parallel;
+mod rows;
+use rows::Rows;
+
 /// Distinct reasons kept per file in the summary; the rest are counted under one line.
 const MAX_REASONS: usize = 20;
 
@@ -54,6 +50,12 @@ pub struct IngestOptions {
     pub again: bool,
     /// Names the client host of network sensors' rows by address (see [`crate::assets`]).
     pub assets: Option<crate::assets::Assets>,
+    /// Threads that parse a large file's lines (0: one per core; 1: every file on the ingest's
+    /// own thread). See [`parallel`].
+    pub threads: usize,
+    /// A file is parsed in parallel in blocks of about this much text, when it has more than
+    /// two blocks' worth and its format allows it.
+    pub block_bytes: usize,
 }
 
 impl Default for IngestOptions {
@@ -67,6 +69,8 @@ impl Default for IngestOptions {
             decompression: Decompression::default(),
             again: false,
             assets: None,
+            threads: 0,
+            block_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct FileSummary {
     pub unrecognized_actions: BTreeMap<String, Tally>,
     /// Why the file could not be read, or stopped being readable part way.
     pub error: Option<String>,
+    /// Threads that parsed its records (more than one for a large file of some formats).
+    pub threads: usize,
 }
 
 /// How many records met one reason, and the line of the first.
@@ -105,9 +111,37 @@ pub struct Tally {
 
 impl FileSummary {
     fn count_reason(map: &mut BTreeMap<String, Tally>, reason: &str, line: u64) {
+        Self::add_reason(map, reason, Tally { count: 1, first_line: line });
+    }
+
+    fn add_reason(map: &mut BTreeMap<String, Tally>, reason: &str, tally: Tally) {
         let key = if map.len() < MAX_REASONS || map.contains_key(reason) { reason } else { "(other reasons)" };
-        let tally = map.entry(key.to_string()).or_insert(Tally { count: 0, first_line: line });
-        tally.count += 1;
+        let kept = map.entry(key.to_string()).or_insert(Tally { count: 0, first_line: tally.first_line });
+        kept.count += tally.count;
+    }
+
+    /// Adds the counts of the file's next part, read on another thread ([`parallel`]).
+    fn absorb(&mut self, part: FileSummary) {
+        self.read += part.read;
+        self.stored += part.stored;
+        self.skipped += part.skipped;
+        self.rejected += part.rejected;
+        for (table, rows) in part.rows {
+            *self.rows.entry(table).or_default() += rows;
+        }
+        let reasons = [
+            (&mut self.reject_reasons, part.reject_reasons),
+            (&mut self.skip_reasons, part.skip_reasons),
+            (&mut self.unrecognized_actions, part.unrecognized_actions),
+        ];
+        for (kept, more) in reasons {
+            // In the order they were first met, as if counted one record at a time.
+            let mut more: Vec<_> = more.into_iter().collect();
+            more.sort_by_key(|(_, tally)| tally.first_line);
+            for (reason, tally) in more {
+                Self::add_reason(kept, &reason, tally);
+            }
+        }
     }
 }
 
@@ -382,8 +416,14 @@ fn ingest_file(
                 replay(path, offset, options, parser.as_mut());
             }
             let lines = Lines::new(reader, options.max_line_bytes).numbered_after(first_line);
-            source.lines =
-                read_lines(lines, parser.as_mut(), options, &context, &counter, &mut summary, sink, progress)?;
+            let threads = parallel::threads(options, identity.size - offset, parser.as_ref());
+            let parser = parser.as_mut();
+            summary.threads = threads;
+            source.lines = if threads > 1 {
+                parallel::read_lines(lines, parser, threads, options, &context, &counter, &mut summary, sink, progress)?
+            } else {
+                read_lines(lines, parser, options, &context, &counter, &mut summary, sink, progress)?
+            };
         }
         Parser::Evtx => {
             let outcome = read_evtx(path, reader, options, &context, &mut summary, sink)?;
@@ -464,17 +504,13 @@ fn read_lines<R: std::io::BufRead>(
     sink: &mut Sink,
     progress: &dyn Progress,
 ) -> Result<u64> {
-    let display = context.path;
     loop {
         let (number, line) = match lines.next_line() {
             None => break,
             Some(Ok(item)) => item,
             Some(Err(e)) => {
-                let after = lines.line_number();
-                let reason = format!("input stopped after line {after}: {e}");
-                summary.error = Some(format!("{display}: {reason}"));
-                summary.read += 1;
-                sink.reject(summary, &context.origin(after + 1), &reason, "")?;
+                input_stopped(lines.line_number(), &e, context, summary, &mut sink.rows);
+                sink.write_full()?;
                 break;
             }
         };
@@ -482,35 +518,16 @@ fn read_lines<R: std::io::BufRead>(
             progress.bytes_read(counter.load(Ordering::Relaxed));
         }
         let origin = context.origin(number);
-        let text = match line {
+        match line {
             Line::Text(t) if t.trim().is_empty() => continue,
-            Line::Text(t) => t,
-            Line::TooLong { len, head } => {
+            Line::Text(text) => parse_line(parser, text, &origin, summary, &mut sink.rows)?,
+            unreadable => {
+                let (reason, raw) = why_unreadable(&unreadable, options);
                 summary.read += 1;
-                let reason = format!(
-                    "line is {len} bytes, longer than the limit of {} (--max-line-bytes)",
-                    options.max_line_bytes
-                );
-                sink.reject(summary, &origin, &reason, &String::from_utf8_lossy(head))?;
-                continue;
+                sink.rows.reject(summary, &origin, &reason, &raw);
             }
-            Line::NotUtf8 { valid_up_to, raw } => {
-                summary.read += 1;
-                let reason = format!("invalid UTF-8 at byte {} of the line", valid_up_to + 1);
-                sink.reject(summary, &origin, &reason, &String::from_utf8_lossy(raw))?;
-                continue;
-            }
-        };
-        summary.read += 1;
-        let mut events = Vec::new();
-        match parser.parse(text, &mut events) {
-            Ok(Verdict::Stored) => sink.store(summary, &events, &origin, text)?,
-            Ok(Verdict::Skipped(reason)) => {
-                summary.skipped += 1;
-                FileSummary::count_reason(&mut summary.skip_reasons, reason, number);
-            }
-            Err(reason) => sink.reject(summary, &origin, &reason, text)?,
         }
+        sink.write_full()?;
     }
     // Rows held for records that never came (a script block cut short) are stored at the
     // file's last line.
@@ -530,6 +547,56 @@ fn read_lines<R: std::io::BufRead>(
         }
     }
     Ok(lines.line_number())
+}
+
+/// Reading a file failed after line `after`: the file's error, and a reject where it stopped.
+fn input_stopped(
+    after: u64,
+    error: &std::io::Error,
+    context: &FileContext,
+    summary: &mut FileSummary,
+    rows: &mut Rows,
+) {
+    let reason = format!("input stopped after line {after}: {error}");
+    summary.error = Some(format!("{}: {reason}", context.path));
+    summary.read += 1;
+    rows.reject(summary, &context.origin(after + 1), &reason, "");
+}
+
+/// One line of text, parsed into rows: stored, skipped with its reason or rejected with it.
+fn parse_line(
+    parser: &mut dyn formats::LineParser,
+    text: &str,
+    origin: &Origin,
+    summary: &mut FileSummary,
+    rows: &mut Rows,
+) -> Result<()> {
+    summary.read += 1;
+    let mut events = Vec::new();
+    match parser.parse(text, &mut events) {
+        Ok(Verdict::Stored) => rows.store(summary, &events, origin, text)?,
+        Ok(Verdict::Skipped(reason)) => {
+            summary.skipped += 1;
+            FileSummary::count_reason(&mut summary.skip_reasons, reason, origin.line);
+        }
+        Err(reason) => rows.reject(summary, origin, &reason, text),
+    }
+    Ok(())
+}
+
+/// Why a line that is not text cannot be parsed, and what of it its reject keeps.
+fn why_unreadable(line: &Line, options: &IngestOptions) -> (String, String) {
+    match line {
+        Line::Text(text) => (String::new(), text.to_string()),
+        Line::TooLong { len, head } => (
+            format!("line is {len} bytes, longer than the limit of {} (--max-line-bytes)", options.max_line_bytes),
+            String::from_utf8_lossy(head).into_owned(),
+        ),
+        Line::NotUtf8 { valid_up_to, raw } => (
+            format!("invalid UTF-8 at byte {} of the line", valid_up_to + 1),
+            String::from_utf8_lossy(raw).into_owned(),
+        ),
+    }
 }
 
 /// A whole document's records (a lockfile's packages, a registry document's versions) into the
@@ -693,95 +760,44 @@ impl<'a> FileContext<'a> {
     }
 }
 
-/// Routes rows to per-(table, day) builders and full batches to the store.
+/// Routes rows to per-(table, day) builders ([`Rows`]) and full batches to the store.
 struct Sink {
     writer: StoreWriter,
-    builders: HashMap<(Table, NaiveDate), TableBuilder>,
-    /// Text held in all builders, by their own estimate.
-    buffered: usize,
-    ingested: DateTime<Utc>,
-    /// The user's asset map, and what the sensors' own logs teach as they pass.
-    assets: crate::assets::Assets,
+    rows: Rows,
 }
 
 impl Sink {
     fn new(writer: StoreWriter, assets: crate::assets::Assets) -> Self {
-        Sink { writer, builders: HashMap::new(), buffered: 0, ingested: Utc::now(), assets }
+        Sink { writer, rows: Rows::new(Utc::now(), assets) }
     }
 
     /// Stores the events of one record, or rejects the record if any of them has no timestamp.
     fn store(&mut self, summary: &mut FileSummary, events: &[Event], origin: &Origin, raw: &str) -> Result<()> {
-        if events.is_empty() {
-            return Err(Error::Internal(format!(
-                "{}: a parser said it stored a record but produced no rows",
-                origin.format
-            )));
-        }
-        if events.iter().any(|e| e.timestamp.is_none()) {
-            return self.reject(summary, origin, "no valid timestamp", raw);
-        }
-        for event in events {
-            let timestamp = event.timestamp.expect("checked above");
-            self.assets.learn(event);
-            let named = self.assets.named(event);
-            self.append(named.as_ref().unwrap_or(event), timestamp, origin)?;
-            *summary.rows.entry(event.table).or_default() += 1;
-            if event.table == Table::Audit && event.get("audit.activity").is_none() {
-                let action = event.get_text("event.action").unwrap_or("(no action)");
-                FileSummary::count_reason(&mut summary.unrecognized_actions, action, origin.line);
-            }
-        }
-        summary.stored += 1;
-        Ok(())
+        self.rows.store(summary, events, origin, raw)?;
+        self.write_full()
     }
 
     fn reject(&mut self, summary: &mut FileSummary, origin: &Origin, reason: &str, raw: &str) -> Result<()> {
-        summary.rejected += 1;
-        FileSummary::count_reason(&mut summary.reject_reasons, reason, origin.line);
-        let mut event = Event::new(Table::Rejects);
-        event
-            .text("error.message", Some(reason))
-            .text("event.original", Some(formats::util::truncate(raw, REJECT_RAW_BYTES)));
-        let now = self.ingested.timestamp_micros();
-        self.append(&event, now, origin)
+        self.rows.reject(summary, origin, reason, raw);
+        self.write_full()
     }
 
     fn append(&mut self, event: &Event, timestamp: i64, origin: &Origin) -> Result<()> {
-        let date = partition_date(timestamp);
-        let key = (event.table, date);
-        let builder = self.builders.entry(key).or_insert_with(|| TableBuilder::new(event.table, self.ingested));
-        let before = builder.approx_bytes();
-        builder.append(event, timestamp, origin);
-        self.buffered += builder.approx_bytes() - before;
-        if builder.len() >= BATCH_ROWS || builder.approx_bytes() >= BATCH_BYTES {
-            self.buffered -= builder.approx_bytes();
-            let batch = builder.finish();
-            self.writer.write(key.0, key.1, &batch)?;
-        }
-        if self.buffered >= BUFFERED_BYTES {
-            self.flush_all()?;
-        }
-        Ok(())
+        self.rows.append(event, timestamp, origin);
+        self.write_full()
     }
 
-    fn flush_all(&mut self) -> Result<()> {
-        let mut keys: Vec<_> = self.builders.keys().copied().collect();
-        keys.sort();
-        for key in keys {
-            let builder = self.builders.get_mut(&key).expect("key taken from the map");
-            if !builder.is_empty() {
-                let batch = builder.finish();
-                self.writer.write(key.0, key.1, &batch)?;
-            }
+    /// Writes the batches the builders completed.
+    fn write_full(&mut self) -> Result<()> {
+        for (table, date, batch) in self.rows.full.drain(..) {
+            self.writer.write(table, date, &batch)?;
         }
-        // Days not seen for a while would otherwise keep their (empty) builders forever.
-        self.builders.clear();
-        self.buffered = 0;
         Ok(())
     }
 
     fn commit(mut self, sources: Vec<Source>) -> Result<Vec<PathBuf>> {
-        self.flush_all()?;
+        self.rows.flush_all();
+        self.write_full()?;
         self.writer.commit(sources)
     }
 }
