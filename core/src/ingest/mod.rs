@@ -70,7 +70,9 @@ impl Default for IngestOptions {
             again: false,
             assets: None,
             threads: 0,
-            block_bytes: 8 * 1024 * 1024,
+            // A block's rows take several times its text (a Zeek row's fields as a map): small
+            // blocks keep the rows waiting to be written few.
+            block_bytes: 2 * 1024 * 1024,
         }
     }
 }

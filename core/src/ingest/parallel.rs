@@ -7,8 +7,8 @@
 //! and hands the batches to the store's encoder, so the rows, their order, the line numbers and
 //! the summary are those of reading the file on one thread; only where batches are cut differs.
 //!
-//! Memory: at most two blocks per thread are read and not yet written ([`in_flight`]), each
-//! [`IngestOptions::block_bytes`] of text and its rows.
+//! Memory: at most two blocks more than there are threads are read and not yet written
+//! ([`in_flight`]), each [`IngestOptions::block_bytes`] of text and its rows.
 //!
 //! Assets learned from a file's rows (a DHCP lease naming a host) name the rows after them. A
 //! worker knows what its own blocks taught, not the others': once a block teaches something,
@@ -43,7 +43,8 @@ pub(super) fn threads(options: &IngestOptions, bytes: u64, parser: &dyn LinePars
 
 /// Blocks read and not yet written, at most.
 fn in_flight(threads: usize) -> usize {
-    2 * threads
+    // One being cut, one per worker, one written: more would only hold more rows.
+    threads + 2
 }
 
 /// Lines of a file, their text one after another.
@@ -94,22 +95,28 @@ pub(super) fn read_lines<R: BufRead + Send>(
     sink: &mut Sink,
     progress: &dyn Progress,
 ) -> Result<u64> {
-    let (blocks, to_parse) = sync_channel::<(u64, Block, Box<dyn LineParser>)>(threads);
-    // Shared by the workers, and gone with the last of them: a reader waiting to hand over a
-    // block then learns that no one will take it.
-    let to_parse = Arc::new(Mutex::new(to_parse));
-    let (results, parsed) = sync_channel::<(u64, Done)>(threads);
-    // A block is read only with a slot, given back once its rows are written: this bounds
-    // what is held when one block takes long and the blocks after it are done.
-    let (slots, free_slots) = sync_channel::<()>(in_flight(threads));
-    for _ in 0..in_flight(threads) {
-        slots.send(()).expect("the channel holds this many");
-    }
+    // The channels live in the scope: however it ends, each thread's partner goes away and
+    // the thread stops waiting.
     let ended = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || cut_blocks(lines, parser, options, &free_slots, &blocks));
+        let (blocks, to_parse) = sync_channel::<(u64, Block, Box<dyn LineParser>)>(threads);
+        // Shared by the workers, and gone with the last of them: a reader waiting to hand over
+        // a block then learns that no one will take it.
+        let to_parse = Arc::new(Mutex::new(to_parse));
+        let (results, parsed) = sync_channel::<(u64, Done)>(threads);
+        // A block is read only with a slot, given back once its rows are written: this bounds
+        // what is held when one block takes long and the blocks after it are done.
+        let (slots, free_slots) = sync_channel::<()>(in_flight(threads));
+        for _ in 0..in_flight(threads) {
+            slots.send(()).expect("the channel holds this many");
+        }
+        let spawn = |name: &str| std::thread::Builder::new().name(format!("spoor-{name}"));
+        let not_started = |e: std::io::Error| Error::Internal(format!("cannot start a thread: {e}"));
+        let reader = spawn("lines")
+            .spawn_scoped(scope, move || cut_blocks(lines, parser, options, &free_slots, &blocks))
+            .map_err(not_started)?;
         for _ in 0..threads {
             let (to_parse, results, mut rows) = (Arc::clone(&to_parse), results.clone(), sink.rows.fork());
-            scope.spawn(move || {
+            let worker = move || {
                 loop {
                     // The lock is held only to take a block, not to parse it.
                     let next = to_parse.lock().map(|blocks| blocks.recv());
@@ -120,7 +127,8 @@ pub(super) fn read_lines<R: BufRead + Send>(
                         break;
                     }
                 }
-            });
+            };
+            spawn("parse").spawn_scoped(scope, worker).map_err(not_started)?;
         }
         drop((results, to_parse));
         let written = write_in_order(parsed, slots, context, summary, sink, counter, progress);
