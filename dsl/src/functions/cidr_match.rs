@@ -7,7 +7,10 @@ use arrow::array::BooleanArray;
 use arrow::datatypes::DataType;
 use ipnet::IpNet;
 
-use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, strings, udf};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::ColumnarValue;
+
+use super::{Accepts::*, Example, Function, Returns, Udf, Variadic, arg, columnar_udf, strings};
 
 pub static CIDR_MATCH: Function = Function {
     name: "cidr_match",
@@ -25,18 +28,33 @@ pub static CIDR_MATCH: Function = Function {
     lower: |a| {
         static UDF: OnceLock<Udf> = OnceLock::new();
         UDF.get_or_init(|| {
-            udf("spoor_cidr_match", vec![DataType::Utf8, DataType::Utf8], DataType::Boolean, |args| {
-                let ips = strings(&args[0])?;
-                let nets = strings(&args[1])?;
+            columnar_udf("spoor_cidr_match", vec![DataType::Utf8, DataType::Utf8], DataType::Boolean, |args| {
+                // The network is nearly always a literal (`ip in ("10.0.0.0/8", ...)`): parsed
+                // once, not once a row.
+                if let [ips, ColumnarValue::Scalar(network)] = args {
+                    let ips = strings(&ips.to_array(1)?)?;
+                    let network = match network {
+                        ScalarValue::Utf8(n) | ScalarValue::LargeUtf8(n) | ScalarValue::Utf8View(n) => n.as_deref(),
+                        _ => None,
+                    };
+                    let out: BooleanArray = match network.map(parse_network) {
+                        None => ips.iter().map(|_| None).collect(),
+                        Some(net) => ips.iter().map(|ip| ip.map(|ip| is_in(net.as_ref(), ip))).collect(),
+                    };
+                    return Ok(ColumnarValue::Array(Arc::new(out)));
+                }
+                let arrays = ColumnarValue::values_to_arrays(args)?;
+                let ips = strings(&arrays[0])?;
+                let nets = strings(&arrays[1])?;
                 let out: BooleanArray = ips
                     .iter()
                     .zip(nets.iter())
                     .map(|(ip, net)| match (ip, net) {
-                        (Some(ip), Some(net)) => Some(contains(net, ip)),
+                        (Some(ip), Some(net)) => Some(is_in(parse_network(net).as_ref(), ip)),
                         _ => None,
                     })
                     .collect();
-                Ok(Arc::new(out))
+                Ok(ColumnarValue::Array(Arc::new(out)))
             })
         })
         .call(a)
@@ -48,8 +66,9 @@ pub fn parse_network(text: &str) -> Option<IpNet> {
     text.parse::<IpNet>().ok().or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
-fn contains(network: &str, ip: &str) -> bool {
-    match (parse_network(network), ip.trim().parse::<IpAddr>()) {
+/// Whether `ip` is an address in `network`; false when either is not one.
+fn is_in(network: Option<&IpNet>, ip: &str) -> bool {
+    match (network, ip.trim().parse::<IpAddr>()) {
         (Some(net), Ok(ip)) => net.contains(&ip),
         _ => false,
     }

@@ -350,6 +350,18 @@ fn udf(
     Udf { udf, inputs }
 }
 
+/// A scalar UDF from a function over its arguments as the engine gives them: for functions that
+/// do better with a literal argument than with an array of copies of it.
+fn columnar_udf(
+    name: &str,
+    inputs: Vec<DataType>,
+    returns: DataType,
+    f: impl Fn(&[ColumnarValue]) -> DfResult<ColumnarValue> + Send + Sync + 'static,
+) -> Udf {
+    let udf = Arc::new(create_udf(name, inputs.clone(), returns, Volatility::Immutable, Arc::new(f)));
+    Udf { udf, inputs }
+}
+
 /// Any string array as `StringArray` (the engine may hand over views or large strings).
 fn strings(array: &ArrayRef) -> DfResult<StringArray> {
     let cast = arrow::compute::cast(array, &DataType::Utf8)?;
