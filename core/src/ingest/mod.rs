@@ -520,14 +520,13 @@ fn read_lines<R: std::io::BufRead>(
             progress.bytes_read(counter.load(Ordering::Relaxed));
         }
         let origin = context.origin(number);
-        match line {
-            Line::Text(t) if t.trim().is_empty() => continue,
-            Line::Text(text) => parse_line(parser, text, &origin, summary, &mut sink.rows)?,
-            unreadable => {
-                let (reason, raw) = why_unreadable(&unreadable, options);
-                summary.read += 1;
-                sink.rows.reject(summary, &origin, &reason, &raw);
-            }
+        if let Some((reason, raw)) = why_unreadable(&line, options) {
+            summary.read += 1;
+            sink.rows.reject(summary, &origin, &reason, &raw);
+        } else if let Line::Text(text) = line
+            && !text.trim().is_empty()
+        {
+            parse_line(parser, text, &origin, summary, &mut sink.rows)?;
         }
         sink.write_full()?;
     }
@@ -586,10 +585,10 @@ fn parse_line(
     Ok(())
 }
 
-/// Why a line that is not text cannot be parsed, and what of it its reject keeps.
-fn why_unreadable(line: &Line, options: &IngestOptions) -> (String, String) {
-    match line {
-        Line::Text(text) => (String::new(), text.to_string()),
+/// Why a line that is not text cannot be parsed, and what of it its reject keeps; `None` for text.
+fn why_unreadable(line: &Line, options: &IngestOptions) -> Option<(String, String)> {
+    let unreadable = match line {
+        Line::Text(_) => return None,
         Line::TooLong { len, head } => (
             format!("line is {len} bytes, longer than the limit of {} (--max-line-bytes)", options.max_line_bytes),
             String::from_utf8_lossy(head).into_owned(),
@@ -598,7 +597,8 @@ fn why_unreadable(line: &Line, options: &IngestOptions) -> (String, String) {
             format!("invalid UTF-8 at byte {} of the line", valid_up_to + 1),
             String::from_utf8_lossy(raw).into_owned(),
         ),
-    }
+    };
+    Some(unreadable)
 }
 
 /// A whole document's records (a lockfile's packages, a registry document's versions) into the

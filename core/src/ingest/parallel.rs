@@ -80,6 +80,8 @@ struct Parsed {
 struct Ended {
     last_line: u64,
     error: Option<std::io::Error>,
+    /// Blocks handed over: each must be written.
+    blocks: u64,
 }
 
 /// [`super::read_lines`] on `threads` threads. The parser must fork.
@@ -121,8 +123,10 @@ pub(super) fn read_lines<R: BufRead + Send>(
                     // The lock is held only to take a block, not to parse it.
                     let next = to_parse.lock().map(|blocks| blocks.recv());
                     let Ok(Ok((sequence, block, parser))) = next else { break };
-                    let mut fork = parser.fork().expect("a fork forks");
-                    let parsed = parse_block(&block, fork.as_mut(), context, &mut rows);
+                    let parsed = match parser.fork() {
+                        Some(mut fork) => parse_block(&block, fork.as_mut(), context, &mut rows),
+                        None => Err(Error::Internal("a parser forked once, then would not".into())),
+                    };
                     if results.send((sequence, Done { block, parser, parsed })).is_err() {
                         break;
                     }
@@ -134,7 +138,13 @@ pub(super) fn read_lines<R: BufRead + Send>(
         let written = write_in_order(parsed, slots, context, summary, sink, counter, progress);
         // On an error the channels the reader and workers wait on are closed, so they end.
         let ended = reader.join().map_err(|_| Error::Internal("the line reader panicked".into()));
-        written.and(ended)
+        match (written, ended) {
+            (Ok(written), Ok(ended)) if written != ended.blocks => Err(Error::Internal(format!(
+                "{} blocks of lines were read and {written} written: a parsing thread stopped",
+                ended.blocks
+            ))),
+            (written, ended) => written.and(ended),
+        }
     })?;
     if let Some(error) = &ended.error {
         input_stopped(ended.last_line, error, context, summary, &mut sink.rows);
@@ -152,10 +162,13 @@ fn cut_blocks<R: BufRead>(
     free_slots: &Receiver<()>,
     blocks: &SyncSender<(u64, Block, Box<dyn LineParser>)>,
 ) -> Ended {
+    let ended = |lines: &Lines<R>, error, blocks| Ended { last_line: lines.line_number(), error, blocks };
     let mut sequence = 0;
     loop {
-        let Ok(()) = free_slots.recv() else { return Ended { last_line: lines.line_number(), error: None } };
-        let Some(fork) = parser.fork() else { unreachable!("read_lines is given parsers that fork") };
+        let Ok(()) = free_slots.recv() else { return ended(&lines, None, sequence) };
+        let Some(fork) = parser.fork() else {
+            return ended(&lines, Some(std::io::Error::other("its parser forked once, then would not")), sequence);
+        };
         let mut block = Block::default();
         let mut error = None;
         let mut at_end = false;
@@ -171,27 +184,25 @@ fn cut_blocks<R: BufRead>(
                 }
                 Some(Ok(item)) => item,
             };
-            match line {
-                Line::Text(text) if text.trim().is_empty() => {}
-                Line::Text(text) => {
-                    parser.observe(text);
-                    let start = block.text.len();
-                    block.text.push_str(text);
-                    block.lines.push(Item::Text { number, start, end: block.text.len() });
-                }
-                unreadable => {
-                    let (reason, raw) = why_unreadable(&unreadable, options);
-                    block.lines.push(Item::Unreadable { number, reason, raw });
-                }
+            if let Some((reason, raw)) = why_unreadable(&line, options) {
+                block.lines.push(Item::Unreadable { number, reason, raw });
+            } else if let Line::Text(text) = line
+                && !text.trim().is_empty()
+            {
+                parser.observe(text);
+                let start = block.text.len();
+                block.text.push_str(text);
+                block.lines.push(Item::Text { number, start, end: block.text.len() });
             }
         }
-        let last_line = lines.line_number();
-        if !block.lines.is_empty() && blocks.send((sequence, block, fork)).is_err() {
-            return Ended { last_line, error: None };
+        if !block.lines.is_empty() {
+            if blocks.send((sequence, block, fork)).is_err() {
+                return ended(&lines, None, sequence);
+            }
+            sequence += 1;
         }
-        sequence += 1;
         if at_end || error.is_some() {
-            return Ended { last_line, error };
+            return ended(&lines, error, sequence);
         }
     }
 }
@@ -217,7 +228,7 @@ fn parse_block(block: &Block, parser: &mut dyn LineParser, context: &FileContext
 }
 
 /// Takes the blocks' results in order: counts into the summary, batches to the store. Returns
-/// at the first error, dropping what it holds.
+/// how many it wrote, or the first error (dropping what it holds).
 fn write_in_order(
     parsed: Receiver<(u64, Done)>,
     slots: SyncSender<()>,
@@ -226,7 +237,7 @@ fn write_in_order(
     sink: &mut Sink,
     counter: &AtomicU64,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> Result<u64> {
     let mut waiting = BTreeMap::new();
     let mut next = 0;
     // Set once a block taught something of the assets: the workers did not know it.
@@ -251,5 +262,5 @@ fn write_in_order(
             next += 1;
         }
     }
-    Ok(())
+    Ok(next)
 }

@@ -337,17 +337,10 @@ fn udf(
     returns: DataType,
     f: impl Fn(&[ArrayRef]) -> DfResult<ArrayRef> + Send + Sync + 'static,
 ) -> Udf {
-    let udf = Arc::new(create_udf(
-        name,
-        inputs.clone(),
-        returns,
-        Volatility::Immutable,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            Ok(ColumnarValue::Array(f(&arrays)?))
-        }),
-    ));
-    Udf { udf, inputs }
+    columnar_udf(name, inputs, returns, move |args| {
+        let arrays = ColumnarValue::values_to_arrays(args)?;
+        Ok(ColumnarValue::Array(f(&arrays)?))
+    })
 }
 
 /// A scalar UDF from a function over its arguments as the engine gives them: for functions that
