@@ -254,7 +254,9 @@ def generate(args):
     os.makedirs(args.dir, exist_ok=True)
     marker = os.path.join(args.dir, "generated.json")
     wanted = {"processes": args.processes, "dns": args.dns, "version": 1}
-    if os.path.exists(marker) and json.load(open(marker)).get("wanted") == wanted:
+    files = [os.path.join(args.dir, name) for name in ("process.ndjson", "dns.log", "iocs.csv")]
+    # A file deleted to save room (the NDJSON is 5 GB) is made again, with the others.
+    if os.path.exists(marker) and json.load(open(marker)).get("wanted") == wanted and all(map(os.path.exists, files)):
         return json.load(open(marker))
     rng = random.Random(31)
     started = time.perf_counter()

@@ -7,9 +7,10 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use arrow::array::NullBufferBuilder;
 use arrow::array::{
-    Array, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, MapBuilder, RecordBatch, StringBuilder,
-    StringDictionaryBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, DictionaryArray, Int32Array, Int64Builder, ListBuilder, MapBuilder,
+    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::Int32Type;
 use chrono::{DateTime, Utc};
@@ -179,7 +180,7 @@ fn is_placeholder(v: &str) -> bool {
 }
 
 /// Lowercased text, borrowed still when it was lowercase already (as most is).
-fn lowercase(v: Cow<'_, str>) -> Cow<'_, str> {
+pub fn lowercase(v: Cow<'_, str>) -> Cow<'_, str> {
     if !v.bytes().any(|b| b.is_ascii_uppercase()) && v.is_ascii() {
         return v;
     }
@@ -211,10 +212,75 @@ pub struct Origin<'a> {
     pub line: u64,
 }
 
+/// A dictionary-encoded text column. Most rows repeat the value of the row before (a file's
+/// path, a log's action), so that is checked first, before any hashing.
+struct LabelBuilder {
+    keys: Vec<i32>,
+    nulls: NullBufferBuilder,
+    values: StringBuilder,
+    /// Each distinct value's key, in this batch.
+    known: std::collections::HashMap<Box<str>, i32>,
+    /// The key of the value appended last.
+    last: Option<i32>,
+}
+
+impl LabelBuilder {
+    fn with_capacity(rows: usize, distinct: usize, bytes: usize) -> Self {
+        LabelBuilder {
+            keys: Vec::with_capacity(rows),
+            nulls: NullBufferBuilder::new(rows),
+            values: StringBuilder::with_capacity(distinct, bytes),
+            known: std::collections::HashMap::with_capacity(distinct),
+            last: None,
+        }
+    }
+
+    fn value(&self, key: i32) -> &[u8] {
+        let offsets = self.values.offsets_slice();
+        &self.values.values_slice()[offsets[key as usize] as usize..offsets[key as usize + 1] as usize]
+    }
+
+    fn append_value(&mut self, value: &str) {
+        let key = match self.last {
+            Some(last) if self.value(last) == value.as_bytes() => last,
+            _ => match self.known.get(value) {
+                Some(&key) => key,
+                None => {
+                    let key = self.known.len() as i32;
+                    self.values.append_value(value);
+                    self.known.insert(value.into(), key);
+                    key
+                }
+            },
+        };
+        self.last = Some(key);
+        self.keys.push(key);
+        self.nulls.append_non_null();
+    }
+
+    fn append_null(&mut self) {
+        self.keys.push(0);
+        self.nulls.append_null();
+    }
+
+    /// The rows so far as an array; the builder starts again with as much room.
+    fn finish(&mut self) -> DictionaryArray<Int32Type> {
+        let rows = self.keys.len();
+        let distinct = self.known.len();
+        let bytes = self.values.values_slice().len();
+        let mut done = std::mem::replace(self, LabelBuilder::with_capacity(rows, distinct, bytes));
+        let keys = Int32Array::new(std::mem::take(&mut done.keys).into(), done.nulls.finish());
+        let values = done.values.finish();
+        // A null row's key is 0; with no values at all there is nothing for it to point at.
+        let values = if values.is_empty() { arrow::array::StringArray::from(vec![""]) } else { values };
+        DictionaryArray::try_new(keys, Arc::new(values)).expect("every key was given to a value appended")
+    }
+}
+
 enum ColumnBuilder {
     Time(TimestampMicrosecondBuilder),
     Text(StringBuilder),
-    Label(StringDictionaryBuilder<Int32Type>),
+    Label(LabelBuilder),
     Int(Int64Builder),
     Bool(BooleanBuilder),
     TextList(ListBuilder<StringBuilder>),
@@ -226,7 +292,7 @@ impl ColumnBuilder {
         match kind {
             Kind::Time => ColumnBuilder::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             Kind::Text => ColumnBuilder::Text(StringBuilder::new()),
-            Kind::Label => ColumnBuilder::Label(StringDictionaryBuilder::new()),
+            Kind::Label => ColumnBuilder::Label(LabelBuilder::with_capacity(0, 0, 0)),
             Kind::Int => ColumnBuilder::Int(Int64Builder::new()),
             Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
             Kind::TextList => ColumnBuilder::TextList(ListBuilder::new(StringBuilder::new())),
@@ -286,9 +352,27 @@ impl ColumnBuilder {
                 *b = Int64Builder::with_capacity(array.len());
                 Arc::new(array)
             }
-            ColumnBuilder::Bool(b) => Arc::new(b.finish()),
-            ColumnBuilder::TextList(b) => Arc::new(b.finish()),
-            ColumnBuilder::Map(b) => Arc::new(b.finish()),
+            ColumnBuilder::Bool(b) => {
+                let array = b.finish();
+                *b = BooleanBuilder::with_capacity(array.len());
+                Arc::new(array)
+            }
+            ColumnBuilder::TextList(b) => {
+                let array = b.finish();
+                let items = array.values().as_string::<i32>();
+                let room = StringBuilder::with_capacity(items.len(), items.value_data().len());
+                *b = ListBuilder::with_capacity(room, array.len());
+                Arc::new(array)
+            }
+            ColumnBuilder::Map(b) => {
+                let array = b.finish();
+                let room = |text: &ArrayRef| {
+                    let text = text.as_string::<i32>();
+                    StringBuilder::with_capacity(text.len(), text.value_data().len())
+                };
+                *b = MapBuilder::with_capacity(None, room(array.keys()), room(array.values()), array.len());
+                Arc::new(array)
+            }
         }
     }
 }
@@ -395,6 +479,29 @@ mod tests {
         assert!(col("host.name").is_null(0), "`-` is a placeholder, stored as null");
         assert!(col("process.name").is_null(0));
         assert_eq!(batch.schema(), Table::Dns.schema());
+    }
+
+    #[test]
+    fn labels_keep_their_values_and_each_batch_has_a_dictionary_of_its_own() {
+        let mut b = LabelBuilder::with_capacity(0, 0, 0);
+        let mut batch = |values: &[Option<&str>]| {
+            for v in values {
+                match v {
+                    Some(v) => b.append_value(v),
+                    None => b.append_null(),
+                }
+            }
+            let array = b.finish();
+            let typed = array.downcast_dict::<arrow::array::StringArray>().unwrap();
+            let got: Vec<Option<String>> = typed.into_iter().map(|v| v.map(str::to_string)).collect();
+            let expected: Vec<Option<String>> = values.iter().map(|v| v.map(str::to_string)).collect();
+            assert_eq!(got, expected);
+            array.values().len()
+        };
+        assert_eq!(batch(&[Some("a"), Some("a"), None, Some("b"), Some("a"), Some("b"), Some("")]), 3);
+        assert_eq!(batch(&[Some("b"), None]), 1, "the first batch's values are not carried over");
+        assert_eq!(batch(&[None, None]), 1, "null rows point at a value all the same");
+        assert_eq!(batch(&[]), 1);
     }
 
     #[test]

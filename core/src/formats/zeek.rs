@@ -11,14 +11,14 @@ use serde_json::Value as Json;
 
 use super::util::{self, parse_int};
 use super::{LineParser, Verdict};
-use crate::event::Event;
+use crate::event::{Event, canonical_ip, lowercase};
 use crate::schema::Table;
 
 /// A Zeek record's fields by their dotted Zeek names; `'r` is what the values borrow from (a
 /// TSV line's text, so rows take them without a copy).
 trait Record<'r> {
     fn get(&self, name: &'static str) -> Option<Cow<'r, str>>;
-    fn list(&self, name: &'static str) -> Vec<String>;
+    fn list(&self, name: &'static str) -> Vec<Cow<'r, str>>;
     fn time(&self) -> Option<chrono::DateTime<chrono::Utc>>;
     /// Every field with a value that is not one of `read`, as text (lists joined by `,`), in
     /// the record's order.
@@ -45,7 +45,7 @@ impl<'r> Reader<'_, 'r> {
         self.text(name).and_then(|v| util::parse_bool(&v))
     }
 
-    fn list(&self, name: &'static str) -> Vec<String> {
+    fn list(&self, name: &'static str) -> Vec<Cow<'r, str>> {
         self.read.borrow_mut().push(name);
         self.record.list(name)
     }
@@ -97,7 +97,7 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
         _ => Table::Zeek,
     };
     let time = record.time().ok_or("no valid ts")?;
-    let r = Reader { record, read: RefCell::new(Vec::new()) };
+    let r = Reader { record, read: RefCell::new(Vec::with_capacity(32)) };
     let mut e = Event::new(table).at(Some(time));
     e.text("event.code", Some(log.to_owned())).text("event.id", r.text("uid"));
     if table != Table::File && log != "x509" {
@@ -108,12 +108,12 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
     }
     match log {
         "dns" => {
-            let answers: Vec<String> =
-                r.list("answers").iter().map(|a| a.trim_end_matches('.').to_ascii_lowercase()).collect();
+            let answers: Vec<Cow<'r, str>> =
+                r.list("answers").into_iter().map(|a| lowercase(util::without_root_dot(a))).collect();
             let resolved: Vec<Cow<'r, str>> = answers
                 .iter()
                 .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
-                .map(|ip| Cow::Owned(crate::event::canonical_ip(Cow::Borrowed(ip.as_str())).into_owned()))
+                .map(|ip| canonical_ip(ip.clone()))
                 .collect();
             e.text("event.action", Some("query"))
                 .lower("network.transport", r.text("proto"))
@@ -121,7 +121,7 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
                 .lower("dns.question.name", r.text("query").map(|q| util::without_root_dot(q).into_owned()))
                 .text("dns.question.type", r.text("qtype_name"))
                 .text("dns.response_code", r.text("rcode_name"))
-                .list("dns.answers", answers.into_iter().map(Cow::Owned).collect())
+                .list("dns.answers", answers)
                 .list("dns.resolved_ip", resolved);
         }
         "conn" => {
@@ -162,7 +162,7 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
         }
         "ssl" => {
             let leaf =
-                r.list("cert_chain_fps").into_iter().next().or_else(|| r.text("cert_chain_fuids").map(Cow::into_owned));
+                r.list("cert_chain_fps").into_iter().next().or_else(|| r.text("cert_chain_fuids")).map(Cow::into_owned);
             e.text("event.action", Some("handshake"))
                 .text("tls.version", r.text("version"))
                 .text("tls.cipher", r.text("cipher"))
@@ -182,7 +182,7 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
                 .time("tls.server.x509.not_before", r.time("certificate.not_valid_before"))
                 .time("tls.server.x509.not_after", r.time("certificate.not_valid_after"))
                 .text("tls.server.x509.serial_number", r.text("certificate.serial"))
-                .list("tls.server.x509.alternative_names", r.list("san.dns").into_iter().map(Cow::Owned).collect());
+                .list("tls.server.x509.alternative_names", r.list("san.dns"));
             certificate_hash(&mut e, r.text("fingerprint").map(Cow::into_owned));
         }
         "files" => {
@@ -229,7 +229,9 @@ pub struct Tsv {
     log: String,
     /// The positions the mapping asked for, by the address and length of the (static) name it
     /// asked with: the same few names for every line, found without hashing them each time.
-    asked: RefCell<Vec<(usize, usize, Option<usize>)>>,
+    asked: RefCell<Asked>,
+    /// Which values a record's mapping read (kept for its room).
+    read: RefCell<Vec<bool>>,
     /// Where each value of the line being read starts and ends (kept for its room).
     spans: Vec<(usize, usize)>,
 }
@@ -246,22 +248,36 @@ impl Default for Tsv {
             names: Vec::new(),
             index: Default::default(),
             log: String::new(),
-            asked: RefCell::new(Vec::new()),
+            asked: RefCell::new(Asked::default()),
+            read: RefCell::new(Vec::new()),
             spans: Vec::new(),
         }
     }
+}
+
+/// Field positions by the name asked for (its address and length), in the order asked: each
+/// record asks for the same names in the same order, so the next one asked is usually `next`.
+#[derive(Default, Clone)]
+struct Asked {
+    names: Vec<((usize, usize), Option<usize>)>,
+    next: usize,
 }
 
 impl Tsv {
     fn position(&self, name: &'static str) -> Option<usize> {
         let key = (name.as_ptr() as usize, name.len());
         let mut asked = self.asked.borrow_mut();
-        if let Some(&(_, _, position)) = asked.iter().find(|(address, len, _)| (*address, *len) == key) {
-            return position;
-        }
-        let position = self.index.get(name).copied();
-        asked.push((key.0, key.1, position));
-        position
+        let found = match asked.names.get(asked.next) {
+            Some(&(k, _)) if k == key => Some(asked.next),
+            _ => asked.names.iter().position(|&(k, _)| k == key),
+        };
+        let at = found.unwrap_or_else(|| {
+            let position = self.index.get(name).copied();
+            asked.names.push((key, position));
+            asked.names.len() - 1
+        });
+        asked.next = at + 1;
+        asked.names[at].1
     }
 
     /// Whether a value is there: not Zeek's mark of an unset or an empty field.
@@ -335,9 +351,11 @@ impl<'r> Record<'r> for TsvRecord<'_, 'r> {
         self.tsv.is_set(v).then_some(Cow::Borrowed(v))
     }
 
-    fn list(&self, name: &'static str) -> Vec<String> {
+    fn list(&self, name: &'static str) -> Vec<Cow<'r, str>> {
         match self.get(name) {
-            Some(v) => v.split(self.tsv.set_separator.as_str()).map(str::to_owned).collect(),
+            // A TSV value is borrowed from the line: so are its items.
+            Some(Cow::Borrowed(v)) => v.split(self.tsv.set_separator.as_str()).map(Cow::Borrowed).collect(),
+            Some(Cow::Owned(v)) => v.split(self.tsv.set_separator.as_str()).map(|i| Cow::Owned(i.to_owned())).collect(),
             None => Vec::new(),
         }
     }
@@ -347,7 +365,9 @@ impl<'r> Record<'r> for TsvRecord<'_, 'r> {
     }
 
     fn unread(&self, read: &[&'static str]) -> Vec<(Cow<'static, str>, Cow<'r, str>)> {
-        let mut skip = vec![false; self.tsv.spans.len()];
+        let mut skip = self.tsv.read.borrow_mut();
+        skip.clear();
+        skip.resize(self.tsv.spans.len(), false);
         for name in read {
             if let Some(i) = self.tsv.position(name) {
                 skip[i] = true;
@@ -397,7 +417,7 @@ impl LineParser for Tsv {
                 _ => {}
             }
             self.index = self.fields.iter().enumerate().map(|(i, f)| (f.clone(), i)).collect();
-            self.asked.get_mut().clear();
+            *self.asked.get_mut() = Asked::default();
             self.names = self.fields.iter().map(|f| interned(f)).collect();
             self.log = infer_log(&self.path, &|f| self.index.contains_key(f));
             return Ok(Verdict::Skipped("zeek header"));
@@ -456,9 +476,9 @@ impl<'a> Record<'a> for JsonRecord<'a> {
         }
     }
 
-    fn list(&self, name: &'static str) -> Vec<String> {
+    fn list(&self, name: &'static str) -> Vec<Cow<'a, str>> {
         match self.field(name) {
-            Some(Json::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+            Some(Json::Array(items)) => items.iter().filter_map(|i| i.as_str().map(Cow::Borrowed)).collect(),
             _ => Vec::new(),
         }
     }

@@ -120,14 +120,17 @@ impl Rows {
     pub fn flush_all(&mut self) {
         let mut keys: Vec<_> = self.builders.keys().copied().collect();
         keys.sort();
+        let mut used = Vec::new();
         for key in keys {
             let builder = self.builders.get_mut(&key).expect("key taken from the map");
             if !builder.is_empty() {
                 self.full.push((key.0, key.1, builder.finish()));
+                used.push(key);
             }
         }
-        // Days not seen for a while would otherwise keep their (empty) builders forever.
-        self.builders.clear();
+        // A builder used since the last flush keeps its room for the rows to come (a worker
+        // flushes after every block); days not seen since are let go, or builders would pile up.
+        self.builders.retain(|key, _| used.contains(key));
         self.buffered = 0;
     }
 }
