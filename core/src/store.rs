@@ -133,14 +133,14 @@ impl Store {
 
     /// Takes the store's write lock (calling `waiting` with the holder's process id if another
     /// writer has it, then waiting for it), finishes what a crashed writer committed and removes
-    /// what it did not.
-    pub fn writer(&self, waiting: &dyn Fn(&str)) -> Result<StoreWriter> {
+    /// what it did not. The writer encodes Parquet on `encoders` threads.
+    pub fn writer(&self, waiting: &dyn Fn(&str), encoders: usize) -> Result<StoreWriter> {
         let lock = self.lock(waiting)?;
         manifest::roll_forward(&self.location)?;
         self.remove_temporaries()?;
         let now = Utc::now();
         let id = format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%6f"), std::process::id());
-        StoreWriter::start(self.clone(), id, lock)
+        StoreWriter::start(self.clone(), id, lock, encoders)
     }
 
     fn lock(&self, waiting: &dyn Fn(&str)) -> Result<StoreLock> {
@@ -284,69 +284,69 @@ fn properties(table: Table, compression: Compression) -> WriterProperties {
 
 /// Writes batches into new Parquet files, made visible together by [`StoreWriter::commit`].
 ///
-/// Encoding and compressing Parquet costs about as much as parsing the logs, so it runs on a
-/// thread of its own (the [`Encoder`]): the ingest thread hands it each batch and goes on
-/// parsing, and an ingest keeps two cores busy. A few batches wait between the two at most.
+/// Encoding and compressing Parquet costs about as much as parsing the logs, so it runs on
+/// threads of their own ([`Encoder`]s): the ingest thread hands each batch to one and goes on
+/// parsing. A batch goes to the encoder that took its table and day last, so a partition's rows
+/// stay in one file, unless that encoder is behind (its few batches in waiting are there) and
+/// another has room: then the partition has a file per encoder that took some of it. With one
+/// encoder per two parsing threads, encoding scales with the cores as parsing does.
 pub struct StoreWriter {
     store: Store,
     id: String,
-    /// To the encoder; `None` once it was told to finish.
-    batches: Option<std::sync::mpsc::SyncSender<(Table, NaiveDate, RecordBatch)>>,
-    /// The encoder: the files it wrote, or why it stopped.
-    encoder: Option<std::thread::JoinHandle<Result<Vec<Written>>>>,
-    /// Set when the writer is dropped without committing: the encoder removes what it wrote.
+    encoders: Vec<EncoderThread>,
+    /// The encoder that took each table and day last.
+    home: HashMap<(Table, NaiveDate), usize>,
+    /// Set when the writer is dropped without committing: the encoders remove what they wrote.
     abandoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The store's write lock, held until the writer is committed or dropped.
     lock: StoreLock,
 }
 
+/// One encoder's thread and the channel to it.
+struct EncoderThread {
+    /// To the encoder; `None` once it was told to finish.
+    batches: Option<std::sync::mpsc::SyncSender<(Table, NaiveDate, RecordBatch)>>,
+    /// The files it wrote, or why it stopped.
+    done: Option<std::thread::JoinHandle<Result<Vec<Written>>>>,
+}
+
 /// A file complete in the store: its temporary and its final name.
 type Written = (String, String);
 
-/// Batches in flight between the ingest thread and the encoder.
+/// Batches in flight between the ingest thread and each encoder.
 const BATCHES_IN_FLIGHT: usize = 4;
 
 impl StoreWriter {
-    fn start(store: Store, id: String, lock: StoreLock) -> Result<StoreWriter> {
-        let (batches, received) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+    /// Starts `encoders` encoder threads (at least one).
+    fn start(store: Store, id: String, lock: StoreLock, encoders: usize) -> Result<StoreWriter> {
         let abandoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let spool = match &store.location {
-            Location::Directory(_) => None,
-            Location::Objects(_) => Some(
-                tempfile::Builder::new()
-                    .prefix("spoor-spool-")
-                    .tempdir()
-                    .map_err(|e| Error::io(&std::env::temp_dir(), e))?,
-            ),
-        };
-        let mut encoder = Encoder {
-            store: store.clone(),
-            id: id.clone(),
-            spool,
-            sequence: 0,
-            open: HashMap::new(),
-            finished: Vec::new(),
-        };
-        let dropped = abandoned.clone();
-        let encoder = std::thread::Builder::new()
-            .name("spoor-parquet".into())
-            .spawn(move || {
-                // Ends at the first error (dropping `received`, so the next batch sent says so),
-                // or when the writer stops sending.
-                let written =
-                    received.into_iter().try_for_each(|(table, date, batch)| encoder.write(table, date, &batch));
-                let abandoned = dropped.load(std::sync::atomic::Ordering::SeqCst);
-                match written.and_then(|()| if abandoned { Ok(()) } else { encoder.finish_all() }) {
-                    Ok(()) if !abandoned => Ok(std::mem::take(&mut encoder.finished)),
-                    outcome => {
-                        // Nothing of an ingest that does not commit stays behind.
-                        encoder.remove_all();
-                        outcome.map(|()| Vec::new())
-                    }
-                }
+        let count = encoders.max(1) as u32;
+        let encoders = (0..count)
+            .map(|lane| {
+                let spool = match &store.location {
+                    Location::Directory(_) => None,
+                    Location::Objects(_) => Some(
+                        tempfile::Builder::new()
+                            .prefix("spoor-spool-")
+                            .tempdir()
+                            .map_err(|e| Error::io(&std::env::temp_dir(), e))?,
+                    ),
+                };
+                // Encoder `lane` numbers its files lane + 1, lane + 1 + count, ...: names unique
+                // in the ingest without the encoders speaking to each other.
+                let encoder = Encoder {
+                    store: store.clone(),
+                    id: id.clone(),
+                    spool,
+                    next_file: lane + 1,
+                    file_step: count,
+                    open: HashMap::new(),
+                    finished: Vec::new(),
+                };
+                EncoderThread::start(encoder, abandoned.clone())
             })
-            .map_err(|e| Error::Internal(format!("cannot start the Parquet encoder thread: {e}")))?;
-        Ok(StoreWriter { store, id, batches: Some(batches), encoder: Some(encoder), abandoned, lock })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(StoreWriter { store, id, encoders, home: HashMap::new(), abandoned, lock })
     }
 
     /// This ingest's id: its manifest record's name, and part of every file it writes.
@@ -356,21 +356,54 @@ impl StoreWriter {
 
     /// Appends a batch whose rows all fall on `date` (UTC).
     pub fn write(&mut self, table: Table, date: NaiveDate, batch: &RecordBatch) -> Result<()> {
-        let sent = self.batches.as_ref().map(|batches| batches.send((table, date, batch.clone())));
+        use std::sync::mpsc::TrySendError;
+        // A partition new to the writer starts where the one before it did not.
+        let home = self.home.get(&(table, date)).copied().unwrap_or(self.home.len() % self.encoders.len());
+        let count = self.encoders.len();
+        let mut item = (table, date, batch.clone());
+        // Its home first, then the others, to whichever has room; if none has, wait for home.
+        for lane in (0..count).map(|i| (home + i) % count) {
+            let Some(batches) = &self.encoders[lane].batches else { continue };
+            match batches.try_send(item) {
+                Ok(()) => {
+                    self.home.insert((table, date), lane);
+                    return Ok(());
+                }
+                Err(TrySendError::Full(back)) => item = back,
+                // The encoder stopped: its error says why.
+                Err(TrySendError::Disconnected(_)) => return self.finish_encoding().map(drop),
+            }
+        }
+        let sent = self.encoders[home].batches.as_ref().map(|batches| batches.send(item));
         match sent {
             Some(Ok(())) => Ok(()),
-            // The encoder stopped: its error says why.
             _ => self.finish_encoding().map(drop),
         }
     }
 
-    /// Tells the encoder there is no more, and waits for the files it wrote.
+    /// Tells the encoders there is no more, and waits for the files they wrote. If one failed,
+    /// what the others wrote is removed and its error returned.
     fn finish_encoding(&mut self) -> Result<Vec<Written>> {
-        drop(self.batches.take());
-        match self.encoder.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(written)) => written,
-            Some(Err(_)) => Err(Error::Internal("the Parquet encoder thread panicked".into())),
-            None => Err(Error::Internal("the Parquet encoder was already finished".into())),
+        for encoder in &mut self.encoders {
+            drop(encoder.batches.take());
+        }
+        let outcomes: Vec<Result<Vec<Written>>> = self.encoders.iter_mut().map(EncoderThread::join).collect();
+        let mut written = Vec::new();
+        let mut failed = None;
+        for outcome in outcomes {
+            match outcome {
+                Ok(files) => written.extend(files),
+                Err(e) => failed = failed.or(Some(e)),
+            }
+        }
+        match failed {
+            None => Ok(written),
+            Some(e) => {
+                for (temp, _) in &written {
+                    let _ = self.store.location.delete(temp);
+                }
+                Err(e)
+            }
         }
     }
 
@@ -411,12 +444,46 @@ impl StoreWriter {
 }
 
 impl Drop for StoreWriter {
-    /// A writer dropped without commit (an error, a panic elsewhere) stops its encoder, which
-    /// removes the temporary files it wrote, before the store's lock is let go.
+    /// A writer dropped without commit (an error, a panic elsewhere) stops its encoders, which
+    /// remove the temporary files they wrote, before the store's lock is let go.
     fn drop(&mut self) {
-        if self.encoder.is_some() {
+        if self.encoders.iter().any(|e| e.done.is_some()) {
             self.abandoned.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = self.finish_encoding();
+        }
+    }
+}
+
+impl EncoderThread {
+    fn start(mut encoder: Encoder, abandoned: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Result<Self> {
+        let (batches, received) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+        let done = std::thread::Builder::new()
+            .name("spoor-parquet".into())
+            .spawn(move || {
+                // Ends at the first error (dropping `received`, so the next batch sent says so),
+                // or when the writer stops sending.
+                let written =
+                    received.into_iter().try_for_each(|(table, date, batch)| encoder.write(table, date, &batch));
+                let abandoned = abandoned.load(std::sync::atomic::Ordering::SeqCst);
+                match written.and_then(|()| if abandoned { Ok(()) } else { encoder.finish_all() }) {
+                    Ok(()) if !abandoned => Ok(std::mem::take(&mut encoder.finished)),
+                    outcome => {
+                        // Nothing of an ingest that does not commit stays behind.
+                        encoder.remove_all();
+                        outcome.map(|()| Vec::new())
+                    }
+                }
+            })
+            .map_err(|e| Error::Internal(format!("cannot start a Parquet encoder thread: {e}")))?;
+        Ok(EncoderThread { batches: Some(batches), done: Some(done) })
+    }
+
+    /// Waits for the encoder, told to finish, to end.
+    fn join(&mut self) -> Result<Vec<Written>> {
+        match self.done.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(written)) => written,
+            Some(Err(_)) => Err(Error::Internal("a Parquet encoder thread panicked".into())),
+            None => Err(Error::Internal("a Parquet encoder was already finished".into())),
         }
     }
 }
@@ -427,7 +494,9 @@ struct Encoder {
     id: String,
     /// Where files for an object store are encoded before they are uploaded.
     spool: Option<tempfile::TempDir>,
-    sequence: u32,
+    /// The number of the next file it creates, and how far apart its numbers are.
+    next_file: u32,
+    file_step: u32,
     open: HashMap<(Table, NaiveDate), OpenFile>,
     finished: Vec<Written>,
 }
@@ -446,8 +515,8 @@ impl Encoder {
 
     fn create(&mut self, table: Table, date: NaiveDate) -> Result<OpenFile> {
         let dir = format!("{}/date={date}", table.name());
-        self.sequence += 1;
-        let target = format!("{dir}/part-{}-{:04}.parquet", self.id, self.sequence);
+        let target = format!("{dir}/part-{}-{:04}.parquet", self.id, self.next_file);
+        self.next_file += self.file_step;
         let temp = temp_path(&target);
         let local = match (&self.spool, &self.store.location) {
             (Some(spool), _) => spool.path().join(&temp),
@@ -492,4 +561,85 @@ pub fn pause_for_tests(point: &str) {
 /// The UTC date of a microsecond timestamp, for partitioning.
 pub fn partition_date(micros: i64) -> NaiveDate {
     DateTime::<Utc>::from_timestamp_micros(micros).map(|t| t.date_naive()).unwrap_or(NaiveDate::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, Origin, TableBuilder};
+    use arrow::array::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    /// `rows` DNS rows of `day` (2026-03-3x), numbered from `first` in `log.file.line`.
+    fn batch(day: u32, first: u64, rows: u64) -> RecordBatch {
+        let at = NaiveDate::from_ymd_opt(2026, 3, day).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
+        let mut builder = TableBuilder::new(Table::Dns, at);
+        for line in first..first + rows {
+            let mut event = Event::new(Table::Dns).at(Some(at));
+            event.text("dns.question.name", Some(format!("host-{}.example", line % 97)));
+            builder.append(&event, at.timestamp_micros(), &Origin { format: "zeek", path: "dns.log", line });
+        }
+        builder.finish()
+    }
+
+    fn lines_in(files: &[PathBuf]) -> Vec<i64> {
+        let mut lines = Vec::new();
+        for path in files {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap().build().unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let column = batch.column_by_name("log.file.line").unwrap();
+                lines.extend(column.as_primitive::<arrow::datatypes::Int64Type>().values().iter().copied());
+            }
+        }
+        lines.sort_unstable();
+        lines
+    }
+
+    #[test]
+    fn batches_spread_over_encoders_are_each_stored_once_and_files_are_named_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = store.writer(&|_| {}, 3).unwrap();
+        let (batches, rows) = (60, 2000);
+        let day = |i: u64| 30 + (i % 2) as u32;
+        let made: Vec<_> = (0..batches).map(|i| batch(day(i), i * rows, rows)).collect();
+        for (i, batch) in (0..batches).zip(&made) {
+            // Sent faster than one encoder encodes: the others take what it has no room for.
+            writer.write(Table::Dns, NaiveDate::from_ymd_opt(2026, 3, day(i)).unwrap(), batch).unwrap();
+        }
+        let files = writer.commit(Vec::new()).unwrap();
+        let names: std::collections::HashSet<_> = files.iter().map(|f| f.file_name().unwrap().to_owned()).collect();
+        assert_eq!(names.len(), files.len(), "every file has a name of its own: {files:?}");
+        assert!(files.len() > 2, "two days, and more than one encoder took them: {files:?}");
+        let expected: Vec<i64> = (0..(batches * rows) as i64).collect();
+        assert_eq!(lines_in(&files), expected, "every row stored once");
+    }
+
+    #[test]
+    fn a_writer_dropped_without_commit_leaves_no_file_of_any_encoder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = store.writer(&|_| {}, 3).unwrap();
+        let made: Vec<_> = (0..30).map(|i| batch(30, i * 2000, 2000)).collect();
+        for batch in &made {
+            writer.write(Table::Dns, NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(), batch).unwrap();
+        }
+        drop(writer);
+        let left: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.to_string_lossy().contains("parquet")).collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
 }

@@ -33,12 +33,17 @@ use crate::schema::Table;
 /// How many threads to parse a file with: 1 unless the options allow more, the file has more
 /// than two blocks' worth of bytes and its parser can fork.
 pub(super) fn threads(options: &IngestOptions, bytes: u64, parser: &dyn LineParser) -> usize {
-    let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        n => n,
-    };
+    let threads = allowed(options);
     let large = bytes > 2 * options.block_bytes as u64;
     if threads > 1 && large && parser.fork().is_some() { threads } else { 1 }
+}
+
+/// The threads the options allow: their count, or one per core for 0.
+pub(super) fn allowed(options: &IngestOptions) -> usize {
+    match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    }
 }
 
 /// Blocks read and not yet written, at most.
