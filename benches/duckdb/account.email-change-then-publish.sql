@@ -1,8 +1,8 @@
 -- account.email-change-then-publish: spoor's sequence policy written out: each email change is
 -- paired with the account's earliest later publish within 72 h, then each publish keeps the
 -- latest change paired with it.
-WITH changes AS (SELECT * FROM audit WHERE "event.action" = 'email_change'),
-publishes AS (SELECT * FROM audit WHERE "event.action" = 'package_publish'),
+WITH changes AS (SELECT * FROM audit WHERE "audit.activity" = 'email_change'),
+publishes AS (SELECT * FROM audit WHERE "audit.activity" = 'package_publish'),
 pairs AS (
   SELECT c."@timestamp" AS c_ts, c."user.name" AS c_user, c."audit.old_value" AS c_old, c."audit.new_value" AS c_new,
          c."log.file.path" AS c_path, c."log.file.line" AS c_line,

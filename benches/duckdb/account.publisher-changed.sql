@@ -2,7 +2,7 @@
 -- another account or email, then each of those keeping the latest such earlier publish (which
 -- makes the pairs consecutive); `new_publisher` when the later account never published the
 -- package before.
-WITH publishes AS (SELECT * FROM audit WHERE "event.action" = 'package_publish' AND "user.name" IS NOT NULL),
+WITH publishes AS (SELECT * FROM audit WHERE "audit.activity" = 'package_publish' AND "user.name" IS NOT NULL),
 firsts AS (SELECT "package.name" AS pkg, "user.name" AS publisher, min("@timestamp") AS first_publish FROM publishes GROUP BY ALL),
 pairs AS (
   SELECT b."package.name" AS pkg, b."package.version" AS b_version, b."user.name" AS b_user, b."user.email" AS b_email,

@@ -1,6 +1,9 @@
--- c2.beaconing: per host, destination, port and process, the connections' count and the mean
--- and (population) standard deviation of the seconds between them; at least 6 connections,
--- jitter under 0.2, to a destination at most 3 hosts reach.
+-- c2.beaconing: per host, destination, port and process, the connections' count, the median
+-- gap in seconds (the hunt's `interval_s`, `beacon.median`: the gap at rank round(0.5 (n - 1))
+-- of the sorted gaps, as spoor's quartiles take them, not an interpolation) and the gaps'
+-- (population) standard deviation over their mean; at least 6 connections, jitter under 0.2,
+-- to a destination at most 3 hosts reach. The hunt selects by its beacon score or a tight or
+-- jittered timer (MADM against the median); on the bench's fleet both select the same series.
 WITH intervals AS (
   SELECT "host.name", "destination.ip", "destination.port", "process.name", "@timestamp",
          (epoch_us("@timestamp") - epoch_us(lag("@timestamp") OVER (
@@ -9,7 +12,7 @@ WITH intervals AS (
 ),
 series AS (
   SELECT "host.name", "destination.ip", "destination.port", "process.name", count(*) AS n, min("@timestamp") AS first,
-         max("@timestamp") AS last, avg(seconds) AS interval, stddev_pop(seconds) AS stddev
+         max("@timestamp") AS last, avg(seconds) AS interval, list_sort(list(seconds) FILTER (WHERE seconds IS NOT NULL)) AS gaps, stddev_pop(seconds) AS stddev
   FROM intervals GROUP BY ALL
 ),
 reach AS (SELECT "destination.ip", count(DISTINCT "host.name") AS hosts FROM network GROUP BY ALL),
@@ -20,7 +23,7 @@ first_events AS (
   FROM network GROUP BY ALL
 )
 SELECT s.first AS "beacon.first", s."host.name", s."destination.ip", s."destination.port", s."process.name",
-       s.n AS "beacon.count", round(s.interval, 1) AS interval_s, round(s.stddev / nullif(s.interval, 0), 3) AS jitter,
+       s.n AS "beacon.count", round(s.gaps[CAST(floor(0.5 * (len(s.gaps) - 1) + 0.5) AS BIGINT) + 1], 1) AS interval_s, round(s.stddev / nullif(s.interval, 0), 3) AS jitter,
        s.last AS "beacon.last", r.hosts AS "reach.hosts", f.path AS "first.log.file.path", f.line AS "first.log.file.line"
 FROM series s
 JOIN reach r ON s."destination.ip" = r."destination.ip"

@@ -2,7 +2,7 @@
 -- publish; one per job and version, the earliest.
 WITH published AS (
   SELECT "@timestamp" AS published_at, concat("package.name", '@', "package.version") AS key
-  FROM audit WHERE "event.action" = 'package_publish'
+  FROM audit WHERE "audit.activity" = 'package_publish'
 ),
 installs AS (
   SELECT c.*, p.published_at, concat(c."package.name", '@', c."package.version") AS key

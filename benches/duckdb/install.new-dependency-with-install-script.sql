@@ -2,7 +2,7 @@
 -- the same major.minor line (spoor's sequence policy), the dependency names the later one added,
 -- kept when that dependency was first published within 30 days before and has install scripts,
 -- and the package is in at least two projects' lockfiles.
-WITH publishes AS (SELECT * FROM audit WHERE "event.action" = 'package_publish'),
+WITH publishes AS (SELECT * FROM audit WHERE "audit.activity" = 'package_publish'),
 used AS (SELECT "package.name" AS pkg, count(DISTINCT "package.project") AS projects FROM package GROUP BY ALL HAVING projects >= 2),
 newcomers AS (
   SELECT "package.name" AS pkg, min("@timestamp") AS first_publish, max(len("package.scripts")) AS with_scripts,
