@@ -7,10 +7,9 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use arrow::array::NullBufferBuilder;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanBuilder, DictionaryArray, Int32Array, Int64Builder, ListBuilder, MapBuilder,
-    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    NullBufferBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::Int32Type;
 use chrono::{DateTime, Utc};

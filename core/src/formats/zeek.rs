@@ -343,19 +343,22 @@ impl<'r> TsvRecord<'_, 'r> {
         let (start, end) = self.tsv.spans[i];
         &self.line[start..end]
     }
+
+    /// The named field's text, borrowed from the line, if it is set.
+    fn text(&self, name: &'static str) -> Option<&'r str> {
+        let v = self.value(self.tsv.position(name)?);
+        self.tsv.is_set(v).then_some(v)
+    }
 }
 
 impl<'r> Record<'r> for TsvRecord<'_, 'r> {
     fn get(&self, name: &'static str) -> Option<Cow<'r, str>> {
-        let v = self.value(self.tsv.position(name)?);
-        self.tsv.is_set(v).then_some(Cow::Borrowed(v))
+        self.text(name).map(Cow::Borrowed)
     }
 
     fn list(&self, name: &'static str) -> Vec<Cow<'r, str>> {
-        match self.get(name) {
-            // A TSV value is borrowed from the line: so are its items.
-            Some(Cow::Borrowed(v)) => v.split(self.tsv.set_separator.as_str()).map(Cow::Borrowed).collect(),
-            Some(Cow::Owned(v)) => v.split(self.tsv.set_separator.as_str()).map(|i| Cow::Owned(i.to_owned())).collect(),
+        match self.text(name) {
+            Some(v) => v.split(self.tsv.set_separator.as_str()).map(Cow::Borrowed).collect(),
             None => Vec::new(),
         }
     }

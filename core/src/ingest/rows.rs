@@ -118,19 +118,15 @@ impl Rows {
 
     /// Cuts a batch of every builder's rows, in the order of tables and days.
     pub fn flush_all(&mut self) {
+        // A builder with rows since the last flush keeps its room for the rows to come (a worker
+        // flushes after every block); days not seen since are let go, or builders would pile up.
+        self.builders.retain(|_, builder| !builder.is_empty());
         let mut keys: Vec<_> = self.builders.keys().copied().collect();
         keys.sort();
-        let mut used = Vec::new();
         for key in keys {
             let builder = self.builders.get_mut(&key).expect("key taken from the map");
-            if !builder.is_empty() {
-                self.full.push((key.0, key.1, builder.finish()));
-                used.push(key);
-            }
+            self.full.push((key.0, key.1, builder.finish()));
         }
-        // A builder used since the last flush keeps its room for the rows to come (a worker
-        // flushes after every block); days not seen since are let go, or builders would pile up.
-        self.builders.retain(|key, _| used.contains(key));
         self.buffered = 0;
     }
 }

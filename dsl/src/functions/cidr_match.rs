@@ -31,13 +31,15 @@ pub static CIDR_MATCH: Function = Function {
             columnar_udf("spoor_cidr_match", vec![DataType::Utf8, DataType::Utf8], DataType::Boolean, |args| {
                 // The network is nearly always a literal (`ip in ("10.0.0.0/8", ...)`): parsed
                 // once, not once a row.
-                if let [ips, ColumnarValue::Scalar(network)] = args {
+                if let [
+                    ips,
+                    ColumnarValue::Scalar(
+                        ScalarValue::Utf8(network) | ScalarValue::LargeUtf8(network) | ScalarValue::Utf8View(network),
+                    ),
+                ] = args
+                {
                     let ips = strings(&ips.to_array(1)?)?;
-                    let network = match network {
-                        ScalarValue::Utf8(n) | ScalarValue::LargeUtf8(n) | ScalarValue::Utf8View(n) => n.as_deref(),
-                        _ => None,
-                    };
-                    let out: BooleanArray = match network.map(parse_network) {
+                    let out: BooleanArray = match network.as_deref().map(parse_network) {
                         None => ips.iter().map(|_| None).collect(),
                         Some(net) => ips.iter().map(|ip| ip.map(|ip| is_in(net.as_ref(), ip))).collect(),
                     };
