@@ -100,7 +100,7 @@ fn write_findings(
             sink.write_all(pack::render::terminal::render(runs, style).as_bytes()).map_err(io)?
         }
         FindingFormat::Wide => sink.write_all(pack::render::table(runs)?.as_bytes()).map_err(io)?,
-        FindingFormat::Ndjson => sink.write_all(pack::render::ndjson(runs)?.as_bytes()).map_err(io)?,
+        FindingFormat::Ndjson => pack::render::write_ndjson(runs, sink).map_err(io)?,
         FindingFormat::Sarif => writeln!(sink, "{}", pack::render::sarif(runs)).map_err(io)?,
         FindingFormat::Csv => spoor::render::csv(&[pack::render::flat(runs)?], sink)?,
         FindingFormat::Parquet => spoor::render::parquet(&[pack::render::flat(runs)?], sink)?,

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use arrow::array::{Array, ArrayData, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder};
+use arrow::buffer::Buffer;
 use arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue, exec_err};
@@ -142,9 +143,49 @@ pub struct LiteralSet {
     uses: Vec<Vec<(usize, Anchor)>>,
     /// Each test's number.
     index: HashMap<(String, Anchor), usize>,
-    /// (the batch's column, each test's answer), newest last. Holding the column keeps its
-    /// buffers alive, so another batch cannot take their addresses and be taken for it.
-    answers: Mutex<Vec<(ArrayData, Arc<Vec<BooleanArray>>)>>,
+    /// (the batch's column, its answers), newest last.
+    answers: Mutex<Vec<(Identity, Arc<Answers>)>>,
+}
+
+/// Which column a batch's answers are for: the column's first buffer (its offsets or views,
+/// a few bytes a row), where in it the column starts and ends, and where its other buffers
+/// (the text) are. Holding that first buffer keeps its address from being taken by another
+/// batch's column while the answers are kept, without holding the text.
+struct Identity {
+    buffer: Buffer,
+    others: Vec<usize>,
+    offset: usize,
+    len: usize,
+}
+
+impl Identity {
+    fn of(data: &ArrayData) -> Option<Identity> {
+        let buffer = data.buffers().first()?.clone();
+        let others = data.buffers()[1..].iter().map(|b| b.as_ptr() as usize).collect();
+        Some(Identity { buffer, others, offset: data.offset(), len: data.len() })
+    }
+
+    fn is(&self, other: &Identity) -> bool {
+        self.buffer.as_ptr() == other.buffer.as_ptr()
+            && self.others == other.others
+            && (self.offset, self.len) == (other.offset, other.len)
+    }
+}
+
+/// Every test's answer for one batch's column. Most tests hold on no row of a batch: they share
+/// one answer, and only the others keep one of their own (thousands of tests would otherwise
+/// keep a bit per row each, for each batch remembered).
+struct Answers {
+    /// Per test, its answer where it holds on some row.
+    held: Vec<Option<BooleanArray>>,
+    /// The answer of the others: false, or null where the value is.
+    nowhere: BooleanArray,
+}
+
+impl Answers {
+    fn of(&self, test: usize) -> BooleanArray {
+        self.held.get(test).and_then(Option::as_ref).unwrap_or(&self.nowhere).clone()
+    }
 }
 
 impl std::fmt::Debug for LiteralSet {
@@ -177,32 +218,27 @@ impl LiteralSet {
     }
 
     /// Every test's answer for this batch's column: searched once, then remembered.
-    fn answers(&self, column: &ArrayRef) -> Result<Arc<Vec<BooleanArray>>> {
-        let data = column.to_data();
-        if let Ok(cached) = self.answers.lock()
-            && let Some((_, answers)) = cached.iter().find(|(d, _)| d.ptr_eq(&data))
+    fn answers(&self, column: &ArrayRef) -> Result<Arc<Answers>> {
+        let identity = Identity::of(&column.to_data());
+        if let (Ok(cached), Some(identity)) = (self.answers.lock(), &identity)
+            && let Some((_, answers)) = cached.iter().find(|(i, _)| i.is(identity))
         {
             return Ok(Arc::clone(answers));
         }
         let answers = Arc::new(self.search(column)?);
-        if let Ok(mut cached) = self.answers.lock() {
+        if let (Ok(mut cached), Some(identity)) = (self.answers.lock(), identity) {
             if cached.len() >= CACHED {
                 cached.remove(0);
             }
-            cached.push((data, Arc::clone(&answers)));
+            cached.push((identity, Arc::clone(&answers)));
         }
         Ok(answers)
     }
 
-    fn search(&self, column: &ArrayRef) -> Result<Vec<BooleanArray>> {
+    fn search(&self, column: &ArrayRef) -> Result<Answers> {
         let rows = column.len();
-        let mut found: Vec<BooleanBufferBuilder> = (0..self.index.len())
-            .map(|_| {
-                let mut b = BooleanBufferBuilder::new(rows);
-                b.append_n(rows, false);
-                b
-            })
-            .collect();
+        // A test's answer is made when it first holds.
+        let mut found: Vec<Option<BooleanBufferBuilder>> = (0..self.index.len()).map(|_| None).collect();
         let mut test_row = |row: usize, text: &str| {
             for m in self.automaton.find_overlapping_iter(text) {
                 for (test, anchor) in &self.uses[m.pattern().as_usize()] {
@@ -213,7 +249,13 @@ impl LiteralSet {
                         Anchor::Whole => m.start() == 0 && m.end() == text.len(),
                     };
                     if holds {
-                        found[*test].set_bit(row, true);
+                        found[*test]
+                            .get_or_insert_with(|| {
+                                let mut b = BooleanBufferBuilder::new(rows);
+                                b.append_n(rows, false);
+                                b
+                            })
+                            .set_bit(row, true);
                     }
                 }
             }
@@ -237,7 +279,9 @@ impl LiteralSet {
             other => return exec_err!("spoor_literal_hit reads text, not {other}"),
         }
         let nulls = column.logical_nulls();
-        Ok(found.into_iter().map(|mut b| BooleanArray::new(b.finish(), nulls.clone())).collect())
+        let held = found.into_iter().map(|b| b.map(|mut b| BooleanArray::new(b.finish(), nulls.clone()))).collect();
+        let nowhere = BooleanArray::new(arrow::buffer::BooleanBuffer::new_unset(rows), nulls);
+        Ok(Answers { held, nowhere })
     }
 }
 
@@ -279,7 +323,7 @@ impl ScalarUDFImpl for LiteralHit {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let Some(column) = args.args.first() else { return exec_err!("spoor_literal_hit takes a column") };
         let column = column.to_array(args.number_rows)?;
-        Ok(ColumnarValue::Array(Arc::new(self.set.answers(&column)?[self.test].clone())))
+        Ok(ColumnarValue::Array(Arc::new(self.set.answers(&column)?.of(self.test))))
     }
 }
 
@@ -312,7 +356,7 @@ mod tests {
         let Expr::ScalarFunction(f) = &rewritten[0] else { panic!("{}", rewritten[0]) };
         let hit = f.func.inner().downcast_ref::<LiteralHit>().unwrap();
         let answers = hit.set.answers(&rows).unwrap();
-        let column = |i: usize| answers[i].iter().collect::<Vec<_>>();
+        let column = |i: usize| answers.of(i).iter().collect::<Vec<_>>();
         let (t, f, n) = (Some(true), Some(false), None);
         assert_eq!(column(0), vec![t, f, f, n, f, t], "%-ENC%");
         assert_eq!(column(1), vec![t, f, f, n, f, f], "powershell%");

@@ -19,11 +19,12 @@
 use std::collections::HashSet;
 
 use arrow::array::{Array, BooleanArray};
-use arrow::compute::filter_record_batch;
+use arrow::compute::interleave_record_batch;
 use arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema};
 use datafusion::error::{DataFusionError, Result};
+use futures::StreamExt;
 use std::sync::Arc;
 
 use datafusion::execution::SessionState;
@@ -48,7 +49,7 @@ pub struct SharedScan {
     /// The plan: the table's columns the members read, then a mark per member, for every row
     /// that passes what all members ask ([`run`] keeps the rows some mark keeps).
     pub plan: LogicalPlan,
-    /// The members, in mark order: (index of the hunt's plan, which of its tables).
+    /// The members, in mark order: (the hunt, as [`Sharing::add`] was told, which of its tables).
     pub members: Vec<(usize, usize)>,
     /// How many columns come before the marks.
     pub columns: usize,
@@ -62,9 +63,82 @@ pub struct SharedScan {
 #[derive(Debug, Clone, Default)]
 pub struct SharedScans {
     pub scans: Vec<SharedScan>,
-    /// For each plan given: where the rows of each of its tables come from, as (scan, member);
-    /// None for a hunt that runs on its own.
-    pub hunts: Vec<Option<Vec<(usize, usize)>>>,
+    /// Each hunt that takes part: where the rows of each of its tables come from, as (scan,
+    /// member). A hunt not listed runs on its own.
+    pub hunts: Vec<(usize, Vec<(usize, usize)>)>,
+}
+
+/// The scans hunts share, gathered one hunt at a time: a hunt's plan is taken apart as it is
+/// added and need not be kept. A pack of thousands of Sigma rules would otherwise hold every
+/// rule's plan (each projecting a wide table's columns) until the last one was planned; the
+/// members of a table mostly give their rows the same columns, which are kept once.
+///
+/// A hunt that keeps the rows of one table (or of several, read as one) that pass its filters
+/// takes part; each of its tables joins the scan of that table. Any other hunt runs on its own.
+#[derive(Debug, Default)]
+pub struct Sharing {
+    groups: Vec<Group>,
+    hunts: Vec<(usize, Vec<(usize, usize)>)>,
+}
+
+/// The members of one scan, so far.
+#[derive(Debug)]
+struct Group {
+    scan: LogicalPlan,
+    /// (hunt, which of its tables), in mark order.
+    members: Vec<(usize, usize)>,
+    /// Per member, its filters.
+    filters: Vec<Vec<Expr>>,
+    /// The members' distinct outputs, and each member's.
+    outputs: Vec<Vec<Expr>>,
+    output_of: Vec<Option<usize>>,
+    /// Whether some member keeps the table's columns as they are.
+    all_columns: bool,
+}
+
+impl Sharing {
+    /// Adds `hunt`'s plan: true when the hunt joins shared scans (its plan is no longer
+    /// needed), false when it runs on its own.
+    pub fn add(&mut self, hunt: usize, plan: &LogicalPlan) -> bool {
+        let Some(branches) = branches(plan) else { return false };
+        let mut placed = Vec::with_capacity(branches.len());
+        for (b, branch) in branches.into_iter().enumerate() {
+            let g = match self.groups.iter().position(|g| &g.scan == branch.scan) {
+                Some(g) => g,
+                None => {
+                    self.groups.push(Group {
+                        scan: branch.scan.clone(),
+                        members: Vec::new(),
+                        filters: Vec::new(),
+                        outputs: Vec::new(),
+                        output_of: Vec::new(),
+                        all_columns: false,
+                    });
+                    self.groups.len() - 1
+                }
+            };
+            let group = &mut self.groups[g];
+            placed.push((g, group.members.len()));
+            group.members.push((hunt, b));
+            group.filters.push(branch.filters);
+            let output = branch.output.map(|output| {
+                group.outputs.iter().position(|o| *o == output).unwrap_or_else(|| {
+                    group.outputs.push(output);
+                    group.outputs.len() - 1
+                })
+            });
+            group.all_columns |= output.is_none();
+            group.output_of.push(output);
+        }
+        self.hunts.push((hunt, placed));
+        true
+    }
+
+    /// The scans' plans.
+    pub fn finish(self) -> Result<SharedScans> {
+        let scans = self.groups.into_iter().map(Group::plan).collect::<Result<Vec<_>>>()?;
+        Ok(SharedScans { scans, hunts: self.hunts })
+    }
 }
 
 /// One table a hunt reads, taken apart: its output columns (in the hunt's own output schema),
@@ -73,43 +147,6 @@ struct Branch<'a> {
     output: Option<Vec<Expr>>,
     filters: Vec<Expr>,
     scan: &'a LogicalPlan,
-}
-
-/// The scans `plans` can share: a hunt that keeps the rows of one table (or of several, read as
-/// one) that pass its filters takes part; each of its tables joins the scan of that table. Any
-/// other hunt runs on its own.
-pub fn shared_scans(plans: &[&LogicalPlan]) -> Result<SharedScans> {
-    let taken_apart: Vec<Option<Vec<Branch>>> = plans.iter().map(|p| branches(p)).collect();
-    // Groups of (plan, branch) with the same scan.
-    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
-    let mut hunts = vec![None; plans.len()];
-    for (p, branches) in taken_apart.iter().enumerate() {
-        let Some(branches) = branches else { continue };
-        let mut placed = Vec::new();
-        for (b, branch) in branches.iter().enumerate() {
-            let same = |(q, c): &(usize, usize)| {
-                let other = &taken_apart[*q].as_ref().map(|bs| &bs[*c]);
-                other.is_some_and(|o| o.scan == branch.scan)
-            };
-            let g = match groups.iter().position(|g| g.first().is_some_and(same)) {
-                Some(g) => g,
-                None => {
-                    groups.push(Vec::new());
-                    groups.len() - 1
-                }
-            };
-            placed.push((g, groups[g].len()));
-            groups[g].push((p, b));
-        }
-        hunts[p] = Some(placed);
-    }
-    let mut scans = Vec::with_capacity(groups.len());
-    for members in groups {
-        let branches: Vec<&Branch> =
-            members.iter().filter_map(|(p, b)| taken_apart[*p].as_ref().map(|bs| &bs[*b])).collect();
-        scans.push(shared_scan(&branches, members)?);
-    }
-    Ok(SharedScans { scans, hunts })
 }
 
 /// `Projection? → (Union of branches | branch)`, each branch `Projection? → Filter* →
@@ -230,61 +267,40 @@ fn folded(outer: &[Expr], schema: &DFSchema, inner: Option<&[Expr]>) -> Option<V
         .collect()
 }
 
-fn shared_scan(members: &[&Branch], indices: Vec<(usize, usize)>) -> Result<SharedScan> {
-    let first = members.first().ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
-    // What every member asks is asked once, before the marks.
-    let common: Vec<Expr> =
-        first.filters.iter().filter(|f| members.iter().all(|m| m.filters.contains(f))).cloned().collect();
-    let common_set: HashSet<&Expr> = common.iter().collect();
-    let scan = first.scan.clone();
-    // The table's columns some member's output reads (all of them where a member keeps the
-    // table's columns as they are).
-    let mut read: HashSet<&str> = HashSet::new();
-    let mut all = false;
-    for member in members {
-        match &member.output {
-            None => all = true,
-            Some(output) => {
-                output.iter().for_each(|e| read.extend(e.column_refs().into_iter().map(|c| c.name.as_str())))
-            }
+impl Group {
+    /// The scan with a mark per member.
+    fn plan(self) -> Result<SharedScan> {
+        let Group { scan, members, filters, outputs, output_of, all_columns } = self;
+        let first = filters.first().ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
+        // What every member asks is asked once, before the marks.
+        let common: Vec<Expr> = first.iter().filter(|f| filters.iter().all(|m| m.contains(f))).cloned().collect();
+        let common_set: HashSet<&Expr> = common.iter().collect();
+        // The table's columns some member's output reads (all of them where a member keeps the
+        // table's columns as they are).
+        let read: HashSet<&str> =
+            outputs.iter().flatten().flat_map(|e| e.column_refs()).map(|c| c.name.as_str()).collect();
+        let mut projected: Vec<Expr> = scan
+            .schema()
+            .columns()
+            .into_iter()
+            .filter(|c| all_columns || read.contains(c.name.as_str()))
+            .map(Expr::Column)
+            .collect();
+        let columns = projected.len();
+        let marks: Vec<Expr> = filters
+            .iter()
+            .map(|own| conjunction(own.iter().filter(|f| !common_set.contains(f)).cloned()).unwrap_or(lit(true)))
+            .collect();
+        // The literals the members look for in each column are looked for in one search.
+        let marks = crate::literal_set::rewrite(marks, scan.schema())?;
+        projected.extend(marks.into_iter().enumerate().map(|(i, mark)| mark.alias(format!("{MARK}.{i}"))));
+        let mut builder = LogicalPlanBuilder::from(scan);
+        if let Some(common) = conjunction(common.clone()) {
+            builder = builder.filter(common)?;
         }
+        let plan = builder.project(projected)?.build()?;
+        Ok(SharedScan { plan, members, columns, outputs, output_of })
     }
-    let scanned: Vec<Expr> = scan
-        .schema()
-        .columns()
-        .into_iter()
-        .filter(|c| all || read.contains(c.name.as_str()))
-        .map(Expr::Column)
-        .collect();
-    let mut outputs: Vec<Vec<Expr>> = Vec::new();
-    let output_of: Vec<Option<usize>> = members
-        .iter()
-        .map(|member| {
-            let output = member.output.as_ref()?;
-            Some(outputs.iter().position(|o| o == output).unwrap_or_else(|| {
-                outputs.push(output.clone());
-                outputs.len() - 1
-            }))
-        })
-        .collect();
-    let mut builder = LogicalPlanBuilder::from(scan);
-    if let Some(common) = conjunction(common.clone()) {
-        builder = builder.filter(common)?;
-    }
-    let mut projected: Vec<Expr> = scanned;
-    let columns = projected.len();
-    let marks: Vec<Expr> = members
-        .iter()
-        .map(|member| {
-            let own: Vec<Expr> = member.filters.iter().filter(|f| !common_set.contains(f)).cloned().collect();
-            conjunction(own).unwrap_or(lit(true))
-        })
-        .collect();
-    // The literals the members look for in each column are looked for in one search.
-    let marks = crate::literal_set::rewrite(marks, first.scan.schema())?;
-    projected.extend(marks.into_iter().enumerate().map(|(i, mark)| mark.alias(format!("{MARK}.{i}"))));
-    let plan = builder.project(projected)?.build()?;
-    Ok(SharedScan { plan, members: indices, columns, outputs, output_of })
 }
 
 /// Runs a shared scan: the rows some member keeps, dealt to the members ([`deal`]).
@@ -305,9 +321,12 @@ pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result
             .reduce(|a, b| Arc::new(BinaryExpr::new(a, Operator::Or, b)) as Arc<dyn PhysicalExpr>)
             .ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
         let kept = Arc::new(FilterExec::try_new(any, marked)?);
-        let batches = datafusion::physical_plan::collect(kept, ctx.task_ctx()).await?;
-        let dealt = deal(scan, &batches)?;
-        outputs(ctx, scan, dealt)
+        let mut stream = datafusion::physical_plan::execute_stream(kept, ctx.task_ctx())?;
+        let mut dealt = Dealt::new(scan.members.len());
+        while let Some(batch) = stream.next().await {
+            dealt.add(scan, &batch?)?;
+        }
+        outputs(ctx, scan, &dealt)
     };
     rows.await.map_err(crate::run::failed)
 }
@@ -373,24 +392,24 @@ async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn 
     }
 }
 
-/// Each member's output columns, computed on the rows dealt to it.
-fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: Vec<Vec<RecordBatch>>) -> Result<Vec<Vec<RecordBatch>>> {
+/// Each member's output columns, computed on the rows dealt to it, one member at a time.
+fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: &Dealt) -> Result<Vec<Vec<RecordBatch>>> {
     let fields = scan.plan.schema().iter().take(scan.columns).map(|(q, f)| (q.cloned(), Arc::clone(f))).collect();
     let columns = DFSchema::new_with_metadata(fields, Default::default())?;
     let state = ctx.state();
     // Each distinct output planned once, when a member with rows first needs it.
     let mut planned: Vec<Option<(Vec<Arc<dyn PhysicalExpr>>, arrow::datatypes::SchemaRef)>> =
         vec![None; scan.outputs.len()];
-    let mut out = Vec::with_capacity(dealt.len());
-    for (rows, output) in dealt.into_iter().zip(&scan.output_of) {
-        let Some(output) = *output else {
-            out.push(rows);
+    let mut out = Vec::with_capacity(scan.members.len());
+    for (member, output) in scan.output_of.iter().enumerate() {
+        let Some(rows) = dealt.rows_of(member)? else {
+            out.push(Vec::new());
             continue;
         };
-        if rows.is_empty() {
-            out.push(rows);
+        let Some(output) = *output else {
+            out.push(vec![rows]);
             continue;
-        }
+        };
         let (exprs, schema) = match &mut planned[output] {
             Some(done) => &*done,
             slot => {
@@ -403,29 +422,35 @@ fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: Vec<Vec<RecordBatch>>
                 &*slot.insert((physical, Arc::new(arrow::datatypes::Schema::new(fields))))
             }
         };
-        let computed = rows
+        let arrays = exprs
             .iter()
-            .map(|batch| {
-                let arrays = exprs
-                    .iter()
-                    .map(|e| e.evaluate(batch).and_then(|v| v.into_array(batch.num_rows())))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(RecordBatch::try_new(Arc::clone(schema), arrays)?)
-            })
+            .map(|e| e.evaluate(&rows).and_then(|v| v.into_array(rows.num_rows())))
             .collect::<Result<Vec<_>>>()?;
-        out.push(computed);
+        out.push(vec![RecordBatch::try_new(Arc::clone(schema), arrays)?]);
     }
     Ok(out)
 }
 
-/// The rows of a shared scan dealt to its members: for each member (in [`SharedScan::members`]
-/// order), the rows its mark keeps, with the columns before the marks only.
-pub fn deal(scan: &SharedScan, batches: &[RecordBatch]) -> Result<Vec<Vec<RecordBatch>>> {
-    let mut out = vec![Vec::new(); scan.members.len()];
-    for batch in batches {
-        let columns: Vec<usize> = (0..scan.columns).collect();
-        let rows = batch.project(&columns)?;
-        for (member, kept) in out.iter_mut().enumerate() {
+/// The rows of a shared scan dealt to its members as they come: the columns before the marks,
+/// and for each member (in [`SharedScan::members`] order) which of those rows its mark keeps.
+/// A member's rows are gathered into one batch when asked for: a member keeps a few rows of
+/// many batches, and each batch of a wide table costs its columns' buffers however few rows it
+/// holds.
+struct Dealt {
+    rows: Vec<RecordBatch>,
+    /// Per member: (batch, row) of each row it keeps, in order.
+    kept: Vec<Vec<(usize, usize)>>,
+}
+
+impl Dealt {
+    fn new(members: usize) -> Dealt {
+        Dealt { rows: Vec::new(), kept: vec![Vec::new(); members] }
+    }
+
+    /// A batch of the scan's rows, with its marks.
+    fn add(&mut self, scan: &SharedScan, batch: &RecordBatch) -> Result<()> {
+        let b = self.rows.len();
+        for (member, kept) in self.kept.iter_mut().enumerate() {
             let mark = batch.column(scan.columns + member);
             let mark = mark
                 .as_any()
@@ -434,8 +459,21 @@ pub fn deal(scan: &SharedScan, batches: &[RecordBatch]) -> Result<Vec<Vec<Record
             if mark.true_count() == 0 {
                 continue;
             }
-            kept.push(filter_record_batch(&rows, mark)?);
+            // A null mark keeps no row, as a filter's null does.
+            kept.extend(mark.iter().enumerate().filter(|(_, m)| *m == Some(true)).map(|(row, _)| (b, row)));
         }
+        let columns: Vec<usize> = (0..scan.columns).collect();
+        self.rows.push(batch.project(&columns)?);
+        Ok(())
     }
-    Ok(out)
+
+    /// The rows `member` keeps, as one batch; None where it keeps none.
+    fn rows_of(&self, member: usize) -> Result<Option<RecordBatch>> {
+        let kept = &self.kept[member];
+        if kept.is_empty() {
+            return Ok(None);
+        }
+        let rows: Vec<&RecordBatch> = self.rows.iter().collect();
+        Ok(Some(interleave_record_batch(&rows, kept)?))
+    }
 }

@@ -129,7 +129,7 @@ impl Finding {
     /// The hunt's row, column name to value.
     #[getter]
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_python(py, &serde_json::Value::Object(self.inner.fields.clone()))
+        json_to_python(py, &serde_json::Value::Object(self.inner.fields.to_map()))
     }
 
     /// The processes of a process-chain finding, from the top: dicts with step, name and

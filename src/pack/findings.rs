@@ -3,9 +3,10 @@
 //! has already reported.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::PackHunt;
@@ -42,7 +43,7 @@ pub struct Evidence {
 /// assert_eq!((finding.hunt.as_str(), finding.severity.as_str()), ("example.script-host-powershell", "high"));
 /// assert_eq!(finding.author.as_deref(), Some("spoor's examples"));
 /// assert_eq!(finding.entities["user"], "pgustavo");
-/// assert_eq!(finding.fields["process.parent.name"], "wscript.exe");
+/// assert_eq!(finding.fields.get("process.parent.name").unwrap(), "wscript.exe");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,7 +75,7 @@ pub struct Finding {
     /// Where the evidence is in the raw logs.
     pub evidence: Vec<Evidence>,
     /// The row as the hunt gave it.
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
     /// The processes the row names, from the install down to the payload (a chain's steps in
     /// the hunt's column order, each step's parent first); empty unless there are two or more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -102,6 +103,84 @@ pub struct ProcessNode {
     pub name: Option<String>,
     /// Its command line.
     pub command_line: Option<String>,
+}
+
+/// A finding's row: the hunt's columns that have a value, by name, as JSON values (keys in name
+/// order). Read from the hunt's result when asked, not held as JSON: a pack of Sigma rules makes
+/// tens of thousands of findings, whose rows the run holds as batches already.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let finding = spoor::pack::render::all_findings(&runs)[0];
+/// let row = finding.fields.to_map();
+/// assert_eq!(row["process.name"], "powershell.exe");
+/// assert_eq!(finding.fields.get("process.name"), Some(row["process.name"].clone()));
+/// assert_eq!(finding.fields.get("no.such.column"), None);
+/// // As JSON, and back, it is the same map.
+/// let back: spoor::pack::Fields = serde_json::from_value(serde_json::to_value(&finding.fields).unwrap()).unwrap();
+/// assert_eq!(back.to_map(), row);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Fields(Row);
+
+#[derive(Clone)]
+enum Row {
+    /// A row of a batch of the hunt's result.
+    InBatch(Arc<RecordBatch>, usize),
+    /// Read back from JSON (a job's saved state).
+    Map(Map<String, Value>),
+}
+
+impl Fields {
+    /// The row's columns that have a value, by name.
+    pub fn to_map(&self) -> Map<String, Value> {
+        match &self.0 {
+            // The same conversion succeeded when the finding was made from this row.
+            Row::InBatch(batch, row) => json_rows(&[batch.slice(*row, 1)]).ok().and_then(|mut rows| rows.pop()),
+            Row::Map(map) => Some(map.clone()),
+        }
+        .unwrap_or_default()
+    }
+
+    /// One column's value; None where the row has no value in it (or no such column).
+    pub fn get(&self, name: &str) -> Option<Value> {
+        match &self.0 {
+            Row::InBatch(batch, row) => {
+                let column = batch.schema().index_of(name).ok()?;
+                let one = batch.project(&[column]).ok()?.slice(*row, 1);
+                json_rows(&[one]).ok()?.pop()?.remove(name)
+            }
+            Row::Map(map) => map.get(name).filter(|v| !v.is_null()).cloned(),
+        }
+    }
+}
+
+impl From<Map<String, Value>> for Fields {
+    fn from(map: Map<String, Value>) -> Self {
+        Fields(Row::Map(map))
+    }
+}
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_map().fmt(f)
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_map().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(Fields::from)
+    }
 }
 
 impl Finding {
@@ -407,33 +486,49 @@ fn fnv(parts: &[&str]) -> String {
 pub(crate) fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Result<Vec<Finding>> {
     let mut out = Vec::new();
     let processes = batches.first().map(|b| process_columns(&b.schema())).unwrap_or_default();
-    for row in json_rows(batches)? {
-        let evidence = evidence(&row);
-        let keys: Vec<String> = if evidence.is_empty() {
-            row.iter().map(|(k, v)| format!("{k}={}", text(v))).collect()
-        } else {
-            evidence.iter().map(|e| format!("{}:{}", e.path, e.line.unwrap_or(0))).collect()
-        };
-        let (entities, entity_columns) = entities(&row);
-        let mut parts: Vec<&str> = vec![hunt.id()];
-        parts.extend(keys.iter().map(String::as_str));
-        out.push(Finding {
-            id: fnv(&parts),
-            hunt: hunt.id().to_string(),
-            title: hunt.meta.title.clone().unwrap_or_default(),
-            severity: hunt.severity().to_string(),
-            confidence: hunt.meta.confidence.clone(),
-            attack: hunt.meta.attack.clone(),
-            author: hunt.meta.author.clone(),
-            timestamp: row.get("@timestamp").and_then(Value::as_str).map(str::to_string),
-            entities,
-            entity_columns,
-            evidence,
-            process_tree: process_tree(&processes, &row),
-            fields: row,
-        });
+    for batch in batches {
+        let shared = Arc::new(batch.clone());
+        // A slice of rows as JSON at a time: a hunt's rows may be one batch of tens of
+        // thousands, whose JSON maps would otherwise all be held at once.
+        for start in (0..batch.num_rows()).step_by(JSON_ROWS) {
+            let rows = json_rows(&[batch.slice(start, JSON_ROWS.min(batch.num_rows() - start))])?;
+            for (n, row) in rows.into_iter().enumerate() {
+                out.push(finding(hunt, &processes, row, Fields(Row::InBatch(Arc::clone(&shared), start + n))));
+            }
+        }
     }
     Ok(out)
+}
+
+/// How many rows [`findings`] reads as JSON at a time.
+const JSON_ROWS: usize = 256;
+
+/// The finding of one row (`row` as JSON, read once here; `fields` the same row, kept).
+fn finding(hunt: &PackHunt, processes: &[(String, String)], row: Map<String, Value>, fields: Fields) -> Finding {
+    let evidence = evidence(&row);
+    let keys: Vec<String> = if evidence.is_empty() {
+        row.iter().map(|(k, v)| format!("{k}={}", text(v))).collect()
+    } else {
+        evidence.iter().map(|e| format!("{}:{}", e.path, e.line.unwrap_or(0))).collect()
+    };
+    let (entities, entity_columns) = entities(&row);
+    let mut parts: Vec<&str> = vec![hunt.id()];
+    parts.extend(keys.iter().map(String::as_str));
+    Finding {
+        id: fnv(&parts),
+        hunt: hunt.id().to_string(),
+        title: hunt.meta.title.clone().unwrap_or_default(),
+        severity: hunt.severity().to_string(),
+        confidence: hunt.meta.confidence.clone(),
+        attack: hunt.meta.attack.clone(),
+        author: hunt.meta.author.clone(),
+        timestamp: row.get("@timestamp").and_then(Value::as_str).map(str::to_string),
+        entities,
+        entity_columns,
+        evidence,
+        process_tree: process_tree(processes, &row),
+        fields,
+    }
 }
 
 /// Rows as JSON objects (null columns left out; keys in name order), a batch at a time, so the

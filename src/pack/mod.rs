@@ -31,7 +31,7 @@ use crate::dsl::{Diagnostics, ParamValues, RunOptions};
 
 pub use docs::markdown;
 pub(crate) use findings::findings;
-pub use findings::{Evidence, Finding, ProcessNode};
+pub use findings::{Evidence, Fields, Finding, ProcessNode};
 
 /// A pack's hunt, read and checked.
 ///
@@ -367,71 +367,95 @@ pub(crate) async fn run<'p>(
     use crate::dsl::run::{run_plan, within};
     use crate::dsl::shared_scan;
     let mut outcomes: Vec<Option<Outcome>> = pack.hunts.iter().map(|_| None).collect();
-    // (the hunt's index in the pack, its plan, the tables it reads that have no rows): only the
-    // plan is kept, not the checked hunt it was lowered from, as thousands of rules are held.
-    let mut compiled = Vec::new();
+    // The tables each hunt reads that have no rows.
+    let mut missing: Vec<Vec<String>> = Vec::with_capacity(pack.hunts.len());
+    // Hunts that share scans give their plans to `sharing` as they are compiled; only the
+    // plans of those that run on their own are kept (the checked hunts are not: thousands of
+    // rules are held).
+    let mut sharing = shared_scan::Sharing::default();
+    let mut alone = std::collections::HashMap::new();
     // The session's tables, read once for every hunt; where they cannot be, each hunt says why.
     let catalog = crate::dsl::run::catalog(ctx).await;
     for (i, hunt) in pack.hunts.iter().enumerate() {
-        let missing: Vec<String> = hunt.tables.iter().filter(|t| !present.contains(t)).cloned().collect();
-        if !hunt.tables.is_empty() && missing.len() == hunt.tables.len() {
+        missing.push(hunt.tables.iter().filter(|t| !present.contains(t)).cloned().collect());
+        if !hunt.tables.is_empty() && missing[i].len() == hunt.tables.len() {
             starting(hunt);
-            outcomes[i] = Some(Outcome::Skipped { missing });
+            outcomes[i] = Some(Outcome::Skipped { missing: missing[i].clone() });
             continue;
         }
-        let params = params_for(hunt, config);
-        let compiling = async {
-            match &catalog {
-                Ok(catalog) => crate::dsl::run::compile_with(ctx, catalog, &hunt.text, &params, &config.options).await,
-                Err(_) => crate::dsl::compile(ctx, &hunt.text, &params, &config.options).await,
+        match within(config.limits.time, compile(ctx, &catalog, hunt, config)).await {
+            Ok(plan) if sharing.add(i, &plan) => {}
+            Ok(plan) => {
+                alone.insert(i, plan);
             }
-        };
-        match within(config.limits.time, compiling).await {
-            Ok(c) => compiled.push((i, c.plan, missing)),
             Err(e) => {
                 starting(hunt);
                 outcomes[i] = Some(failed(hunt, e));
             }
         }
     }
-    let ran = |hunt: &PackHunt, batches: Vec<arrow::record_batch::RecordBatch>, missing: Vec<String>| match findings(
-        hunt, &batches,
+    let ran = |i: usize, batches: Vec<arrow::record_batch::RecordBatch>, missing: Vec<String>| match findings(
+        &pack.hunts[i],
+        &batches,
     ) {
         Ok(findings) => Outcome::Ran { findings, batches, missing },
         Err(e) => Outcome::Failed(e),
     };
-    let plans: Vec<&datafusion::logical_expr::LogicalPlan> = compiled.iter().map(|(_, plan, _)| plan).collect();
-    // Planning shared scans can only fail on a plan the engine would refuse anyway: then every
-    // hunt runs on its own, and says so itself.
-    let shared = shared_scan::shared_scans(&plans).unwrap_or_default();
+    // Planning shared scans can only fail on a plan the engine would refuse anyway: then those
+    // hunts are compiled again and run on their own, and say so themselves.
+    let shared = match sharing.finish() {
+        Ok(shared) => shared,
+        Err(_) => Default::default(),
+    };
     // Per scan, per member: the rows; None where the scan failed (memory, time), whose hunts
-    // then run on their own.
-    let mut dealt: Vec<Option<Vec<Vec<arrow::record_batch::RecordBatch>>>> = Vec::new();
-    for scan in &shared.scans {
-        for (p, b) in &scan.members {
+    // then run on their own. A hunt's findings are made as soon as the scans of all its tables
+    // have run, and its rows are then held by its outcome alone.
+    // Each scan's plan (its members' tests, their literal sets) is dropped once it has run.
+    let shared_scan::SharedScans { scans, hunts } = shared;
+    let mut dealt: Vec<Option<Vec<Vec<arrow::record_batch::RecordBatch>>>> = Vec::with_capacity(scans.len());
+    let mut waiting: Vec<&(usize, Vec<(usize, usize)>)> = hunts.iter().collect();
+    for (s, scan) in scans.into_iter().enumerate() {
+        for (i, b) in &scan.members {
             if *b == 0 {
-                starting(&pack.hunts[compiled[*p].0]);
+                starting(&pack.hunts[*i]);
             }
         }
-        dealt.push(within(config.limits.time, shared_scan::run(ctx, scan)).await.ok());
+        dealt.push(within(config.limits.time, shared_scan::run(ctx, &scan)).await.ok());
+        drop(scan);
+        waiting.retain(|(i, parts)| {
+            if parts.iter().any(|(scan, _)| *scan > s) {
+                return true;
+            }
+            // The rows of each of its tables, in order (a hunt over several reads them as one).
+            let rows: Option<Vec<Vec<_>>> = parts
+                .iter()
+                .map(|(scan, member)| dealt[*scan].as_mut().map(|r| std::mem::take(&mut r[*member])))
+                .collect();
+            if let Some(rows) = rows {
+                outcomes[*i] = Some(ran(*i, rows.into_iter().flatten().collect(), missing[*i].clone()));
+            }
+            false
+        });
     }
-    for (p, parts) in shared.hunts.iter().enumerate() {
-        let Some(parts) = parts else { continue };
-        // The rows of each of its tables, in order (a hunt over several reads them as one).
-        let rows: Option<Vec<&Vec<_>>> =
-            parts.iter().map(|(scan, member)| dealt.get(*scan)?.as_ref().map(|r| &r[*member])).collect();
-        let Some(rows) = rows else { continue };
-        let (i, _, missing) = &compiled[p];
-        outcomes[*i] = Some(ran(&pack.hunts[*i], rows.into_iter().flatten().cloned().collect(), missing.clone()));
-    }
-    for (i, plan, missing) in &compiled {
-        if outcomes[*i].is_some() {
+    // Hunts that run on their own, and those whose shared scan failed or was not planned
+    // (compiled again: their plans were not kept).
+    for i in 0..pack.hunts.len() {
+        if outcomes[i].is_some() {
             continue;
         }
-        starting(&pack.hunts[*i]);
-        outcomes[*i] = Some(match within(config.limits.time, run_plan(ctx, plan)).await {
-            Err(e) => failed(&pack.hunts[*i], e),
-            Ok(batches) => ran(&pack.hunts[*i], batches, missing.clone()),
+        let hunt = &pack.hunts[i];
+        starting(hunt);
+        let plan = alone.remove(&i);
+        let running = async {
+            let plan = match plan {
+                Some(plan) => plan,
+                None => compile(ctx, &catalog, hunt, config).await?,
+            };
+            run_plan(ctx, &plan).await
+        };
+        outcomes[i] = Some(match within(config.limits.time, running).await {
+            Err(e) => failed(hunt, e),
+            Ok(batches) => ran(i, batches, missing[i].clone()),
         });
     }
     pack.hunts
@@ -443,6 +467,22 @@ pub(crate) async fn run<'p>(
                 .unwrap_or_else(|| Outcome::Failed(crate::Error::Internal("a hunt of the pack was not run".into()))),
         })
         .collect()
+}
+
+/// A hunt's plan, with its parameters, against the session's tables (read once for a pack;
+/// where they could not be, the hunt reads them itself and says why it cannot).
+async fn compile(
+    ctx: &SessionContext,
+    catalog: &Result<crate::dsl::catalog::Catalog, datafusion::error::DataFusionError>,
+    hunt: &PackHunt,
+    config: &RunConfig,
+) -> Result<datafusion::logical_expr::LogicalPlan, crate::dsl::Error> {
+    let params = params_for(hunt, config);
+    let compiled = match catalog {
+        Ok(catalog) => crate::dsl::run::compile_with(ctx, catalog, &hunt.text, &params, &config.options).await,
+        Err(_) => crate::dsl::compile(ctx, &hunt.text, &params, &config.options).await,
+    };
+    compiled.map(|c| c.plan)
 }
 
 /// A hunt that could not be planned or run; a hunt's own diagnostics point into its file.

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
+use std::io::Write;
+
 use serde_json::{Value, json};
 
 use super::{Finding, HuntRun, Outcome, PackHunt};
@@ -147,12 +149,31 @@ pub fn summary(runs: &[HuntRun<'_>]) -> String {
 /// # Ok(()) }
 /// ```
 pub fn ndjson(runs: &[HuntRun<'_>]) -> crate::Result<String> {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_ndjson(runs, &mut out).map_err(|e| crate::Error::Internal(format!("findings as JSON: {e}")))?;
+    String::from_utf8(out).map_err(|e| crate::Error::Internal(format!("findings as JSON: {e}")))
+}
+
+/// [`ndjson`], written to `sink` a finding at a time (the text of thousands of findings is
+/// never held at once).
+///
+/// ```
+/// # #[tokio::main] async fn main() -> spoor::Result<()> {
+/// # let store = spoor::testing::sample_store()?;
+/// # let pack = spoor::testing::example_pack()?;
+/// let runs = store.run_pack(&pack, &Default::default()).await?;
+/// let mut out = Vec::new();
+/// spoor::pack::render::write_ndjson(&runs, &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), spoor::pack::render::ndjson(&runs)?);
+/// # Ok(()) }
+/// ```
+pub fn write_ndjson(runs: &[HuntRun<'_>], sink: &mut dyn Write) -> std::io::Result<()> {
+    let mut sink = std::io::BufWriter::new(sink);
     for f in all_findings(runs) {
-        out.push_str(&serde_json::to_string(f).map_err(|e| crate::Error::Internal(format!("a finding as JSON: {e}")))?);
-        out.push('\n');
+        serde_json::to_writer(&mut sink, f)?;
+        sink.write_all(b"\n")?;
     }
-    Ok(out)
+    sink.flush()
 }
 
 /// Entities that get their own column in flat (CSV, Parquet) output.
@@ -198,7 +219,7 @@ pub(crate) fn flat_findings(findings: &[&Finding]) -> crate::Result<RecordBatch>
         values.extend(FLAT_ENTITIES.iter().map(|e| f.entities.get(*e).cloned()));
         let evidence: Vec<String> = f.evidence.iter().map(ToString::to_string).collect();
         values.push((!evidence.is_empty()).then(|| evidence.join("; ")));
-        values.push(Some(Value::Object(f.fields.clone()).to_string()));
+        values.push(Some(Value::Object(f.fields.to_map()).to_string()));
         for (builder, value) in columns.iter_mut().zip(values) {
             builder.append_option(value);
         }

@@ -104,6 +104,7 @@ pub fn render(runs: &[HuntRun<'_>], style: Style) -> String {
 /// One finding: its time and entities, the fields the entities do not already say, the process
 /// tree, and the evidence.
 fn block(out: &mut String, f: &Finding, columns: &[String], style: Style) {
+    let row = f.fields.to_map();
     let mut first: Vec<String> = Vec::new();
     // A sequence's rows have a time per step: the first step's stands for the finding.
     let time_column = match &f.timestamp {
@@ -111,9 +112,9 @@ fn block(out: &mut String, f: &Finding, columns: &[String], style: Style) {
         None => columns
             .iter()
             .map(String::as_str)
-            .find(|c| c.ends_with(".@timestamp") && f.fields.get(*c).is_some_and(Value::is_string)),
+            .find(|c| c.ends_with(".@timestamp") && row.get(*c).is_some_and(Value::is_string)),
     };
-    if let Some(time) = time_column.and_then(|c| f.fields.get(c)).and_then(Value::as_str) {
+    if let Some(time) = time_column.and_then(|c| row.get(c)).and_then(Value::as_str) {
         first.push(short_time(time));
     }
     let entities: Vec<String> = ENTITY_ORDER
@@ -126,7 +127,7 @@ fn block(out: &mut String, f: &Finding, columns: &[String], style: Style) {
     let shown: Vec<&str> = f.entities.values().map(String::as_str).collect();
     let mut fields = Vec::new();
     for name in columns {
-        let Some(value) = f.fields.get(name).filter(|v| !v.is_null()) else { continue };
+        let Some(value) = row.get(name).filter(|v| !v.is_null()) else { continue };
         let value = text(value);
         // What the first line says already, and where the evidence is (said last).
         if Some(name.as_str()) == time_column
