@@ -60,9 +60,11 @@ pub struct SharedScan {
 }
 
 /// The scans a set of hunts share, and which hunts they serve.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct SharedScans {
-    pub scans: Vec<SharedScan>,
+    /// Each scan's members, to be planned ([`ScanGroup::plan`]) when the scan runs: a plan
+    /// holds its members' tests and their literal sets.
+    pub scans: Vec<ScanGroup>,
     /// Each hunt that takes part: where the rows of each of its tables come from, as (scan,
     /// member). A hunt not listed runs on its own.
     pub hunts: Vec<(usize, Vec<(usize, usize)>)>,
@@ -77,13 +79,13 @@ pub struct SharedScans {
 /// takes part; each of its tables joins the scan of that table. Any other hunt runs on its own.
 #[derive(Debug, Default)]
 pub struct Sharing {
-    groups: Vec<Group>,
+    groups: Vec<ScanGroup>,
     hunts: Vec<(usize, Vec<(usize, usize)>)>,
 }
 
-/// The members of one scan, so far.
+/// The members of one scan.
 #[derive(Debug)]
-struct Group {
+pub struct ScanGroup {
     scan: LogicalPlan,
     /// (hunt, which of its tables), in mark order.
     members: Vec<(usize, usize)>,
@@ -106,7 +108,7 @@ impl Sharing {
             let g = match self.groups.iter().position(|g| &g.scan == branch.scan) {
                 Some(g) => g,
                 None => {
-                    self.groups.push(Group {
+                    self.groups.push(ScanGroup {
                         scan: branch.scan.clone(),
                         members: Vec::new(),
                         filters: Vec::new(),
@@ -134,10 +136,9 @@ impl Sharing {
         true
     }
 
-    /// The scans' plans.
-    pub fn finish(self) -> Result<SharedScans> {
-        let scans = self.groups.into_iter().map(Group::plan).collect::<Result<Vec<_>>>()?;
-        Ok(SharedScans { scans, hunts: self.hunts })
+    /// The scans, and which hunts they serve.
+    pub fn finish(self) -> SharedScans {
+        SharedScans { scans: self.groups, hunts: self.hunts }
     }
 }
 
@@ -267,10 +268,16 @@ fn folded(outer: &[Expr], schema: &DFSchema, inner: Option<&[Expr]>) -> Option<V
         .collect()
 }
 
-impl Group {
-    /// The scan with a mark per member.
-    fn plan(self) -> Result<SharedScan> {
-        let Group { scan, members, filters, outputs, output_of, all_columns } = self;
+impl ScanGroup {
+    /// The members, in mark order: (the hunt, as [`Sharing::add`] was told, which of its tables).
+    pub fn members(&self) -> &[(usize, usize)] {
+        &self.members
+    }
+
+    /// The scan with a mark per member. It can only fail on a plan the engine would refuse
+    /// anyway.
+    pub fn plan(self) -> Result<SharedScan> {
+        let ScanGroup { scan, members, filters, outputs, output_of, all_columns } = self;
         let first = filters.first().ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
         // What every member asks is asked once, before the marks.
         let common: Vec<Expr> = first.iter().filter(|f| filters.iter().all(|m| m.contains(f))).cloned().collect();

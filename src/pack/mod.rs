@@ -401,27 +401,25 @@ pub(crate) async fn run<'p>(
         Ok(findings) => Outcome::Ran { findings, batches, missing },
         Err(e) => Outcome::Failed(e),
     };
-    // Planning shared scans can only fail on a plan the engine would refuse anyway: then those
-    // hunts are compiled again and run on their own, and say so themselves.
-    let shared = match sharing.finish() {
-        Ok(shared) => shared,
-        Err(_) => Default::default(),
-    };
     // Per scan, per member: the rows; None where the scan failed (memory, time), whose hunts
     // then run on their own. A hunt's findings are made as soon as the scans of all its tables
     // have run, and its rows are then held by its outcome alone.
-    // Each scan's plan (its members' tests, their literal sets) is dropped once it has run.
-    let shared_scan::SharedScans { scans, hunts } = shared;
+    let shared_scan::SharedScans { scans, hunts } = sharing.finish();
     let mut dealt: Vec<Option<Vec<Vec<arrow::record_batch::RecordBatch>>>> = Vec::with_capacity(scans.len());
     let mut waiting: Vec<&(usize, Vec<(usize, usize)>)> = hunts.iter().collect();
-    for (s, scan) in scans.into_iter().enumerate() {
-        for (i, b) in &scan.members {
+    for (s, group) in scans.into_iter().enumerate() {
+        for (i, b) in group.members() {
             if *b == 0 {
                 starting(&pack.hunts[*i]);
             }
         }
-        dealt.push(within(config.limits.time, shared_scan::run(ctx, &scan)).await.ok());
-        drop(scan);
+        // Each scan is planned when it runs and its plan (its members' tests, their literal
+        // sets) dropped once it has. Planning can only fail on a plan the engine would refuse
+        // anyway: then its hunts are compiled again, run on their own, and say so themselves.
+        dealt.push(match group.plan() {
+            Ok(scan) => within(config.limits.time, shared_scan::run(ctx, &scan)).await.ok(),
+            Err(_) => None,
+        });
         waiting.retain(|(i, parts)| {
             if parts.iter().any(|(scan, _)| *scan > s) {
                 return true;
