@@ -116,9 +116,7 @@ pub struct ProcessNode {
 /// let runs = store.run_pack(&pack, &Default::default()).await?;
 /// let finding = spoor::pack::render::all_findings(&runs)[0];
 /// let row = finding.fields.to_map();
-/// assert_eq!(row["process.name"], "powershell.exe");
 /// assert_eq!(finding.fields.get("process.name"), Some(row["process.name"].clone()));
-/// assert_eq!(finding.fields.get("no.such.column"), None);
 /// // As JSON, and back, it is the same map.
 /// let back: spoor::pack::Fields = serde_json::from_value(serde_json::to_value(&finding.fields).unwrap()).unwrap();
 /// assert_eq!(back.to_map(), row);
@@ -137,6 +135,17 @@ enum Row {
 
 impl Fields {
     /// The row's columns that have a value, by name.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> spoor::Result<()> {
+    /// # let store = spoor::testing::sample_store()?;
+    /// # let pack = spoor::testing::example_pack()?;
+    /// let runs = store.run_pack(&pack, &Default::default()).await?;
+    /// let row = spoor::pack::render::all_findings(&runs)[0].fields.to_map();
+    /// assert_eq!(row["process.parent.name"], "wscript.exe");
+    /// assert!(row.values().all(|v| !v.is_null()));
+    /// # Ok(()) }
+    /// ```
     pub fn to_map(&self) -> Map<String, Value> {
         match &self.0 {
             // The same conversion succeeded when the finding was made from this row.
@@ -147,6 +156,17 @@ impl Fields {
     }
 
     /// One column's value; None where the row has no value in it (or no such column).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> spoor::Result<()> {
+    /// # let store = spoor::testing::sample_store()?;
+    /// # let pack = spoor::testing::example_pack()?;
+    /// let runs = store.run_pack(&pack, &Default::default()).await?;
+    /// let fields = &spoor::pack::render::all_findings(&runs)[0].fields;
+    /// assert_eq!(fields.get("process.name").unwrap(), "powershell.exe");
+    /// assert_eq!(fields.get("no.such.column"), None);
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self, name: &str) -> Option<Value> {
         match &self.0 {
             Row::InBatch(batch, row) => {
