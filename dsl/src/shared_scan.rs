@@ -11,7 +11,7 @@
 //! subexpression elimination computes what several members share once. The last filter is added
 //! after DataFusion's optimizer has run: in the logical plan, filter pushdown would inline every
 //! mark into it and compute each test twice. The rows are then dealt to the members by their
-//! marks ([`deal`]), and each member's own output columns (a union's columns, say, with nulls
+//! marks (`Dealt`), and each member's own output columns (a union's columns, say, with nulls
 //! for those its table lacks) computed on its rows alone, so each gets exactly the rows and
 //! columns its own plan would have given, and a table is read once whatever shapes its members
 //! give their rows.
@@ -310,7 +310,8 @@ impl ScanGroup {
     }
 }
 
-/// Runs a shared scan: the rows some member keeps, dealt to the members ([`deal`]).
+/// Runs a shared scan: the rows some member keeps, dealt to the members (`Dealt`), each
+/// member's in one batch.
 pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result<Vec<Vec<RecordBatch>>, crate::Error> {
     let rows = async {
         let state = ctx.state();
