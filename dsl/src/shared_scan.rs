@@ -302,7 +302,7 @@ impl ScanGroup {
         let marks = crate::literal_set::rewrite(marks, scan.schema())?;
         projected.extend(marks.into_iter().enumerate().map(|(i, mark)| mark.alias(format!("{MARK}.{i}"))));
         let mut builder = LogicalPlanBuilder::from(scan);
-        if let Some(common) = conjunction(common.clone()) {
+        if let Some(common) = conjunction(common) {
             builder = builder.filter(common)?;
         }
         let plan = builder.project(projected)?.build()?;
