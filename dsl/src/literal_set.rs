@@ -176,15 +176,19 @@ impl Identity {
 /// one answer, and only the others keep one of their own (thousands of tests would otherwise
 /// keep a bit per row each, for each batch remembered).
 struct Answers {
-    /// Per test, its answer where it holds on some row.
-    held: Vec<Option<BooleanArray>>,
+    /// (test, its answer) for the tests that hold on some row, by test: a slot for every test
+    /// would cost the set's thousands of tests some 90 bytes each per batch remembered.
+    held: Vec<(usize, BooleanArray)>,
     /// The answer of the others: false, or null where the value is.
     nowhere: BooleanArray,
 }
 
 impl Answers {
     fn of(&self, test: usize) -> BooleanArray {
-        self.held.get(test).and_then(Option::as_ref).unwrap_or(&self.nowhere).clone()
+        match self.held.binary_search_by_key(&test, |(t, _)| *t) {
+            Ok(at) => self.held[at].1.clone(),
+            Err(_) => self.nowhere.clone(),
+        }
     }
 }
 
@@ -279,7 +283,11 @@ impl LiteralSet {
             other => return exec_err!("spoor_literal_hit reads text, not {other}"),
         }
         let nulls = column.logical_nulls();
-        let held = found.into_iter().map(|b| b.map(|mut b| BooleanArray::new(b.finish(), nulls.clone()))).collect();
+        let held = found
+            .into_iter()
+            .enumerate()
+            .filter_map(|(test, b)| b.map(|mut b| (test, BooleanArray::new(b.finish(), nulls.clone()))))
+            .collect();
         let nowhere = BooleanArray::new(arrow::buffer::BooleanBuffer::new_unset(rows), nulls);
         Ok(Answers { held, nowhere })
     }

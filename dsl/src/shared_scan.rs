@@ -15,6 +15,10 @@
 //! for those its table lacks) computed on its rows alone, so each gets exactly the rows and
 //! columns its own plan would have given, and a table is read once whatever shapes its members
 //! give their rows.
+//!
+//! Memory: a pack holds one scan's tests at a time. [`Sharing`] keeps only where each hunt's
+//! tables are read; each scan's members give their tests when it runs ([`ScanGroup::give`]),
+//! and its plan is dropped once it has run.
 
 use std::collections::HashSet;
 
@@ -62,18 +66,19 @@ pub struct SharedScan {
 /// The scans a set of hunts share, and which hunts they serve.
 #[derive(Debug, Default)]
 pub struct SharedScans {
-    /// Each scan's members, to be planned ([`ScanGroup::plan`]) when the scan runs: a plan
-    /// holds its members' tests and their literal sets.
+    /// Each scan's members, to be given their tests ([`ScanGroup::give`]) and planned
+    /// ([`ScanGroup::plan`]) when the scan runs.
     pub scans: Vec<ScanGroup>,
     /// Each hunt that takes part: where the rows of each of its tables come from, as (scan,
     /// member). A hunt not listed runs on its own.
     pub hunts: Vec<(usize, Vec<(usize, usize)>)>,
 }
 
-/// The scans hunts share, gathered one hunt at a time: a hunt's plan is taken apart as it is
-/// added and need not be kept. A pack of thousands of Sigma rules would otherwise hold every
-/// rule's plan (each projecting a wide table's columns) until the last one was planned; the
-/// members of a table mostly give their rows the same columns, which are kept once.
+/// The scans hunts share, gathered one hunt at a time. Only where each hunt's tables are read
+/// is kept: each scan's members give their tests again, from a plan made anew, when it runs
+/// ([`ScanGroup::give`]). A pack of thousands of Sigma rules would otherwise hold every rule's
+/// tests until its scan ran (SigmaHQ's Windows rules: 20 MiB of the peak, while the largest
+/// scan ran); planning a hunt again costs well under a millisecond.
 ///
 /// A hunt that keeps the rows of one table (or of several, read as one) that pass its filters
 /// takes part; each of its tables joins the scan of that table. Any other hunt runs on its own.
@@ -89,13 +94,16 @@ pub struct ScanGroup {
     scan: LogicalPlan,
     /// (hunt, which of its tables), in mark order.
     members: Vec<(usize, usize)>,
-    /// Per member, its filters.
-    filters: Vec<Vec<Expr>>,
-    /// The members' distinct outputs, and each member's.
-    outputs: Vec<Vec<Expr>>,
-    output_of: Vec<Option<usize>>,
-    /// Whether some member keeps the table's columns as they are.
-    all_columns: bool,
+    /// Per member, its tests and output, once given.
+    given: Vec<Option<Member>>,
+}
+
+/// What one member asks of the scan.
+#[derive(Debug)]
+struct Member {
+    filters: Vec<Expr>,
+    /// None: the table's columns as they are.
+    output: Option<Vec<Expr>>,
 }
 
 impl Sharing {
@@ -108,29 +116,14 @@ impl Sharing {
             let g = match self.groups.iter().position(|g| &g.scan == branch.scan) {
                 Some(g) => g,
                 None => {
-                    self.groups.push(ScanGroup {
-                        scan: branch.scan.clone(),
-                        members: Vec::new(),
-                        filters: Vec::new(),
-                        outputs: Vec::new(),
-                        output_of: Vec::new(),
-                        all_columns: false,
-                    });
+                    self.groups.push(ScanGroup { scan: branch.scan.clone(), members: Vec::new(), given: Vec::new() });
                     self.groups.len() - 1
                 }
             };
             let group = &mut self.groups[g];
             placed.push((g, group.members.len()));
             group.members.push((hunt, b));
-            group.filters.push(branch.filters);
-            let output = branch.output.map(|output| {
-                group.outputs.iter().position(|o| *o == output).unwrap_or_else(|| {
-                    group.outputs.push(output);
-                    group.outputs.len() - 1
-                })
-            });
-            group.all_columns |= output.is_none();
-            group.output_of.push(output);
+            group.given.push(None);
         }
         self.hunts.push((hunt, placed));
         true
@@ -274,13 +267,67 @@ impl ScanGroup {
         &self.members
     }
 
+    /// The hunts with members, each once, in mark order: those whose plans [`ScanGroup::give`]
+    /// needs.
+    pub fn hunts(&self) -> Vec<usize> {
+        let mut seen = HashSet::new();
+        self.members.iter().map(|(hunt, _)| *hunt).filter(|hunt| seen.insert(*hunt)).collect()
+    }
+
+    /// Gives the tests of `hunt`'s members, from its plan (made as the plan [`Sharing::add`] was
+    /// given): false, and nothing given, where the plan's tables are not those it was placed by.
+    /// A member not given keeps no row.
+    pub fn give(&mut self, hunt: usize, plan: &LogicalPlan) -> bool {
+        let Some(branches) = branches(plan) else { return false };
+        let mut members = Vec::new();
+        for (b, branch) in branches.into_iter().enumerate() {
+            let member = self.members.iter().position(|m| *m == (hunt, b));
+            match member {
+                Some(m) if &self.scan == branch.scan => {
+                    members.push((m, Member { filters: branch.filters, output: branch.output }))
+                }
+                None if &self.scan != branch.scan => {}
+                _ => return false,
+            }
+        }
+        if members.len() != self.members.iter().filter(|(h, _)| *h == hunt).count() {
+            return false;
+        }
+        for (m, member) in members {
+            self.given[m] = Some(member);
+        }
+        true
+    }
+
     /// The scan with a mark per member. It can only fail on a plan the engine would refuse
     /// anyway.
     pub fn plan(self) -> Result<SharedScan> {
-        let ScanGroup { scan, members, filters, outputs, output_of, all_columns } = self;
-        let first = filters.first().ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
+        let ScanGroup { scan, members, given } = self;
+        // Each member's filters (none keep a row for a member not given), and output.
+        let mut filters = Vec::with_capacity(given.len());
+        let mut outputs: Vec<Vec<Expr>> = Vec::new();
+        let mut output_of = Vec::with_capacity(given.len());
+        let mut all_columns = false;
+        for member in given {
+            let Some(Member { filters: own, output }) = member else {
+                filters.push(None);
+                output_of.push(None);
+                continue;
+            };
+            filters.push(Some(own));
+            let output = output.map(|output| {
+                outputs.iter().position(|o| *o == output).unwrap_or_else(|| {
+                    outputs.push(output);
+                    outputs.len() - 1
+                })
+            });
+            all_columns |= output.is_none();
+            output_of.push(output);
+        }
+        let mut asking = filters.iter().flatten();
+        let first = asking.next().ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
         // What every member asks is asked once, before the marks.
-        let common: Vec<Expr> = first.iter().filter(|f| filters.iter().all(|m| m.contains(f))).cloned().collect();
+        let common: Vec<Expr> = first.iter().filter(|f| asking.clone().all(|m| m.contains(f))).cloned().collect();
         let common_set: HashSet<&Expr> = common.iter().collect();
         // The table's columns some member's output reads (all of them where a member keeps the
         // table's columns as they are).
@@ -296,7 +343,10 @@ impl ScanGroup {
         let columns = projected.len();
         let marks: Vec<Expr> = filters
             .iter()
-            .map(|own| conjunction(own.iter().filter(|f| !common_set.contains(f)).cloned()).unwrap_or(lit(true)))
+            .map(|own| match own {
+                Some(own) => conjunction(own.iter().filter(|f| !common_set.contains(f)).cloned()).unwrap_or(lit(true)),
+                None => lit(false),
+            })
             .collect();
         // The literals the members look for in each column are looked for in one search.
         let marks = crate::literal_set::rewrite(marks, scan.schema())?;
@@ -312,16 +362,22 @@ impl ScanGroup {
 
 /// Runs a shared scan: the rows some member keeps, dealt to the members (`Dealt`), each
 /// member's in one batch.
-pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result<Vec<Vec<RecordBatch>>, crate::Error> {
+pub async fn run(ctx: &SessionContext, scan: SharedScan) -> std::result::Result<Vec<Vec<RecordBatch>>, crate::Error> {
     let rows = async {
         let state = ctx.state();
+        let SharedScan { plan, members, columns, outputs, output_of } = scan;
+        // The columns before the marks, which the members' outputs read.
+        let fields = plan.schema().iter().take(columns).map(|(q, f)| (q.cloned(), Arc::clone(f))).collect();
+        let before_marks = DFSchema::new_with_metadata(fields, Default::default())?;
         let marked = if state.config().get_extension::<spoor_core::planner::Remote>().is_some() {
-            marked_here(&state, scan).await?
+            marked_here(&state, &plan, columns).await?
         } else {
-            crate::run::planned(&state, &scan.plan).await?
+            crate::run::planned(&state, &plan).await?
         };
+        // The logical marks (hundreds of rules' tests) are not needed once planned.
+        drop(plan);
         let schema = marked.schema();
-        let marks = (scan.columns..schema.fields().len())
+        let marks = (columns..schema.fields().len())
             .map(|i| Ok(Arc::new(ColumnExpr::new(schema.field(i).name(), i)) as Arc<dyn PhysicalExpr>))
             .collect::<Result<Vec<_>>>()?;
         let any = marks
@@ -330,11 +386,11 @@ pub async fn run(ctx: &SessionContext, scan: &SharedScan) -> std::result::Result
             .ok_or_else(|| DataFusionError::Internal("a shared scan with no members".into()))?;
         let kept = Arc::new(FilterExec::try_new(any, marked)?);
         let mut stream = datafusion::physical_plan::execute_stream(kept, ctx.task_ctx())?;
-        let mut dealt = Dealt::new(scan.members.len());
+        let mut dealt = Dealt::new(members.len(), columns);
         while let Some(batch) = stream.next().await {
-            dealt.add(scan, &batch?)?;
+            dealt.add(&batch?)?;
         }
-        outputs(ctx, scan, &dealt)
+        member_outputs(ctx, &before_marks, &outputs, &output_of, &dealt)
     };
     rows.await.map_err(crate::run::failed)
 }
@@ -355,11 +411,11 @@ const MEMBERS_PER_REMOTE_QUERY: usize = 32;
 /// Sigma pack) resolves each of their columns against the whole plan below, in time that grows
 /// with the square of the marks' size; and a plan carrying all of them (the SigmaHQ rules of
 /// one table) is a message Ballista 55's client fails to send.
-async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn ExecutionPlan>> {
-    let LogicalPlan::Projection(projection) = &scan.plan else {
+async fn marked_here(state: &SessionState, plan: &LogicalPlan, before_marks: usize) -> Result<Arc<dyn ExecutionPlan>> {
+    let LogicalPlan::Projection(projection) = plan else {
         return Err(DataFusionError::Internal("a shared scan's plan ends in its marks' projection".into()));
     };
-    let (columns, marks) = projection.expr.split_at(scan.columns);
+    let (columns, marks) = projection.expr.split_at(before_marks);
     let marks: Vec<Expr> = marks.iter().map(|m| m.clone().unalias()).collect();
     let mut chunks = Vec::new();
     for (n, own) in marks.chunks(MEMBERS_PER_REMOTE_QUERY).enumerate() {
@@ -385,7 +441,7 @@ async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn 
         let simplifier = ExprSimplifier::new(context);
         let mut exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = Vec::with_capacity(projection.expr.len());
         for (i, (_, field)) in projection.schema.iter().enumerate() {
-            let logical = match i.checked_sub(scan.columns) {
+            let logical = match i.checked_sub(before_marks) {
                 None => columns[i].clone().unalias(),
                 Some(mark) if (first..first + own.len()).contains(&mark) => simplifier.simplify(marks[mark].clone())?,
                 Some(_) => lit(false),
@@ -400,16 +456,20 @@ async fn marked_here(state: &SessionState, scan: &SharedScan) -> Result<Arc<dyn 
     }
 }
 
-/// Each member's output columns, computed on the rows dealt to it, one member at a time.
-fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: &Dealt) -> Result<Vec<Vec<RecordBatch>>> {
-    let fields = scan.plan.schema().iter().take(scan.columns).map(|(q, f)| (q.cloned(), Arc::clone(f))).collect();
-    let columns = DFSchema::new_with_metadata(fields, Default::default())?;
+/// Each member's output columns ([`SharedScan::outputs`], over `columns`), computed on the rows
+/// dealt to it, one member at a time.
+fn member_outputs(
+    ctx: &SessionContext,
+    columns: &DFSchema,
+    outputs: &[Vec<Expr>],
+    output_of: &[Option<usize>],
+    dealt: &Dealt,
+) -> Result<Vec<Vec<RecordBatch>>> {
     let state = ctx.state();
     // Each distinct output planned once, when a member with rows first needs it.
-    let mut planned: Vec<Option<(Vec<Arc<dyn PhysicalExpr>>, arrow::datatypes::SchemaRef)>> =
-        vec![None; scan.outputs.len()];
-    let mut out = Vec::with_capacity(scan.members.len());
-    for (member, output) in scan.output_of.iter().enumerate() {
+    let mut planned: Vec<Option<(Vec<Arc<dyn PhysicalExpr>>, arrow::datatypes::SchemaRef)>> = vec![None; outputs.len()];
+    let mut out = Vec::with_capacity(output_of.len());
+    for (member, output) in output_of.iter().enumerate() {
         let Some(rows) = dealt.rows_of(member)? else {
             out.push(Vec::new());
             continue;
@@ -421,12 +481,10 @@ fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: &Dealt) -> Result<Vec
         let (exprs, schema) = match &mut planned[output] {
             Some(done) => &*done,
             slot => {
-                let exprs = &scan.outputs[output];
-                let physical = exprs
-                    .iter()
-                    .map(|e| state.create_physical_expr(e.clone(), &columns))
-                    .collect::<Result<Vec<_>>>()?;
-                let fields = exprs.iter().map(|e| e.to_field(&columns).map(|(_, f)| f)).collect::<Result<Vec<_>>>()?;
+                let exprs = &outputs[output];
+                let physical =
+                    exprs.iter().map(|e| state.create_physical_expr(e.clone(), columns)).collect::<Result<Vec<_>>>()?;
+                let fields = exprs.iter().map(|e| e.to_field(columns).map(|(_, f)| f)).collect::<Result<Vec<_>>>()?;
                 &*slot.insert((physical, Arc::new(arrow::datatypes::Schema::new(fields))))
             }
         };
@@ -445,21 +503,23 @@ fn outputs(ctx: &SessionContext, scan: &SharedScan, dealt: &Dealt) -> Result<Vec
 /// many batches, and each batch of a wide table costs its columns' buffers however few rows it
 /// holds.
 struct Dealt {
+    /// How many columns come before the marks.
+    columns: usize,
     rows: Vec<RecordBatch>,
     /// Per member: (batch, row) of each row it keeps, in order.
     kept: Vec<Vec<(usize, usize)>>,
 }
 
 impl Dealt {
-    fn new(members: usize) -> Dealt {
-        Dealt { rows: Vec::new(), kept: vec![Vec::new(); members] }
+    fn new(members: usize, columns: usize) -> Dealt {
+        Dealt { columns, rows: Vec::new(), kept: vec![Vec::new(); members] }
     }
 
     /// A batch of the scan's rows, with its marks.
-    fn add(&mut self, scan: &SharedScan, batch: &RecordBatch) -> Result<()> {
+    fn add(&mut self, batch: &RecordBatch) -> Result<()> {
         let b = self.rows.len();
         for (member, kept) in self.kept.iter_mut().enumerate() {
-            let mark = batch.column(scan.columns + member);
+            let mark = batch.column(self.columns + member);
             let mark = mark
                 .as_any()
                 .downcast_ref::<BooleanArray>()
@@ -470,7 +530,7 @@ impl Dealt {
             // A null mark keeps no row, as a filter's null does.
             kept.extend(mark.iter().enumerate().filter(|(_, m)| *m == Some(true)).map(|(row, _)| (b, row)));
         }
-        let columns: Vec<usize> = (0..scan.columns).collect();
+        let columns: Vec<usize> = (0..self.columns).collect();
         self.rows.push(batch.project(&columns)?);
         Ok(())
     }
@@ -483,5 +543,47 @@ impl Dealt {
         }
         let rows: Vec<&RecordBatch> = self.rows.iter().collect();
         Ok(Some(interleave_record_batch(&rows, kept)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::logical_expr::col;
+
+    fn table(name: &str) -> RecordBatch {
+        let schema = Schema::new(vec![Field::new("n", DataType::Int64, false), Field::new("s", DataType::Utf8, true)]);
+        let n = Int64Array::from(vec![1, 2, 3, 4]);
+        let s = StringArray::from(vec![Some(name), Some("b"), None, Some("b")]);
+        RecordBatch::try_new(Arc::new(schema), vec![Arc::new(n), Arc::new(s)]).unwrap()
+    }
+
+    /// A hunt that keeps the rows of `table` that pass `filter`.
+    async fn keep(ctx: &SessionContext, table: &str, filter: Expr) -> LogicalPlan {
+        ctx.table(table).await.unwrap().filter(filter).unwrap().into_unoptimized_plan()
+    }
+
+    #[tokio::test]
+    async fn members_give_their_tests_when_the_scan_runs() {
+        let ctx = SessionContext::new();
+        ctx.register_batch("t", table("a")).unwrap();
+        ctx.register_batch("u", table("c")).unwrap();
+        let hunts = [keep(&ctx, "t", col("n").gt(lit(2i64))).await, keep(&ctx, "t", col("s").eq(lit("b"))).await];
+        let mut sharing = Sharing::default();
+        assert!(sharing.add(0, &hunts[0]) && sharing.add(1, &hunts[1]));
+        let SharedScans { mut scans, hunts: placed } = sharing.finish();
+        assert_eq!((scans.len(), placed), (1, vec![(0, vec![(0, 0)]), (1, vec![(0, 1)])]));
+        let mut group = scans.remove(0);
+        assert_eq!(group.hunts(), [0, 1]);
+        // A plan over another table is not the one the hunt was placed by: nothing is given.
+        assert!(!group.give(0, &keep(&ctx, "u", col("n").gt(lit(2i64))).await));
+        // Hunt 1 never gives its tests: its member keeps no row, and the other's rows are
+        // those of its own filter.
+        assert!(group.give(0, &hunts[0]));
+        let rows = run(&ctx, group.plan().unwrap()).await.unwrap();
+        let kept: Vec<usize> = rows.iter().map(|r| r.iter().map(RecordBatch::num_rows).sum()).collect();
+        assert_eq!(kept, [2, 0]);
     }
 }

@@ -105,7 +105,7 @@ impl Finding {
     /// MITRE ATT&CK technique ids.
     #[getter]
     fn attack(&self) -> Vec<String> {
-        self.inner.attack.clone()
+        self.inner.attack.to_vec()
     }
 
     /// The row's `@timestamp` (RFC 3339), when it has one.
@@ -117,7 +117,7 @@ impl Finding {
     /// host, user, package (name@version), domain, ip, ci_job, project, file: those found.
     #[getter]
     fn entities(&self) -> std::collections::BTreeMap<String, String> {
-        self.inner.entities.clone()
+        self.inner.entities.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// Where the evidence is: a list of (path, line) pairs, line None when unknown.

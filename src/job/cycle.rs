@@ -139,7 +139,7 @@ pub fn run_cycle(job: &Job, hunts: &Hunts, dir: &StateDir, runtime: &tokio::runt
     // Ids bounded before the earliest start a later window can have cannot be found again.
     commit.forget_before = Some(watermark.saturating_sub(lateness).saturating_sub(lookback.saturating_mul(2)));
     for f in found {
-        *report.findings_by_hunt.entry(f.hunt.clone()).or_default() += 1;
+        *report.findings_by_hunt.entry(f.hunt.to_string()).or_default() += 1;
         if state.sent.contains_key(&f.id) || commit.sent.contains_key(&f.id) {
             report.repeats += 1;
             continue;
@@ -252,7 +252,7 @@ async fn hunt(job: &Job, hunts: &Hunts, store: &Store, start: i64) -> Result<Vec
 /// Returns the number of findings.
 fn deliver_pending(job: &Job, pack: &Pack, state: &mut State, dir: &StateDir) -> Result<usize> {
     let Some(pending) = state.pending.clone() else { return Ok(0) };
-    let ids: BTreeSet<&str> = pending.findings.iter().map(|f| f.hunt.as_str()).collect();
+    let ids: BTreeSet<&str> = pending.findings.iter().map(|f| &*f.hunt).collect();
     let hunts: Vec<&PackHunt> = pack.hunts.iter().filter(|h| ids.contains(h.id())).collect();
     let delivery = Delivery { job: &job.name, cycle: pending.cycle, findings: &pending.findings, hunts: &hunts };
     for (i, sink) in job.sinks.iter().enumerate() {

@@ -40,7 +40,7 @@ pub struct Evidence {
 /// # let pack = spoor::testing::example_pack()?;
 /// let runs = store.run_pack(&pack, &Default::default()).await?;
 /// let finding = spoor::pack::render::all_findings(&runs)[0];
-/// assert_eq!((finding.hunt.as_str(), finding.severity.as_str()), ("example.script-host-powershell", "high"));
+/// assert_eq!((&*finding.hunt, &*finding.severity), ("example.script-host-powershell", "high"));
 /// assert_eq!(finding.author.as_deref(), Some("spoor's examples"));
 /// assert_eq!(finding.entities["user"], "pgustavo");
 /// assert_eq!(finding.fields.get("process.parent.name").unwrap(), "wscript.exe");
@@ -50,25 +50,27 @@ pub struct Evidence {
 pub struct Finding {
     /// Hunt id and evidence, hashed: the same evidence found again gives the same id.
     pub id: String,
+    // What a finding says of its hunt is the hunt's, shared by all its findings: a Sigma rule
+    // can make tens of thousands.
     /// The hunt's id.
-    pub hunt: String,
+    pub hunt: Arc<str>,
     /// The hunt's title.
-    pub title: String,
+    pub title: Arc<str>,
     /// critical, high, medium, low or info.
-    pub severity: String,
+    pub severity: Arc<str>,
     /// How sure a match is to be malicious (low, medium, high).
-    pub confidence: Option<String>,
+    pub confidence: Option<Arc<str>>,
     /// ATT&CK technique ids.
-    pub attack: Vec<String>,
+    pub attack: Arc<[String]>,
     /// Who wrote the hunt, where it says (a Sigma rule's author, which the rule's licence asks
     /// every match to show).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
+    pub author: Option<Arc<str>>,
     /// The row's time, where it has one.
     #[serde(rename = "@timestamp")]
     pub timestamp: Option<String>,
     /// host, user, package, domain, ip, ci_job, project, file: the first value of each found.
-    pub entities: BTreeMap<String, String>,
+    pub entities: Entities,
     /// The row's columns the entities were read from (for renderings that show the rest).
     #[serde(skip)]
     pub entity_columns: Vec<String>,
@@ -80,6 +82,138 @@ pub struct Finding {
     /// the hunt's column order, each step's parent first); empty unless there are two or more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub process_tree: Vec<ProcessNode>,
+}
+
+/// A finding's entities (`host`, `user`, `package`, ...): each kind's value, in kind order, as a
+/// map reads them and as JSON writes them (an object). Kept as a short list: a finding names one
+/// to three, and a tree map's node costs half a kilobyte, in each of the tens of thousands of
+/// findings a pack of Sigma rules can make.
+///
+/// ```
+/// use spoor::pack::Entities;
+/// let entities: Entities = [("user", "pgustavo"), ("host", "ws5")].into_iter().collect();
+/// assert_eq!(entities["host"], "ws5");
+/// assert_eq!(entities.get("ip"), None);
+/// assert_eq!(entities.keys().collect::<Vec<_>>(), ["host", "user"]);
+/// assert_eq!(serde_json::to_string(&entities).unwrap(), r#"{"host":"ws5","user":"pgustavo"}"#);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entities(Vec<(String, String)>);
+
+impl Entities {
+    /// The value of one kind of entity.
+    ///
+    /// ```
+    /// let entities: spoor::pack::Entities = [("host", "ws5")].into_iter().collect();
+    /// assert_eq!(entities.get("host").map(String::as_str), Some("ws5"));
+    /// ```
+    pub fn get(&self, kind: &str) -> Option<&String> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(kind)).ok().map(|at| &self.0[at].1)
+    }
+
+    /// Sets the value of a kind of entity, in its place.
+    ///
+    /// ```
+    /// let mut entities = spoor::pack::Entities::default();
+    /// entities.insert("user".into(), "pgustavo".into());
+    /// entities.insert("host".into(), "ws5".into());
+    /// assert_eq!(entities.iter().next(), Some((&"host".to_string(), &"ws5".to_string())));
+    /// ```
+    pub fn insert(&mut self, kind: String, value: String) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&kind)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (kind, value)),
+        }
+    }
+
+    /// (kind, value), in kind order.
+    ///
+    /// ```
+    /// let entities: spoor::pack::Entities = [("user", "u"), ("host", "h")].into_iter().collect();
+    /// let pairs: Vec<String> = entities.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    /// assert_eq!(pairs, ["host=h", "user=u"]);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The kinds, in order.
+    ///
+    /// ```
+    /// let entities: spoor::pack::Entities = [("user", "u"), ("host", "h")].into_iter().collect();
+    /// assert_eq!(entities.keys().collect::<Vec<_>>(), ["host", "user"]);
+    /// ```
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// The values, in kind order.
+    ///
+    /// ```
+    /// let entities: spoor::pack::Entities = [("user", "u"), ("host", "h")].into_iter().collect();
+    /// assert_eq!(entities.values().collect::<Vec<_>>(), ["h", "u"]);
+    /// ```
+    pub fn values(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// How many kinds have a value.
+    ///
+    /// ```
+    /// let entities: spoor::pack::Entities = [("host", "h")].into_iter().collect();
+    /// assert_eq!(entities.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no kind has a value.
+    ///
+    /// ```
+    /// assert!(spoor::pack::Entities::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Entities {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        let mut out = Entities::default();
+        for (k, v) in pairs {
+            out.insert(k.into(), v.into());
+        }
+        out
+    }
+}
+
+impl std::ops::Index<&str> for Entities {
+    type Output = String;
+
+    fn index(&self, kind: &str) -> &String {
+        self.get(kind).unwrap_or_else(|| panic!("no `{kind}` entity"))
+    }
+}
+
+impl<'a> IntoIterator for &'a Entities {
+    type Item = (&'a String, &'a String);
+    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a String)> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl Serialize for Entities {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Entities {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, String>::deserialize(deserializer).map(|map| map.into_iter().collect())
+    }
 }
 
 /// One process of a finding's process tree.
@@ -456,8 +590,8 @@ fn text(v: &Value) -> String {
 }
 
 /// The row's entities, and the columns they were read from.
-fn entities(row: &Map<String, Value>) -> (BTreeMap<String, String>, Vec<String>) {
-    let mut out = BTreeMap::new();
+fn entities(row: &Map<String, Value>) -> (Entities, Vec<String>) {
+    let mut out = Entities::default();
     let mut columns = Vec::new();
     for (entity, names) in ENTITIES {
         let Some((name, value)) = column(row, names) else { continue };
@@ -504,7 +638,8 @@ fn fnv(parts: &[&str]) -> String {
 
 /// One finding per row of the hunt's result.
 pub(crate) fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Result<Vec<Finding>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    let header = HuntHeader::of(hunt);
     let processes = batches.first().map(|b| process_columns(&b.schema())).unwrap_or_default();
     for batch in batches {
         let shared = Arc::new(batch.clone());
@@ -513,7 +648,7 @@ pub(crate) fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Resul
         for start in (0..batch.num_rows()).step_by(JSON_ROWS) {
             let rows = json_rows(&[batch.slice(start, JSON_ROWS.min(batch.num_rows() - start))])?;
             for (n, row) in rows.into_iter().enumerate() {
-                out.push(finding(hunt, &processes, row, Fields(Row::InBatch(Arc::clone(&shared), start + n))));
+                out.push(finding(&header, &processes, row, Fields(Row::InBatch(Arc::clone(&shared), start + n))));
             }
         }
     }
@@ -524,7 +659,30 @@ pub(crate) fn findings(hunt: &PackHunt, batches: &[RecordBatch]) -> crate::Resul
 const JSON_ROWS: usize = 256;
 
 /// The finding of one row (`row` as JSON, read once here; `fields` the same row, kept).
-fn finding(hunt: &PackHunt, processes: &[(String, String)], row: Map<String, Value>, fields: Fields) -> Finding {
+/// What every finding of a hunt says of it.
+struct HuntHeader {
+    hunt: Arc<str>,
+    title: Arc<str>,
+    severity: Arc<str>,
+    confidence: Option<Arc<str>>,
+    attack: Arc<[String]>,
+    author: Option<Arc<str>>,
+}
+
+impl HuntHeader {
+    fn of(hunt: &PackHunt) -> HuntHeader {
+        HuntHeader {
+            hunt: hunt.id().into(),
+            title: hunt.meta.title.as_deref().unwrap_or_default().into(),
+            severity: hunt.severity().into(),
+            confidence: hunt.meta.confidence.as_deref().map(Into::into),
+            attack: hunt.meta.attack.clone().into(),
+            author: hunt.meta.author.as_deref().map(Into::into),
+        }
+    }
+}
+
+fn finding(hunt: &HuntHeader, processes: &[(String, String)], row: Map<String, Value>, fields: Fields) -> Finding {
     let evidence = evidence(&row);
     let keys: Vec<String> = if evidence.is_empty() {
         row.iter().map(|(k, v)| format!("{k}={}", text(v))).collect()
@@ -532,16 +690,16 @@ fn finding(hunt: &PackHunt, processes: &[(String, String)], row: Map<String, Val
         evidence.iter().map(|e| format!("{}:{}", e.path, e.line.unwrap_or(0))).collect()
     };
     let (entities, entity_columns) = entities(&row);
-    let mut parts: Vec<&str> = vec![hunt.id()];
+    let mut parts: Vec<&str> = vec![&hunt.hunt];
     parts.extend(keys.iter().map(String::as_str));
     Finding {
         id: fnv(&parts),
-        hunt: hunt.id().to_string(),
-        title: hunt.meta.title.clone().unwrap_or_default(),
-        severity: hunt.severity().to_string(),
-        confidence: hunt.meta.confidence.clone(),
-        attack: hunt.meta.attack.clone(),
-        author: hunt.meta.author.clone(),
+        hunt: Arc::clone(&hunt.hunt),
+        title: Arc::clone(&hunt.title),
+        severity: Arc::clone(&hunt.severity),
+        confidence: hunt.confidence.clone(),
+        attack: Arc::clone(&hunt.attack),
+        author: hunt.author.clone(),
         timestamp: row.get("@timestamp").and_then(Value::as_str).map(str::to_string),
         entities,
         entity_columns,
@@ -631,7 +789,7 @@ mod tests {
             ("log.file.line", "7"),
         ]);
         let mut f = findings(&hunt(), &[b]).unwrap().remove(0);
-        f.attack = vec!["T1195.002".into()];
+        f.attack = ["T1195.002".to_string()].into();
         let doc = f.to_ecs();
         assert_eq!(doc["host"]["name"], "ci-runner-3");
         assert_eq!(doc["package"]["name"], "@scope/plain-crypto-js");

@@ -31,7 +31,7 @@ use crate::dsl::{Diagnostics, ParamValues, RunOptions};
 
 pub use docs::markdown;
 pub(crate) use findings::findings;
-pub use findings::{Evidence, Fields, Finding, ProcessNode};
+pub use findings::{Entities, Evidence, Fields, Finding, ProcessNode};
 
 /// A pack's hunt, read and checked.
 ///
@@ -407,20 +407,38 @@ pub(crate) async fn run<'p>(
     let shared_scan::SharedScans { scans, hunts } = sharing.finish();
     let mut dealt: Vec<Option<Vec<Vec<arrow::record_batch::RecordBatch>>>> = Vec::with_capacity(scans.len());
     let mut waiting: Vec<&(usize, Vec<(usize, usize)>)> = hunts.iter().collect();
-    for (s, group) in scans.into_iter().enumerate() {
+    // Hunts whose plan, made again for a scan, did not fit it: they run on their own.
+    let mut unshared = std::collections::HashSet::new();
+    for (s, mut group) in scans.into_iter().enumerate() {
         for (i, b) in group.members() {
             if *b == 0 {
                 starting(&pack.hunts[*i]);
+            }
+        }
+        // The members' tests, from their hunts compiled again now (see `Sharing`).
+        for i in group.hunts() {
+            if outcomes[i].is_some() || unshared.contains(&i) {
+                continue;
+            }
+            match within(config.limits.time, compile(ctx, &catalog, &pack.hunts[i], config)).await {
+                Ok(plan) if group.give(i, &plan) => {}
+                Ok(_) => {
+                    unshared.insert(i);
+                }
+                Err(e) => outcomes[i] = Some(failed(&pack.hunts[i], e)),
             }
         }
         // Each scan is planned when it runs and its plan (its members' tests, their literal
         // sets) dropped once it has. Planning can only fail on a plan the engine would refuse
         // anyway: then its hunts are compiled again, run on their own, and say so themselves.
         dealt.push(match group.plan() {
-            Ok(scan) => within(config.limits.time, shared_scan::run(ctx, &scan)).await.ok(),
+            Ok(scan) => within(config.limits.time, shared_scan::run(ctx, scan)).await.ok(),
             Err(_) => None,
         });
         waiting.retain(|(i, parts)| {
+            if outcomes[*i].is_some() || unshared.contains(i) {
+                return false;
+            }
             if parts.iter().any(|(scan, _)| *scan > s) {
                 return true;
             }

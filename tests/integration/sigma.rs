@@ -49,11 +49,11 @@ async fn every_regression_rule_matches_exactly_the_reference_events() {
             continue;
         };
         for f in findings {
-            assert_eq!(f.author, run.hunt.meta.author, "a finding names its rule's author");
+            assert_eq!(f.author.as_deref(), run.hunt.meta.author.as_deref(), "a finding names its rule's author");
             assert!(f.author.as_deref().is_some_and(|a| !a.is_empty()), "{} has an author", f.hunt);
             for e in &f.evidence {
                 let file = Path::new(&e.path).file_name().unwrap().to_string_lossy().into_owned();
-                found.entry((f.hunt.clone(), file)).or_default().push(e.line.expect("a line") as i64);
+                found.entry((f.hunt.to_string(), file)).or_default().push(e.line.expect("a line") as i64);
             }
         }
     }

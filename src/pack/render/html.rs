@@ -37,7 +37,7 @@ pub fn findings(findings: &[Finding], skipped: usize, limit: usize) -> String {
             escape(&f.severity),
             escape(&match &f.author {
                 Some(author) => format!("{} (by {author})", f.title),
-                None => f.title.clone(),
+                None => f.title.to_string(),
             }),
             escape(&f.hunt),
             escape(f.timestamp.as_deref().unwrap_or_default()),

@@ -209,11 +209,11 @@ pub(crate) fn flat_findings(findings: &[&Finding]) -> crate::Result<RecordBatch>
     for f in findings {
         let mut values: Vec<Option<String>> = vec![
             Some(f.id.clone()),
-            Some(f.hunt.clone()),
-            Some(f.severity.clone()),
-            f.confidence.clone(),
-            Some(f.title.clone()),
-            f.author.clone(),
+            Some(f.hunt.to_string()),
+            Some(f.severity.to_string()),
+            f.confidence.as_deref().map(str::to_string),
+            Some(f.title.to_string()),
+            f.author.as_deref().map(str::to_string),
             f.timestamp.clone(),
         ];
         values.extend(FLAT_ENTITIES.iter().map(|e| f.entities.get(*e).cloned()));
