@@ -134,7 +134,7 @@ impl Entities {
     /// assert_eq!(pairs, ["host=h", "user=u"]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.into_iter()
     }
 
     /// The kinds, in order.
@@ -197,10 +197,10 @@ impl std::ops::Index<&str> for Entities {
 
 impl<'a> IntoIterator for &'a Entities {
     type Item = (&'a String, &'a String);
-    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a String)> + 'a>;
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> Self::Item>;
 
     fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+        self.0.iter().map(|(k, v)| (k, v))
     }
 }
 
