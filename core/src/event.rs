@@ -383,8 +383,11 @@ pub struct TableBuilder {
     /// Per row, which value (by position in the event) goes to each column; reused between rows.
     slots: Vec<Option<usize>>,
     rows: usize,
-    /// Rough size of the text appended so far, to cut batches by memory as well as by rows.
+    /// Rough size of the rows appended so far, to cut batches by memory as well as by rows.
     bytes: usize,
+    /// What a row costs besides its values' text: an offset or a value in every column, null
+    /// or not (most of a Windows row: its tables have over a hundred columns).
+    row_bytes: usize,
     ingested: i64,
 }
 
@@ -392,7 +395,9 @@ impl TableBuilder {
     pub fn new(table: Table, ingested: DateTime<Utc>) -> Self {
         let columns: Vec<_> = table.columns().iter().map(|c| ColumnBuilder::new(c.kind)).collect();
         let slots = vec![None; columns.len()];
-        TableBuilder { table, columns, slots, rows: 0, bytes: 0, ingested: ingested.timestamp_micros() }
+        let row_bytes = table.columns().iter().map(|c| c.kind.fixed_width()).sum();
+        let ingested = ingested.timestamp_micros();
+        TableBuilder { table, columns, slots, rows: 0, bytes: 0, row_bytes, ingested }
     }
 
     pub fn len(&self) -> usize {
@@ -411,6 +416,7 @@ impl TableBuilder {
     pub fn append(&mut self, event: &Event, timestamp: i64, origin: &Origin) {
         debug_assert_eq!(event.table, self.table);
         self.slots.iter_mut().for_each(|s| *s = None);
+        self.bytes += self.row_bytes;
         for (position, (index, value)) in event.values.iter().enumerate() {
             self.slots[*index] = Some(position);
             self.bytes += match value {

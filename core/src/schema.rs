@@ -71,6 +71,16 @@ impl Kind {
         }
     }
 
+    /// Bytes a row takes in an Arrow array of this kind whatever its value, null included: its
+    /// offset, key or value (a validity bit besides, rounded away).
+    pub fn fixed_width(self) -> usize {
+        match self {
+            Kind::Time | Kind::Int => 8,
+            Kind::Text | Kind::Label | Kind::TextList | Kind::Map => 4,
+            Kind::Bool => 1,
+        }
+    }
+
     fn doc_name(self) -> &'static str {
         match self {
             Kind::Time => "timestamp (µs, UTC)",

@@ -28,8 +28,22 @@ use crate::schema::Table;
 
 /// Names of files (and objects) not yet committed begin with this.
 pub const TEMP_PREFIX: &str = ".tmp-";
-/// Open Parquet writers hold a row group in memory each; past this many, the oldest is finished.
-const MAX_OPEN_FILES: usize = 8;
+/// Files an encoder keeps open, a table's day each. Past this many, the one written to least
+/// recently is finished, and its day's next rows start another file. An open file costs little
+/// once its row group is written out ([`ENCODER_BUFFER_BYTES`]); closing files instead splits a
+/// day over many: the benchmark's EVTX files cycle through 42 tables' days, and eight open
+/// files made 344 files of them.
+const MAX_OPEN_FILES: usize = 64;
+/// What the rows waiting in an encoder's open files may hold. Past it, the largest holder
+/// writes out what it holds: its row group in progress ends early (or a file's rows held back
+/// start compressing). Rows are held for fewer bytes on disk and faster reads, never for
+/// correctness, so memory can decide: without a bound, each open file's row group grew to
+/// [`ROW_GROUP_ROWS`] rows however many files were open.
+const ENCODER_BUFFER_BYTES: usize = 16 * 1024 * 1024;
+/// What a column's writer holds while a row group is in progress besides its pages, which
+/// Parquet's count leaves out: a zstd compression and decompression context (about 2.4 MiB a
+/// file of a Windows table, measured).
+const COLUMN_WRITER_BYTES: usize = 16 * 1024;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Files of fewer rows are written uncompressed. Reading a zstd column chunk starts with making
 /// a zstd context (Parquet's reader makes a compressor and a decompressor per chunk), which costs
@@ -204,6 +218,8 @@ struct OpenFile {
     /// Its temporary and final names in the store.
     temp: String,
     target: String,
+    /// When it was last written to, by its encoder's count of batches.
+    last_written: u64,
 }
 
 /// A file's rows are held back until there are enough of them to know it is not a small file
@@ -221,19 +237,50 @@ impl OpenFile {
                 batches.push(batch.clone());
                 *rows += batch.num_rows();
                 if *rows >= SMALL_FILE_ROWS {
-                    // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost.
-                    let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level"));
-                    let writer = create_writer(self.table, &self.local, batches, zstd)?;
-                    self.contents = Contents::Many(writer);
+                    self.compress()?;
                 }
                 Ok(())
             }
         }
     }
 
+    /// Starts writing the rows held back, compressed: the file is not a small one after all.
+    fn compress(&mut self) -> Result<()> {
+        if let Contents::Few { batches, .. } = &self.contents {
+            // Level 1: most of zstd's ratio on log text at a fraction of level 3's cost.
+            let zstd = Compression::ZSTD(ZstdLevel::try_new(1).expect("1 is a valid zstd level"));
+            self.contents = Contents::Many(create_writer(self.table, &self.local, batches, zstd)?);
+        }
+        Ok(())
+    }
+
+    /// Memory the rows waiting here hold: the batches held back, or the row group in progress.
+    fn held_bytes(&self) -> usize {
+        match &self.contents {
+            Contents::Few { batches, .. } => batches.iter().map(RecordBatch::get_array_memory_size).sum(),
+            Contents::Many(writer) if writer.in_progress_rows() > 0 => {
+                writer.memory_size() + self.table.columns().len() * COLUMN_WRITER_BYTES
+            }
+            Contents::Many(_) => 0,
+        }
+    }
+
+    /// Writes out what [`Self::held_bytes`] counts: the batches held back are compressed, the row
+    /// group in progress ends.
+    fn write_out(&mut self) -> Result<()> {
+        match &mut self.contents {
+            Contents::Few { .. } => self.compress(),
+            Contents::Many(writer) => writer.flush().map_err(|e| Error::parquet(&self.local, e)),
+        }
+    }
+
     /// Writes the footer, and syncs the file or uploads it under its temporary name. Returns the
-    /// temporary and final names.
-    fn finish(self, location: &Location) -> Result<Written> {
+    /// temporary and final names. `last` says no more of its table's day can come in this
+    /// ingest: only then is a file of few rows known to be small, and left uncompressed.
+    fn finish(mut self, location: &Location, last: bool) -> Result<Written> {
+        if !last {
+            self.compress()?;
+        }
         let writer = match self.contents {
             Contents::Many(writer) => writer,
             Contents::Few { batches, .. } => {
@@ -342,6 +389,8 @@ impl StoreWriter {
                     file_step: count,
                     open: HashMap::new(),
                     finished: Vec::new(),
+                    batches: 0,
+                    buffer_bytes: ENCODER_BUFFER_BYTES,
                 };
                 EncoderThread::start(encoder, abandoned.clone())
             })
@@ -499,18 +548,49 @@ struct Encoder {
     file_step: u32,
     open: HashMap<(Table, NaiveDate), OpenFile>,
     finished: Vec<Written>,
+    /// Batches written so far: the clock of [`OpenFile::last_written`].
+    batches: u64,
+    /// What its open files may hold ([`ENCODER_BUFFER_BYTES`]).
+    buffer_bytes: usize,
 }
 
 impl Encoder {
     fn write(&mut self, table: Table, date: NaiveDate, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(&(table, date)) {
             if self.open.len() >= MAX_OPEN_FILES {
-                self.finish_all()?;
+                self.finish_least_recent()?;
             }
             let file = self.create(table, date)?;
             self.open.insert((table, date), file);
         }
-        self.open.get_mut(&(table, date)).expect("inserted above").write(batch)
+        self.batches += 1;
+        let file = self.open.get_mut(&(table, date)).expect("inserted above");
+        file.last_written = self.batches;
+        file.write(batch)?;
+        self.keep_within_buffer()
+    }
+
+    /// Finishes the file written to least recently.
+    fn finish_least_recent(&mut self) -> Result<()> {
+        let oldest = self.open.iter().min_by_key(|(_, file)| file.last_written).map(|(key, _)| *key);
+        if let Some(file) = oldest.and_then(|key| self.open.remove(&key)) {
+            self.finished.push(file.finish(&self.store.location, false)?);
+        }
+        Ok(())
+    }
+
+    /// Has the largest holders write out what they hold until the open files hold no more than
+    /// the encoder's buffer.
+    fn keep_within_buffer(&mut self) -> Result<()> {
+        loop {
+            let held: usize = self.open.values().map(OpenFile::held_bytes).sum();
+            if held <= self.buffer_bytes {
+                return Ok(());
+            }
+            let largest = self.open.values_mut().max_by_key(|file| file.held_bytes());
+            let Some(largest) = largest.filter(|file| file.held_bytes() > 0) else { return Ok(()) };
+            largest.write_out()?;
+        }
     }
 
     fn create(&mut self, table: Table, date: NaiveDate) -> Result<OpenFile> {
@@ -525,12 +605,14 @@ impl Encoder {
         if let Some(parent) = local.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        Ok(OpenFile { table, contents: Contents::Few { batches: Vec::new(), rows: 0 }, local, temp, target })
+        let contents = Contents::Few { batches: Vec::new(), rows: 0 };
+        Ok(OpenFile { table, contents, local, temp, target, last_written: 0 })
     }
 
+    /// Finishes every open file at the end of the ingest.
     fn finish_all(&mut self) -> Result<()> {
         for (_, file) in self.open.drain() {
-            self.finished.push(file.finish(&self.store.location)?);
+            self.finished.push(file.finish(&self.store.location, true)?);
         }
         Ok(())
     }
@@ -572,7 +654,11 @@ mod tests {
 
     /// `rows` DNS rows of `day` (2026-03-3x), numbered from `first` in `log.file.line`.
     fn batch(day: u32, first: u64, rows: u64) -> RecordBatch {
-        let at = NaiveDate::from_ymd_opt(2026, 3, day).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
+        batch_on(march(day), first, rows)
+    }
+
+    fn batch_on(date: NaiveDate, first: u64, rows: u64) -> RecordBatch {
+        let at = date.and_hms_opt(12, 0, 0).unwrap().and_utc();
         let mut builder = TableBuilder::new(Table::Dns, at);
         for line in first..first + rows {
             let mut event = Event::new(Table::Dns).at(Some(at));
@@ -594,6 +680,97 @@ mod tests {
         }
         lines.sort_unstable();
         lines
+    }
+
+    fn encoder(store: &Store, buffer_bytes: usize) -> Encoder {
+        let (id, spool, open, finished) = ("test".to_string(), None, HashMap::new(), Vec::new());
+        Encoder {
+            store: store.clone(),
+            id,
+            spool,
+            next_file: 1,
+            file_step: 1,
+            open,
+            finished,
+            batches: 0,
+            buffer_bytes,
+        }
+    }
+
+    fn march(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+    }
+
+    /// The store paths of an encoder's finished files, with their first column's compression.
+    fn finished(store: &Store, encoder: &Encoder) -> Vec<(PathBuf, Compression, usize)> {
+        let reader = |path: &PathBuf| {
+            let file = File::open(path).unwrap();
+            parquet::file::reader::SerializedFileReader::new(file).unwrap()
+        };
+        encoder
+            .finished
+            .iter()
+            .map(|(temp, _)| store.location.display(temp))
+            .map(|path| {
+                use parquet::file::reader::FileReader;
+                let metadata = reader(&path).metadata().clone();
+                let compression = metadata.row_group(0).column(0).compression();
+                (path, compression, metadata.num_row_groups())
+            })
+            .collect()
+    }
+
+    /// More days than open files, one of them in every other batch: that day stays in one file
+    /// (the file written to least recently is the one finished), every row is stored once, and
+    /// a small file finished before the end is compressed, as its day may go on in another.
+    #[test]
+    fn the_file_written_to_least_recently_is_finished_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // No bound on what the files hold: that is the next test's.
+        let mut encoder = encoder(&store, usize::MAX);
+        let (mut line, mut written) = (0, Vec::new());
+        let busy = march(31);
+        for day in 1..=MAX_OPEN_FILES as u64 + 2 {
+            let other = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(day);
+            for (date, rows) in [(busy, 50), (other, 10)] {
+                encoder.write(Table::Dns, date, &batch_on(date, line, rows)).unwrap();
+                written.extend(line as i64..(line + rows) as i64);
+                line += rows;
+            }
+        }
+        let early = finished(&store, &encoder);
+        assert_eq!(early.len(), 3, "the first three days were finished to open the last three");
+        assert!(early.iter().all(|(_, compression, _)| matches!(compression, Compression::ZSTD(_))));
+        encoder.finish_all().unwrap();
+        let files = finished(&store, &encoder);
+        let busy: Vec<_> = files.iter().filter(|(path, ..)| path.to_string_lossy().contains("2026-03-31")).collect();
+        assert_eq!(busy.len(), 1, "{files:?}");
+        assert_eq!(busy[0].1, Compression::UNCOMPRESSED, "rows finished at the end, and few: a small file");
+        assert_eq!(files.len(), MAX_OPEN_FILES + 3);
+        let paths: Vec<_> = files.into_iter().map(|(path, ..)| path).collect();
+        assert_eq!(lines_in(&paths), written);
+    }
+
+    /// Past the encoder's buffer, the largest holder writes out: rows held back are compressed,
+    /// a row group in progress ends. Nothing is lost.
+    #[test]
+    fn open_files_write_out_what_they_hold_past_the_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut encoder = encoder(&store, 1);
+        for (n, day) in [1, 2, 1, 2, 1].into_iter().enumerate() {
+            encoder.write(Table::Dns, march(day), &batch(day, n as u64 * 100, 100)).unwrap();
+        }
+        assert!(encoder.open.values().all(|file| file.held_bytes() == 0));
+        encoder.finish_all().unwrap();
+        let mut files = finished(&store, &encoder);
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        assert!(files.iter().all(|(_, compression, _)| matches!(compression, Compression::ZSTD(_))));
+        let groups: Vec<_> = files.iter().map(|(_, _, groups)| *groups).collect();
+        assert_eq!(groups, [3, 2], "a row group a batch: {files:?}");
+        let paths: Vec<_> = files.into_iter().map(|(path, ..)| path).collect();
+        assert_eq!(lines_in(&paths), (0..500).collect::<Vec<_>>());
     }
 
     #[test]

@@ -252,7 +252,7 @@ impl Format {
             Format::Windows => Parser::Lines(Box::new(windows::Lines::default())),
             Format::Evtx => Parser::Evtx,
             Format::SysmonLinux => Parser::Lines(Box::new(syslog::LinuxSyslog)),
-            Format::Auditd => Parser::Document(Box::new(auditd::AuditLog::default())),
+            Format::Auditd => Parser::Document(Box::new(auditd::AuditLog)),
             Format::Laurel => Parser::Lines(Box::new(auditd::Laurel)),
             Format::Ecs => Parser::Lines(Box::new(ecs::Ecs)),
             Format::Zeek => Parser::Lines(Box::new(zeek::Tsv::default())),
