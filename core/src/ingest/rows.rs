@@ -28,8 +28,9 @@ const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// many days must not grow memory with the number of days. The builders' real footprint is up
 /// to twice their count (an array's room grows by doubling, and a builder keeps its last
 /// batch's room), and the batches cut wait in the encoders' files ([`crate::store`]) as well.
-/// 96 MiB (counting text only) held 320-340 MiB at the peak of the EVTX benchmark's ingest; 24
-/// MiB, with the encoders' bound, 180-195 MiB, as fast.
+/// 96 MiB (counting text only) held 320-340 MiB at the peak of the Sigma benchmark's EVTX
+/// ingest; 24 MiB, with the encoders' bound, 177-187 MiB in as much time. On the EVTX
+/// benchmark's 200 files it is 10-25 % slower (docs/performance.md): not yet explained.
 const BUFFERED_BYTES: usize = 24 * 1024 * 1024;
 
 pub(super) struct Rows {
