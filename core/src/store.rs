@@ -225,7 +225,12 @@ struct OpenFile {
 /// A file's rows are held back until there are enough of them to know it is not a small file
 /// ([`SMALL_FILE_ROWS`]), which is written without compression.
 enum Contents {
-    Few { batches: Vec<RecordBatch>, rows: usize },
+    /// `bytes`: the batches' memory, summed as they come.
+    Few {
+        batches: Vec<RecordBatch>,
+        rows: usize,
+        bytes: usize,
+    },
     Many(Box<ArrowWriter<File>>),
 }
 
@@ -233,9 +238,10 @@ impl OpenFile {
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match &mut self.contents {
             Contents::Many(writer) => writer.write(batch).map_err(|e| Error::parquet(&self.local, e)),
-            Contents::Few { batches, rows } => {
+            Contents::Few { batches, rows, bytes } => {
                 batches.push(batch.clone());
                 *rows += batch.num_rows();
+                *bytes += batch.get_array_memory_size();
                 if *rows >= SMALL_FILE_ROWS {
                     self.compress()?;
                 }
@@ -257,7 +263,7 @@ impl OpenFile {
     /// Memory the rows waiting here hold: the batches held back, or the row group in progress.
     fn held_bytes(&self) -> usize {
         match &self.contents {
-            Contents::Few { batches, .. } => batches.iter().map(RecordBatch::get_array_memory_size).sum(),
+            Contents::Few { bytes, .. } => *bytes,
             Contents::Many(writer) if writer.in_progress_rows() > 0 => {
                 writer.memory_size() + self.table.columns().len() * COLUMN_WRITER_BYTES
             }
@@ -580,17 +586,25 @@ impl Encoder {
     }
 
     /// Has the largest holders write out what they hold until the open files hold no more than
-    /// the encoder's buffer.
+    /// the encoder's buffer. Runs after every batch: each file's holding is asked once.
     fn keep_within_buffer(&mut self) -> Result<()> {
-        loop {
-            let held: usize = self.open.values().map(OpenFile::held_bytes).sum();
-            if held <= self.buffer_bytes {
-                return Ok(());
+        let mut holders: Vec<(usize, &mut OpenFile)> =
+            self.open.values_mut().map(|file| (file.held_bytes(), file)).collect();
+        let mut held: usize = holders.iter().map(|(bytes, _)| bytes).sum();
+        holders.sort_unstable_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
+        for (bytes, file) in holders {
+            if held <= self.buffer_bytes || bytes == 0 {
+                break;
             }
-            let largest = self.open.values_mut().max_by_key(|file| file.held_bytes());
-            let Some(largest) = largest.filter(|file| file.held_bytes() > 0) else { return Ok(()) };
-            largest.write_out()?;
+            held -= bytes;
+            file.write_out()?;
+            // Rows held back that start compressing are held again, encoded, in a row group.
+            if held + file.held_bytes() > self.buffer_bytes {
+                file.write_out()?;
+            }
+            held += file.held_bytes();
         }
+        Ok(())
     }
 
     fn create(&mut self, table: Table, date: NaiveDate) -> Result<OpenFile> {
@@ -605,7 +619,7 @@ impl Encoder {
         if let Some(parent) = local.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let contents = Contents::Few { batches: Vec::new(), rows: 0 };
+        let contents = Contents::Few { batches: Vec::new(), rows: 0, bytes: 0 };
         Ok(OpenFile { table, contents, local, temp, target, last_written: 0 })
     }
 
