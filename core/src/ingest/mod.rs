@@ -540,12 +540,7 @@ fn read_lines<R: std::io::BufRead>(
     let last = context.origin(lines.line_number());
     for held in parser.finish() {
         match held {
-            Ok(event) => {
-                if let Some(timestamp) = event.timestamp {
-                    sink.append(&event, timestamp, &last)?;
-                    *summary.rows.entry(event.table).or_default() += 1;
-                }
-            }
+            Ok(event) => sink.store_held(summary, &event, &last)?,
             Err(reason) => {
                 summary.read += 1;
                 sink.reject(summary, &last, &reason, "")?;
@@ -661,11 +656,21 @@ fn read_evtx(
     sink: &mut Sink,
 ) -> Result<std::result::Result<EvtxRead, String>> {
     let mut store = |item: formats::windows::evtx::Item| -> Result<()> {
-        summary.read += 1;
+        use formats::windows::evtx::Outcome;
         let origin = context.origin(item.number);
-        match item.event {
-            Ok(event) => sink.store(summary, std::slice::from_ref(&event), &origin, ""),
-            Err(reason) => sink.reject(summary, &origin, &reason, ""),
+        // A joined script block's parts were read, and counted, as the records they came in.
+        if !matches!(item.outcome, Outcome::Joined(_)) {
+            summary.read += 1;
+        }
+        match item.outcome {
+            Outcome::Stored(event) => sink.store(summary, std::slice::from_ref(&event), &origin, ""),
+            Outcome::Joined(event) => sink.store_held(summary, &event, &origin),
+            Outcome::Skipped(reason) => {
+                summary.skipped += 1;
+                FileSummary::count_reason(&mut summary.skip_reasons, reason, item.number);
+                Ok(())
+            }
+            Outcome::Rejected(reason) => sink.reject(summary, &origin, &reason, ""),
         }
     };
     let mut head = [0u8; 8];
@@ -789,8 +794,13 @@ impl Sink {
         self.write_full()
     }
 
-    fn append(&mut self, event: &Event, timestamp: i64, origin: &Origin) -> Result<()> {
-        self.rows.append(event, timestamp, origin);
+    /// Stores the row of records held back and counted when they were read (a script block's
+    /// parts, joined).
+    fn store_held(&mut self, summary: &mut FileSummary, event: &Event, origin: &Origin) -> Result<()> {
+        if let Some(timestamp) = event.timestamp {
+            self.rows.append(event, timestamp, origin);
+            *summary.rows.entry(event.table).or_default() += 1;
+        }
         self.write_full()
     }
 

@@ -8,22 +8,41 @@ use std::io::{Read, Seek};
 
 use evtx::{EvtxParser, ParserSettings};
 
-use super::{record, tables};
+use super::record::{self, Record};
+use super::{HELD_PART, ScriptBlocks, tables};
 use crate::event::Event;
 
 /// What a file begins with.
 pub const SIGNATURE: &[u8] = b"ElfFile\0";
 
-/// One record read as its row, or why it could not be: `number` is the record's number, or 0
-/// for a chunk that could not be read (its message names the chunk).
+/// One record read, and what became of it: `number` is the record's number, or 0 for a chunk
+/// that could not be read (its reason names the chunk).
 pub struct Item {
     pub number: u64,
-    pub event: Result<Event<'static>, String>,
+    pub outcome: Outcome,
+}
+
+pub enum Outcome {
+    /// The record's row.
+    Stored(Event<'static>),
+    /// Read and kept back: a part of a PowerShell script block, whose row comes with its last
+    /// part ([`HELD_PART`]).
+    Skipped(&'static str),
+    Rejected(String),
+    /// The row of a script block whose last parts never came, joined from the parts there were
+    /// when the file ended. Its parts were counted as read (and skipped) already.
+    Joined(Event<'static>),
+}
+
+/// A record as a parser worker leaves it: its row, or a script block's part to join in order.
+enum Parsed {
+    Row(Event<'static>),
+    Part(Record<'static>),
 }
 
 /// Reads every record of an EVTX file in file order, giving each to `each`. `Err` when the file
 /// is not an EVTX file at all (its header cannot be read).
-pub fn read<R, E>(source: R, mut each: impl FnMut(Item) -> Result<(), E>) -> Result<Result<(), E>, String>
+pub fn read<R, E>(source: R, each: impl FnMut(Item) -> Result<(), E>) -> Result<Result<(), E>, String>
 where
     R: Read + Seek + Send + 'static,
 {
@@ -37,18 +56,49 @@ where
         let record = record?;
         let number = record.event_record_id;
         let json = record.into_json_bytes()?.data;
-        Ok(Item { number, event: record::from_evtx_json_bytes(&json).and_then(tables::to_event) })
+        Ok((number, parse(&json)))
     });
-    for item in records {
-        let read = match item {
-            Ok(read) => read,
-            Err(e) => Item { number: error_number(&e).unwrap_or(0), event: Err(describe(&e)) },
+    let items = records.map(|item| match item {
+        Ok(read) => read,
+        Err(e) => (error_number(&e).unwrap_or(0), Err(describe(&e))),
+    });
+    Ok(deliver(items, each))
+}
+
+/// Gives each record read to `each` in file order, joining script blocks' parts as they come.
+fn deliver<E>(
+    items: impl Iterator<Item = (u64, Result<Parsed, String>)>,
+    mut each: impl FnMut(Item) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut blocks = ScriptBlocks::default();
+    let mut last = 0;
+    for (number, parsed) in items {
+        last = last.max(number);
+        let outcome = match parsed {
+            Ok(Parsed::Row(event)) => Outcome::Stored(event),
+            Ok(Parsed::Part(part)) => match blocks.accept(part) {
+                Some(block) => tables::to_event(block).map_or_else(Outcome::Rejected, Outcome::Stored),
+                None => Outcome::Skipped(HELD_PART),
+            },
+            Err(reason) => Outcome::Rejected(reason),
         };
-        if let Err(e) = each(read) {
-            return Ok(Err(e));
-        }
+        each(Item { number, outcome })?;
     }
-    Ok(Ok(()))
+    for block in blocks.finish() {
+        let outcome = tables::to_event(block).map_or_else(Outcome::Rejected, Outcome::Joined);
+        each(Item { number: last, outcome })?;
+    }
+    Ok(())
+}
+
+/// A record's JSON text as its row, or as a script block's part, kept whole to be joined on the
+/// reading thread, where the records come in file order.
+fn parse(json: &[u8]) -> Result<Parsed, String> {
+    let record = record::from_evtx_json_bytes(json)?;
+    if ScriptBlocks::is_part(&record) {
+        return Ok(Parsed::Part(record.into_owned()));
+    }
+    tables::to_event(record).map(Parsed::Row)
 }
 
 /// The record number an error names, if it names one.
@@ -99,5 +149,51 @@ mod tests {
             }
         }
         assert!(compared > 300, "{compared}");
+    }
+
+    /// A 4104 event as the `evtx` crate renders it (the shape of a real one, its text cut).
+    fn script_block(record: u64, number: i64, total: i64, id: &str, text: &str) -> String {
+        format!(
+            r##"{{"Event":{{"System":{{"Provider":{{"#attributes":{{"Name":"Microsoft-Windows-PowerShell"}}}},"EventID":4104,"TimeCreated":{{"#attributes":{{"SystemTime":"2020-08-26T05:09:28.8455215Z"}}}},"EventRecordID":{record},"Channel":"Microsoft-Windows-PowerShell/Operational","Computer":"DESKTOP-RIPCLIP"}},"EventData":{{"MessageNumber":{number},"MessageTotal":{total},"ScriptBlockText":"{text}","ScriptBlockId":"{id}","Path":""}}}}}}"##
+        )
+    }
+
+    /// Script blocks split over several records are stored as one row when their last part
+    /// comes, each part before it counted as read and skipped; a block whose last parts never
+    /// came is stored from what there was when the file ended.
+    #[test]
+    fn script_block_parts_are_joined_in_file_order() {
+        let records = [
+            (10, script_block(10, 1, 2, "a", "Invoke-")),
+            (11, script_block(11, 1, 1, "b", "whoami")),
+            (12, script_block(12, 2, 2, "a", "Expression")),
+            (13, script_block(13, 1, 3, "c", "cut ")),
+            (14, script_block(14, 2, 3, "c", "short")),
+        ];
+        let items = records.iter().map(|(n, json)| (*n, parse(json.as_bytes())));
+        let mut seen = Vec::new();
+        deliver(items, |item| -> Result<(), ()> {
+            let (kind, text) = match &item.outcome {
+                Outcome::Stored(e) => ("stored", e.get_text("powershell.file.script_block_text").map(str::to_string)),
+                Outcome::Joined(e) => ("joined", e.get_text("powershell.file.script_block_text").map(str::to_string)),
+                Outcome::Skipped(reason) => ("skipped", Some(reason.to_string())),
+                Outcome::Rejected(reason) => ("rejected", Some(reason.clone())),
+            };
+            seen.push((item.number, kind, text.unwrap_or_default()));
+            Ok(())
+        })
+        .unwrap();
+        let held = HELD_PART.to_string();
+        assert_eq!(
+            seen,
+            [
+                (10, "skipped", held.clone()),
+                (11, "stored", "whoami".to_string()),
+                (12, "stored", "Invoke-Expression".to_string()),
+                (13, "skipped", held.clone()),
+                (14, "skipped", held),
+                (14, "joined", "cut short".to_string()),
+            ]
+        );
     }
 }

@@ -63,17 +63,16 @@ impl LineParser for Lines {
 /// [`ScriptBlocks::finish`] with the parts there are.
 #[derive(Default)]
 pub struct ScriptBlocks {
-    pending: HashMap<(Option<String>, String), BTreeMap<i64, Record>>,
+    pending: HashMap<(Option<String>, String), BTreeMap<i64, Record<'static>>>,
 }
 
 impl ScriptBlocks {
     /// The record to store now, or `None` when it is a part held back.
-    pub fn accept(&mut self, record: Record) -> Option<Record> {
-        let total = record.data.int("MessageTotal").unwrap_or(1);
-        let is_part = record.event_id == 4104 && total > 1 && record.data.get("ScriptBlockId").is_some();
-        if !is_part {
+    pub fn accept(&mut self, record: Record<'static>) -> Option<Record<'static>> {
+        if !Self::is_part(&record) {
             return Some(record);
         }
+        let total = record.data.int("MessageTotal").unwrap_or(1);
         let key = (record.computer.clone(), record.data.text("ScriptBlockId").unwrap_or_default());
         let number = record.data.int("MessageNumber").unwrap_or(0);
         let parts = self.pending.entry(key.clone()).or_default();
@@ -85,8 +84,15 @@ impl ScriptBlocks {
         Some(join(parts))
     }
 
+    /// Whether a record is one part of a script block split over several events.
+    pub fn is_part(record: &Record) -> bool {
+        record.event_id == 4104
+            && record.data.int("MessageTotal").unwrap_or(1) > 1
+            && record.data.get("ScriptBlockId").is_some()
+    }
+
     /// Blocks whose parts never all arrived (a capture cut short), joined from what came.
-    pub fn finish(&mut self) -> Vec<Record> {
+    pub fn finish(&mut self) -> Vec<Record<'static>> {
         let mut pending: Vec<_> = self.pending.drain().collect();
         pending.sort_by(|a, b| a.0.cmp(&b.0));
         pending.into_iter().map(|(_, parts)| join(parts)).collect()
@@ -94,7 +100,7 @@ impl ScriptBlocks {
 }
 
 /// One record with the parts' texts in order, the first part's envelope.
-fn join(parts: BTreeMap<i64, Record>) -> Record {
+fn join(parts: BTreeMap<i64, Record<'static>>) -> Record<'static> {
     let mut text = String::new();
     let mut parts = parts.into_values();
     let mut first = parts.next().expect("a block has at least one part");
@@ -110,14 +116,14 @@ fn join(parts: BTreeMap<i64, Record>) -> Record {
 mod tests {
     use super::*;
 
-    fn part(number: i64, text: &str) -> Record {
+    fn part(number: i64, text: &str) -> Record<'static> {
         let mut record = Record { event_id: 4104, computer: Some("h".into()), ..Default::default() };
         for (k, v) in
             [("MessageNumber", number.to_string()), ("MessageTotal", "3".into()), ("ScriptBlockId", "b".into())]
         {
             record.data.push(k, v);
         }
-        record.data.push("ScriptBlockText", text.into());
+        record.data.push("ScriptBlockText", text.to_string());
         record
     }
 

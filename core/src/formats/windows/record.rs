@@ -12,6 +12,7 @@
 //!   datasets, Sentinel `SecurityEvent`);
 //! - rendered XML `<Event>` elements (wevtutil, Splunk XmlWinEventLog, Sysmon for Linux).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 
 use chrono::{DateTime, Utc};
@@ -20,9 +21,10 @@ use serde_json::{Map, Value as Json};
 
 use crate::formats::util;
 
-/// A Windows event: its envelope and its data.
+/// A Windows event: its envelope and its data. The data may borrow from the text it was read
+/// from (`'a`); a record kept past its text is a `Record<'static>`.
 #[derive(Debug, Default)]
-pub struct Record {
+pub struct Record<'a> {
     pub event_id: i64,
     pub provider: Option<String>,
     pub channel: Option<String>,
@@ -31,30 +33,33 @@ pub struct Record {
     pub time: Option<DateTime<Utc>>,
     /// The SID the event was logged under (`System/Security/@UserID`).
     pub user_id: Option<String>,
-    pub data: Fields,
+    pub data: Fields<'a>,
 }
 
 /// Event data by name. Reading a field marks it as used: the fields never read are the ones no
-/// column holds, and go to `winlog.event_data` (see [`Fields::unused`]).
+/// column holds, and go to `winlog.event_data` (see [`Fields::unused`]). Names and values are
+/// borrowed where the reader could (EVTX's JSON text, most of whose strings need no unescaping):
+/// a row copies each value once, into its column.
 #[derive(Debug, Default)]
-pub struct Fields {
-    pairs: Vec<(String, String)>,
+pub struct Fields<'a> {
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     used: Vec<Cell<bool>>,
 }
 
-impl Fields {
-    pub fn push(&mut self, name: &str, value: String) {
+impl<'a> Fields<'a> {
+    pub fn push(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) {
+        let name = name.into();
         // SigmaHQ and most exporters write field names without spaces (`Threat Name` → `ThreatName`).
-        let name = if name.contains(' ') { name.replace(' ', "") } else { name.to_string() };
-        self.pairs.push((name, value));
+        let name = if name.contains(' ') { Cow::Owned(name.replace(' ', "")) } else { name };
+        self.pairs.push((name, value.into()));
         self.used.push(Cell::new(false));
     }
 
     /// Replaces a field's value, or adds the field.
     pub fn set(&mut self, name: &str, value: String) {
         match self.pairs.iter_mut().find(|(n, _)| n == name) {
-            Some(pair) => pair.1 = value,
-            None => self.push(name, value),
+            Some(pair) => pair.1 = Cow::Owned(value),
+            None => self.push(name.to_string(), value),
         }
     }
 
@@ -62,7 +67,7 @@ impl Fields {
     pub fn get(&self, name: &str) -> Option<&str> {
         let index = self.pairs.iter().position(|(n, _)| n == name)?;
         self.used[index].set(true);
-        let value = self.pairs[index].1.as_str();
+        let value = self.pairs[index].1.as_ref();
         let trimmed = value.trim();
         (!trimmed.is_empty() && trimmed != "-").then_some(value)
     }
@@ -90,7 +95,7 @@ impl Fields {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))
     }
 
     /// The fields no column took, with a value worth keeping.
@@ -99,8 +104,30 @@ impl Fields {
             .into_iter()
             .zip(self.used)
             .filter(|((_, v), used)| !used.get() && !v.trim().is_empty() && v.trim() != "-")
-            .map(|(pair, _)| pair)
+            .map(|((n, v), _)| (n.into_owned(), v.into_owned()))
             .collect()
+    }
+
+    /// The same fields, owning their text.
+    pub fn into_owned(self) -> Fields<'static> {
+        let pairs = self.pairs.into_iter().map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned())));
+        Fields { pairs: pairs.collect(), used: self.used }
+    }
+}
+
+impl Record<'_> {
+    /// The same record, owning its text: to keep past the text it was read from.
+    pub fn into_owned(self) -> Record<'static> {
+        Record {
+            event_id: self.event_id,
+            provider: self.provider,
+            channel: self.channel,
+            computer: self.computer,
+            record_id: self.record_id,
+            time: self.time,
+            user_id: self.user_id,
+            data: self.data.into_owned(),
+        }
     }
 }
 
@@ -121,7 +148,7 @@ fn json_text(value: &Json) -> Option<String> {
 }
 
 /// Reads a record from any of the JSON shapes; `Err` says what is missing.
-pub fn from_json(v: &Json) -> Result<Record, String> {
+pub fn from_json(v: &Json) -> Result<Record<'static>, String> {
     if let Some(event) = util::field(v, "Event").filter(|e| e.get("System").is_some()) {
         return from_evtx_json(event);
     }
@@ -132,7 +159,7 @@ pub fn from_json(v: &Json) -> Result<Record, String> {
 }
 
 /// `{"Event": {"System": {...}, "EventData": {...}}}`: what the `evtx` crate and evtx_dump write.
-pub fn from_evtx_json(event: &Json) -> Result<Record, String> {
+pub fn from_evtx_json(event: &Json) -> Result<Record<'static>, String> {
     let system = &event["System"];
     let attribute = |element: &str, name: &str| util::text(system, &format!("{element}.#attributes.{name}"));
     // `EventID` is a number, or an object when it has a `Qualifiers` attribute.
@@ -160,7 +187,7 @@ pub fn from_evtx_json(event: &Json) -> Result<Record, String> {
 }
 
 /// `UserData` holds one element of the provider's own, whose children are the fields.
-fn push_user_data(fields: &mut Fields, user_data: &Map<String, Json>) {
+fn push_user_data(fields: &mut Fields<'static>, user_data: &Map<String, Json>) {
     for (_, inner) in user_data.iter().filter(|(k, _)| !k.starts_with('#')) {
         match inner {
             Json::Object(inner) => push_object(fields, inner),
@@ -177,7 +204,7 @@ fn push_user_data(fields: &mut Fields, user_data: &Map<String, Json>) {
 /// instead of through a JSON tree: the envelope's few fields by name, `EventData` field by field
 /// (a tree only for a nested value, which is rare); `UserData`, rarer, as a tree. Reading EVTX
 /// spends most of its time here, once per record.
-pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record, String> {
+pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record<'_>, String> {
     use serde::Deserialize;
     use std::borrow::Cow;
 
@@ -190,8 +217,8 @@ pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record, String> {
     struct EventJson<'a> {
         #[serde(rename = "System", borrow)]
         system: System<'a>,
-        #[serde(rename = "EventData", default)]
-        event_data: Option<EventData>,
+        #[serde(rename = "EventData", default, borrow)]
+        event_data: Option<EventData<'a>>,
         #[serde(rename = "UserData", default)]
         user_data: Option<Map<String, Json>>,
     }
@@ -260,28 +287,31 @@ pub fn from_evtx_json_bytes(bytes: &[u8]) -> Result<Record, String> {
     if let Some(EventData(data)) = document.event.event_data {
         record.data = data;
     } else if let Some(user_data) = document.event.user_data {
-        push_user_data(&mut record.data, &user_data);
+        let mut data = Fields::default();
+        push_user_data(&mut data, &user_data);
+        record.data = data;
     }
     Ok(record)
 }
 
-/// `EventData` read field by field into [`Fields`], as [`push_object`] reads a JSON object.
-struct EventData(Fields);
+/// `EventData` read field by field into [`Fields`], as [`push_object`] reads a JSON object:
+/// names and string values borrowed from the JSON text where they have no escapes.
+struct EventData<'a>(Fields<'a>);
 
-impl<'de> serde::Deserialize<'de> for EventData {
+impl<'de: 'a, 'a> serde::Deserialize<'de> for EventData<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = EventData;
+            type Value = EventData<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("an EventData object")
             }
-            fn visit_unit<E>(self) -> Result<EventData, E> {
+            fn visit_unit<E>(self) -> Result<EventData<'de>, E> {
                 Ok(EventData(Fields::default()))
             }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<EventData, M::Error> {
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<EventData<'de>, M::Error> {
                 let mut fields = Fields::default();
-                while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(Text(name)) = map.next_key::<Text>()? {
                     let text = map.next_value::<DataText>()?;
                     if name.starts_with('#') || name == "xmlns" {
                         continue;
@@ -290,12 +320,12 @@ impl<'de> serde::Deserialize<'de> for EventData {
                         // Unnamed `<Data>` elements, as Winlogbeat names them.
                         ("Data", DataText::List(items)) => {
                             for (i, item) in items.into_iter().enumerate() {
-                                fields.push(&format!("param{}", i + 1), item);
+                                fields.push(format!("param{}", i + 1), item);
                             }
                         }
                         ("Data", DataText::One(Some(text))) => fields.push("param1", text),
-                        (_, DataText::One(Some(text))) => fields.push(&name, text),
-                        (_, DataText::List(items)) => fields.push(&name, items.join("\n")),
+                        (_, DataText::One(Some(text))) => fields.push(name, text),
+                        (_, DataText::List(items)) => fields.push(name, items.join("\n")),
                         (_, DataText::One(None)) => {}
                     }
                 }
@@ -306,27 +336,101 @@ impl<'de> serde::Deserialize<'de> for EventData {
     }
 }
 
+/// A JSON string, borrowed from the text unless it had escapes to undo.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
 /// A data field's value as text ([`json_text`]); an array of strings and numbers as a list.
-enum DataText {
-    One(Option<String>),
+enum DataText<'a> {
+    One(Option<Cow<'a, str>>),
     List(Vec<String>),
 }
 
-impl<'de> serde::Deserialize<'de> for DataText {
+impl<'de> serde::Deserialize<'de> for DataText<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Json::deserialize(deserializer)? {
-            Json::String(s) => Ok(DataText::One(Some(s))),
-            Json::Array(items) if items.iter().all(|i| i.is_string() || i.is_number()) => {
-                Ok(DataText::List(items.iter().filter_map(json_text).collect()))
+        // Strings, the common case, without a JSON tree; anything else as `json_text` reads it.
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = DataText<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event data value")
             }
-            other => Ok(DataText::One(json_text(&other))),
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(Some(Cow::Borrowed(text))))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(Some(Cow::Owned(text.to_string()))))
+            }
+            fn visit_string<E>(self, text: String) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(Some(Cow::Owned(text))))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(Some(Cow::Owned(n.to_string()))))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(Some(Cow::Owned(n.to_string()))))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(json_text(&Json::from(n)).map(Cow::Owned)))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(Some(Cow::Owned(b.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(None))
+            }
+            fn visit_none<E>(self) -> Result<DataText<'de>, E> {
+                Ok(DataText::One(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<DataText<'de>, A::Error> {
+                use serde::Deserialize;
+                let items = Vec::<Json>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(tree_text(Json::Array(items)))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<DataText<'de>, M::Error> {
+                use serde::Deserialize;
+                let object = Map::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(tree_text(Json::Object(object)))
+            }
         }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// [`DataText`] of a value read as a JSON tree (an array or an object).
+fn tree_text<'a>(value: Json) -> DataText<'a> {
+    match value {
+        Json::Array(items) if items.iter().all(|i| i.is_string() || i.is_number()) => {
+            DataText::List(items.iter().filter_map(json_text).collect())
+        }
+        other => DataText::One(json_text(&other).map(Cow::Owned)),
     }
 }
 
 /// Event data fields of an object. Unnamed `<Data>` elements (an array under `Data`) become
 /// `param1`, `param2`, ... as Winlogbeat names them.
-fn push_object(fields: &mut Fields, data: &Map<String, Json>) {
+fn push_object(fields: &mut Fields<'static>, data: &Map<String, Json>) {
     for (name, value) in data {
         if name.starts_with('#') || name == "xmlns" {
             continue;
@@ -335,21 +439,21 @@ fn push_object(fields: &mut Fields, data: &Map<String, Json>) {
             ("Data", Json::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     if let Some(text) = json_text(item) {
-                        fields.push(&format!("param{}", i + 1), text);
+                        fields.push(format!("param{}", i + 1), text);
                     }
                 }
             }
             ("Data", Json::String(_) | Json::Number(_)) => fields.push("param1", json_text(value).unwrap_or_default()),
             _ => {
                 if let Some(text) = json_text(value) {
-                    fields.push(name, text);
+                    fields.push(name.clone(), text);
                 }
             }
         }
     }
 }
 
-fn from_winlogbeat(v: &Json, winlog: &Json) -> Result<Record, String> {
+fn from_winlogbeat(v: &Json, winlog: &Json) -> Result<Record<'static>, String> {
     let event_id = util::int(winlog, "event_id").or_else(|| util::int(v, "event.code")).ok_or("no winlog.event_id")?;
     let mut record = Record {
         event_id,
@@ -457,7 +561,7 @@ const FLAT_ENVELOPE: &[&str] = &[
 
 /// Flat shapes: the data beside the envelope, or in `EventData` as an object, a JSON string
 /// (Sentinel `WindowsEvent`) or XML text (Sentinel `Event`).
-fn from_flat(v: &Json) -> Result<Record, String> {
+fn from_flat(v: &Json) -> Result<Record<'static>, String> {
     let object = v.as_object().ok_or("not a JSON object")?;
     let event_id = ["EventID", "EventId", "event_id"].iter().find_map(|k| util::int(v, k)).ok_or("no EventID")?;
     let time = ["@timestamp", "TimeCreated", "TimeGenerated", "UtcTime"].iter().find_map(|k| util::time(v, k));
@@ -514,7 +618,7 @@ fn from_flat(v: &Json) -> Result<Record, String> {
             continue;
         }
         if let Some(text) = json_text(value) {
-            record.data.push(name, text);
+            record.data.push(name.clone(), text);
         }
     }
     Ok(record)
@@ -522,7 +626,7 @@ fn from_flat(v: &Json) -> Result<Record, String> {
 
 /// Reads a rendered `<Event>` element (or, with `data_only`, any XML holding `<Data Name=..>`
 /// elements, as Sentinel's `Event` table keeps them).
-pub fn from_xml(xml: &str, data_only: bool) -> Result<Record, String> {
+pub fn from_xml(xml: &str, data_only: bool) -> Result<Record<'static>, String> {
     let mut reader = quick_xml::Reader::from_str(xml);
     // Sysmon for Linux writes command lines with a bare `&` (`0>&1`): read it as text.
     reader.config_mut().allow_dangling_amp = true;
@@ -568,7 +672,7 @@ pub fn from_xml(xml: &str, data_only: bool) -> Result<Record, String> {
                 system_text.clear();
                 if matches!(event, Xml::Empty(_)) {
                     if let Some((key, value)) = field.take() {
-                        record.data.push(&key, value);
+                        record.data.push(key, value);
                     }
                 } else {
                     path.push(name);
@@ -605,7 +709,7 @@ pub fn from_xml(xml: &str, data_only: bool) -> Result<Record, String> {
             Xml::End(_) => {
                 let name = path.pop().unwrap_or_default();
                 if let Some((key, value)) = field.take() {
-                    record.data.push(&key, value);
+                    record.data.push(key, value);
                 } else if path.last().map(String::as_str) == Some("System") {
                     let text = std::mem::take(&mut system_text);
                     match name.as_str() {
@@ -667,9 +771,9 @@ mod tests {
     #[test]
     fn unused_fields_are_what_no_column_read() {
         let mut f = Fields::default();
-        f.push("Image", "x".into());
-        f.push("PipeName", "\\p".into());
-        f.push("Empty", "-".into());
+        f.push("Image", "x");
+        f.push("PipeName", "\\p");
+        f.push("Empty", "-");
         assert_eq!(f.get("Image"), Some("x"));
         assert_eq!(f.unused(), vec![("PipeName".to_string(), "\\p".to_string())]);
     }

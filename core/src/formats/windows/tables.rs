@@ -53,7 +53,7 @@ fn provider(record: &Record) -> Provider {
 }
 
 /// Maps a record to its row.
-pub fn to_event(record: Record) -> Result<Event<'static>, String> {
+pub fn to_event(record: Record<'_>) -> Result<Event<'static>, String> {
     let data = &record.data;
     // Sysmon's own UtcTime is the event time; a shipper's timestamp can be off by a time zone.
     let time = data.get("UtcTime").and_then(util::parse_time).or(record.time);
@@ -74,12 +74,12 @@ pub fn to_event(record: Record) -> Result<Event<'static>, String> {
     .unwrap_or_else(|| other(data));
     e.timestamp = Some(time.timestamp_micros());
     if e.get("user.id").is_none() && e.table.column_index("user.id").is_some() {
-        e.text("user.id", record.user_id.clone());
+        e.text("user.id", record.user_id);
     }
     e.text("event.code", Some(record.event_id.to_string()))
-        .lower("host.name", record.computer.clone())
-        .text("event.provider", record.provider.clone())
-        .text("winlog.channel", record.channel.clone())
+        .lower("host.name", record.computer)
+        .text("event.provider", record.provider)
+        .text("winlog.channel", record.channel)
         .int("winlog.record_id", record.record_id);
     let rest = record.data.unused().into_iter().map(|(k, v)| (Cow::Owned(k), Cow::Owned(v))).collect();
     e.map("winlog.event_data", rest);
