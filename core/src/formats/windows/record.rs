@@ -311,8 +311,10 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for EventData<'a> {
             }
             fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<EventData<'de>, M::Error> {
                 let mut fields = Fields::default();
-                while let Some(Text(name)) = map.next_key::<Text>()? {
+                while let Some(key) = map.next_key::<DataText>()? {
                     let text = map.next_value::<DataText>()?;
+                    // JSON keys are strings: `One(Some(..))`, borrowed like the values.
+                    let DataText::One(Some(name)) = key else { continue };
                     if name.starts_with('#') || name == "xmlns" {
                         continue;
                     }
@@ -336,32 +338,8 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for EventData<'a> {
     }
 }
 
-/// A JSON string, borrowed from the text unless it had escapes to undo.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(text.to_string())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(text)))
-            }
-        }
-        deserializer.deserialize_str(Visit)
-    }
-}
-
 /// A data field's value as text ([`json_text`]); an array of strings and numbers as a list.
+/// Strings are borrowed from the JSON text unless they had escapes to undo.
 enum DataText<'a> {
     One(Option<Cow<'a, str>>),
     List(Vec<String>),
