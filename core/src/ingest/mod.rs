@@ -112,6 +112,12 @@ pub struct Tally {
 }
 
 impl FileSummary {
+    /// Counts a record read well but kept in no table, with the reason printed in the summary.
+    fn skip(&mut self, reason: &str, line: u64) {
+        self.skipped += 1;
+        Self::count_reason(&mut self.skip_reasons, reason, line);
+    }
+
     fn count_reason(map: &mut BTreeMap<String, Tally>, reason: &str, line: u64) {
         Self::add_reason(map, reason, Tally { count: 1, first_line: line });
     }
@@ -576,10 +582,7 @@ fn parse_line(
     let mut events = Vec::new();
     match parser.parse(text, &mut events) {
         Ok(Verdict::Stored) => rows.store(summary, &events, origin, text)?,
-        Ok(Verdict::Skipped(reason)) => {
-            summary.skipped += 1;
-            FileSummary::count_reason(&mut summary.skip_reasons, reason, origin.line);
-        }
+        Ok(Verdict::Skipped(reason)) => summary.skip(reason, origin.line),
         Err(reason) => rows.reject(summary, origin, &reason, text),
     }
     Ok(())
@@ -615,8 +618,7 @@ fn read_document(
         Ok(()) => {
             for (line, reason) in parser.skipped() {
                 summary.read += 1;
-                summary.skipped += 1;
-                FileSummary::count_reason(&mut summary.skip_reasons, reason, line);
+                summary.skip(reason, line);
             }
             for entry in entries {
                 summary.read += 1;
@@ -666,8 +668,7 @@ fn read_evtx(
             Outcome::Stored(event) => sink.store(summary, std::slice::from_ref(&event), &origin, ""),
             Outcome::Joined(event) => sink.store_held(summary, &event, &origin),
             Outcome::Skipped(reason) => {
-                summary.skipped += 1;
-                FileSummary::count_reason(&mut summary.skip_reasons, reason, item.number);
+                summary.skip(reason, item.number);
                 Ok(())
             }
             Outcome::Rejected(reason) => sink.reject(summary, &origin, &reason, ""),

@@ -196,4 +196,63 @@ mod tests {
             ]
         );
     }
+
+    /// On a real block Windows split in two (a Mordor export's 4104 events, as the `evtx` crate
+    /// would render them), an EVTX file's reader stores what the line reader stores.
+    #[test]
+    fn a_real_split_block_is_joined_as_the_line_reader_joins_it() {
+        use crate::formats::LineParser;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/data/windows/mordor/metasploit_getsystem_rtcpef.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        let script_blocks = |e: &Event| e.get_text("powershell.file.script_block_text").map(str::to_string);
+
+        let mut lines = super::super::Lines::default();
+        let mut from_lines = Vec::new();
+        for line in text.lines() {
+            let mut out = Vec::new();
+            lines.parse(line, &mut out).unwrap();
+            from_lines.extend(out.iter().filter_map(script_blocks));
+        }
+        assert!(lines.finish().is_empty());
+
+        let rendered: Vec<(u64, String)> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["EventID"] == 4104)
+            .enumerate()
+            .map(|(i, v)| {
+                let event = serde_json::json!({"Event": {
+                    "System": {
+                        "Provider": {"#attributes": {"Name": v["SourceName"]}},
+                        "EventID": 4104,
+                        "TimeCreated": {"#attributes": {"SystemTime": v["@timestamp"]}},
+                        "EventRecordID": i + 1,
+                        "Channel": v["Channel"],
+                        "Computer": v["Hostname"],
+                    },
+                    "EventData": {
+                        "MessageNumber": v["MessageNumber"],
+                        "MessageTotal": v["MessageTotal"],
+                        "ScriptBlockText": v["ScriptBlockText"],
+                        "ScriptBlockId": v["ScriptBlockId"],
+                        "Path": v["Path"],
+                    },
+                }});
+                (i as u64 + 1, event.to_string())
+            })
+            .collect();
+        let items = rendered.iter().map(|(n, json)| (*n, parse(json.as_bytes())));
+        let mut from_evtx = Vec::new();
+        deliver(items, |item| -> Result<(), ()> {
+            if let Outcome::Stored(e) | Outcome::Joined(e) = &item.outcome {
+                from_evtx.extend(script_blocks(e));
+            }
+            Ok(())
+        })
+        .unwrap();
+
+        assert_eq!(from_evtx, from_lines);
+        assert!(from_evtx.iter().any(|t| t.len() > 20_000), "the two parts, 11,517 and 8,613 characters, joined");
+    }
 }
