@@ -59,16 +59,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///
 /// ```
 /// let reading = std::env::args().nth(1).is_some_and(|command| command == "ingest");
-/// let workload = if reading { spoor::Workload::Ingest } else { spoor::Workload::Hunt };
-/// assert_ne!(spoor::Workload::Ingest, spoor::Workload::Hunt);
+/// let workload = if reading { spoor::Workload::Ingest } else { spoor::Workload::Pack };
+/// assert_ne!(spoor::Workload::Ingest, spoor::Workload::Pack);
 /// # let _ = workload;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
     /// Reading logs into a store: the same buffers allocated and freed record after record.
     Ingest,
-    /// Running hunts and packs: thousands of plans and each table's rows freed as it goes.
+    /// One hunt (or its plan): a scan's buffers allocated and freed batch after batch, for a
+    /// second or so, with someone waiting for the answer.
     Hunt,
+    /// Packs of hunts and Sigma rules, jobs, a cluster's servers: thousands of plans, each
+    /// table's rows freed as it goes, for as long as the run takes.
+    Pack,
 }
 
 /// Sets the allocator's options for a workload; call it first thing in `main`, before the work
@@ -78,15 +82,19 @@ pub enum Workload {
 ///   resident, however little of it is used: an EVTX ingest spent a seventh of its time zeroing
 ///   pages, and without them took 250 MiB instead of 320; SigmaHQ's Windows rules over a million
 ///   stored events peaked at 602 MiB instead of 687, a second faster, with the same findings.
-/// - [`Workload::Hunt`]: freed memory goes back to the system at once (and arenas are committed
-///   as they fill) rather than being kept for a second: the same run peaked at 827 MiB with
-///   mimalloc's defaults, 689 MiB with this, no slower.
+/// - [`Workload::Pack`]: freed memory goes back to the system at once (and arenas are committed
+///   as they fill) rather than being kept for a second: SigmaHQ's Windows rules over a million
+///   stored events peaked at 827 MiB with mimalloc's defaults, 689 MiB with this, no slower.
+/// - [`Workload::Hunt`]: freed memory is kept for 100 ms. Given back at once, as for a pack,
+///   the pages of each batch's buffers were returned and faulted in again batch after batch:
+///   half of a one-hunt scan's CPU time was the kernel's (a filter over 5 M process events,
+///   0.52-0.55 s; 0.28-0.33 s this way, 123 MiB then 165-169 MiB).
 ///
 /// (docs/performance.md has the runs.)
 ///
 /// ```
 /// fn main() {
-///     spoor::tune_allocator(spoor::Workload::Hunt);
+///     spoor::tune_allocator(spoor::Workload::Pack);
 ///     // ... then the program's work.
 /// }
 /// ```
@@ -96,11 +104,16 @@ pub fn tune_allocator(workload: Workload) {
         // mimalloc's option numbers (its `mi_option_e`, the same in its versions 2 and 3).
         const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
         const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-        if workload == Workload::Hunt {
+        let purge_delay_ms = match workload {
+            Workload::Ingest => None,
+            Workload::Hunt => Some(100),
+            Workload::Pack => Some(0),
+        };
+        if let Some(delay) = purge_delay_ms {
             // SAFETY: plain setters of the allocator's options; called before other threads start.
             unsafe {
                 libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
-                libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+                libmimalloc_sys::mi_option_set(PURGE_DELAY, delay);
             }
         }
     }

@@ -337,7 +337,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     spoor::tune_allocator(match cli.command {
         Command::Ingest(_) => spoor::Workload::Ingest,
-        _ => spoor::Workload::Hunt,
+        Command::Hunt { .. } | Command::Explain { .. } | Command::Tables { .. } => spoor::Workload::Hunt,
+        _ => spoor::Workload::Pack,
     });
     // `spoor hunt ... | head`: when the reader closes the pipe, end quietly as other command-line
     // tools do (status 141, by SIGPIPE), not with a panic on the failed write. Rust programs
