@@ -41,6 +41,7 @@ pub mod archive;
 pub mod aws_profile;
 #[doc(hidden)]
 pub mod confine;
+mod dictionary_distinct;
 #[doc(hidden)]
 pub mod event;
 #[doc(hidden)]

@@ -1,5 +1,6 @@
 //! spoor's query planner: DataFusion's, which also plans spoor's own operators
-//! ([`crate::keep_first`]) and hands sorted rows out in order.
+//! ([`crate::keep_first`]), hands sorted rows out in order, and finds the distinct values of
+//! dictionary columns on their keys ([`crate::dictionary_distinct`]).
 //!
 //! Hunts are planned with it whatever session they run in (`spoor_dsl::run`); sessions from
 //! `session::context` use it for every query, SQL included.
@@ -56,7 +57,8 @@ pub fn distributable(plan: &LogicalPlan) -> Result<bool> {
 impl QueryPlanner for Planner {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
         let planner = DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(KeepFirstPlanner)]);
-        in_order(planner.create_physical_plan(plan, session).await?)
+        let plan = in_order(planner.create_physical_plan(plan, session).await?)?;
+        crate::dictionary_distinct::on_dictionary_keys(plan)
     }
 }
 
