@@ -139,7 +139,9 @@ fn distributable(config: SessionConfig) -> SessionConfig {
     config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_aggregate_dynamic_filter_pushdown = false;
-    config
+    // Plans go to the executors through the cluster's codec, which knows DataFusion's operators
+    // and `KeepFirst`, not the ones spoor's planner puts in after DataFusion's planning.
+    config.with_extension(Arc::new(spoor_core::planner::Staged))
 }
 
 /// Runs a scheduler on `address` until the process ends. With `proxy_results`, clients fetch a
@@ -163,6 +165,8 @@ pub async fn run_scheduler(address: SocketAddr, proxy_results: bool) -> Result<(
         override_session_builder: Some(Arc::new(|config: SessionConfig| {
             let runtime = spoor_core::session::runtime_env(None)
                 .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+            // Whatever configuration the job brought: its plans go to the executors.
+            let config = config.with_extension(Arc::new(spoor_core::planner::Staged));
             Ok(spoor_core::session::state(config, runtime))
         })),
         override_config_producer: Some(Arc::new(session_config)),

@@ -53,11 +53,20 @@ pub fn distributable(plan: &LogicalPlan) -> Result<bool> {
     Ok(!recursive)
 }
 
+/// Set in a session's configuration when its physical plans are cut into stages and sent to
+/// other processes (a cluster's scheduler): such a plan may hold only operators those processes
+/// can decode, so [`crate::dictionary_distinct`] is left out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Staged;
+
 #[async_trait]
 impl QueryPlanner for Planner {
     async fn create_physical_plan(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<Arc<dyn ExecutionPlan>> {
         let planner = DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(KeepFirstPlanner)]);
         let plan = in_order(planner.create_physical_plan(plan, session).await?)?;
+        if session.config().get_extension::<Staged>().is_some() {
+            return Ok(plan);
+        }
         crate::dictionary_distinct::on_dictionary_keys(plan)
     }
 }
