@@ -218,8 +218,10 @@ fn ingest_measured(store: &Path, path: &Path, extra: &[&str]) -> (i32, String, u
         .spawn()
         .unwrap();
     let pid = child.id() as libc::pid_t;
-    // wait4 reports the child's own peak RSS (getrusage(RUSAGE_CHILDREN) would mix in the other
-    // tests' children). Its output is read meanwhile, so it never blocks on a full pipe.
+    // The child's own peak is its VmHWM, read until it ends: the peak that wait4 reports starts
+    // from this test process's RSS when the child was spawned (it was forked from it), which
+    // other tests running beside this one can push past the bound. Its output is read
+    // meanwhile, so it never blocks on a full pipe.
     let (mut stdout, mut stderr) = (child.stdout.unwrap(), child.stderr.unwrap());
     let output = std::thread::spawn(move || {
         use std::io::Read;
@@ -228,18 +230,40 @@ fn ingest_measured(store: &Path, path: &Path, extra: &[&str]) -> (i32, String, u
         stderr.read_to_string(&mut text).unwrap();
         text
     });
-    let (status, rusage) = wait4(pid);
-    (status, output.join().unwrap(), rusage.ru_maxrss as u64)
+    let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let peak = {
+        let ended = std::sync::Arc::clone(&ended);
+        std::thread::spawn(move || {
+            // A high-water mark: the last reading holds every peak before it. What the child
+            // allocates in its last 2 ms before exiting is missed; it is freeing by then.
+            let mut peak_kib = 0;
+            while !ended.load(std::sync::atomic::Ordering::Acquire) {
+                peak_kib = peak_kib.max(high_water_kib(pid).unwrap_or(0));
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            peak_kib
+        })
+    };
+    let status = wait(pid);
+    ended.store(true, std::sync::atomic::Ordering::Release);
+    let peak = peak.join().unwrap();
+    assert!(peak > 0, "the child's VmHWM was never read");
+    (status, output.join().unwrap(), peak)
 }
 
-fn wait4(pid: libc::pid_t) -> (i32, libc::rusage) {
+/// A running process's peak resident memory, in KiB (`VmHWM` in /proc/PID/status).
+fn high_water_kib(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn wait(pid: libc::pid_t) -> i32 {
     let mut status = 0;
-    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not yet reaped; both pointers are valid for the call.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut rusage) };
+    // SAFETY: `pid` is our own child, not yet reaped; the pointer is valid for the call.
+    let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
     assert_eq!(reaped, pid);
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -libc::WTERMSIG(status) };
-    (code, rusage)
+    if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -libc::WTERMSIG(status) }
 }
 
 const MAX_RSS_KIB: u64 = 512 * 1024;
