@@ -48,6 +48,9 @@ impl Cluster {
                 .envs(environment.iter().map(|(k, v)| (k, v)))
                 // Errors, and the scheduler giving up an executor.
                 .env("RUST_LOG", "error,ballista_scheduler::state::executor_manager=info")
+                // An executor's work directory (`spoor-executor-PORT` under the temporary
+                // directory) goes with the test's own, not left behind in /tmp after the kill.
+                .env("TMPDIR", logs.path())
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()
