@@ -139,9 +139,7 @@ fn distributable(config: SessionConfig) -> SessionConfig {
     config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
     config.options_mut().optimizer.enable_aggregate_dynamic_filter_pushdown = false;
-    // Plans go to the executors through the cluster's codec, which knows DataFusion's operators
-    // and `KeepFirst`, not the ones spoor's planner puts in after DataFusion's planning.
-    config.with_extension(Arc::new(spoor_core::planner::Staged))
+    config
 }
 
 /// Runs a scheduler on `address` until the process ends. With `proxy_results`, clients fetch a
@@ -165,7 +163,9 @@ pub async fn run_scheduler(address: SocketAddr, proxy_results: bool) -> Result<(
         override_session_builder: Some(Arc::new(|config: SessionConfig| {
             let runtime = spoor_core::session::runtime_env(None)
                 .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-            // Whatever configuration the job brought: its plans go to the executors.
+            // Whatever configuration the job brought, its plans go to the executors through
+            // the cluster's codec, which knows DataFusion's operators and `KeepFirst`, not the
+            // ones spoor's planner puts in after DataFusion's planning.
             let config = config.with_extension(Arc::new(spoor_core::planner::Staged));
             Ok(spoor_core::session::state(config, runtime))
         })),

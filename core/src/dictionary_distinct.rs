@@ -44,6 +44,9 @@ const MOST_COLUMNS: usize = 4;
 /// The id of a null (a null key, or a key to a null value).
 const NULL: u32 = u32::MAX;
 
+/// A name's bytes beside its text: the `Arc`'s counts, the map's entry and the list's pointer.
+const NAME_OVERHEAD: usize = 48;
+
 /// `plan` with each partial aggregate that only finds the distinct combinations of dictionary
 /// columns replaced by a [`DictionaryDistinctExec`].
 pub fn on_dictionary_keys(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
@@ -106,7 +109,7 @@ impl DictionaryDistinctExec {
 }
 
 fn is_label(data_type: &DataType) -> bool {
-    matches!(data_type, DataType::Dictionary(key, value) if **key == DataType::Int32 && **value == DataType::Utf8)
+    *data_type == crate::schema::Kind::Label.data_type()
 }
 
 impl DisplayAs for DictionaryDistinctExec {
@@ -172,13 +175,9 @@ impl ExecutionPlan for DictionaryDistinctExec {
             done: false,
             metrics: BaselineMetrics::new(&self.metrics, partition),
         };
-        let stream = futures::stream::unfold(Some(state), |state| async move {
-            let mut state = state?;
-            match state.next().await {
-                Ok(Some(batch)) => Some((Ok(batch), Some(state))),
-                Ok(None) => None,
-                Err(error) => Some((Err(error), None)),
-            }
+        // An error ends the stream.
+        let stream = futures::stream::try_unfold(state, |mut state| async move {
+            Ok(state.next().await?.map(|batch| (batch, state)))
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema(), stream)))
     }
@@ -267,7 +266,8 @@ impl Distinct {
 
     /// What is held, as batches of the replaced aggregate's columns; then holds nothing.
     fn take(&mut self) -> Result<Vec<RecordBatch>> {
-        let seen: Vec<u128> = self.seen.drain().collect();
+        // Taken whole, so the set's room goes back too.
+        let seen: Vec<u128> = std::mem::take(&mut self.seen).into_iter().collect();
         let values: Vec<ArrayRef> = self.names.iter().map(|names| Arc::new(names.values()) as ArrayRef).collect();
         let mut batches = Vec::new();
         for chunk in seen.chunks(self.batch_size.max(1)) {
@@ -288,7 +288,6 @@ impl Distinct {
             batches.push(RecordBatch::try_new(Arc::clone(&self.schema), columns)?);
         }
         self.names.iter_mut().for_each(Names::clear);
-        self.seen = HashSet::default();
         self.reservation.free();
         Ok(batches)
     }
@@ -328,7 +327,7 @@ impl Names {
             return internal_err!("DictionaryDistinctExec holds at most 2^32 - 1 values a column");
         };
         let value: Arc<str> = value.into();
-        self.bytes += value.len() + 48;
+        self.bytes += value.len() + NAME_OVERHEAD;
         self.ids.insert(Arc::clone(&value), id);
         self.values.push(value);
         Ok(id)
