@@ -254,7 +254,9 @@ const REGISTRY_FIELDS: &[Column] = &[
 const DNS_FIELDS: &[Column] = &[
     c("dns.question.name", Text, "The name queried, lowercased, without a trailing dot."),
     c("dns.question.type", Label, "Query type (`A`, `AAAA`, `TXT`, ...)."),
+    c("dns.question.class", Label, "Query class (`IN`, `CH`, ...)."),
     c("dns.response_code", Label, "Response code (`NOERROR`, `NXDOMAIN`, ...)."),
+    c("dns.header_flags", TextList, "The header's flags that are set (`AA`, `TC`, `RD`, `RA`, ...)."),
     c("dns.answers", TextList, "Answer data, in order (addresses and names)."),
     c("dns.resolved_ip", TextList, "The IP addresses among the answers."),
     c("dns.id", Int, "DNS transaction id."),
@@ -264,6 +266,7 @@ const DNS_FIELDS: &[Column] = &[
     c("destination.port", Int, "The server's port."),
     c("network.transport", Label, "`udp` or `tcp`."),
     c("event.id", Text, "The source's id of the record (Zeek uid)."),
+    c("event.duration", Int, "From the query to its answer, in nanoseconds (Zeek `rtt`)."),
 ];
 
 const CI_FIELDS: &[Column] = &[

@@ -340,7 +340,20 @@ fn properties(table: Table, compression: Compression) -> WriterProperties {
     for column in table.columns().iter().filter(|c| free_text(c.name)) {
         props = props.set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
     }
+    for path in nested_leaves(table) {
+        props = props.set_column_statistics_enabled(path, EnabledStatistics::None);
+    }
     props.build()
+}
+
+/// The Parquet columns of lists' items and maps' keys and values. A hunt asks whether a list
+/// holds a value or what a map holds under a key, which their minimum and maximum never
+/// answer; computing them compares every item (`zeek.fields` has a dozen a Zeek DNS row).
+fn nested_leaves(table: Table) -> Vec<ColumnPath> {
+    let Ok(parquet) = parquet::arrow::ArrowSchemaConverter::new().convert(&table.schema()) else {
+        return Vec::new();
+    };
+    parquet.columns().iter().map(|column| column.path().clone()).filter(|path| path.parts().len() > 1).collect()
 }
 
 /// Writes batches into new Parquet files, made visible together by [`StoreWriter::commit`].
@@ -740,6 +753,30 @@ mod tests {
                 (path, compression, metadata.num_row_groups())
             })
             .collect()
+    }
+
+    /// Lists' items and maps' keys and values have no statistics; other columns keep theirs.
+    #[test]
+    fn nested_columns_are_written_without_statistics() {
+        let props = properties(Table::Dns, Compression::UNCOMPRESSED);
+        let leaves: Vec<String> = nested_leaves(Table::Dns).iter().map(ColumnPath::string).collect();
+        assert_eq!(
+            leaves,
+            [
+                "dns.header_flags.list.item",
+                "dns.answers.list.item",
+                "dns.resolved_ip.list.item",
+                "winlog.event_data.entries.keys",
+                "winlog.event_data.entries.values",
+                "zeek.fields.entries.keys",
+                "zeek.fields.entries.values"
+            ]
+        );
+        for leaf in nested_leaves(Table::Dns) {
+            assert_eq!(props.statistics_enabled(&leaf), EnabledStatistics::None, "{leaf}");
+        }
+        let name = ColumnPath::from("dns.question.name");
+        assert_eq!(props.statistics_enabled(&name), EnabledStatistics::Page);
     }
 
     /// More days than open files, one of them in every other batch: that day stays in one file

@@ -285,6 +285,8 @@ struct Question<'a> {
     name: T<'a>,
     #[serde(borrow, rename = "type")]
     kind: T<'a>,
+    #[serde(borrow)]
+    class: T<'a>,
 }
 
 #[derive(Deserialize)]
@@ -303,6 +305,8 @@ struct Dns<'a> {
     answers: Vec<Answer<'a>>,
     #[serde(borrow, default)]
     resolved_ip: Many<'a>,
+    #[serde(borrow, default)]
+    header_flags: Many<'a>,
     id: Option<Int>,
 }
 
@@ -486,7 +490,9 @@ fn map<'r>(doc: &Doc<'r>, table: Table) -> Result<Event<'r>, String> {
                         "dns.question.type",
                         question.and_then(|q| q.kind.as_ref()).map(|t| Cow::Owned(t.0.to_ascii_uppercase())),
                     )
+                    .text("dns.question.class", question.and_then(|q| s(&q.class)))
                     .text("dns.response_code", d.response_code.as_ref().map(|c| Cow::Owned(c.0.to_ascii_uppercase())))
+                    .list("dns.header_flags", d.header_flags.0.iter().map(|f| f.0.clone()).collect())
                     .list("dns.answers", answers)
                     .list("dns.resolved_ip", resolved)
                     .int("dns.id", int(&d.id));
