@@ -384,6 +384,13 @@ mod tests {
         assert_eq!(m.field("id.orig_h", zeek("zeek"), &c).unwrap().expr, "source.ip");
         assert_eq!(m.field("operation", zeek("zeek"), &c).unwrap().expr, "zeek.fields.operation");
         assert_eq!(m.field("certificate.serial", zeek("tls"), &c).unwrap().expr, "tls.server.x509.serial_number");
+        // A dns.log field kept by its ECS meaning is given back as Zeek writes it; another
+        // log's field of that name is its own.
+        assert_eq!(
+            m.field("AA", zeek("dns"), &c).unwrap().expr,
+            r#"if(list_contains(dns.header_flags, "AA"), "T", "F")"#
+        );
+        assert_eq!(m.field("AA", zeek("zeek"), &c).unwrap().expr, "zeek.fields.AA");
         // With no product, every map the table keeps is read: dns holds Windows' and Zeek's.
         let anyone = Scope { table: "dns", product: None };
         assert_eq!(m.field("Z", anyone, &c).unwrap().expr, "coalesce(winlog.event_data.Z, zeek.fields.Z)");

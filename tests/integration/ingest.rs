@@ -160,14 +160,17 @@ fn zeek_json_with_underscore_names_and_tsv_conn() {
         r#"SELECT "dns.response_code", "source.ip" FROM dns WHERE "dns.question.name" = 'wpad.dmevals.local' ORDER BY "@timestamp" LIMIT 1"#,
     );
     assert_eq!(row, ["NXDOMAIN", "10.0.1.4"]);
-    // Fields with an ECS meaning in ECS's columns, the rest under Zeek's names; the numeric
-    // codes Zeek also names are not kept twice. JSON (true/false, numbers) and TSV (T/F, text).
+    // Fields with an ECS meaning in ECS's columns, the rest under Zeek's names. JSON
+    // (true/false, numbers) and TSV (T/F, text).
     let fields = r#"SELECT "dns.header_flags", "dns.question.class", "event.duration", "dns.question.type",
         array_sort(map_keys("zeek.fields")) FROM dns WHERE "event.id" = "#;
     let row = one_row(&t.store, &format!("{fields} 'Cw1Hz43UWS4qXFei8f'"));
-    assert_eq!(row, ["[AA, RD, RA]", "IN", "1578093", "A", "[@proc, @system, TTLs, Z, rejected]"]);
+    assert_eq!(
+        row,
+        ["[AA, RD, RA]", "IN", "1578093", "A", "[@proc, @system, TTLs, Z, qclass_name, qtype, rcode, rejected, rtt]"]
+    );
     let row = one_row(&t.store, &format!("{fields} 'Cnsu5m395zFmE9ikp4'"));
-    assert_eq!(row, ["[]", "NULL", "NULL", "NULL", "[Z, rejected]"], "no flag set, no question");
+    assert_eq!(row, ["[]", "NULL", "NULL", "NULL", "[Z, rcode, rejected]"], "no flag set, no question");
     let row = one_row(&t.store, r#"SELECT "zeek.fields"['rejected'] FROM dns WHERE "event.id" = 'Cnsu5m395zFmE9ikp4'"#);
     assert_eq!(row, ["T"]);
     let row = one_row(

@@ -218,18 +218,24 @@ fn lines(file: &str, lines: &[i64]) -> Vec<(String, i64)> {
 }
 
 /// Rules of network logsources over real Zeek logs: Zeek's own names, fields kept in
-/// `zeek.fields`, keywords over those fields' values, proxy and web server names on `http`
+/// `zeek.fields` or by their ECS meaning, keywords over those fields' values, proxy and web
+/// server names on `http`
 /// (tests/data/sigma/network/README.md says why each line is expected).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_rules_read_zeek_names_and_the_fields_no_column_holds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let data = [root.join("sigma/network/events"), root.join("corpus/dns/zeek/apt29_day1_SCRANTON_http.json")];
+    let data = [
+        root.join("sigma/network/events"),
+        root.join("corpus/dns/zeek/apt29_day1_SCRANTON_http.json"),
+        root.join("corpus/dns/zeek/apt29_day1_SCRANTON_dns.json"),
+    ];
     let expected = BTreeMap::from([
         ("0101".to_string(), lines("rpc.json", &[3])),
         ("0102".to_string(), lines("rpc.json", &[61, 62, 63, 64, 65, 66])),
         ("0103".to_string(), lines("files.json", &[1, 6])),
         ("0104".to_string(), lines("http.json", &[61, 62])),
         ("0105".to_string(), lines("http.json", &[21, 27, 41])),
+        ("0106".to_string(), lines("dns.json", &[1])),
     ]);
     assert_eq!(evidence_by_rule("network", &data).await, expected);
 }

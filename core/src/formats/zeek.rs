@@ -54,20 +54,6 @@ impl<'r> Reader<'_, 'r> {
         self.text(name).and_then(|t| util::parse_time(&t))
     }
 
-    /// An interval in seconds (`0.000870`), as nanoseconds.
-    fn nanoseconds(&self, name: &'static str) -> Option<i64> {
-        let seconds = self.text(name)?.parse::<f64>().ok()?;
-        (seconds.is_finite() && (0.0..1e9).contains(&seconds)).then(|| (seconds * 1e9).round() as i64)
-    }
-
-    /// Reads `name` only to keep it out of `zeek.fields` if `other`, which says the same, is set.
-    fn said_by(&self, name: &'static str, other: &Option<Cow<'r, str>>) {
-        if other.is_some() {
-            // Read, not only marked: a TSV header's positions are looked up in the order asked.
-            let _ = self.text(name);
-        }
-    }
-
     fn rest(&self) -> Vec<(Cow<'static, str>, Cow<'r, str>)> {
         let mut read = self.read.borrow_mut();
         read.extend(["ts", "_path", "@stream", "_write_ts"]);
@@ -129,21 +115,18 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
                 .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
                 .map(|ip| canonical_ip(ip.clone()))
                 .collect();
-            let query_type = r.text("qtype_name");
-            r.said_by("qtype", &query_type);
-            let response_code = r.text("rcode_name");
-            r.said_by("rcode", &response_code);
             e.text("event.action", Some("query"))
                 .lower("network.transport", r.text("proto"))
                 .int("dns.id", r.int("trans_id"))
                 .lower("dns.question.name", r.text("query").map(|q| util::without_root_dot(q).into_owned()))
-                .text("dns.question.type", query_type)
-                .text("dns.question.class", question_class(&r))
-                .text("dns.response_code", response_code)
+                .text("dns.question.type", r.text("qtype_name"))
+                .text("dns.question.class", question_class(&r, record))
+                .text("dns.response_code", r.text("rcode_name"))
                 .list("dns.header_flags", header_flags(&r))
                 .list("dns.answers", answers)
                 .list("dns.resolved_ip", resolved)
-                .int("event.duration", r.nanoseconds("rtt"));
+                // Kept under its own name too: Sigma rules compare Zeek's seconds with numbers.
+                .int("event.duration", nanoseconds(record.get("rtt")));
         }
         "conn" => {
             e.text("event.action", Some("connection"))
@@ -151,7 +134,7 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
                 .lower("network.protocol", r.text("service"))
                 .int("source.bytes", r.int("orig_bytes"))
                 .int("destination.bytes", r.int("resp_bytes"))
-                .int("event.duration", r.nanoseconds("duration"));
+                .int("event.duration", nanoseconds(r.text("duration")));
         }
         "http" => {
             let host = r.text("host").map(|h| h.to_ascii_lowercase());
@@ -220,23 +203,29 @@ fn map_record<'r>(log: &str, record: &dyn Record<'r>) -> Result<Event<'r>, Strin
     Ok(e)
 }
 
+/// An interval in seconds (`0.000870`), as nanoseconds.
+fn nanoseconds(seconds: Option<Cow<'_, str>>) -> Option<i64> {
+    let seconds = seconds?.parse::<f64>().ok()?;
+    (seconds.is_finite() && (0.0..1e9).contains(&seconds)).then(|| (seconds * 1e9).round() as i64)
+}
+
 /// The DNS header's flags that are set, as ECS spells them (Zeek gives each as a `T`/`F` field).
 fn header_flags<'r>(r: &Reader<'_, 'r>) -> Vec<Cow<'r, str>> {
     ["AA", "TC", "RD", "RA"].into_iter().filter(|&flag| r.bool(flag) == Some(true)).map(Cow::Borrowed).collect()
 }
 
 /// The query's class as ECS and DNS's own records spell it (`IN`), from Zeek's number; a class
-/// with no such name keeps Zeek's (`qclass_name`), else its number.
-fn question_class<'r>(r: &Reader<'_, 'r>) -> Option<Cow<'r, str>> {
+/// with no such name keeps Zeek's (`qclass_name`, which stays in `zeek.fields` too), else its
+/// number.
+fn question_class<'r>(r: &Reader<'_, 'r>, record: &dyn Record<'r>) -> Option<Cow<'r, str>> {
     let number = r.text("qclass");
-    let name = r.text("qclass_name");
     let known = match number.as_deref() {
         Some("1") => "IN",
         Some("3") => "CH",
         Some("4") => "HS",
         Some("254") => "NONE",
         Some("255") => "ANY",
-        _ => return name.or(number),
+        _ => return record.get("qclass_name").or(number),
     };
     Some(Cow::Borrowed(known))
 }

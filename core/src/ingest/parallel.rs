@@ -53,7 +53,6 @@ fn in_flight(threads: usize) -> usize {
 }
 
 /// Lines of a file, their text one after another.
-#[derive(Default)]
 struct Block {
     text: String,
     lines: Vec<Item>,
@@ -169,12 +168,17 @@ fn cut_blocks<R: BufRead>(
 ) -> Ended {
     let ended = |lines: &Lines<R>, error, blocks| Ended { last_line: lines.line_number(), error, blocks };
     let mut sequence = 0;
+    // Each block starts with the room it will take: grown from empty, its text was copied about
+    // twice over as it doubled (2 % of an ECS ingest's CPU). A block ends at the first line that
+    // takes it to `block_bytes`, so it holds less than that and the longest line seen.
+    let (mut longest_line, mut lines_a_block) = (0, 0);
     loop {
         let Ok(()) = free_slots.recv() else { return ended(&lines, None, sequence) };
         let Some(fork) = parser.fork() else {
             return ended(&lines, Some(std::io::Error::other("its parser forked once, then would not")), sequence);
         };
-        let mut block = Block::default();
+        let text = String::with_capacity(options.block_bytes + longest_line);
+        let mut block = Block { text, lines: Vec::with_capacity(lines_a_block) };
         let mut error = None;
         let mut at_end = false;
         while block.text.len() < options.block_bytes {
@@ -195,11 +199,13 @@ fn cut_blocks<R: BufRead>(
                 && !text.trim().is_empty()
             {
                 parser.observe(text);
+                longest_line = longest_line.max(text.len());
                 let start = block.text.len();
                 block.text.push_str(text);
                 block.lines.push(Item::Text { number, start, end: block.text.len() });
             }
         }
+        lines_a_block = block.lines.len();
         if !block.lines.is_empty() {
             if blocks.send((sequence, block, fork)).is_err() {
                 return ended(&lines, None, sequence);
