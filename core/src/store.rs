@@ -348,7 +348,7 @@ fn properties(table: Table, compression: Compression) -> WriterProperties {
 
 /// The Parquet columns of lists' items and maps' keys and values. A hunt asks whether a list
 /// holds a value or what a map holds under a key, which their minimum and maximum never
-/// answer; computing them compares every item (`zeek.fields` has a dozen a Zeek DNS row).
+/// answer; computing them compares every item (`zeek.fields` holds seven a Zeek DNS row).
 fn nested_leaves(table: Table) -> Vec<ColumnPath> {
     let Ok(parquet) = parquet::arrow::ArrowSchemaConverter::new().convert(&table.schema()) else {
         return Vec::new();

@@ -170,7 +170,7 @@ fn cut_blocks<R: BufRead>(
     let mut sequence = 0;
     // Each block starts with the room it will take: grown from empty, its text was copied about
     // twice over as it doubled (2 % of an ECS ingest's CPU). A block ends at the first line that
-    // takes it to `block_bytes`, so it holds less than that and the longest line seen.
+    // takes it to `block_bytes`, so it holds less than that plus the longest line seen.
     let (mut longest_line, mut lines_a_block) = (0, 0);
     loop {
         let Ok(()) = free_slots.recv() else { return ended(&lines, None, sequence) };
