@@ -631,7 +631,7 @@ mod tests {
             combinations.make_room(&[values, values + 5]);
             combinations.add([(&keys_a, ids_a.as_slice()), (&keys_b, ids_b.as_slice())].into_iter(), rows);
             for r in 0..rows {
-                let a = keys_a.is_valid(r).then(|| ids_a[keys_a.value(r) as usize]).unwrap_or(NULL);
+                let a = if keys_a.is_valid(r) { ids_a[keys_a.value(r) as usize] } else { NULL };
                 let b = ids_b[keys_b.value(r) as usize];
                 expected.insert(u128::from(a) | u128::from(b) << 32);
             }
