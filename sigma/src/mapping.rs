@@ -388,7 +388,7 @@ mod tests {
         // log's field of that name is its own.
         assert_eq!(
             m.field("AA", zeek("dns"), &c).unwrap().expr,
-            r#"if(list_contains(dns.header_flags, "AA"), "T", "F")"#
+            r#"if(list_contains(dns.header_flags, "AA"), "true", "false")"#
         );
         assert_eq!(m.field("AA", zeek("zeek"), &c).unwrap().expr, "zeek.fields.AA");
         // With no product, every map the table keeps is read: dns holds Windows' and Zeek's.

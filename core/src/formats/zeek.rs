@@ -82,6 +82,12 @@ fn interned(name: &str) -> Cow<'static, str> {
     Cow::Borrowed(kept)
 }
 
+/// A Zeek boolean as text, as Zeek's JSON writes it (its TSV writes `T`/`F`): one spelling for
+/// both, and the one Sigma rules for Zeek compare with (`rejected: 'true'`).
+fn boolean(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
 /// Whether a field read as `name` is `key`: a JSON record may name `id.orig_h` as `id_orig_h`.
 fn same_name(name: &str, key: &str) -> bool {
     name.len() == key.len() && name.bytes().zip(key.bytes()).all(|(a, b)| a == b || a == b'.' && b == b'_')
@@ -251,6 +257,8 @@ pub struct Tsv {
     fields: Vec<String>,
     /// The fields' names, interned for rows' `zeek.fields` keys.
     names: Vec<Cow<'static, str>>,
+    /// Which fields the `#types` header says are `bool`: kept as `true`/`false`, not `T`/`F`.
+    booleans: Vec<bool>,
     /// Position of each field, and the log the header describes: worked out once per header.
     index: std::collections::HashMap<String, usize>,
     log: String,
@@ -273,6 +281,7 @@ impl Default for Tsv {
             path: String::new(),
             fields: Vec::new(),
             names: Vec::new(),
+            booleans: Vec::new(),
             index: Default::default(),
             log: String::new(),
             asked: RefCell::new(Asked::default()),
@@ -407,7 +416,13 @@ impl<'r> Record<'r> for TsvRecord<'_, 'r> {
             .filter(|&i| !skip[i])
             .map(|i| (i, self.value(i)))
             .filter(|(_, v)| self.tsv.is_set(v))
-            .map(|(i, v)| (self.tsv.names[i].clone(), Cow::Borrowed(v)))
+            .map(|(i, v)| {
+                let value = match self.tsv.booleans.get(i) {
+                    Some(true) => util::parse_bool(v).map_or(v, |b| boolean(b)),
+                    _ => v,
+                };
+                (self.tsv.names[i].clone(), Cow::Borrowed(value))
+            })
             .collect()
     }
 }
@@ -444,6 +459,7 @@ impl LineParser for Tsv {
                 "unset_field" => self.unset = first,
                 "path" => self.path = first,
                 "fields" => self.fields = rest.iter().map(|s| s.to_string()).collect(),
+                "types" => self.booleans = rest.iter().map(|t| *t == "bool").collect(),
                 _ => {}
             }
             self.index = self.fields.iter().enumerate().map(|(i, f)| (f.clone(), i)).collect();
@@ -501,7 +517,7 @@ impl<'a> Record<'a> for JsonRecord<'a> {
         match self.field(name)? {
             Json::String(s) => Some(Cow::Borrowed(s)),
             Json::Number(n) => Some(Cow::Owned(n.to_string())),
-            Json::Bool(b) => Some(Cow::Borrowed(if *b { "T" } else { "F" })),
+            Json::Bool(b) => Some(Cow::Borrowed(boolean(*b))),
             _ => None,
         }
     }
@@ -530,7 +546,7 @@ impl<'a> Record<'a> for JsonRecord<'a> {
                 let text = match v {
                     Json::String(s) => Cow::Borrowed(s.as_str()),
                     Json::Number(n) => Cow::Owned(n.to_string()),
-                    Json::Bool(b) => Cow::Borrowed(if *b { "T" } else { "F" }),
+                    Json::Bool(b) => Cow::Borrowed(boolean(*b)),
                     Json::Array(items) => Cow::Owned(
                         items
                             .iter()
