@@ -318,12 +318,12 @@ impl Combinations {
         }
         let held = std::mem::take(self).into_vec();
         let widths: Vec<u32> = counts.iter().map(|&count| u64::BITS - (count as u64).leading_zeros() + 1).collect();
-        *self = if widths.iter().sum::<u32>() <= MOST_BITS {
+        let total: u32 = widths.iter().sum();
+        *self = if total <= MOST_BITS {
             let fields: Vec<(u32, u32)> = widths
                 .iter()
                 .scan(0, |start, &width| Some((std::mem::replace(start, *start + width), width)))
                 .collect();
-            let total: u32 = widths.iter().sum();
             Combinations::Bits { bits: vec![0; (1usize << total).div_ceil(64)], fields }
         } else {
             Combinations::Set(HashSet::default())

@@ -73,10 +73,15 @@ pub fn boolean(value: &Json, path: &str) -> Option<bool> {
 }
 
 pub fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "t" | "1" | "yes" => Some(true),
-        "false" | "f" | "0" | "no" => Some(false),
-        _ => None,
+    // Compared without case instead of lowercased: this runs for each flag of each Zeek row.
+    let s = s.trim();
+    let is_one_of = |words: &[&str]| words.iter().any(|word| s.eq_ignore_ascii_case(word));
+    if is_one_of(&["true", "t", "1", "yes"]) {
+        Some(true)
+    } else if is_one_of(&["false", "f", "0", "no"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
