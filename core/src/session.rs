@@ -210,10 +210,10 @@ impl TableSizes {
 /// text as string views (`Utf8View`), which point into Parquet's decoded pages and dictionaries
 /// instead of copying each value out. DNS hunts scan, group and compare names and addresses
 /// over millions of rows, and there this made the benchmark fleet's beaconing query 17 % faster
-/// and its IOC-suffix query 9 % (docs/performance.md, session 34) at the same peak memory.
+/// and its IOC-suffix query 11 % (docs/performance.md, session 34) at the same peak memory.
 /// Not for every table: a view keeps its whole page alive, and where rows are held (the
 /// process table's chains, their keys in hash tables) that cost 150 MiB more for a 4 % gain,
-/// and SigmaHQ's rules over EVTX ran 5-10 % slower.
+/// and SigmaHQ's rules over EVTX ran up to 11 % slower.
 fn read_schema(table: Table) -> SchemaRef {
     let stored = table.schema();
     if table != Table::Dns {
