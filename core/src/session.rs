@@ -7,10 +7,11 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Int64Type, SchemaRef, TimestampMicrosecondType};
 use chrono::{DateTime, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::physical_plan::parquet::transform_schema_to_view;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{JsonReadOptions, SessionConfig};
@@ -216,18 +217,7 @@ impl TableSizes {
 /// and SigmaHQ's rules over EVTX ran up to 11 % slower.
 fn read_schema(table: Table) -> SchemaRef {
     let stored = table.schema();
-    if table != Table::Dns {
-        return stored;
-    }
-    let fields: Vec<Field> = stored
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, stored.metadata().clone()))
+    if table == Table::Dns { Arc::new(transform_schema_to_view(&stored)) } else { stored }
 }
 
 /// `pushdown`: filters are evaluated inside the Parquet decoder, which then decodes the other
