@@ -30,5 +30,25 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
         // A name the build does not have (another compiler's hashes) is passed over in silence.
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+        warn_if_stale(&order, &var("RUSTC"));
+    }
+}
+
+/// The list names functions by the hashes one compiler gave them: with another, few names match
+/// and the memory it saves is lost (the executable works the same).
+fn warn_if_stale(order: &Path, rustc: &str) {
+    let written_with = std::fs::read_to_string(order).ok().and_then(|text| {
+        let header = text.lines().next()?.to_string();
+        Some(header.split(" with ").nth(1)?.split(": ").next()?.to_string())
+    });
+    let this = std::process::Command::new(rustc).arg("--version").output().ok();
+    let this = this.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+    if let (Some(written_with), Some(this)) = (written_with, this)
+        && written_with != this
+    {
+        println!(
+            "cargo:warning={ORDER} was written with {written_with}, this build uses {this}: run \
+             scripts/text-order to keep spoor's code in less memory (docs/performance.md)"
+        );
     }
 }
