@@ -8,7 +8,8 @@
 //! - [`rule`]: the YAML read into a rule: metadata, logsource, searches, conditions.
 //! - [`condition`]: the condition language (`1 of selection_* and not filter`), parsed with nom.
 //! - [`value`]: values and modifiers (`contains`, `windash`, `base64offset`, `re`, ...) turned
-//!   into the tests spoor's language has.
+//!   into the tests spoor's language has; [`regex_flavor`]: `re` patterns read as PCRE reads
+//!   them (`\w` is ASCII).
 //! - [`mapping`]: which table a logsource reads and which column a field is; data
 //!   (`mapping.toml`), extended by a user's own file.
 //! - [`convert`](mod@convert): the hunt text; correlation rules and filters, which read other
@@ -21,6 +22,7 @@ pub mod condition;
 pub mod convert;
 mod correlation;
 pub mod mapping;
+pub mod regex_flavor;
 pub mod rule;
 pub mod value;
 

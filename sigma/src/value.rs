@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::rule::{FieldTest, Value};
-use crate::{Reason, Unsupported};
+use crate::{Reason, Unsupported, regex_flavor};
 
 /// One piece of a Sigma string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub fn plan(test: &FieldTest) -> Result<Planned, Unsupported> {
             (Some("re"), v) => {
                 let pattern = v.as_text().unwrap_or_default();
                 let flags = if regex_flags.is_empty() { String::new() } else { format!("(?{regex_flags})") };
-                vec![Test::Regex(format!("{flags}{pattern}"))]
+                vec![Test::Regex(format!("{flags}{}", regex_flavor::ascii_classes(&pattern)))]
             }
             (Some("cidr"), v) => vec![Test::Cidr(v.as_text().unwrap_or_default())],
             (Some("fieldref"), v) => vec![Test::FieldRef { other: v.as_text().unwrap_or_default(), anchor }],
