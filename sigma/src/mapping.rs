@@ -176,13 +176,22 @@ impl Mapping {
             filters.extend(entry.filter.as_ref().map(|f| f.replace("{service}", &service)));
             return Ok(Route { tables: entry.tables.clone(), filters, channel: None });
         }
-        // A Windows service is a channel (`[services]`).
-        if let (Some(service), None, Some("windows")) =
-            (&logsource.service, &logsource.category, logsource.product.as_deref())
-            && let Some(channel) = self.services.channels.get(service)
-        {
-            filters.push(format!("winlog.channel =~ {}", crate::convert::string_literal(channel)));
-            return Ok(Route { tables: self.services.tables.clone(), filters, channel: Some(channel.clone()) });
+        if logsource.product.as_deref() == Some("windows") && logsource.category.is_none() {
+            let tables = self.services.tables.clone();
+            let Some(service) = &logsource.service else {
+                // No service: every Windows event (keyword rules over all channels).
+                return Ok(Route { tables, filters, channel: None });
+            };
+            // A service is a channel (`[services]`); one the table does not name is read from
+            // the channels whose names spell it.
+            let channel = self.services.channels.get(service);
+            filters.push(match channel {
+                Some(channel) => format!("winlog.channel =~ {}", crate::convert::string_literal(channel)),
+                None => {
+                    format!("winlog.channel matches~ {}", crate::convert::string_literal(&spelled_channel(service)))
+                }
+            });
+            return Ok(Route { tables, filters, channel: channel.cloned() });
         }
         Err(Unsupported::new(Reason::Logsource, format!("no table of spoor's holds the logsource `{logsource}`")))
     }
@@ -285,6 +294,16 @@ impl Mapping {
 }
 
 /// `map.Field`, or `get(map, 'Field')` for a name that is not an identifier.
+/// The channels a Sigma service's name spells, as a regex: its words in order, each joined to
+/// the next by a dash, a slash, a space or nothing, after an optional `Microsoft-Windows-`, the
+/// last word as a stem (`analytic` in `Analytical`), then any `/Log` (`appmodel-runtime` is
+/// `Microsoft-Windows-AppModel-Runtime/Admin`; `smbserver-connectivity`,
+/// `Microsoft-Windows-SmbServer/Connectivity`).
+fn spelled_channel(service: &str) -> String {
+    let words: Vec<String> = service.split(['-', '_', ' ']).filter(|w| !w.is_empty()).map(regex::escape).collect();
+    format!("^(Microsoft-Windows-)?{}[a-z]*(/[^/]*)?$", words.join("[-/ ]?"))
+}
+
 fn map_entry(map: &str, field: &str) -> String {
     let plain = field.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -358,6 +377,33 @@ mod tests {
         assert_eq!(r.filters[1], "winlog.channel =~ 'Security'");
         let e = m.route(&logsource("aws", None, Some("cloudtrail"))).unwrap_err();
         assert_eq!(e.code, Reason::Logsource);
+        // Every Windows event, for a rule that names no service or category.
+        let r = m.route(&logsource("windows", None, None)).unwrap();
+        assert_eq!((r.tables, r.filters.len()), (m.services.tables.clone(), 1));
+    }
+
+    #[test]
+    fn a_service_the_table_does_not_name_reads_the_channels_that_spell_it() {
+        let m = Mapping::builtin();
+        let r = m.route(&logsource("windows", None, Some("smbserver-connectivity"))).unwrap();
+        assert_eq!(
+            r.filters[1],
+            "winlog.channel matches~ '^(Microsoft-Windows-)?smbserver[-/ ]?connectivity[a-z]*(/[^/]*)?$'"
+        );
+        assert_eq!(r.channel, None);
+        let spells = |service: &str, channel: &str| {
+            regex::RegexBuilder::new(&spelled_channel(service))
+                .case_insensitive(true)
+                .build()
+                .unwrap()
+                .is_match(channel)
+        };
+        assert!(spells("smbserver-connectivity", "Microsoft-Windows-SmbServer/Connectivity"));
+        assert!(spells("appmodel-runtime", "Microsoft-Windows-AppModel-Runtime/Admin"));
+        assert!(spells("dns-server-analytic", "Microsoft-Windows-DNSServer/Analytical"));
+        assert!(spells("smbclient-connectivity", "Microsoft-Windows-SmbClient/Connectivity"));
+        assert!(!spells("smbserver-connectivity", "Microsoft-Windows-SmbServer/Security"));
+        assert!(!spells("appmodel-runtime", "Microsoft-Windows-AppModel-State/Debug"));
     }
 
     #[test]
