@@ -2,13 +2,14 @@
 //! order of `build/text-order.txt` (lld's `--symbol-ordering-file`). The kernel maps an
 //! executable's code in blocks around each page a run touches; with the 15-20 MB of code a run
 //! executes scattered through 150 MB, a pack of SigmaHQ's rules kept 77 MiB of it resident, and
-//! 33 MiB linked this way. `scripts/text-order` writes the list and says how.
+//! 38 MiB linked this way. `scripts/text-order` writes the list and says how.
 //!
 //! Only where the linker is known to take the list: x86_64 Linux (GNU), whose default linker
 //! since Rust 1.90 is the toolchain's lld, unless the build names a linker of its own.
 //! `SPOOR_TEXT_ORDER=0` turns it off, `=1` on whatever the linker.
 
 use std::env;
+use std::io::BufRead;
 use std::path::Path;
 
 const ORDER: &str = "build/text-order.txt";
@@ -37,10 +38,10 @@ fn main() {
 /// The list names functions by the hashes one compiler gave them: with another, few names match
 /// and the memory it saves is lost (the executable works the same).
 fn warn_if_stale(order: &Path, rustc: &str) {
-    let written_with = std::fs::read_to_string(order).ok().and_then(|text| {
-        let header = text.lines().next()?.to_string();
-        Some(header.split(" with ").nth(1)?.split(": ").next()?.to_string())
-    });
+    // The header line only: the list is 2 MB.
+    let mut header = String::new();
+    let read = std::fs::File::open(order).map(std::io::BufReader::new).and_then(|mut f| f.read_line(&mut header));
+    let written_with = read.ok().and_then(|_| Some(header.split(" with ").nth(1)?.split(": ").next()?.to_string()));
     let this = std::process::Command::new(rustc).arg("--version").output().ok();
     let this = this.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
     if let (Some(written_with), Some(this)) = (written_with, this)

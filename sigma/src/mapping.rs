@@ -293,7 +293,6 @@ impl Mapping {
     }
 }
 
-/// `map.Field`, or `get(map, 'Field')` for a name that is not an identifier.
 /// The channels a Sigma service's name spells, as a regex: its words in order, each joined to
 /// the next by a dash, a slash, a space or nothing, after an optional `Microsoft-Windows-`, the
 /// last word as a stem (`analytic` in `Analytical`), then any `/Log` (`appmodel-runtime` is
@@ -304,6 +303,7 @@ fn spelled_channel(service: &str) -> String {
     format!("^(Microsoft-Windows-)?{}[a-z]*(/[^/]*)?$", words.join("[-/ ]?"))
 }
 
+/// `map.Field`, or `get(map, 'Field')` for a name that is not an identifier.
 fn map_entry(map: &str, field: &str) -> String {
     let plain = field.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -404,6 +404,13 @@ mod tests {
         assert!(spells("smbclient-connectivity", "Microsoft-Windows-SmbClient/Connectivity"));
         assert!(!spells("smbserver-connectivity", "Microsoft-Windows-SmbServer/Security"));
         assert!(!spells("appmodel-runtime", "Microsoft-Windows-AppModel-State/Debug"));
+        // Over the channels the table names (pySigma's names), the spelling never picks another
+        // service's channel.
+        for (service, _) in &m.services.channels {
+            let wrong: Vec<_> =
+                m.services.channels.iter().filter(|(s, c)| *s != service && spells(service, c)).collect();
+            assert!(wrong.is_empty(), "{service} spells {wrong:?}");
+        }
     }
 
     #[test]
